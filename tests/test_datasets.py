@@ -139,3 +139,43 @@ def test_scores_errors():
         datasets.segmentation_scores(np.zeros(3, int), np.zeros(4, int), 2)
     with pytest.raises(InvalidArgumentError, match="pred"):
         datasets.segmentation_scores(np.full(3, 5), np.zeros(3, int), 2)
+
+
+# ---- digits ------------------------------------------------------------------------------------------------
+
+
+def test_digits_split_is_fixed_disjoint_and_stratified():
+    from sklearn.datasets import load_digits
+
+    train, test = datasets.digits("train", size=8), datasets.digits("test", size=8)
+    assert (len(train), len(test)) == (1438, 359)
+    assert train.classes == tuple("0123456789")
+    # every image of the data set is in exactly one split
+    raw = np.clip(np.round(load_digits().images / 16.0 * 255), 0, 255).astype(np.uint8)
+    keys = lambda a: {im.tobytes() for im in a}  # noqa: E731
+    assert keys(train.images) | keys(test.images) == keys(raw)
+    # no scan of the held-out set appears in the training set (duplicates in the raw data are 0)
+    assert not keys(train.images) & keys(test.images)
+    counts = np.bincount(test.labels, minlength=10) / np.bincount(load_digits().target, minlength=10)
+    np.testing.assert_allclose(counts, 0.2, atol=0.02)
+    again = datasets.digits("test", size=8)
+    np.testing.assert_array_equal(again.images, test.images)
+
+
+def test_digits_sizes_and_all():
+    small = datasets.digits("test", size=8)
+    big = datasets.digits("test", size=16)
+    assert big.images.shape == (359, 16, 16) and big.images.dtype == np.uint8
+    np.testing.assert_array_equal(big.labels, small.labels)
+    # the up-sampled image keeps the scan's mean brightness (bilinear, edge-replicating)
+    np.testing.assert_allclose(big.images.mean((1, 2)), small.images.mean((1, 2)), atol=3)
+    assert datasets.digits("test", size=32).images.shape == (359, 32, 32)
+    both = datasets.digits("all")
+    assert len(both) == 1797
+    np.testing.assert_array_equal(both.images[1438:], big.images)
+
+
+@pytest.mark.parametrize("kw, match", [({"split": "val"}, "split"), ({"size": 12}, "size"), ({"size": True}, "size")])
+def test_digits_bad_arguments(kw, match):
+    with pytest.raises(InvalidArgumentError, match=match):
+        datasets.digits(**kw)
