@@ -1,0 +1,1 @@
+"""segen-gan: DCGAN and conditional GAN generators of handwritten digits (work in progress)."""

@@ -1,0 +1,1 @@
+"""segen-vae: variational autoencoder generators of handwritten digits (work in progress)."""
