@@ -323,23 +323,55 @@ def get_trainer(name: str) -> Entry:
     return _registry().resolve("trainer", name)
 
 
-def register_shipped_models(register: Callable, package: str, models: dict[str, str]) -> None:
-    """Register the ONNX segmenters a plugin ships in ``<package>/models/``, each with its int8 variant.
+def register_shipped_models(
+    register: Callable,
+    package: str,
+    models: dict[str, str],
+    *,
+    kind: str = "segmenter",
+    make: Callable | None = None,
+) -> None:
+    """Register the ONNX models a plugin ships in ``<package>/models/``, each with its int8 variant.
 
     For every ``name -> summary`` in `models` whose ``<name>.onnx`` (or ``<name>-int8.onnx``) exists, a
-    factory making a :class:`segen.dense.DenseSegmenter` from that file is registered; nothing is loaded
-    until the segmenter is asked for. The U-Net and FCN plugins use it; third-party plugins may too.
+    factory making the model from that file is registered; nothing is loaded until the model is asked for.
+    The U-Net, FCN and GAN plugins use it; third-party plugins may too.
+
+    Parameters
+    ----------
+    register : callable
+        The ``register`` callback the hook received (:func:`segen.hookspecs.register_segmenters` or
+        :func:`~segen.hookspecs.register_generators`).
+    package : str
+        The plugin's package (its ``__name__``); the files are looked up in its ``models`` folder.
+    models : dict of str to str
+        Model name (the file stem) -> one-line summary.
+    kind : {"segmenter", "generator"}, optional
+        What the files are: segmenters become :class:`segen.dense.DenseSegmenter`, generators
+        :class:`segen.base.OnnxGenerator` (default ``"segmenter"``).
+    make : callable, optional
+        ``make(path, **options)`` building the model instead of the default class of `kind` (e.g. a
+        generator subclass with extra methods).
     """
     from importlib.resources import files
 
+    if kind not in ("segmenter", "generator"):
+        raise InvalidArgumentError(f"`kind` must be 'segmenter' or 'generator'; got {kind!r}")
+
     def factory(path, summary: str):
-        def make(**options):
+        def build(**options):
+            if make is not None:
+                return make(path, **options)
+            if kind == "generator":
+                from .base import OnnxGenerator
+
+                return OnnxGenerator(path, **options)
             from .dense import DenseSegmenter
 
             return DenseSegmenter(path, **options)
 
-        make.__doc__ = summary
-        return make
+        build.__doc__ = summary
+        return build
 
     folder = files(package) / "models"
     for name, summary in models.items():
