@@ -3,7 +3,7 @@
 A model is two files side by side: ``<name>.onnx`` and ``<name>.json``, its metadata (the "sidecar")::
 
     {
-      "name": "unet-nuclei", "task": "segmentation",          # or "generation"
+      "name": "unet-nuclei", "task": "segmentation",  # or "generation", "classification"
       "sha256": "<hex digest of the .onnx>",
       "inputs": {"image": {"shape": ["N", 3, 128, 128], "dtype": "float32"}},
       "input_size": [128, 128], "channels": 3, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
@@ -33,7 +33,7 @@ from .errors import DTypeError, InvalidArgumentError, ModelError
 
 __all__ = ["OnnxModel", "load_metadata", "sha256_of", "TASKS", "DEFAULT_MAX_BYTES"]
 
-TASKS = ("segmentation", "generation")
+TASKS = ("segmentation", "generation", "classification")
 #: Largest model file read (2 GiB, protobuf's own limit); a larger file is refused before parsing.
 DEFAULT_MAX_BYTES = 2 * 1024**3
 
