@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from _harness import markdown_table, run_case, summary_table  # noqa: E402
 
-AREAS = ("filters", "features", "color", "transform", "cluster", "segmentation", "neural")
+AREAS = ("filters", "features", "color", "transform", "cluster", "segmentation", "neural", "generation")
 
 
 def load_cases(only: str | None):

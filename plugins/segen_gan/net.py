@@ -81,8 +81,9 @@ class DCDiscriminator(nn.Module):
         Channels of the 8 x 8 stage; the 4 x 4 stage has ``2 * width``.
     num_classes : int or None
         Conditional discriminator when given.
-    norm : {"spectral", "batch"}
-        Spectral norm on every layer, or batch norm on the second convolution (the DCGAN paper's).
+    norm : {"spectral", "batch", "none"}
+        Spectral norm on every layer, batch norm on the second convolution (the DCGAN paper's), or none
+        (then regularise D otherwise, e.g. with the recipe's R1 penalty).
     conditioning : {"projection", "channel"}
         How a conditional discriminator sees the label: a projection term on its features, or a learned
         16 x 16 embedding map stacked to the image as a second input channel.
@@ -97,8 +98,8 @@ class DCDiscriminator(nn.Module):
         conditioning: str = "projection",
     ):
         super().__init__()
-        if norm not in ("spectral", "batch"):
-            raise ValueError(f"`norm` must be 'spectral' or 'batch'; got {norm!r}")
+        if norm not in ("spectral", "batch", "none"):
+            raise ValueError(f"`norm` must be 'spectral', 'batch' or 'none'; got {norm!r}")
         if conditioning not in ("projection", "channel"):
             raise ValueError(f"`conditioning` must be 'projection' or 'channel'; got {conditioning!r}")
         sn = spectral_norm if norm == "spectral" else (lambda m: m)

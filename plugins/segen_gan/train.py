@@ -157,6 +157,7 @@ def train(
     discriminator: str = "projection",
     smooth: float = 0.9,
     ema: float = 0.999,
+    r1: float = 0.0,
     threads: int = 1,
     grid_every: int = 10,
     name: str | None = None,
@@ -185,7 +186,7 @@ def train(
 
 
 def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batch_size, lr, beta1, beta2, d_norm,
-           discriminator, smooth, ema, threads, grid_every, name, resume, evaluate, progress, max_steps):
+           discriminator, smooth, ema, r1, threads, grid_every, name, resume, evaluate, progress, max_steps):
     from tqdm.auto import tqdm
 
     from segen import datasets, gen_training
@@ -221,6 +222,7 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
         d_norm=d_norm,
         smooth=smooth,
         ema=ema,
+        r1=r1,
         threads=threads,
     )
 
@@ -271,11 +273,16 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
             y_fake = torch.randint(0, k, (batch_size,), generator=gen) if conditional else None
             fake = G(z, y_fake)
             # D step: real -> smooth, fake -> 0
+            if r1 > 0:
+                real = real.clone().requires_grad_(True)
             d_real = D(real, y_real if conditional else None)
             d_fake = D(fake.detach(), y_fake)
             d_loss = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, smooth)) + F.softplus(
                 d_fake
             ).mean()
+            if r1 > 0:  # R1: penalise D's gradient on real images (Mescheder et al., 2018)
+                (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+                d_loss = d_loss + 0.5 * r1 * grad.pow(2).sum((1, 2, 3)).mean()
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -398,7 +405,7 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
     if evaluate:
         from segen.judge import evaluate_generator
 
-        metrics = {"judge": evaluate_generator(exported, n=1000, seed=0), "judge_call": "evaluate_generator(n=1000, seed=0)"}
+        metrics = evaluate_generator(exported, n=1000, seed=0)
         if progress:
-            tqdm.write(f"{name}: {json.dumps(metrics['judge'])}")
+            tqdm.write(f"{name}: judge {json.dumps(metrics)}")
     return gen_training.write_generator_json(onnx_path, metrics=metrics, extra=extra, **common)

@@ -1,0 +1,89 @@
+"""Benchmark cases for the shipped generators: 1,000 images with ONNX Runtime (``Generator.generate``)
+against torch eager running the same network (built from the model JSON's ``architecture``, eval mode,
+``torch.inference_mode``), at the harness's thread counts.
+
+Both sides do the same work: draw the latents with ``numpy.random.default_rng(0)``, run the network on
+one batch of 1,000 and map the output to uint8. Table-driven: :data:`GENERATORS` maps a shipped model to
+its ``.onnx`` and a function building its torch network from the JSON; adding a generator (e.g. the VAE
+decoder) is one entry. Needs torch (the ``train`` extra) for the peer; models not in this checkout are
+skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+import numpy as np
+from _harness import Case
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PLUGINS = ROOT / "plugins"
+N = 1000
+
+
+def _gan_net(meta):
+    from segen_gan.net import build_generator
+
+    return build_generator(meta["architecture"])
+
+
+#: shipped generator -> (its .onnx, build(meta) -> the torch network)
+GENERATORS = {
+    "dcgan-digits": (PLUGINS / "segen_gan" / "models" / "dcgan-digits.onnx", _gan_net),
+    "cgan-digits": (PLUGINS / "segen_gan" / "models" / "cgan-digits.onnx", _gan_net),
+}
+
+
+def _ort(path):
+    import segen
+    from segen.base import OnnxGenerator
+
+    gens = {}
+
+    def run(labels):
+        t = segen.get_num_threads()
+        if t not in gens:
+            gens[t] = OnnxGenerator(path, threads=t)
+        return gens[t].generate(N, seed=0, labels=labels)
+
+    return run
+
+
+def _eager(net, meta):
+    import segen
+    import torch
+
+    lo, hi = meta.get("output_range", [-1.0, 1.0])
+    latent = meta["latent_size"]
+
+    def run(labels):
+        torch.set_num_threads(segen.get_num_threads())
+        z = np.random.default_rng(0).standard_normal((N, latent)).astype(np.float32)
+        with torch.inference_mode():
+            args = (torch.from_numpy(z),) + (() if labels is None else (torch.from_numpy(labels),))
+            y = net(*args).numpy()
+        y = np.clip((y - lo) / (hi - lo), 0, 1)
+        return (y * 255).round().astype(np.uint8)
+
+    return run
+
+
+def cases():
+    import torch  # noqa: F401 - the peer; a missing torch skips the area
+
+    sys.path.insert(0, str(PLUGINS))
+    out = []
+    for name, (path, build) in GENERATORS.items():
+        if not path.is_file():
+            continue
+        meta = json.loads(path.with_suffix(".json").read_text())
+        net = build(meta).eval()
+        k = meta.get("num_classes")
+
+        def args(k=k):
+            return (None if not k else (np.arange(N) % k).astype(np.int64),)
+
+        out.append(Case(f"{name} generate {N} onnxruntime", args, _ort(path), {"torch": _eager(net, meta)}, {"torch": 1.0}))
+    return out
