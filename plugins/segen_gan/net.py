@@ -47,20 +47,38 @@ class DCGenerator(nn.Module):
         Conditional generator when given: ``forward`` then takes int64 labels ``(N,)``.
     embed_size : int
         Length of the class embedding concatenated to ``z`` (conditional only).
+    refine : bool
+        Add a 3 x 3 convolution + batch norm + ReLU at the 4 x 4 and 8 x 8 stages.
     """
 
-    def __init__(self, latent_size: int = 32, width: int = 32, num_classes: int | None = None, embed_size: int = 16):
+    def __init__(
+        self,
+        latent_size: int = 32,
+        width: int = 32,
+        num_classes: int | None = None,
+        embed_size: int = 16,
+        refine: bool = False,
+    ):
         super().__init__()
         self.latent_size, self.width, self.num_classes = latent_size, width, num_classes
         self.embed = nn.Embedding(num_classes, embed_size) if num_classes else None
         c = 4 * width
+
+        def block(cin, cout, up):
+            conv = (
+                nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False)
+                if up
+                else nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+            )
+            return [conv, nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
         self.project = nn.Linear(latent_size + (embed_size if num_classes else 0), c * 4 * 4, bias=False)
         self.body = nn.Sequential(
             nn.BatchNorm2d(c),
             nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1, bias=False),  # 4 -> 8
-            nn.BatchNorm2d(c // 2),
-            nn.ReLU(inplace=True),
+            *(block(c, c, False) if refine else []),
+            *block(c, c // 2, True),  # 4 -> 8
+            *(block(c // 2, c // 2, False) if refine else []),
             nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1),  # 8 -> 16
             nn.Tanh(),
         )
@@ -87,6 +105,16 @@ class DCDiscriminator(nn.Module):
     conditioning : {"projection", "channel"}
         How a conditional discriminator sees the label: a projection term on its features, or a learned
         16 x 16 embedding map stacked to the image as a second input channel.
+    minibatch_std : int
+        Group size of the minibatch standard-deviation feature (Karras et al., 2018): the spread of the
+        4 x 4 features over groups of this many images becomes one more feature map, so D can tell a
+        batch of too-similar fakes from real ones (fights mode dropping). 0 disables it.
+    refine : bool
+        Add a 3 x 3 convolution + LeakyReLU(0.2) after each strided one (a deeper D).
+    aux_classes : int or None
+        Give D an auxiliary classifier head (``forward_aux``) with this many classes, trained on real
+        images' labels; the unconditional recipe uses it to push G towards clear-cut, class-balanced
+        samples (the generator itself stays unconditional).
     """
 
     def __init__(
@@ -96,6 +124,9 @@ class DCDiscriminator(nn.Module):
         *,
         norm: str = "spectral",
         conditioning: str = "projection",
+        minibatch_std: int = 0,
+        refine: bool = False,
+        aux_classes: int | None = None,
     ):
         super().__init__()
         if norm not in ("spectral", "batch", "none"):
@@ -106,27 +137,51 @@ class DCDiscriminator(nn.Module):
         self.num_classes, self.conditioning = num_classes, conditioning
         channel = bool(num_classes) and conditioning == "channel"
         self.label_map = nn.Embedding(num_classes, IMAGE_SIZE * IMAGE_SIZE) if channel else None
+        self.minibatch_std = int(minibatch_std)
         self.features = nn.Sequential(
             sn(nn.Conv2d(2 if channel else 1, width, 4, stride=2, padding=1)),  # 16 -> 8, no norm
             nn.LeakyReLU(0.2, inplace=True),
+            *([sn(nn.Conv2d(width, width, 3, padding=1)), nn.LeakyReLU(0.2, inplace=True)] if refine else []),
             sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=norm != "batch")),  # 8 -> 4
             *([nn.BatchNorm2d(2 * width)] if norm == "batch" else []),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Flatten(),
+            *(
+                [sn(nn.Conv2d(2 * width, 2 * width, 3, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
+                if refine
+                else []
+            ),
         )
-        dim = 2 * width * 4 * 4
+        dim = (2 * width + (1 if self.minibatch_std else 0)) * 4 * 4
         self.score = sn(nn.Linear(dim, 1))
         projection = bool(num_classes) and conditioning == "projection"
         self.project = sn(nn.Embedding(num_classes, dim)) if projection else None
+        self.aux = sn(nn.Linear(dim, aux_classes)) if aux_classes else None
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward_aux(self, x: torch.Tensor, labels: torch.Tensor | None = None):
+        """``(score (N,), class logits (N, aux_classes) or None)``."""
         if self.label_map is not None:
             x = torch.cat([x, self.label_map(labels).view(-1, 1, IMAGE_SIZE, IMAGE_SIZE)], dim=1)
         h = self.features(x)
+        if self.minibatch_std:
+            h = torch.cat([h, _group_std(h, self.minibatch_std)], dim=1)
+        h = h.flatten(1)
         out = self.score(h).squeeze(1)
         if self.project is not None:
             out = out + (self.project(labels) * h).sum(1)
-        return out
+        return out, (self.aux(h) if self.aux is not None else None)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.forward_aux(x, labels)[0]
+
+
+def _group_std(h: torch.Tensor, group: int) -> torch.Tensor:
+    """(N, C, H, W) -> (N, 1, H, W): per group of `group` consecutive images (the whole batch when it does
+    not divide), the standard deviation over the group averaged over channels and positions."""
+    n, c, hh, ww = h.shape
+    g = group if n % group == 0 else n
+    s = h.view(g, n // g, c, hh, ww)
+    s = (s.var(0, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # (n // g,)
+    return s.view(1, n // g, 1, 1, 1).expand(g, -1, 1, hh, ww).reshape(n, 1, hh, ww)
 
 
 def build_generator(architecture: dict) -> DCGenerator:
@@ -136,6 +191,7 @@ def build_generator(architecture: dict) -> DCGenerator:
         width=int(architecture["width"]),
         num_classes=architecture.get("num_classes"),
         embed_size=int(architecture.get("embed_size", 16)),
+        refine=bool(architecture.get("refine", False)),
     )
 
 

@@ -136,6 +136,8 @@ def _command(recipe: str, params: dict, output) -> str:
     shown = str(out) if not out.is_absolute() else out.name
     parts = [f"segen train {recipe}"]
     for k, v in params.items():
+        if v is None:
+            continue
         parts.append(f"--{k.replace('_', '-')} {json.dumps(v) if isinstance(v, bool) else v}")
     return " ".join(parts) + f" --out {shown}"
 
@@ -148,9 +150,14 @@ def train(
     seed: int = 0,
     latent_size: int = 32,
     width: int = 32,
+    d_width: int | None = None,
+    refine: bool = False,
+    d_refine: bool = False,
     embed_size: int = 16,
     batch_size: int = 64,
     lr: float = 2e-4,
+    d_lr: float | None = None,
+    d_steps: int = 1,
     beta1: float = 0.5,
     beta2: float = 0.999,
     d_norm: str = "spectral",
@@ -158,6 +165,8 @@ def train(
     smooth: float = 0.9,
     ema: float = 0.999,
     r1: float = 0.0,
+    minibatch_std: int = 0,
+    aux: float = 0.0,
     threads: int = 1,
     grid_every: int = 10,
     name: str | None = None,
@@ -185,8 +194,8 @@ def train(
         torch.set_num_threads(previous)
 
 
-def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batch_size, lr, beta1, beta2, d_norm,
-           discriminator, smooth, ema, r1, threads, grid_every, name, resume, evaluate, progress, max_steps):
+def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, refine, d_refine, embed_size, batch_size, lr, d_lr, d_steps, beta1, beta2, d_norm,
+           discriminator, smooth, ema, r1, minibatch_std, aux, threads, grid_every, name, resume, evaluate, progress, max_steps):
     from tqdm.auto import tqdm
 
     from segen import datasets, gen_training
@@ -214,15 +223,22 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
         seed=seed,
         latent_size=latent_size,
         width=width,
+        d_width=d_width,
+        refine=refine,
+        d_refine=d_refine,
         **({"embed_size": embed_size, "discriminator": discriminator} if conditional else {}),
         batch_size=batch_size,
         lr=lr,
+        d_lr=d_lr,
+        d_steps=d_steps,
         beta1=beta1,
         beta2=beta2,
         d_norm=d_norm,
         smooth=smooth,
         ema=ema,
         r1=r1,
+        minibatch_std=minibatch_std,
+        aux=aux,
         threads=threads,
     )
 
@@ -236,13 +252,14 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    G = DCGenerator(latent_size, width, k, embed_size)
-    D = DCDiscriminator(width, k, norm=d_norm, conditioning=discriminator)
+    G = DCGenerator(latent_size, width, k, embed_size, refine)
+    D = DCDiscriminator(d_width or width, k, norm=d_norm, conditioning=discriminator, minibatch_std=minibatch_std,
+                        refine=d_refine, aux_classes=NUM_CLASSES if aux > 0 and not conditional else None)
     G_ema = copy.deepcopy(G) if ema > 0 else G
     for p in G_ema.parameters() if ema > 0 else ():
         p.requires_grad_(False)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(beta1, beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(beta1, beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=d_lr or lr, betas=(beta1, beta2))
     rng = _RngState(gen)
     hist = _History()
     state = {"g": G, "d": D, "g_ema": G_ema, "opt_g": opt_g, "opt_d": opt_d, "rng": rng, "history": hist}
@@ -256,13 +273,13 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
 
     # ---- training
     t0 = time.perf_counter()
-    step = start * steps_per_epoch
+    step = start * (steps_per_epoch // d_steps)
     stopped = False
     for epoch in range(start, epochs):
         G.train()
         D.train()
         perm = torch.randperm(len(x_all), generator=gen)
-        sums = np.zeros(4)
+        sums, g_steps = np.zeros(4), 0
         bar = tqdm(
             range(steps_per_epoch), desc=f"{name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False
         )
@@ -275,38 +292,45 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
             # D step: real -> smooth, fake -> 0
             if r1 > 0:
                 real = real.clone().requires_grad_(True)
-            d_real = D(real, y_real if conditional else None)
+            d_real, c_real = D.forward_aux(real, y_real if conditional else None)
             d_fake = D(fake.detach(), y_fake)
             d_loss = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, smooth)) + F.softplus(
                 d_fake
             ).mean()
+            if c_real is not None:  # D's auxiliary classifier learns the real digits' classes
+                d_loss = d_loss + aux * F.cross_entropy(c_real, y_real)
             if r1 > 0:  # R1: penalise D's gradient on real images (Mescheder et al., 2018)
                 (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
                 d_loss = d_loss + 0.5 * r1 * grad.pow(2).sum((1, 2, 3)).mean()
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-            # G step, non-saturating: maximise log D(G(z))
-            g_loss = F.softplus(-D(fake, y_fake)).mean()
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-            step += 1
-            if ema > 0:
-                _ema_update(G_ema, G, min(ema, (1 + step) / (10 + step)))
-            sums += (
-                d_loss.item(),
-                g_loss.item(),
-                torch.sigmoid(d_real).mean().item(),
-                torch.sigmoid(d_fake).mean().item(),
-            )
-            bar.set_postfix(D=f"{sums[0] / (i + 1):.3f}", G=f"{sums[1] / (i + 1):.3f}")
+            # G step (after every `d_steps` D steps), non-saturating: maximise log D(G(z))
+            if (i + 1) % d_steps == 0:
+                g_score, c_fake = D.forward_aux(fake, y_fake)
+                g_loss = F.softplus(-g_score).mean()
+                if c_fake is not None:  # clear-cut samples (low entropy each), balanced classes (high overall)
+                    p = c_fake.softmax(1)
+                    each = -(p * p.clamp_min(1e-8).log()).sum(1).mean()
+                    marginal = p.mean(0)
+                    overall = -(marginal * marginal.clamp_min(1e-8).log()).sum()
+                    g_loss = g_loss + aux * (each - overall)
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_g.step()
+                step += 1
+                g_steps += 1
+                sums[1] += g_loss.item()
+                if ema > 0:
+                    _ema_update(G_ema, G, min(ema, (1 + step) / (10 + step)))
+            sums += (d_loss.item(), 0.0, torch.sigmoid(d_real).mean().item(), torch.sigmoid(d_fake).mean().item())
+            bar.set_postfix(D=f"{sums[0] / (i + 1):.3f}", G=f"{sums[1] / max(g_steps, 1):.3f}")
             if max_steps is not None and step >= max_steps:
                 stopped = True
                 break
         n = i + 1
         hist.d_loss.append(sums[0] / n)
-        hist.g_loss.append(sums[1] / n)
+        hist.g_loss.append(sums[1] / max(g_steps, 1))
         hist.d_real.append(sums[2] / n)
         hist.d_fake.append(sums[3] / n)
         last = epoch + 1 == epochs or stopped
@@ -342,6 +366,7 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, embed_size, batc
         "type": "dcgan",
         "latent_size": latent_size,
         "width": width,
+        "refine": refine,
         "image_size": IMAGE_SIZE,
         **(
             {"num_classes": k, "embed_size": embed_size, "generator_conditioning": "concat",

@@ -217,7 +217,9 @@ class Generator(abc.ABC):
                     f"`labels` must have one label per image ({n}); got {lab.shape[0]}"
                 )
             if lab.size and (lab.min() < 0 or lab.max() >= k):
-                raise InvalidArgumentError(f"`labels` must be in [0, {k - 1}]; got {lab.min()}..{lab.max()}")
+                bad = sorted({int(v) for v in lab[(lab < 0) | (lab >= k)]})
+                shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+                raise InvalidArgumentError(f"`labels` must be in [0, {k - 1}]; got {shown}")
             labels = lab.astype(np.int64)
         elif k:
             labels = np.arange(n, dtype=np.int64) % k
