@@ -66,7 +66,10 @@ def test_tiny_training_losses_are_finite_and_change(tiny_run):
         v = np.array(losses[key])
         assert v.shape == (3,) and np.isfinite(v).all(), key
         assert np.ptp(v) > 1e-4, f"{key} did not change: {v}"
-    assert meta["training"]["steps"] == 3 * (1438 // 256)
+    assert meta["training"]["generator_steps"] == 3 * (1438 // 256)
+    if recipe == "dcgan":  # the auxiliary classifier's terms
+        assert np.isfinite(losses["d_aux"]).all() and np.isfinite(losses["g_aux"]).all()
+        assert losses["g_aux"][-1] < 0  # marginal entropy > per-sample entropy
     assert meta["parity"] <= 1e-4
     assert meta["training"]["command"].startswith(f"segen train {recipe} --epochs 3 --seed 1")
     for f in (f"{recipe}-digits.onnx", f"{recipe}-digits.json", f"{recipe}-digits_samples.png",
@@ -106,9 +109,13 @@ def test_train_rejects_bad_arguments(gan_train, tmp_path):
     with pytest.raises(ValueError, match="epochs"):
         gan_train.train(tmp_path, recipe="dcgan", epochs=0)
     with pytest.raises(ValueError, match="batch_size"):
-        gan_train.train(tmp_path, recipe="dcgan", batch_size=5000, evaluate=False, progress=False)
-    with pytest.raises(ValueError, match="norm"):
-        gan_train.train(tmp_path, recipe="dcgan", d_norm="layer", evaluate=False, progress=False)
+        gan_train.train(tmp_path, recipe="dcgan", batch_size=5000, epochs=1, evaluate=False, progress=False)
+    with pytest.raises(ValueError, match="d_norm"):
+        gan_train.train(tmp_path, recipe="dcgan", d_norm="layer")
+    with pytest.raises(ValueError, match="aux"):
+        gan_train.train(tmp_path, recipe="cgan", aux=1.0)
+    with pytest.raises(ValueError, match="threads"):
+        gan_train.train(tmp_path, recipe="dcgan", threads=0)
 
 
 @pytest.mark.parametrize("classes", [None, 10])
@@ -135,8 +142,10 @@ def test_discriminators_score_one_logit_per_image(torch):
 
     x = torch.randn(5, 1, 16, 16)
     labels = torch.tensor([0, 1, 2, 3, 9])
-    for kw in ({}, {"norm": "batch"}):
+    for kw in ({}, {"norm": "batch"}, {"norm": "none", "minibatch_std": 5}):
         assert DCDiscriminator(8, **kw)(x).shape == (5,)
+    score, logits = DCDiscriminator(8, aux_classes=10).forward_aux(x)
+    assert score.shape == (5,) and logits.shape == (5, 10)
     for cond in ("projection", "channel"):
         d = DCDiscriminator(8, 10, conditioning=cond).eval()
         s = d(x, labels)

@@ -13,6 +13,9 @@ Both generate 16 x 16 grey images (``datasets.digits(size=16)``) in [-1, 1] (tan
   on every layer, the default: it bounds D's Lipschitz constant and keeps a small D on 1,438 images from
   overpowering G) or ``"batch"`` (the paper's batch norm). The conditional discriminator is a *projection
   discriminator* (Miyato & Koyama, 2018): score = ``linear(h) + <embed(y), h>`` on the same features ``h``.
+  For the unconditional DCGAN, D may carry an auxiliary classifier head on ``h`` (``aux_classes``,
+  trained on the real digits' labels); the recipe uses it to make G's samples clear-cut and
+  class-balanced while G itself stays label-free (see ``train.py``).
 
 Why projection rather than an embedding map fed as an extra input channel: the projection term makes the
 label enter D's score directly (the score is, up to a constant, the log-ratio of the class-conditional
@@ -47,8 +50,6 @@ class DCGenerator(nn.Module):
         Conditional generator when given: ``forward`` then takes int64 labels ``(N,)``.
     embed_size : int
         Length of the class embedding concatenated to ``z`` (conditional only).
-    refine : bool
-        Add a 3 x 3 convolution + batch norm + ReLU at the 4 x 4 and 8 x 8 stages.
     """
 
     def __init__(
@@ -57,28 +58,18 @@ class DCGenerator(nn.Module):
         width: int = 32,
         num_classes: int | None = None,
         embed_size: int = 16,
-        refine: bool = False,
     ):
         super().__init__()
         self.latent_size, self.width, self.num_classes = latent_size, width, num_classes
         self.embed = nn.Embedding(num_classes, embed_size) if num_classes else None
         c = 4 * width
-
-        def block(cin, cout, up):
-            conv = (
-                nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False)
-                if up
-                else nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-            )
-            return [conv, nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-
         self.project = nn.Linear(latent_size + (embed_size if num_classes else 0), c * 4 * 4, bias=False)
         self.body = nn.Sequential(
             nn.BatchNorm2d(c),
             nn.ReLU(inplace=True),
-            *(block(c, c, False) if refine else []),
-            *block(c, c // 2, True),  # 4 -> 8
-            *(block(c // 2, c // 2, False) if refine else []),
+            nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1, bias=False),  # 4 -> 8
+            nn.BatchNorm2d(c // 2),
+            nn.ReLU(inplace=True),
             nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1),  # 8 -> 16
             nn.Tanh(),
         )
@@ -109,8 +100,6 @@ class DCDiscriminator(nn.Module):
         Group size of the minibatch standard-deviation feature (Karras et al., 2018): the spread of the
         4 x 4 features over groups of this many images becomes one more feature map, so D can tell a
         batch of too-similar fakes from real ones (fights mode dropping). 0 disables it.
-    refine : bool
-        Add a 3 x 3 convolution + LeakyReLU(0.2) after each strided one (a deeper D).
     aux_classes : int or None
         Give D an auxiliary classifier head (``forward_aux``) with this many classes, trained on real
         images' labels; the unconditional recipe uses it to push G towards clear-cut, class-balanced
@@ -125,7 +114,6 @@ class DCDiscriminator(nn.Module):
         norm: str = "spectral",
         conditioning: str = "projection",
         minibatch_std: int = 0,
-        refine: bool = False,
         aux_classes: int | None = None,
     ):
         super().__init__()
@@ -141,15 +129,9 @@ class DCDiscriminator(nn.Module):
         self.features = nn.Sequential(
             sn(nn.Conv2d(2 if channel else 1, width, 4, stride=2, padding=1)),  # 16 -> 8, no norm
             nn.LeakyReLU(0.2, inplace=True),
-            *([sn(nn.Conv2d(width, width, 3, padding=1)), nn.LeakyReLU(0.2, inplace=True)] if refine else []),
             sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=norm != "batch")),  # 8 -> 4
             *([nn.BatchNorm2d(2 * width)] if norm == "batch" else []),
             nn.LeakyReLU(0.2, inplace=True),
-            *(
-                [sn(nn.Conv2d(2 * width, 2 * width, 3, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
-                if refine
-                else []
-            ),
         )
         dim = (2 * width + (1 if self.minibatch_std else 0)) * 4 * 4
         self.score = sn(nn.Linear(dim, 1))
@@ -175,8 +157,9 @@ class DCDiscriminator(nn.Module):
 
 
 def _group_std(h: torch.Tensor, group: int) -> torch.Tensor:
-    """(N, C, H, W) -> (N, 1, H, W): per group of `group` consecutive images (the whole batch when it does
-    not divide), the standard deviation over the group averaged over channels and positions."""
+    """(N, C, H, W) -> (N, 1, H, W): images i, i + N/group, i + 2N/group, ... form a group (the whole batch
+    when `group` does not divide N); each image gets its group's standard deviation, averaged over
+    channels and positions."""
     n, c, hh, ww = h.shape
     g = group if n % group == 0 else n
     s = h.view(g, n // g, c, hh, ww)
@@ -191,7 +174,6 @@ def build_generator(architecture: dict) -> DCGenerator:
         width=int(architecture["width"]),
         num_classes=architecture.get("num_classes"),
         embed_size=int(architecture.get("embed_size", 16)),
-        refine=bool(architecture.get("refine", False)),
     )
 
 
