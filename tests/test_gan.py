@@ -170,6 +170,7 @@ def test_shipped_models_register_and_describe_themselves(name):
         assert key in meta["training"], key
     assert meta["training"]["command"].startswith(f"segen train {name.split('-')[0]} ")
     assert meta["parity"] <= 1e-4
+    assert 10_000 < meta["parameters"] < 1_000_000
     assert (MODELS / f"{name}_samples.png").is_file()
     assert _shipped(name).stat().st_size < 4 * 1024 * 1024
 

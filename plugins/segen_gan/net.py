@@ -178,5 +178,5 @@ def build_generator(architecture: dict) -> DCGenerator:
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    """Number of parameters (frozen ones included: the exported EMA generator has no gradients)."""
+    return sum(p.numel() for p in module.parameters())
