@@ -308,3 +308,29 @@ def test_conditional_generator_with_a_fixed_batch(tmp_path):
         gen.generate(2, labels=[0, 10])
     with pytest.raises(InvalidArgumentError, match="labels"):
         gen.generate(3, labels=[0, 1])
+
+
+# ---- random operators (RELIABILITY M9) ---------------------------------------------------------------------
+
+
+def _noisy_graph(folder, task):
+    """z (N, 4) -> z + RandomNormalLike(z): a different result on every run."""
+    x = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 4])
+    y = helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 4])
+    nodes = [helper.make_node("RandomNormalLike", ["z"], ["eps"]), helper.make_node("Add", ["z", "eps"], ["images"])]
+    model = helper.make_model(
+        helper.make_graph(nodes, "noisy", [x], [y]), opset_imports=_opset(), producer_name="segen-tests", ir_version=8
+    )
+    meta = {"name": "noisy", "task": task, "inputs": {"z": {"shape": ["N", 4], "dtype": "float32"}}}
+    return _save(model, folder / f"noisy-{task}.onnx", meta)
+
+
+def test_random_operators_are_found_and_refused_in_generators(tmp_path, seg_path):
+    from segen.runtime import random_ops
+
+    assert random_ops(_noisy_graph(tmp_path, "generation")) == ["RandomNormalLike"]
+    assert random_ops(seg_path) == []
+    with pytest.raises(ModelError, match="RandomNormalLike.*latent noise as an input"):
+        OnnxModel(tmp_path / "noisy-generation.onnx").run({"z": np.zeros((1, 4), np.float32)})
+    with pytest.warns(RuntimeWarning, match="random numbers inside the graph"):
+        OnnxModel(_noisy_graph(tmp_path, "classification")).session

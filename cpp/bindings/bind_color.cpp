@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <pybind11/stl.h>
+
 #include "ndarray.hpp"
 #include "segen/color.hpp"
 

@@ -228,3 +228,16 @@ def register_segmenters(register):
     register("threshold", threshold)
     register("watershed", watershed, aliases=("instances",))
     register("foreground-kmeans", foreground_kmeans)
+
+
+def _train_judge(output, **params):
+    from .judge_training import train
+
+    return train(output, **params)
+
+
+@hookimpl
+def register_trainers(register):
+    register(
+        "judge", _train_judge, extra="train", summary="train the digit classifier that scores generators"
+    )

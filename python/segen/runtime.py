@@ -3,7 +3,7 @@
 A model is two files side by side: ``<name>.onnx`` and ``<name>.json``, its metadata (the "sidecar")::
 
     {
-      "name": "unet-nuclei", "task": "segmentation",          # or "generation"
+      "name": "unet-nuclei", "task": "segmentation",  # or "generation", "classification"
       "sha256": "<hex digest of the .onnx>",
       "inputs": {"image": {"shape": ["N", 3, 128, 128], "dtype": "float32"}},
       "input_size": [128, 128], "channels": 3, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
@@ -31,9 +31,9 @@ import numpy as np
 
 from .errors import DTypeError, InvalidArgumentError, ModelError
 
-__all__ = ["OnnxModel", "load_metadata", "sha256_of", "TASKS", "DEFAULT_MAX_BYTES"]
+__all__ = ["OnnxModel", "load_metadata", "random_ops", "sha256_of", "RANDOM_OPS", "TASKS", "DEFAULT_MAX_BYTES"]
 
-TASKS = ("segmentation", "generation")
+TASKS = ("segmentation", "generation", "classification")
 #: Largest model file read (2 GiB, protobuf's own limit); a larger file is refused before parsing.
 DEFAULT_MAX_BYTES = 2 * 1024**3
 
@@ -50,6 +50,9 @@ _ORT_TYPES = {
     "tensor(bool)": "bool",
 }
 _hash_cache: dict[tuple, str] = {}
+#: ONNX operators that draw random numbers inside the graph: a model using them gives different results on
+#: every run, so a generator must take its noise as an input instead.
+RANDOM_OPS = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli")
 
 
 def sha256_of(path) -> str:
@@ -64,6 +67,14 @@ def sha256_of(path) -> str:
                 h.update(chunk)
         _hash_cache[key] = h.hexdigest()
     return _hash_cache[key]
+
+
+def random_ops(path) -> list[str]:
+    """Names of the :data:`RANDOM_OPS` used by the nodes of an ONNX file (without parsing it: a node's
+    ``op_type`` is stored as protobuf field 4, a length-prefixed string, so each operator name is searched
+    for with its field tag and length in front; functions and subgraphs are covered the same way)."""
+    data = pathlib.Path(path).read_bytes()
+    return [op for op in RANDOM_OPS if b"\x22" + bytes([len(op)]) + op.encode() in data]
 
 
 def _check_spec(spec, where: str) -> dict:
@@ -233,6 +244,15 @@ class OnnxModel:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.enable_cpu_mem_arena = self.enable_mem_arena
         opts.log_severity_level = 3
+        rand = random_ops(self.path)
+        if rand:
+            msg = (
+                f"model {self.path} draws random numbers inside the graph ({', '.join(rand)}): its results "
+                "change from run to run"
+            )
+            if self.metadata["task"] == "generation":
+                raise ModelError(msg + "; a generator must take its latent noise as an input (`z`)")
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
         try:
             session = ort.InferenceSession(str(self.path), sess_options=opts, providers=list(self.providers))
         except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
