@@ -7,6 +7,11 @@ A VAE model is two ONNX files side by side, each with its JSON sidecar:
 - ``<name>-encoder.onnx``: the encoder (input ``images`` float32 ``(N, 1, 16, 16)`` in [0, 1] [+
   ``labels``], outputs ``mean`` and ``logvar`` of the Gaussian posterior q(z | x), each ``(N,
   latent_size)``); its JSON has ``"task": "generation"`` and ``"role": "encoder"``.
+
+The decoder's JSON may hold a ``prior``: the Gaussian mixture (one per class for a conditional model) that
+the latents of :meth:`VaeGenerator.generate` are drawn from, fitted to the encoder's aggregate posterior
+after training (see ``segen_vae.train``). Without it the prior is the standard normal. Either way the
+draws come from numpy's ``default_rng(seed)`` alone.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ def encoder_path_for(decoder_path) -> pathlib.Path:
 class VaeGenerator(OnnxGenerator):
     """A variational autoencoder: a generator (its decoder) that can also encode and reconstruct images.
 
-    :meth:`generate` decodes standard-normal latent vectors (:class:`segen.base.OnnxGenerator`);
+    :meth:`generate` decodes latent vectors drawn from the model's prior (the fitted Gaussian mixture of
+    its JSON, else the standard normal) or given as `z`;
     :meth:`encode` maps images to the mean and log-variance of their posterior q(z | x);
     :meth:`reconstruct` decodes the posterior mean.
 
@@ -48,6 +54,12 @@ class VaeGenerator(OnnxGenerator):
         ONNX Runtime intra-op threads.
     providers : sequence of str, optional
         Execution providers (default CPU).
+
+    Attributes
+    ----------
+    prior : dict or None
+        The fitted prior (``per_class``, ``cdf`` of the component weights, ``means``, ``cholesky``); None
+        for the standard normal.
 
     Examples
     --------
@@ -66,6 +78,7 @@ class VaeGenerator(OnnxGenerator):
         )
         self._threads, self._providers = threads, providers
         self._encoder = None
+        self.prior = self._load_prior()
 
     @property
     def encoder(self):
@@ -99,6 +112,70 @@ class VaeGenerator(OnnxGenerator):
                                  f"{enc.input_names}")
             self._encoder = enc
         return self._encoder
+
+    def _load_prior(self):
+        spec = self.model.metadata.get("prior")
+        if spec is None:
+            return None
+        where = f"model {self.model.path}: `prior`"
+        try:
+            w = np.asarray(spec["weights"], np.float64)
+            means = np.asarray(spec["means"], np.float64)
+            chol = np.asarray(spec["cholesky"], np.float64)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{where} needs numeric `weights`, `means` and `cholesky`: {exc}") from None
+        latent = self.info.latent_size
+        groups = (self.info.num_classes or 1) if spec.get("per_class") else 1
+        k = w.shape[-1] if w.ndim == 2 else 0
+        if (
+            w.shape != (groups, k)
+            or k < 1
+            or means.shape != (groups, k, latent)
+            or chol.shape != (groups, k, latent, latent)
+            or not (np.all(np.isfinite(w)) and np.all(np.isfinite(means)) and np.all(np.isfinite(chol)))
+            or np.any(w < 0)
+            or np.any(w.sum(1) <= 0)
+        ):
+            raise ModelError(
+                f"{where} must hold finite weights ({groups}, K) >= 0, means ({groups}, K, {latent}) and "
+                f"cholesky ({groups}, K, {latent}, {latent}); got {w.shape}, {means.shape}, {chol.shape}"
+            )
+        return {"per_class": groups > 1, "cdf": np.cumsum(w / w.sum(1, keepdims=True), 1), "means": means,
+                "cholesky": np.tril(chol)}
+
+    def sample_latents(self, n: int, *, seed=None, labels=None) -> np.ndarray:
+        """Latent vectors (n, latent_size) float32 drawn from the model's prior, as :meth:`generate` draws
+        them: ``generate(n, seed=s, labels=y)`` equals ``generate(n, z=sample_latents(n, seed=s,
+        labels=y), labels=y)``. Handy for interpolating between two samples.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If `n` < 1, or `labels` are wrong for this model (see :meth:`generate`).
+        """
+        from segen._validate import check_int
+
+        n = check_int(n, "n", minimum=1)
+        if self.info.num_classes:
+            labels = np.arange(n, dtype=np.int64) % self.info.num_classes if labels is None else labels
+        labels = self._check_labels(labels, n)
+        return self._draw(n, np.random.default_rng(seed), labels)
+
+    def _draw(self, n: int, rng: np.random.Generator, labels) -> np.ndarray:
+        p = self.prior
+        if p is None:
+            return rng.standard_normal((n, self.info.latent_size)).astype(np.float32)
+        g = labels if p["per_class"] else np.zeros(n, np.int64)
+        u = rng.random(n)
+        comp = np.minimum((u[:, None] >= p["cdf"][g]).sum(1), p["cdf"].shape[1] - 1)
+        eps = rng.standard_normal((n, self.info.latent_size))
+        z = p["means"][g, comp] + np.einsum("nij,nj->ni", p["cholesky"][g, comp], eps)
+        return z.astype(np.float32)
+
+    def _generate(self, n, *, rng, labels, z):
+        if z is None:
+            z = self._draw(n, rng, labels)
+        return super()._generate(n, rng=rng, labels=labels, z=z)
 
     # ---- checking ------------------------------------------------------------------------------------------
     def _check_images(self, images):

@@ -64,8 +64,8 @@ class Encoder(nn.Module):
         if num_classes:
             self.embed = nn.Embedding(num_classes, 4 * width)
             extra = 4 * width
-        self.hidden = nn.Sequential(nn.Linear(4 * width * 16 + extra, 8 * width), _act())
-        self.head = nn.Linear(8 * width, 2 * latent_size)
+        self.hidden = nn.Sequential(nn.Linear(4 * width * 16 + extra, 2 * width), _act())
+        self.head = nn.Linear(2 * width, 2 * latent_size)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None):
         h = self.features(images * 2.0 - 1.0)
@@ -91,9 +91,9 @@ class Decoder(nn.Module):
             self.embed = nn.Embedding(num_classes, latent_size)
             extra = latent_size
         self.fc = nn.Sequential(
-            nn.Linear(latent_size + extra, 8 * width),
+            nn.Linear(latent_size + extra, 2 * width),
             _act(),
-            nn.Linear(8 * width, 4 * width * 16),
+            nn.Linear(2 * width, 4 * width * 16),
             _act(),
         )
         self.up = nn.Sequential(
@@ -111,8 +111,8 @@ class Decoder(nn.Module):
             z = torch.cat([z, self.embed(labels)], dim=1)
         h = self.fc(z).view(-1, 4 * self.width, 4, 4)
         out = self.up(h)
-        loc = out[:, :1] + 0.5
-        log_scale = out[:, 1:].clamp(min=MIN_LOG_SCALE)
+        loc = out[:, :1] + 0.5  # starts near mid-grey and a scale of e^-2 ~ 0.14 of the range
+        log_scale = (out[:, 1:] - 2.0).clamp(min=MIN_LOG_SCALE)
         return loc, log_scale
 
 
@@ -198,10 +198,48 @@ def elbo_terms(model: VAE, x, labels=None, *, generator=None):
     return rec, gaussian_kl(mean, logvar)
 
 
+def standard_normal_log_prob(z: torch.Tensor, labels=None) -> torch.Tensor:
+    """log N(z; 0, I) per row, in nats (the prior the VAE is trained with)."""
+    return -0.5 * (z.square() + math.log(2 * math.pi)).sum(1)
+
+
+class MixturePrior:
+    """A Gaussian-mixture prior p(z) (or p(z | y), one mixture per class) given as a model JSON's ``prior``
+    dict (see :func:`segen_vae.train.fit_prior`): ``weights`` (G, K), ``means`` (G, K, L) and the lower
+    Cholesky factors ``cholesky`` (G, K, L, L) of the covariances; G = 1, or the number of classes when
+    ``"per_class"`` is true. Used for the likelihood numbers of the shipped model (float64)."""
+
+    def __init__(self, prior: dict):
+        self.per_class = bool(prior.get("per_class"))
+        self.log_w = torch.log(torch.tensor(prior["weights"], dtype=torch.float64))
+        self.means = torch.tensor(prior["means"], dtype=torch.float64)
+        self.chol = torch.tensor(prior["cholesky"], dtype=torch.float64)
+        self.log_det = torch.log(torch.diagonal(self.chol, dim1=-2, dim2=-1)).sum(-1)  # (G, K): log|L|
+
+    def __call__(self, z: torch.Tensor, labels=None) -> torch.Tensor:
+        """log p(z[ | y]) per row of `z` (N, L), in nats (float32)."""
+        g = labels if self.per_class else torch.zeros(len(z), dtype=torch.long)
+        d = z.double()[:, None, :] - self.means[g]  # (N, K, L)
+        u = torch.linalg.solve_triangular(self.chol[g], d.unsqueeze(-1), upper=False).squeeze(-1)
+        comp = -0.5 * (u.square().sum(-1) + z.shape[1] * math.log(2 * math.pi)) - self.log_det[g]
+        return torch.logsumexp(comp + self.log_w[g], dim=1).float()
+
+
+def _log_q(z, mean, logvar) -> torch.Tensor:
+    return -0.5 * ((z - mean).square() * torch.exp(-logvar) + logvar + math.log(2 * math.pi)).sum(1)
+
+
 @torch.no_grad()
-def negative_elbo(model: VAE, x, labels=None, *, samples: int = 16, seed: int = 0, batch: int = 512):
-    """Negative ELBO per image in nats (beta = 1): the KL in closed form plus the reconstruction term
-    averaged over `samples` draws of z per image. Returns ``(neg_elbo, rec, kl)`` tensors of shape (N,)."""
+def negative_elbo(
+    model: VAE, x, labels=None, *, samples: int = 16, seed: int = 0, batch: int = 512, prior=None
+):
+    """Negative ELBO per image in nats (beta = 1): ``E_q[-log p(x | z)] + KL(q(z | x) || p(z))``, the
+    reconstruction term averaged over `samples` draws of z per image.
+
+    With ``prior=None`` p(z) is the standard normal of training and the KL is in closed form; with a
+    :class:`MixturePrior` (the shipped model's fitted prior) the KL is the Monte Carlo average of
+    ``log q(z | x) - log p(z)`` over the same draws. Returns ``(neg_elbo, rec, kl)``, each (N,).
+    """
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     recs, kls = [], []
@@ -209,43 +247,44 @@ def negative_elbo(model: VAE, x, labels=None, *, samples: int = 16, seed: int = 
         xb = x[s : s + batch]
         lb = None if labels is None else labels[s : s + batch]
         mean, logvar = model.encoder(xb, lb)
-        rec = torch.zeros(len(xb))
+        rec, kl = torch.zeros(len(xb)), torch.zeros(len(xb))
         for _ in range(samples):
             z = reparameterise(mean, logvar, generator=gen)
             loc, log_scale = model.decoder(z, lb)
             rec -= pixel_log_prob(xb, loc, log_scale).flatten(1).sum(1)
+            if prior is not None:
+                kl += _log_q(z, mean, logvar) - prior(z, lb)
         recs.append(rec / samples)
-        kls.append(gaussian_kl(mean, logvar))
+        kls.append(gaussian_kl(mean, logvar) if prior is None else kl / samples)
     rec, kl = torch.cat(recs), torch.cat(kls)
     return rec + kl, rec, kl
 
 
 @torch.no_grad()
 def importance_log_likelihood(
-    model: VAE, x, labels=None, *, samples: int = 1000, seed: int = 0, chunk: int = 250
+    model: VAE, x, labels=None, *, samples: int = 1000, seed: int = 0, chunk: int = 250, prior=None
 ) -> torch.Tensor:
-    """Importance-sampled estimate of log P(x) per image in nats (the IWAE bound with `samples` draws from
-    q(z | x)); it rises towards log P(x) as `samples` grows and is never below the ELBO in expectation."""
+    """Importance-sampled estimate of log P(x) per image in nats: the IWAE bound
+    ``log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x)`` with K = `samples` draws from q(z | x). It is a lower
+    bound on log P(x) that tightens as K grows and is never below the ELBO in expectation. `prior` as in
+    :func:`negative_elbo`."""
     model.eval()
+    log_prior = standard_normal_log_prob if prior is None else prior
     gen = torch.Generator().manual_seed(seed)
     out = []
     for i in range(len(x)):
         xi = x[i : i + 1]
         li = None if labels is None else labels[i : i + 1]
         mean, logvar = model.encoder(xi, li)
-        std = torch.exp(0.5 * logvar)
         weights = []
         for s in range(0, samples, chunk):
             k = min(chunk, samples - s)
-            eps = torch.randn((k, mean.shape[1]), generator=gen)
-            z = mean + std * eps
-            loc, log_scale = model.decoder(z, None if li is None else li.expand(k))
+            lk = None if li is None else li.expand(k)
+            z = reparameterise(mean.expand(k, -1), logvar.expand(k, -1), generator=gen)
+            loc, log_scale = model.decoder(z, lk)
             log_px = pixel_log_prob(xi.expand(k, -1, -1, -1), loc, log_scale).flatten(1).sum(1)
-            log_pz = -0.5 * (z.square() + math.log(2 * math.pi)).sum(1)
-            log_qz = -0.5 * (eps.square() + math.log(2 * math.pi)).sum(1) - (0.5 * logvar).sum()
-            weights.append(log_px + log_pz - log_qz)
-        w = torch.cat(weights)
-        out.append(torch.logsumexp(w, 0) - math.log(samples))
+            weights.append(log_px + log_prior(z, lk) - _log_q(z, mean, logvar))
+        out.append(torch.logsumexp(torch.cat(weights), 0) - math.log(samples))
     return torch.stack(out)
 
 
