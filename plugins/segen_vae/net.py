@@ -18,6 +18,10 @@ model can be certain about the empty background and uncertain along stroke edges
 generator returns is ``clamp(loc, 0, 1)``: the most probable level of each pixel (the mode), not a noisy
 draw from p(x | z).
 
+The VAE is trained with the standard normal prior; the prior the shipped generator samples from is a
+Gaussian mixture fitted afterwards to the encoder's aggregate posterior (``segen_vae.train.fit_prior``);
+:class:`MixturePrior` evaluates it for the likelihood numbers.
+
 :func:`build` rebuilds a network from the ``architecture`` dict stored in a model's JSON.
 """
 
@@ -45,7 +49,8 @@ class Encoder(nn.Module):
     ``logvar``, each ``(N, latent_size)``.
 
     A 3x3 stem at 16x16 with `width` channels, two stride-2 4x4 convolutions (8x8 with 2 `width`, 4x4 with
-    4 `width`), then a linear layer on the flattened features (and the label embedding) to 2 `latent_size`.
+    4 `width`), then a hidden layer of 2 `width` units on the flattened features (and, for a CVAE, a
+    4 `width` label embedding) and a linear head to 2 `latent_size` (mean, log-variance).
     """
 
     def __init__(self, latent_size: int = 16, width: int = 32, num_classes: int | None = None):
@@ -79,8 +84,9 @@ class Decoder(nn.Module):
     """p(x | z[, y]): ``(N, latent_size)`` float32 [+ ``(N,)`` int64 labels] -> ``loc``, ``log_scale``, each
     ``(N, 1, 16, 16)``: the per-pixel discretised logistic distribution (see the module docstring).
 
-    The mirror of :class:`Encoder`: a linear layer to 4 `width` x 4 x 4, two stride-2 4x4 transposed
-    convolutions (8x8, 16x16), a 3x3 convolution and a 1x1 head with two channels.
+    The mirror of :class:`Encoder`: z (and, for a CVAE, a `latent_size` label embedding) through a hidden
+    layer of 2 `width` units to 4 `width` x 4 x 4, two stride-2 4x4 transposed convolutions (8x8, 16x16),
+    a 3x3 convolution and a 1x1 head with two channels (location, log-scale).
     """
 
     def __init__(self, latent_size: int = 16, width: int = 32, num_classes: int | None = None):
@@ -137,6 +143,7 @@ class VAE(nn.Module):
             "latent_size": self.latent_size,
             "width": self.width,
             "num_classes": self.num_classes,
+            "activation": "SiLU",
             "likelihood": "discretised_logistic_256",
             "image_size": 16,
         }

@@ -30,7 +30,7 @@ import numpy as np
 #: The recipe's defaults; the shipped models record the exact command they were trained with.
 DEFAULTS = dict(  # noqa: C408 - keyword names, recorded in the metadata
     conditional=False,
-    epochs=150,
+    epochs=100,
     seed=0,
     latent_size=16,
     width=32,
