@@ -54,5 +54,12 @@ def _train_conditional(output, **params):
 
 @segen.hookimpl
 def register_trainers(register):
-    register("vae", _train, extra="train", summary="train a VAE on the handwritten digits (--conditional true: a CVAE)")
-    register("cvae", _train_conditional, extra="train", summary="train a conditional VAE on the handwritten digits")
+    register(
+        "vae",
+        _train,
+        extra="train",
+        summary="train a VAE on the handwritten digits (--conditional true: a CVAE)",
+    )
+    register(
+        "cvae", _train_conditional, extra="train", summary="train a conditional VAE on the handwritten digits"
+    )

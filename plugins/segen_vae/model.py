@@ -19,7 +19,6 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-
 from segen.base import OnnxGenerator
 from segen.errors import DTypeError, InvalidArgumentError, ModelError
 
@@ -94,8 +93,9 @@ class VaeGenerator(OnnxGenerator):
             enc = OnnxModel(self.encoder_path, threads=self._threads, providers=self._providers)
             meta = enc.metadata
             if meta.get("role") != "encoder":
-                raise ModelError(f"model {self.encoder_path}: metadata `role` must be 'encoder'; got "
-                                 f"{meta.get('role')!r}")
+                raise ModelError(
+                    f"model {self.encoder_path}: metadata `role` must be 'encoder'; got {meta.get('role')!r}"
+                )
             if meta.get("latent_size") != self.info.latent_size:
                 raise ModelError(
                     f"model {self.encoder_path}: latent size {meta.get('latent_size')} differs from the "
@@ -108,8 +108,9 @@ class VaeGenerator(OnnxGenerator):
                 )
             want = {"images", "labels"} if self.info.num_classes else {"images"}
             if set(enc.input_names) != want:
-                raise ModelError(f"model {self.encoder_path}: inputs must be {sorted(want)}; got "
-                                 f"{enc.input_names}")
+                raise ModelError(
+                    f"model {self.encoder_path}: inputs must be {sorted(want)}; got {enc.input_names}"
+                )
             self._encoder = enc
         return self._encoder
 
@@ -140,8 +141,12 @@ class VaeGenerator(OnnxGenerator):
                 f"{where} must hold finite weights ({groups}, K) >= 0, means ({groups}, K, {latent}) and "
                 f"cholesky ({groups}, K, {latent}, {latent}); got {w.shape}, {means.shape}, {chol.shape}"
             )
-        return {"per_class": groups > 1, "cdf": np.cumsum(w / w.sum(1, keepdims=True), 1), "means": means,
-                "cholesky": np.tril(chol)}
+        return {
+            "per_class": groups > 1,
+            "cdf": np.cumsum(w / w.sum(1, keepdims=True), 1),
+            "means": means,
+            "cholesky": np.tril(chol),
+        }
 
     def sample_latents(self, n: int, *, seed=None, labels=None) -> np.ndarray:
         """Latent vectors (n, latent_size) float32 drawn from the model's prior, as :meth:`generate` draws
@@ -193,8 +198,9 @@ class VaeGenerator(OnnxGenerator):
                 f"got {np.asarray(images).shape}"
             )
         if arr.shape[0] == 0:
-            raise InvalidArgumentError("`images` must hold at least one image; got shape "
-                                       f"{np.asarray(images).shape}")
+            raise InvalidArgumentError(
+                f"`images` must hold at least one image; got shape {np.asarray(images).shape}"
+            )
         x = arr.astype(np.float32)[:, None] / np.float32(255)
         return np.ascontiguousarray(x), single
 
