@@ -39,6 +39,8 @@ def _torch_net(meta):
         width=arch["width"],
         convs=arch.get("convs", 2),
         skips=arch.get("skips", 3),
+        decoder=arch.get("decoder", 0),
+        upsample=arch.get("upsample", "bilinear"),
     )
 
 

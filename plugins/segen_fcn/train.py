@@ -24,6 +24,7 @@ def train(
     name: str | None = None,
     int8: bool = True,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict:
     """Train a FCN-8s-style net on ``shapes`` or ``textures`` and write ``<name>.onnx``, ``<name>.json``,
     ``<name>_val.png`` (validation predictions: image, truth, prediction), a checkpoint and, with `int8`,
@@ -31,6 +32,8 @@ def train(
 
     The data are generated from `seed` (train and validation) and `seed` + 1000 (held-out test; for
     textures also from the held-out part of each photograph). `size` must be a multiple of ``2 ** stages``.
+    `decoder` and `upsample` choose the decoder (see :class:`segen_fcn.net.FCN`); `threads` sets torch's
+    threads while training (None: torch's default).
     Returns the metadata written to the JSON file.
     """
     from segen import training
@@ -54,6 +57,8 @@ def train(
         lr=lr,
         patience=patience,
     )
+    if threads is not None:  # recorded only when given: it is part of the exact command
+        params["threads"] = threads
     s = stride(stages)
     if size % s:
         raise ValueError(f"`size` must be a multiple of the stride 2**stages = {s}; got {size}")
@@ -78,4 +83,5 @@ def train(
         name=name,
         int8=int8,
         progress=progress,
+        threads=threads,
     )

@@ -102,13 +102,35 @@ def train_segmenter(
     dice_weight: float = 1.0,
     patience: int = 5,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict:
     """Train `model` in place; keep the weights of the best validation mIoU (checkpointed in `out`).
 
+    The model is trained in the channels-last memory layout (oneDNN's faster convolutions on the CPU:
+    about 1.7x per step for the FCN) and handed back in the default layout. `threads` sets torch's
+    intra-op threads for the run (None: torch's default); on a CPU shared with other jobs, 1 thread avoids
+    the OpenMP barriers that wait on descheduled threads (measured: 2 threads 4x slower per step than 1
+    while two other training jobs ran on the 2 cores).
+
     Returns the history: ``{"loss": [...], "val_miou": [...], "best_epoch", "seconds"}``.
     """
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train_loop(model, train, val, channels=channels, epochs=epochs, seed=seed, out=out, name=name,
+                           batch_size=batch_size, lr=lr, dice_weight=dice_weight, patience=patience,
+                           progress=progress)
+    finally:
+        torch.set_num_threads(previous)
+        model.to(memory_format=torch.contiguous_format)
+
+
+def _train_loop(model, train, val, *, channels, epochs, seed, out, name, batch_size, lr, dice_weight, patience,
+                progress) -> dict:
     from tqdm.auto import tqdm
 
+    model.to(memory_format=torch.channels_last)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     k = len(train.classes)
@@ -136,7 +158,7 @@ def train_segmenter(
         for s in bar:
             idx = perm[s : s + batch_size]
             xb, yb = _augment(xt[idx], yt[idx], gen)
-            logits = model(xb)
+            logits = model(xb.contiguous(memory_format=torch.channels_last))
             loss = F.cross_entropy(logits, yb) + dice_weight * dice_loss(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -469,12 +491,15 @@ def run_recipe(
     name: str | None = None,
     int8: bool = True,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict:
     """The steps every ``segen train <recipe>`` shares: data, training, ONNX + JSON, optional int8 variant.
 
     `params` are the recipe's keyword arguments as recorded in the metadata (they must include dataset,
     epochs, seed, size, n_train, n_val, n_test, batch_size, lr and patience); ``build_model(channels,
-    n_classes)`` makes the untrained torch module; `size` must already be a multiple of `stride`. Returns the metadata written to ``<name>.json``.
+    n_classes)`` makes the untrained torch module; `size` must already be a multiple of `stride`; `threads`
+    is passed to :func:`train_segmenter` (record it in `params` to have it in the command). Returns the
+    metadata written to ``<name>.json``.
     """
     p = params
     dataset, size, seed = p["dataset"], p["size"], p["seed"]
@@ -499,6 +524,7 @@ def run_recipe(
         lr=p["lr"],
         patience=p["patience"],
         progress=progress,
+        threads=threads,
     )
     command = f"segen train {recipe} " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in p.items())
     meta = write_model(
