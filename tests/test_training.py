@@ -154,6 +154,11 @@ def test_train_recipe_writes_a_usable_model(tmp_path):
     # width 4: the narrow first stage and the 5-class scores stay float, the 8- and 16-channel convs are int8
     assert q["quantization"]["format"] == "QDQ" and "/encoder.0.0/Conv" in q["quantization"]["float_nodes"]
     assert "/encoder.2.3/Conv" not in q["quantization"]["float_nodes"]
+    # resuming a finished run trains no more and writes the same model
+    again = train(tmp_path, dataset="shapes", epochs=2, size=32, stages=3, width=4, n_train=16, n_val=8, n_test=8,
+                  batch_size=8, progress=False, int8=False, resume=True)
+    assert again["history"]["resumed_after_epoch"] == 2
+    assert again["metrics"]["held_out"] == meta["metrics"]["held_out"] and again["training"] == meta["training"]
     seg = DenseSegmenter(tmp_path / "fcn-shapes.onnx")
     img = datasets.shapes(1, size=40, seed=3).images[0]  # 40 is not a multiple of the stride 8: padded
     labels = seg.segment(img)
@@ -210,3 +215,41 @@ def test_train_cli(tmp_path):
     assert res.exit_code == 0, res.output
     meta = json.loads((tmp_path / "unet-shapes.json").read_text())
     assert meta["architecture"] == {"type": "unet", "depth": 2, "width": 4, "skips": True}
+
+
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypatch):
+    data = datasets.shapes(24, size=32, seed=0)
+    tr = datasets.SegmentationData(data.images[:16], data.labels[:16], data.classes)
+    va = datasets.SegmentationData(data.images[16:], data.labels[16:], data.classes)
+    kw = dict(channels=3, epochs=3, seed=0, batch_size=8, patience=10, progress=False, threads=1)  # noqa: C408
+
+    def make():
+        torch.manual_seed(0)
+        return FCN(3, 5, stages=3, width=4, convs=1, skips=4, decoder=4)
+
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+    ref = make()
+    h_ref = training.train_segmenter(ref, tr, va, out=tmp_path / "a", name="m", **kw)
+    assert "resumed_after_epoch" not in h_ref and (tmp_path / "a" / "m.last.pt").is_file()
+
+    real, calls = training._augment, []
+
+    def interrupted(*args):  # two steps per epoch: stop in the first step of the second epoch
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(training, "_augment", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        training.train_segmenter(make(), tr, va, out=tmp_path / "b", name="m", **kw)
+    monkeypatch.setattr(training, "_augment", real)
+    with pytest.raises(ValueError, match="settings differ"):
+        training.train_segmenter(make(), tr, va, out=tmp_path / "b", name="m", resume=True, **{**kw, "lr": 1e-2})
+    net = make()
+    h = training.train_segmenter(net, tr, va, out=tmp_path / "b", name="m", resume=True, **kw)
+    assert h["resumed_after_epoch"] == 1
+    assert h["loss"] == h_ref["loss"] and h["val_miou"] == h_ref["val_miou"]
+    for key, value in ref.state_dict().items():
+        torch.testing.assert_close(net.state_dict()[key], value, rtol=0, atol=0)

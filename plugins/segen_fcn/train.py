@@ -25,6 +25,7 @@ def train(
     int8: bool = True,
     progress: bool = True,
     threads: int | None = None,
+    resume: bool = False,
 ) -> dict:
     """Train a FCN-8s-style net on ``shapes`` or ``textures`` and write ``<name>.onnx``, ``<name>.json``,
     ``<name>_val.png`` (validation predictions: image, truth, prediction), a checkpoint and, with `int8`,
@@ -33,7 +34,9 @@ def train(
     The data are generated from `seed` (train and validation) and `seed` + 1000 (held-out test; for
     textures also from the held-out part of each photograph). `size` must be a multiple of ``2 ** stages``.
     `decoder` and `upsample` choose the decoder (see :class:`segen_fcn.net.FCN`); `threads` sets torch's
-    threads while training (None: torch's default).
+    threads while training (None: torch's default). With `resume`, training continues from
+    ``<name>.last.pt`` in `output` (written after every epoch) with the same arguments; the command in the
+    JSON stays the one that trains from scratch, and ``history.resumed_after_epoch`` says where it resumed.
     Returns the metadata written to the JSON file.
     """
     from segen import training
@@ -84,4 +87,5 @@ def train(
         int8=int8,
         progress=progress,
         threads=threads,
+        resume=resume,
     )
