@@ -39,7 +39,9 @@ def _up(channels: int, factor: int, mode: str = "bilinear") -> nn.ConvTranspose2
         up = nn.ConvTranspose2d(channels, channels, factor, stride=factor, bias=False)
         ramp = torch.ones(factor)
     else:
-        up = nn.ConvTranspose2d(channels, channels, 2 * factor, stride=factor, padding=factor // 2, bias=False)
+        up = nn.ConvTranspose2d(
+            channels, channels, 2 * factor, stride=factor, padding=factor // 2, bias=False
+        )
         centre = factor - 0.5
         ramp = 1 - torch.abs(torch.arange(2 * factor, dtype=torch.float32) - centre) / factor
     with torch.no_grad():
@@ -112,7 +114,8 @@ class FCN(nn.Module):
         self.encoder = nn.ModuleList(
             [_stage(in_channels if i == 0 else ch[i - 1], ch[i], convs) for i in range(stages)]
         )
-        # feature maps at strides 1 (stage 0 before its pool), 2, 4, ..., 2**stages; the last `skips` are scored
+        # feature maps at strides 1 (stage 0 before its pool), 2, 4, ..., 2**stages; the last `skips`
+        # are scored
         fch = [ch[0]] + ch
         d = decoder or num_classes
         self.score = nn.ModuleList([nn.Conv2d(fch[i], d, 1) for i in range(stages + 1 - skips, stages + 1)])

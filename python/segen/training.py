@@ -126,16 +126,31 @@ def train_segmenter(
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _train_loop(model, train, val, channels=channels, epochs=epochs, seed=seed, out=out, name=name,
-                           batch_size=batch_size, lr=lr, dice_weight=dice_weight, patience=patience,
-                           progress=progress, resume=resume)
+        return _train_loop(
+            model,
+            train,
+            val,
+            channels=channels,
+            epochs=epochs,
+            seed=seed,
+            out=out,
+            name=name,
+            batch_size=batch_size,
+            lr=lr,
+            dice_weight=dice_weight,
+            patience=patience,
+            progress=progress,
+            resume=resume,
+        )
     finally:
         torch.set_num_threads(previous)
         model.to(memory_format=torch.contiguous_format)
 
 
-def _train_loop(model, train, val, *, channels, epochs, seed, out, name, batch_size, lr, dice_weight, patience,
-                progress, resume) -> dict:
+def _train_loop(
+    model, train, val, *, channels, epochs, seed, out, name, batch_size, lr, dice_weight, patience, progress,
+    resume,
+) -> dict:
     from tqdm.auto import tqdm
 
     model.to(memory_format=torch.channels_last)
@@ -160,7 +175,8 @@ def _train_loop(model, train, val, *, channels, epochs, seed, out, name, batch_s
     if resume and last.is_file():
         state = torch.load(last, weights_only=False)
         if state["settings"] != settings:
-            diff = {k: (state["settings"].get(k), v) for k, v in settings.items() if state["settings"].get(k) != v}
+            old = state["settings"]
+            diff = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
             raise ValueError(f"cannot resume from {last}: settings differ (checkpoint, now): {diff}")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -360,7 +376,7 @@ def write_model(
             "epochs_run": len(history["loss"]),
             "best_epoch": history["best_epoch"] + 1,
             "seconds": history["seconds"],
-            **({"resumed_after_epoch": history["resumed_after_epoch"]} if "resumed_after_epoch" in history else {}),
+            **{k: history[k] for k in ("resumed_after_epoch",) if k in history},
         },
         "metrics": {
             "held_out": {
@@ -536,8 +552,8 @@ def run_recipe(
     `params` are the recipe's keyword arguments as recorded in the metadata (they must include dataset,
     epochs, seed, size, n_train, n_val, n_test, batch_size, lr and patience); ``build_model(channels,
     n_classes)`` makes the untrained torch module; `size` must already be a multiple of `stride`; `threads`
-    and `resume` are passed to :func:`train_segmenter` (record it in `params` to have it in the command). Returns the
-    metadata written to ``<name>.json``.
+    and `resume` are passed to :func:`train_segmenter` (record `threads` in `params` to have it in the
+    command). Returns the metadata written to ``<name>.json``.
     """
     p = params
     dataset, size, seed = p["dataset"], p["size"], p["seed"]
@@ -545,7 +561,9 @@ def run_recipe(
     out.mkdir(parents=True, exist_ok=True)
     name = name or f"{recipe}-{dataset}"
     n_train, n_val, n_test = p["n_train"], p["n_val"], p["n_test"]
-    train_d, val_d, test_d = make_data(dataset, size=size, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed)
+    train_d, val_d, test_d = make_data(
+        dataset, size=size, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed
+    )
     channels = 3 if train_d.images.ndim == 4 else 1
     torch.manual_seed(seed)
     model = build_model(channels, len(train_d.classes))
