@@ -173,7 +173,7 @@ def _train_loop(
         "patience": patience, "n_train": len(xt), "n_val": len(xv), "image_shape": list(xt.shape[1:]),
     }
     if resume and last.is_file():
-        state = torch.load(last, weights_only=False)
+        state = torch.load(last, weights_only=True)
         if state["settings"] != settings:
             old = state["settings"]
             diff = {k: (old.get(k), v) for k, v in settings.items() if old.get(k) != v}
