@@ -348,3 +348,37 @@ def test_help_loads_plugins_but_no_heavy_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[] True"
+
+
+def test_segment_goes_on_past_a_bad_image_and_exits_1(photo, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"<html>not an image</html>")
+    out = tmp_path / "o"
+    res = _run("segment", photo, bad, "-m", "otsu", "-o", out)
+    assert res.exit_code == 1
+    assert "bad.png" in res.output and "1 of 2 image(s) failed" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["astro_labels.png"]  # no temporary files left
+    res = _run("segment", bad, photo, "-m", "otsu", "-o", tmp_path / "o2", "--fail-fast")
+    assert res.exit_code != 0 and not (tmp_path / "o2" / "astro_labels.png").exists()
+    assert main(["segment", str(photo), str(bad), "-m", "otsu", "-o", str(out)]) == 1
+
+
+def test_segment_refuses_to_overwrite_an_input(photo, tmp_path):
+    import shutil
+
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(photo, d / "astro.png")
+    shutil.copy(photo, d / "astro_labels.png")
+    res = _run("segment", d / "astro.png", d / "astro_labels.png", "-m", "otsu", "-o", d)
+    assert res.exit_code == 2 and "overwrite an input" in res.output
+
+
+def test_global_threads_option(photo, tmp_path):
+    before = segen.get_num_threads()
+    try:
+        res = _run("--threads", "1", "info")
+        assert res.exit_code == 0 and "threads: 1" in res.output
+        assert _run("--threads", "0", "info").exit_code == 2
+    finally:
+        segen.set_num_threads(before)

@@ -12,6 +12,10 @@ cluster        k-means and DBSCAN on (N, D) data
 segmentation   watershed, labelling, distance transform, Otsu, region tools and recipes
 viz            display scaling, label colouring, overlays and contact sheets
 runtime        ONNX models with their metadata (OnnxModel)
+dense          fully convolutional ONNX segmenters, any size, overlap-tile inference
+datasets       shapes, texture mosaics and handwritten digits for training and evaluation
+judge          the digit classifier and measures that score generators (Fréchet distance, ...)
+distributed    Dask: chunked filters and segmentation, many files on a cluster (extra "dist")
 plugins        the plugin host (pluggy); registry: names of segmenters and generators
 =============  =====================================================================
 
@@ -65,15 +69,20 @@ __all__ = [
     "cluster",
     "segmentation",
     "viz",
+    "dense",
+    "datasets",
+    "judge",
+    "distributed",
+    "DenseSegmenter",
 ]
 
 _SUBMODULES = {"io", "filters", "features", "color", "transform", "cluster", "segmentation", "viz", "runtime",
-               "plugins", "registry", "hookspecs", "base", "builtin"}
+               "plugins", "registry", "hookspecs", "base", "builtin", "dense", "datasets", "judge", "distributed"}
 # public names that live in a submodule, imported (with pluggy, numpy, ...) only when first used
 _LAZY = {
     "get_segmenter": "registry", "get_generator": "registry", "list_segmenters": "registry",
     "list_generators": "registry", "hookimpl": "hookspecs", "Segmenter": "base", "Generator": "base",
-    "OnnxSegmenter": "base", "OnnxGenerator": "base", "FunctionSegmenter": "base", "ModelInfo": "base",
+    "OnnxSegmenter": "base", "OnnxGenerator": "base", "FunctionSegmenter": "base", "ModelInfo": "base", "DenseSegmenter": "dense",
 }
 
 

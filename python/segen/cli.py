@@ -90,12 +90,21 @@ _PARAM = click.option(
 
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(package_name="segen", prog_name="segen")
-def cli() -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 4096),
+    help="Threads for segen's kernels and ONNX Runtime (default: SEGEN_NUM_THREADS, else all cores).",
+)
+def cli(threads: int | None) -> None:
     """segen: image segmentation and generation on a fast C++ core.
 
     Segmenters and generators come from plugins (segen's own classical methods included): `segen list`
     shows them, `segen plugins` shows the plugins and their errors.
     """
+    if threads is not None:
+        import segen
+
+        segen.set_num_threads(threads)
 
 
 def _entry_dict(reg, entry) -> dict:
@@ -201,13 +210,29 @@ def _write_labels(path: pathlib.Path, labels) -> pathlib.Path:
 
     top = int(labels.max()) if labels.size else 0
     if top <= 255:
-        segen.io.imwrite(path, labels.astype(np.uint8))
+        _write_atomic(path, labels.astype(np.uint8))
     elif top <= 65535:
-        segen.io.imwrite(path, labels.astype(np.uint16))
+        _write_atomic(path, labels.astype(np.uint16))
     else:
         path = path.with_suffix(".tif")
-        segen.io.imwrite(path, labels.astype(np.int32))
+        _write_atomic(path, labels.astype(np.int32))
     return path
+
+
+def _write_atomic(path: pathlib.Path, image) -> None:
+    """Write an image file under a temporary name beside `path`, then rename it: an interrupted or failed
+    write never leaves a truncated `path` (an existing one stays as it was)."""
+    import os
+
+    import segen
+
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        segen.io.imwrite(tmp, image)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 @cli.command()
@@ -220,10 +245,17 @@ def _write_labels(path: pathlib.Path, labels) -> pathlib.Path:
 @click.option(
     "--overlay", is_flag=True, help="Also write <name>_overlay.png: coloured labels and boundaries."
 )
-def segment(images, method: str, params, out_dir: pathlib.Path, overlay: bool) -> None:
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first image that cannot be read or segmented (default: report it, go on, exit 1).",
+)
+@click.pass_context
+def segment(ctx, images, method: str, params, out_dir: pathlib.Path, overlay: bool, fail_fast: bool) -> None:
     """Segment IMAGE... with a segmenter; writes <name>_labels.png (8-bit, or 16-bit past 255 labels).
 
-    Labels are 0 for background, 1..N for regions (or class indices). Example:
+    Labels are 0 for background, 1..N for regions (or class indices). An image that cannot be read or
+    segmented is reported and skipped; the exit code is then 1. Example:
 
     \b
         segen segment photo.png -m kmeans -p k=5 -o out --overlay
@@ -233,6 +265,8 @@ def segment(images, method: str, params, out_dir: pathlib.Path, overlay: bool) -
 
     import segen
 
+    from .errors import SegenError
+
     stems = [p.stem for p in images]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup:
@@ -240,9 +274,17 @@ def segment(images, method: str, params, out_dir: pathlib.Path, overlay: bool) -
             f"several inputs are named {dup[0]!r}; their results would overwrite each other",
             param_hint="IMAGES",
         )
+    inputs = {p.resolve() for p in images}
+    for stem in stems:
+        for suffix in ("_labels.png", "_overlay.png"):
+            if (out_dir / f"{stem}{suffix}").resolve() in inputs:
+                raise click.BadParameter(
+                    f"the result {stem}{suffix} would overwrite an input image; choose another --output",
+                    param_hint="'-o' / '--output'",
+                )
     seg = segen.get_segmenter(method, **_parse_params(params))
     out_dir.mkdir(parents=True, exist_ok=True)
-    counts = []
+    counts, failed = [], []
     for path in tqdm(
         images,
         desc=f"segen segment -m {method}",
@@ -250,18 +292,33 @@ def segment(images, method: str, params, out_dir: pathlib.Path, overlay: bool) -
         file=sys.stderr,
         disable=len(images) < 2 or None,
     ):
-        img = segen.io.imread(path)
-        if img.ndim == 3 and img.shape[2] in (2, 4):  # drop alpha
-            img = np.ascontiguousarray(img[..., : img.shape[2] - 1])
-        labels = seg.segment(img)
-        _write_labels(out_dir / f"{path.stem}_labels.png", labels)
-        if overlay:
-            segen.io.imwrite(out_dir / f"{path.stem}_overlay.png", segen.viz.overlay(img, labels))
+        try:
+            img = segen.io.imread(path)
+            if img.ndim == 3 and img.shape[2] in (2, 4):  # drop alpha
+                img = np.ascontiguousarray(img[..., : img.shape[2] - 1])
+            labels = seg.segment(img)
+            _write_labels(out_dir / f"{path.stem}_labels.png", labels)
+            if overlay:
+                _write_atomic(out_dir / f"{path.stem}_overlay.png", segen.viz.overlay(img, labels))
+        except (SegenError, OSError, ValueError, TypeError) as exc:
+            if fail_fast:
+                raise
+            failed.append(path)
+            msg = str(exc) if path.name in str(exc) else f"{path}: {exc}"
+            tqdm.write(f"segen: error: {msg}", file=sys.stderr)
+            continue
         counts.append(len(np.unique(labels[labels > 0])))
-    click.echo(
-        f"segmented {len(images)} image(s) with {method} into {out_dir} "
-        f"({min(counts)}..{max(counts)} labels per image)"
-    )
+    if counts:
+        click.echo(
+            f"segmented {len(counts)} image(s) with {method} into {out_dir} "
+            f"({min(counts)}..{max(counts)} labels per image)"
+        )
+    if failed:
+        if len(images) > 1:  # one image: its error line says it all
+            click.echo(
+                f"segen: {len(failed)} of {len(images)} image(s) failed: {', '.join(map(str, failed))}", err=True
+            )
+        ctx.exit(1)
 
 
 @cli.command()
@@ -533,7 +590,7 @@ def main(argv=None) -> int:
     from .errors import SegenError
 
     try:
-        cli.main(args=argv, prog_name="segen", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="segen", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
@@ -547,7 +604,7 @@ def main(argv=None) -> int:
     except (SegenError, OSError, ValueError, TypeError) as exc:
         click.echo(f"segen: error: {exc}", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0  # a command's ctx.exit(n)
 
 
 if __name__ == "__main__":
