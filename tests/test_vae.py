@@ -84,6 +84,27 @@ def test_shipped_sidecars(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_shipped_weights_back_in_torch_agree_with_onnx_runtime(torch, name):
+    # the shipped files themselves: torch (rebuilt from the JSON, weights read from the ONNX) vs ORT
+    from segen import gen_training
+    from segen_vae.net import DecoderImages, EncoderMoments, load_onnx
+    from segen_vae.train import encoder_parity
+
+    path = _shipped(name)
+    model = load_onnx(path)
+    k = model.num_classes
+    test = _digits("test")
+    dec = DecoderImages(model.decoder)
+    assert gen_training.generator_parity(dec, path, latent_size=16, num_classes=k, batches=(1, 7, 64)) <= 1e-4
+    enc = EncoderMoments(model.encoder)
+    enc_path = path.with_name(f"{name}-encoder.onnx")
+    assert encoder_parity(enc, enc_path, test.images, test.labels if k else None, batches=(1, 7, 64)) <= 1e-4
+    other = next(n for n in NAMES if n != name)  # the other model's encoder: (un)conditional, wrong fit
+    with pytest.raises(ValueError, match="do not fit"):
+        load_onnx(path, encoder_path=_shipped(other).with_name(f"{other}-encoder.onnx"))
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_shipped_architecture_rebuilds(name):
     pytest.importorskip("torch")
     from segen.runtime import load_metadata

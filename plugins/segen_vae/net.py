@@ -22,7 +22,8 @@ The VAE is trained with the standard normal prior; the prior the shipped generat
 Gaussian mixture fitted afterwards to the encoder's aggregate posterior (``segen_vae.train.fit_prior``);
 :class:`MixturePrior` evaluates it for the likelihood numbers.
 
-:func:`build` rebuilds a network from the ``architecture`` dict stored in a model's JSON.
+:func:`build` rebuilds a network from the ``architecture`` dict stored in a model's JSON; :func:`load_onnx`
+also loads the weights of the exported ONNX files.
 """
 
 from __future__ import annotations
@@ -165,6 +166,43 @@ def build(architecture: dict) -> VAE:
         width=int(architecture["width"]),
         num_classes=architecture.get("num_classes") if kind == "cvae" else None,
     )
+
+
+def load_onnx(path, encoder_path=None) -> VAE:
+    """A shipped (or freshly trained) VAE back in torch: :func:`build` from the decoder JSON's
+    ``architecture``, with the weights read from the decoder's ONNX file `path` and the encoder's
+    (default ``<name>-encoder.onnx`` beside it). For benchmarks against torch eager and parity checks.
+
+    Raises
+    ------
+    ValueError
+        If the files' weights do not fit the architecture (missing, extra or mis-shaped tensors).
+    """
+    import json
+    import pathlib
+
+    import onnx
+    from onnx import numpy_helper
+
+    path = pathlib.Path(path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    model = build(meta["architecture"])
+    enc = (
+        pathlib.Path(encoder_path)
+        if encoder_path is not None
+        else path.with_name(f"{path.stem}-encoder.onnx")
+    )
+    state = {}
+    for f in (path, enc):
+        for init in onnx.load(str(f)).graph.initializer:
+            state[init.name] = torch.from_numpy(numpy_helper.to_array(init).copy())
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"the weights in {path.name} / {enc.name} do not fit the architecture: {exc}"
+        ) from None
+    return model.eval()
 
 
 def reparameterise(mean, logvar, *, generator: torch.Generator | None = None) -> torch.Tensor:
