@@ -478,8 +478,9 @@ def export_encoder(encoder, path, *, num_classes: int | None, props: dict | None
     and store `props` as ``segen.<key>`` metadata properties (JSON values)."""
     import warnings
 
-    import onnx
     import torch
+
+    from segen.training import finish_onnx
 
     encoder.eval()
     images = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
@@ -497,12 +498,7 @@ def export_encoder(encoder, path, *, num_classes: int | None, props: dict | None
             opset_version=17,
             dynamo=False,
         )
-    proto = onnx.load(str(path))
-    for key, value in (props or {}).items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = f"segen.{key}", json.dumps(value)
-    onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(path))
+    finish_onnx(path, props)
 
 
 def encoder_parity(

@@ -241,7 +241,6 @@ def _train_loop(
 
 def export_onnx(model, path: pathlib.Path, *, channels: int, size: int, props: dict | None = None) -> None:
     """Export to ONNX with dynamic batch, height and width; run onnx.checker; store ``segen.*`` props."""
-    import onnx
 
     model.eval()
     dummy = torch.zeros(1, channels, size, size)
@@ -251,6 +250,14 @@ def export_onnx(model, path: pathlib.Path, *, channels: int, size: int, props: d
         # the TorchScript exporter is deprecated in favour of the dynamo one, which needs onnxscript
         warnings.simplefilter("ignore", DeprecationWarning)
         _export(model, dummy, path)
+    finish_onnx(path, props)
+
+
+def finish_onnx(path, props: dict | None = None) -> None:
+    """Store `props` in an exported ONNX file as ``segen.<key>`` metadata properties (JSON values) and run
+    onnx.checker on it (full check); shared by every segen export."""
+    import onnx
+
     proto = onnx.load(str(path))
     for key, value in (props or {}).items():
         entry = proto.metadata_props.add()
