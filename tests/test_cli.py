@@ -382,3 +382,17 @@ def test_global_threads_option(photo, tmp_path):
         assert _run("--threads", "0", "info").exit_code == 2
     finally:
         segen.set_num_threads(before)
+
+
+def test_recipe_options_as_flags_values_and_switches():
+    from segen.cli import _extra_params
+
+    assert _extra_params(["--epochs", "3", "--dataset=shapes", "--conditional", "--lr", "-0.5", "--resume"]) == (
+        "epochs=3",
+        "dataset=shapes",
+        "conditional=true",
+        "lr=-0.5",
+        "resume=true",
+    )
+    with pytest.raises(Exception, match="--KEY VALUE"):
+        _extra_params(["epochs", "3"])

@@ -18,7 +18,8 @@ from segen.errors import InvalidArgumentError, ModelError
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: shipped model -> (plugin folder, data set, held-out thresholds measured on seed 2024, minus a margin)
 SHIPPED = {
-    "fcn-shapes": ("segen_fcn", "shapes", {"mean_iou": 0.85, "pixel_accuracy": 0.97}),
+    # issue 5's target: fcn-shapes mIoU >= 0.90 (the model scores 0.94 on seed 2024)
+    "fcn-shapes": ("segen_fcn", "shapes", {"mean_iou": 0.90, "pixel_accuracy": 0.98}),
     "unet-textures": ("segen_unet", "textures", {"mean_iou": 0.93, "pixel_accuracy": 0.96}),
 }
 SHIPPED.update({f"{k}-int8": v for k, v in list(SHIPPED.items())})

@@ -13,6 +13,8 @@ def train(
     stages: int = 4,
     width: int = 16,
     skips: int = 3,
+    decoder: int = 0,
+    upsample: str = "bilinear",
     n_train: int = 1200,
     n_val: int = 200,
     n_test: int = 200,
@@ -22,6 +24,8 @@ def train(
     name: str | None = None,
     int8: bool = True,
     progress: bool = True,
+    threads: int | None = None,
+    resume: bool = False,
 ) -> dict:
     """Train a FCN-8s-style net on ``shapes`` or ``textures`` and write ``<name>.onnx``, ``<name>.json``,
     ``<name>_val.png`` (validation predictions: image, truth, prediction), a checkpoint and, with `int8`,
@@ -29,6 +33,10 @@ def train(
 
     The data are generated from `seed` (train and validation) and `seed` + 1000 (held-out test; for
     textures also from the held-out part of each photograph). `size` must be a multiple of ``2 ** stages``.
+    `decoder` and `upsample` choose the decoder (see :class:`segen_fcn.net.FCN`); `threads` sets torch's
+    threads while training (None: torch's default). With `resume`, training continues from
+    ``<name>.last.pt`` in `output` (written after every epoch) with the same arguments; the command in the
+    JSON stays the one that trains from scratch, and ``history.resumed_after_epoch`` says where it resumed.
     Returns the metadata written to the JSON file.
     """
     from segen import training
@@ -43,6 +51,8 @@ def train(
         stages=stages,
         width=width,
         skips=skips,
+        decoder=decoder,
+        upsample=upsample,
         n_train=n_train,
         n_val=n_val,
         n_test=n_test,
@@ -50,6 +60,8 @@ def train(
         lr=lr,
         patience=patience,
     )
+    if threads is not None:  # recorded only when given: it is part of the exact command
+        params["threads"] = threads
     s = stride(stages)
     if size % s:
         raise ValueError(f"`size` must be a multiple of the stride 2**stages = {s}; got {size}")
@@ -57,11 +69,23 @@ def train(
         output,
         recipe="fcn",
         params=params,
-        build_model=lambda channels, n_classes: FCN(channels, n_classes, stages=stages, width=width, skips=skips),
+        build_model=lambda channels, n_classes: FCN(
+            channels, n_classes, stages=stages, width=width, skips=skips, decoder=decoder, upsample=upsample
+        ),
         stride=s,
         summary=f"FCN-8s-style net (stages {stages}, width {width}) trained on {dataset}",
-        architecture={"type": "fcn", "stages": stages, "width": width, "convs": 2, "skips": skips},
+        architecture={
+            "type": "fcn",
+            "stages": stages,
+            "width": width,
+            "convs": 2,
+            "skips": skips,
+            "decoder": decoder,
+            "upsample": upsample,
+        },
         name=name,
         int8=int8,
         progress=progress,
+        threads=threads,
+        resume=resume,
     )

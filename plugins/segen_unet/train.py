@@ -21,6 +21,8 @@ def train(
     name: str | None = None,
     int8: bool = True,
     progress: bool = True,
+    threads: int | None = None,
+    resume: bool = False,
 ) -> dict:
     """Train a U-Net on ``shapes`` or ``textures`` and write ``<name>.onnx``, ``<name>.json``,
     ``<name>_val.png`` (validation predictions: image, truth, prediction), a checkpoint and, with `int8`,
@@ -28,6 +30,8 @@ def train(
 
     The data are generated from `seed` (train and validation) and `seed` + 1000 (held-out test; for
     textures also from the held-out part of each photograph). `size` must be a multiple of ``2 ** depth``.
+    `threads` sets torch's threads while training (None: torch's default); with `resume`, training goes on
+    from ``<name>.last.pt`` in `output` with the same arguments (see :func:`segen.training.run_recipe`).
     Returns the metadata written to the JSON file.
     """
     from segen import training
@@ -48,6 +52,8 @@ def train(
         lr=lr,
         patience=patience,
     )
+    if threads is not None:  # recorded only when given: it is part of the exact command
+        params["threads"] = threads
     s = stride(depth)
     if size % s:
         raise ValueError(f"`size` must be a multiple of the stride 2**depth = {s}; got {size}")
@@ -62,4 +68,6 @@ def train(
         name=name,
         int8=int8,
         progress=progress,
+        threads=threads,
+        resume=resume,
     )

@@ -141,3 +141,23 @@ def check_int(value, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and v < minimum:
         raise InvalidArgumentError(f"`{name}` must be >= {minimum}; got {v}")
     return v
+
+
+def check_seed(seed, name: str = "seed") -> np.random.Generator:
+    """A numpy Generator from `seed`: None (fresh entropy), an int >= 0, or a ``numpy.random.Generator``
+    (used as is). Anything else — a negative int, a float, a string, a legacy ``RandomState`` — is an
+    error naming `name`, rather than numpy's own message."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, np.random.RandomState):
+        raise InvalidArgumentError(
+            f"`{name}` must be None, an int >= 0 or a numpy.random.Generator; got a legacy RandomState "
+            "(use numpy.random.default_rng)"
+        )
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise InvalidArgumentError(
+            f"`{name}` must be None, an int >= 0 or a numpy.random.Generator; got {type(seed).__name__} {seed!r}"
+        )
+    if seed < 0:
+        raise InvalidArgumentError(f"`{name}` must be >= 0; got {seed}")
+    return np.random.default_rng(int(seed))

@@ -54,7 +54,8 @@ def _parse_params(pairs) -> dict:
 
 
 def _extra_params(args) -> tuple:
-    """``["--epochs", "3", "--dataset=shapes"]`` -> ``("epochs=3", "dataset=shapes")``."""
+    """``["--epochs", "3", "--dataset=shapes", "--conditional"]`` -> ``("epochs=3", "dataset=shapes",
+    "conditional=true")``: an option followed by another option (or by nothing) is a switch set to true."""
     out, args = [], list(args)
     while args:
         opt = args.pop(0)
@@ -62,9 +63,7 @@ def _extra_params(args) -> tuple:
             raise click.BadParameter(f"expected --KEY VALUE; got {opt!r}")
         key, sep, value = opt[2:].partition("=")
         if not sep:
-            if not args or args[0].startswith("--"):
-                raise click.BadParameter(f"option {opt!r} needs a value")
-            value = args.pop(0)
+            value = "true" if not args or args[0].startswith("--") else args.pop(0)
         out.append(f"{key}={value}")
     return tuple(out)
 

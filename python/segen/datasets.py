@@ -47,7 +47,19 @@ _TRAIN_FRACTION = 0.75
 
 
 @dataclass(frozen=True)
-class SegmentationData:
+class _ImageSet:
+    """Images, their labels and the class names (the labels index `classes`)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    classes: tuple
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+
+@dataclass(frozen=True)
+class SegmentationData(_ImageSet):
     """Images with per-pixel class labels.
 
     Attributes
@@ -59,13 +71,6 @@ class SegmentationData:
     classes : tuple of str
         Class names.
     """
-
-    images: np.ndarray
-    labels: np.ndarray
-    classes: tuple
-
-    def __len__(self) -> int:
-        return int(self.images.shape[0])
 
 
 def _check_size(size) -> tuple[int, int]:
@@ -384,7 +389,7 @@ _DIGITS_TEST_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
-class LabelledImages:
+class LabelledImages(_ImageSet):
     """Images with one class label each.
 
     Attributes
@@ -396,13 +401,6 @@ class LabelledImages:
     classes : tuple of str
         Class names.
     """
-
-    images: np.ndarray
-    labels: np.ndarray
-    classes: tuple
-
-    def __len__(self) -> int:
-        return int(self.images.shape[0])
 
 
 @functools.lru_cache(maxsize=None)

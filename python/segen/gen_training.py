@@ -55,8 +55,6 @@ def export_generator(
 ) -> None:
     """Export ``model(z[, labels]) -> images`` to ONNX with a dynamic batch; run onnx.checker; store `props`
     as ``segen.<key>`` metadata properties (JSON values)."""
-    import onnx
-
     model.eval()
     dummy = _inputs(latent_size, num_classes, 2, 0)
     names = ["z", "labels"][: len(dummy)]
@@ -73,12 +71,9 @@ def export_generator(
             opset_version=17,
             dynamo=False,
         )
-    proto = onnx.load(str(path))
-    for key, value in (props or {}).items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = f"segen.{key}", json.dumps(value)
-    onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(path))
+    from .training import finish_onnx
+
+    finish_onnx(path, props)
 
 
 @torch.no_grad()

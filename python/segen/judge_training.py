@@ -111,10 +111,11 @@ def train(
             opset_version=17,
             dynamo=False,
         )
-    import onnx
     import onnxruntime as ort
 
-    onnx.checker.check_model(onnx.load(str(onnx_path)), full_check=True)
+    from .training import finish_onnx
+
+    finish_onnx(onnx_path)
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     xt = test_d.images.astype(np.float32)[:, None] / 255.0
     logits, feats = sess.run(None, {"images": xt})
