@@ -272,6 +272,12 @@ def test_interpolate_rejects_bad_arguments():
         cg.interpolate(1, 2, label=10)
     with pytest.raises(InvalidArgumentError, match="label"):
         cg.interpolate(1, 2, label=[1, 2])
+    with pytest.raises(InvalidArgumentError, match="seed_a"):
+        dc.interpolate(-1, 2)
+    with pytest.raises(InvalidArgumentError, match="seed_b"):
+        dc.interpolate(1, 2.5)
+    with pytest.raises(InvalidArgumentError, match="seed"):
+        dc.generate(2, seed=-3)
 
 
 # ---- the command line --------------------------------------------------------------------------------------
@@ -306,6 +312,7 @@ def test_cli_generate_interpolate(tmp_path, capsys):
         (["dcgan-digits", "--interpolate", "1,2,3"], 2, "--interpolate"),
         (["dcgan-digits", "--interpolate", "1,2", "--steps", "1"], 2, "--steps"),
         (["cgan-digits", "--interpolate", "1,2", "--labels", "1,2"], 2, "one label"),
+        (["cgan-digits", "--interpolate", "-1,2"], 1, "`seed_a` must be >= 0"),
         (["dcgan-digits", "--interpolate", "1,2", "--labels", "1"], 1, "unconditional"),
     ],
 )

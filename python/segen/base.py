@@ -192,10 +192,10 @@ class Generator(abc.ABC):
         Raises
         ------
         InvalidArgumentError
-            If `n` is out of range, `labels` are given to an unconditional model or are out of range, or
-            `z` has the wrong shape.
+            If `n` is out of range, `labels` are given to an unconditional model or are out of range,
+            `z` has the wrong shape, or `seed` is not None, an int >= 0 or a ``numpy.random.Generator``.
         """
-        from ._validate import check_int
+        from ._validate import check_int, check_seed
 
         n = check_int(n, "n", minimum=1)
         if n > MAX_GENERATE:
@@ -228,7 +228,7 @@ class Generator(abc.ABC):
             want = (n, self.info.latent_size)
             if self.info.latent_size is None or z.shape != want:
                 raise InvalidArgumentError(f"`z` must have shape {want}; got {z.shape}")
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         out = np.asarray(self._generate(n, rng=rng, labels=labels, z=z))
         if out.dtype != np.uint8 or out.ndim not in (3, 4) or out.shape[0] != n:
             raise PluginError(
@@ -237,20 +237,23 @@ class Generator(abc.ABC):
             )
         return out
 
-    def latent(self, seed) -> np.ndarray:
+    def latent(self, seed, *, name: str = "seed") -> np.ndarray:
         """The latent vector ``generate(1, seed=seed)`` uses: ``(latent_size,)`` float64 standard normal
         drawn by ``numpy.random.default_rng(seed)`` (the generator casts it to float32).
 
         Raises
         ------
         InvalidArgumentError
-            If the generator has no ``latent_size`` (it does not take `z`).
+            If the generator has no ``latent_size`` (it does not take `z`), or `seed` is not None, an int
+            >= 0 or a ``numpy.random.Generator`` (the message names it `name`).
         """
+        from ._validate import check_seed
+
         if not self.info.latent_size:
             raise InvalidArgumentError(
                 f"generator {self.info.name!r} has no latent vector (no `latent_size`); it cannot interpolate"
             )
-        return np.random.default_rng(seed).standard_normal((1, self.info.latent_size))[0]
+        return check_seed(seed, name).standard_normal((1, self.info.latent_size))[0]
 
     def interpolate(self, seed_a, seed_b, steps: int = 8, *, label=None, spherical: bool = True) -> np.ndarray:
         """Images along the latent path between the samples of two seeds.
@@ -275,8 +278,9 @@ class Generator(abc.ABC):
         Raises
         ------
         InvalidArgumentError
-            If `steps` is out of range, `label` is given to an unconditional model or is out of range, or
-            the generator has no latent vector.
+            If `steps` is out of range, `label` is given to an unconditional model or is out of range, a
+            seed is not an int >= 0 (or None, or a ``numpy.random.Generator``), or the generator has no
+            latent vector.
 
         Notes
         -----
@@ -300,7 +304,7 @@ class Generator(abc.ABC):
             raise InvalidArgumentError(f"`steps` must be <= {MAX_GENERATE}; got {steps}")
         if label is not None and np.ndim(label) != 0:
             raise InvalidArgumentError(f"`label` must be one int; got {label!r}")
-        a, b = self.latent(seed_a), self.latent(seed_b)
+        a, b = self.latent(seed_a, name="seed_a"), self.latent(seed_b, name="seed_b")
         t = np.linspace(0.0, 1.0, steps)[:, None]
         omega = float(np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0)))
         if spherical and omega > 1e-6 and np.pi - omega > 1e-6:
