@@ -45,5 +45,5 @@ def register_trainers(register):
         "cgan",
         _trainer("cgan", "train a conditional GAN on 16x16 handwritten digits"),
         extra="train",
-        summary="train a conditional GAN (projection discriminator) on 16x16 handwritten digits",
+        summary="train a conditional GAN (class embedding in G and D) on 16x16 handwritten digits",
     )

@@ -166,7 +166,7 @@ def train(
     width: int = 32,
     d_width: int | None = None,
     embed_size: int = 16,
-    discriminator: str = "projection",
+    discriminator: str = "channel",
     batch_size: int = 64,
     lr: float = 2e-4,
     d_lr: float | None = None,
@@ -195,7 +195,7 @@ def train(
     output : str or os.PathLike
         Folder for the results (created if missing).
     recipe : {"dcgan", "cgan"}
-        Unconditional DCGAN, or conditional GAN (class embedding in G, projection discriminator).
+        Unconditional DCGAN, or conditional GAN (class embedding in G, label map as D's second channel).
     epochs : int, optional
         Passes over the training images (default :data:`RECIPES`: 800 for dcgan, 400 for cgan).
     seed : int
@@ -203,7 +203,7 @@ def train(
     latent_size, width, d_width, embed_size : int
         Length of ``z``; channels of G (4 x 4 stage ``4 * width``, 8 x 8 ``2 * width``) and of D
         (``d_width``, default `width`); length of the cGAN's class embedding.
-    discriminator : {"projection", "channel"}
+    discriminator : {"channel", "projection"}
         How the cGAN's D sees the label (see :mod:`segen_gan.net`).
     batch_size, lr, d_lr, d_steps, beta1, beta2
         Adam for G (and D, unless `d_lr`); `d_steps` D updates per G update.
@@ -258,8 +258,8 @@ def train(
             raise ValueError(f"`{key}` must be an int >= 1; got {value!r}")
     if d_norm not in ("spectral", "batch", "none"):
         raise ValueError(f"`d_norm` must be 'spectral', 'batch' or 'none'; got {d_norm!r}")
-    if discriminator not in ("projection", "channel"):
-        raise ValueError(f"`discriminator` must be 'projection' or 'channel'; got {discriminator!r}")
+    if discriminator not in ("channel", "projection"):
+        raise ValueError(f"`discriminator` must be 'channel' or 'projection'; got {discriminator!r}")
     if not (lr > 0 and (d_lr is None or d_lr > 0) and 0 <= beta1 < 1 and 0 <= beta2 < 1):
         raise ValueError(f"need lr, d_lr > 0 and 0 <= beta1, beta2 < 1; got {lr}, {d_lr}, {beta1}, {beta2}")
     if not (0 < smooth <= 1 and 0 <= ema < 1 and aux >= 0 and r1 >= 0 and minibatch_std >= 0):
