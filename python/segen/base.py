@@ -237,9 +237,16 @@ class Generator(abc.ABC):
             )
         return out
 
-    def latent(self, seed, *, name: str = "seed") -> np.ndarray:
-        """The latent vector ``generate(1, seed=seed)`` uses: ``(latent_size,)`` float64 standard normal
-        drawn by ``numpy.random.default_rng(seed)`` (the generator casts it to float32).
+    def _draw(self, n: int, rng: np.random.Generator, labels: np.ndarray | None) -> np.ndarray:
+        """The latent vectors ``(n, latent_size)`` that :meth:`generate` uses when no `z` is given: standard
+        normal by default. A generator with another prior overrides this (and draws through it in
+        ``_generate``), so that :meth:`latent` and :meth:`interpolate` follow it."""
+        return rng.standard_normal((n, self.info.latent_size))
+
+    def latent(self, seed, *, label=None, name: str = "seed") -> np.ndarray:
+        """The latent vector ``generate(1, seed=seed, labels=label)`` uses: ``(latent_size,)``, drawn from
+        ``numpy.random.default_rng(seed)`` (float64 standard normal for the default prior; the generator
+        casts it to float32).
 
         Raises
         ------
@@ -253,7 +260,22 @@ class Generator(abc.ABC):
             raise InvalidArgumentError(
                 f"generator {self.info.name!r} has no latent vector (no `latent_size`); it cannot interpolate"
             )
-        return check_seed(seed, name).standard_normal((1, self.info.latent_size))[0]
+        rng = check_seed(seed, name)
+        labels = None
+        if label is not None or self.info.num_classes:
+            labels = np.array([0 if label is None else self._check_label(label)], np.int64)
+        return np.asarray(self._draw(1, rng, labels))[0]
+
+    def _check_label(self, label) -> int:
+        k = self.info.num_classes
+        if not k:
+            raise InvalidArgumentError(f"`label` given, but generator {self.info.name!r} is unconditional")
+        kind = np.asarray(label).dtype.kind
+        if isinstance(label, (bool, np.bool_)) or np.ndim(label) != 0 or kind not in "iu":
+            raise InvalidArgumentError(f"`label` must be one int; got {label!r}")
+        if not 0 <= int(label) < k:
+            raise InvalidArgumentError(f"`label` must be in [0, {k - 1}]; got {int(label)}")
+        return int(label)
 
     def interpolate(self, seed_a, seed_b, steps: int = 8, *, label=None, spherical: bool = True) -> np.ndarray:
         """Images along the latent path between the samples of two seeds.
@@ -284,11 +306,12 @@ class Generator(abc.ABC):
 
         Notes
         -----
-        Latents are standard normal, so they concentrate near the sphere of radius ``sqrt(latent_size)``;
-        a straight line between two of them passes through shorter vectors, which a generator rarely saw
-        in training (the middle images look faded). Slerp follows the great circle between them and keeps
-        the norm in between the two ends'. The path is computed in float64 from the float64 draws, so its
-        ends are bit-identical to the seeds' latents.
+        The ends are the latents :meth:`latent` draws (the generator's own prior, standard normal by
+        default). Standard-normal latents concentrate near the sphere of radius ``sqrt(latent_size)``; a
+        straight line between two of them passes through shorter vectors, which a generator rarely saw in
+        training (the middle images look faded). Slerp follows the great circle between them and keeps
+        the norm in between the two ends'. The path is computed in float64 from the draws, so its ends
+        are bit-identical to the seeds' latents.
 
         Examples
         --------
@@ -302,9 +325,11 @@ class Generator(abc.ABC):
         steps = check_int(steps, "steps", minimum=2)
         if steps > MAX_GENERATE:
             raise InvalidArgumentError(f"`steps` must be <= {MAX_GENERATE}; got {steps}")
-        if label is not None and np.ndim(label) != 0:
-            raise InvalidArgumentError(f"`label` must be one int; got {label!r}")
-        a, b = self.latent(seed_a, name="seed_a"), self.latent(seed_b, name="seed_b")
+        labels = None
+        if label is not None or self.info.num_classes:
+            labels = 0 if label is None else self._check_label(label)
+        a = self.latent(seed_a, label=labels, name="seed_a")
+        b = self.latent(seed_b, label=labels, name="seed_b")
         t = np.linspace(0.0, 1.0, steps)[:, None]
         omega = float(np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0)))
         if spherical and omega > 1e-6 and np.pi - omega > 1e-6:
@@ -312,11 +337,6 @@ class Generator(abc.ABC):
         else:  # lerp (also the limit of slerp for (anti)parallel ends)
             z = (1 - t) * a + t * b
         z[0], z[-1] = a, b
-        labels = None
-        if self.info.num_classes:
-            labels = 0 if label is None else label
-        elif label is not None:
-            raise InvalidArgumentError(f"`label` given, but generator {self.info.name!r} is unconditional")
         return self.generate(steps, z=z.astype(np.float32), labels=labels)
 
     @abc.abstractmethod
@@ -520,7 +540,7 @@ class OnnxGenerator(_OnnxMixin, Generator):
 
     def _generate(self, n, *, rng, labels, z):
         if z is None:
-            z = rng.standard_normal((n, self.info.latent_size)).astype(np.float32)
+            z = np.asarray(self._draw(n, rng, labels), dtype=np.float32)
         step = self._batch or n
         outs = []
         for start in range(0, n, step):
