@@ -96,6 +96,12 @@ def cases():
             return (None if not k else (np.arange(N) % k).astype(np.int64),)
 
         out.append(
-            Case(f"{name} generate {N} onnxruntime", args, _ort(path), {"torch": _eager(net, meta)}, {"torch": 1.0})
+            Case(
+                f"{name} generate {N} onnxruntime",
+                args,
+                _ort(path),
+                {"torch": _eager(net, meta)},
+                {"torch": 1.0},
+            )
         )
     return out

@@ -11,7 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-
 import segen
 from segen.base import OnnxGenerator
 from segen.cli import main
@@ -46,7 +45,15 @@ def gan_train(torch):
     return train
 
 
-TINY = dict(latent_size=8, width=4, embed_size=4, batch_size=256, grid_every=1, evaluate=False, progress=False)
+TINY = {
+    "latent_size": 8,
+    "width": 4,
+    "embed_size": 4,
+    "batch_size": 256,
+    "grid_every": 1,
+    "evaluate": False,
+    "progress": False,
+}
 
 
 @pytest.fixture(scope="module", params=["dcgan", "cgan"])
@@ -72,13 +79,18 @@ def test_tiny_training_losses_are_finite_and_change(tiny_run):
         assert losses["g_aux"][-1] < 0  # marginal entropy > per-sample entropy
     assert meta["parity"] <= 1e-4
     assert meta["training"]["command"].startswith(f"segen train {recipe} --epochs 3 --seed 1")
-    for f in (f"{recipe}-digits.onnx", f"{recipe}-digits.json", f"{recipe}-digits_samples.png",
-              f"{recipe}-digits_epoch003.png", f"{recipe}-digits.ckpt.pt"):
+    for f in (
+        f"{recipe}-digits.onnx",
+        f"{recipe}-digits.json",
+        f"{recipe}-digits_samples.png",
+        f"{recipe}-digits_epoch003.png",
+        f"{recipe}-digits.ckpt.pt",
+    ):
         assert (out / f).is_file(), f
 
 
 def test_tiny_export_loads_and_generates(tiny_run):
-    recipe, out, meta = tiny_run
+    recipe, out, _ = tiny_run
     gen = OnnxGenerator(out / f"{recipe}-digits.onnx")
     assert gen.info.latent_size == 8
     assert gen.info.num_classes == (10 if recipe == "cgan" else None)
@@ -130,7 +142,9 @@ def test_parity_for_several_batch_sizes(torch, tmp_path, classes):
     recalibrate_batchnorm(net, batches=4, batch_size=64)  # non-trivial running statistics
     path = tmp_path / "g.onnx"
     gen_training.export_generator(net, path, latent_size=16, num_classes=classes)
-    diff = gen_training.generator_parity(net, path, latent_size=16, num_classes=classes, batches=(1, 2, 7, 64, 300))
+    diff = gen_training.generator_parity(
+        net, path, latent_size=16, num_classes=classes, batches=(1, 2, 7, 64, 300)
+    )
     assert diff <= 1e-4
     with torch.no_grad():  # and the network is not trivially constant
         out = net(torch.randn(8, 16), None if classes is None else torch.arange(8))
@@ -188,7 +202,9 @@ def test_shipped_models_generate_without_torch():
         "assert 'torch' not in sys.modules\n"
         "print('ok')\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
 
 
@@ -294,8 +310,23 @@ def test_interpolate_rejects_bad_arguments():
 def test_cli_generate_interpolate(tmp_path, capsys):
     _shipped("cgan-digits")
     out = tmp_path / "o"
-    assert main(["generate", "cgan-digits", "--interpolate", "2,5", "--steps", "5", "--labels", "7",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "cgan-digits",
+                "--interpolate",
+                "2,5",
+                "--steps",
+                "5",
+                "--labels",
+                "7",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "from seed 2 to seed 5" in capsys.readouterr().out
     strip = segen.io.imread(out / "cgan-digits_interp.png")
     assert strip.shape == (16 + 4, 5 * 18 + 2)
@@ -340,8 +371,12 @@ def test_register_shipped_models_for_generators():
     from segen.registry import register_shipped_models
 
     got = {}
-    register_shipped_models(lambda name, factory, summary: got.update({name: (factory, summary)}),
-                            "segen_gan", {"dcgan-digits": "a", "nope": "b"}, kind="generator")
+    register_shipped_models(
+        lambda name, factory, summary: got.update({name: (factory, summary)}),
+        "segen_gan",
+        {"dcgan-digits": "a", "nope": "b"},
+        kind="generator",
+    )
     if not (MODELS / "dcgan-digits.onnx").is_file():
         assert got == {}
         return
@@ -349,8 +384,13 @@ def test_register_shipped_models_for_generators():
     gen = got["dcgan-digits"][0](threads=1)
     assert isinstance(gen, OnnxGenerator) and gen.generate(2, seed=0).shape == (2, 16, 16)
     made = {}
-    register_shipped_models(lambda name, factory, summary: made.update({name: factory}), "segen_gan",
-                            {"dcgan-digits": "a"}, kind="generator", make=lambda path, **kw: (path.name, kw))
+    register_shipped_models(
+        lambda name, factory, summary: made.update({name: factory}),
+        "segen_gan",
+        {"dcgan-digits": "a"},
+        kind="generator",
+        make=lambda path, **kw: (path.name, kw),
+    )
     assert made["dcgan-digits"](threads=2) == ("dcgan-digits.onnx", {"threads": 2})
     with pytest.raises(InvalidArgumentError, match="kind"):
         register_shipped_models(lambda *a, **k: None, "segen_gan", {}, kind="trainer")

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-__all__ = ["DCGenerator", "DCDiscriminator", "build_generator", "count_parameters"]
+__all__ = ["DCDiscriminator", "DCGenerator", "build_generator", "count_parameters"]
 
 #: Side of the generated images.
 IMAGE_SIZE = 16

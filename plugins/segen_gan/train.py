@@ -251,9 +251,17 @@ def train(
     epochs = RECIPES[recipe]["epochs"] if epochs is None else epochs
     aux = RECIPES[recipe]["aux"] if aux is None else float(aux)
     args.update(epochs=epochs, aux=aux)
-    for key, value in (("epochs", epochs), ("latent_size", latent_size), ("width", width),
-                       ("d_width", d_width or width), ("embed_size", embed_size), ("batch_size", batch_size),
-                       ("d_steps", d_steps), ("threads", threads), ("grid_every", grid_every)):
+    for key, value in (
+        ("epochs", epochs),
+        ("latent_size", latent_size),
+        ("width", width),
+        ("d_width", d_width or width),
+        ("embed_size", embed_size),
+        ("batch_size", batch_size),
+        ("d_steps", d_steps),
+        ("threads", threads),
+        ("grid_every", grid_every),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{key}` must be an int >= 1; got {value!r}")
     if d_norm not in ("spectral", "batch", "none"):
@@ -268,7 +276,9 @@ def train(
             f"ema={ema}, aux={aux}, r1={r1}, minibatch_std={minibatch_std}"
         )
     if recipe == "cgan" and aux > 0:
-        raise ValueError("`aux` is for the unconditional recipe (dcgan); the cGAN's D sees the labels already")
+        raise ValueError(
+            "`aux` is for the unconditional recipe (dcgan); the cGAN's D sees the labels already"
+        )
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -277,13 +287,39 @@ def train(
         torch.set_num_threads(previous)
 
 
-def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_size, discriminator, batch_size,
-           lr, d_lr, d_steps, beta1, beta2, d_norm, smooth, ema, aux, r1, minibatch_std, threads, grid_every,
-           name, resume, evaluate, progress) -> dict:
-    from tqdm.auto import tqdm
-
+def _train(
+    output,
+    *,
+    recipe,
+    epochs,
+    seed,
+    latent_size,
+    width,
+    d_width,
+    embed_size,
+    discriminator,
+    batch_size,
+    lr,
+    d_lr,
+    d_steps,
+    beta1,
+    beta2,
+    d_norm,
+    smooth,
+    ema,
+    aux,
+    r1,
+    minibatch_std,
+    threads,
+    grid_every,
+    name,
+    resume,
+    evaluate,
+    progress,
+) -> dict:
     from segen import datasets, gen_training
     from segen.base import OnnxGenerator
+    from tqdm.auto import tqdm
 
     conditional = recipe == "cgan"
     k = NUM_CLASSES if conditional else None
@@ -291,11 +327,25 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
     out = pathlib.Path(output)
     out.mkdir(parents=True, exist_ok=True)
     params = {
-        "epochs": epochs, "seed": seed, "latent_size": latent_size, "width": width, "d_width": d_width,
+        "epochs": epochs,
+        "seed": seed,
+        "latent_size": latent_size,
+        "width": width,
+        "d_width": d_width,
         **({"embed_size": embed_size, "discriminator": discriminator} if conditional else {}),
-        "batch_size": batch_size, "lr": lr, "d_lr": d_lr, "d_steps": d_steps, "beta1": beta1, "beta2": beta2,
-        "d_norm": d_norm, "smooth": smooth, "ema": ema, **({} if conditional else {"aux": aux}), "r1": r1,
-        "minibatch_std": minibatch_std, "threads": threads,
+        "batch_size": batch_size,
+        "lr": lr,
+        "d_lr": d_lr,
+        "d_steps": d_steps,
+        "beta1": beta1,
+        "beta2": beta2,
+        "d_norm": d_norm,
+        "smooth": smooth,
+        "ema": ema,
+        **({} if conditional else {"aux": aux}),
+        "r1": r1,
+        "minibatch_std": minibatch_std,
+        "threads": threads,
     }
 
     # ---- data, models, optimisers
@@ -321,7 +371,15 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(beta1, beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=d_lr or lr, betas=(beta1, beta2))
     hist = _History()
-    state = {"g": G, "d": D, "g_ema": G_ema, "opt_g": opt_g, "opt_d": opt_d, "rng": _RngState(gen), "history": hist}
+    state = {
+        "g": G,
+        "d": D,
+        "g_ema": G_ema,
+        "opt_g": opt_g,
+        "opt_d": opt_d,
+        "rng": _RngState(gen),
+        "history": hist,
+    }
     ckpt = out / f"{name}.ckpt.pt"
     start = 0
     if resume and ckpt.is_file():
@@ -339,7 +397,9 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
         perm = torch.randperm(len(x_all), generator=gen)
         sums = dict.fromkeys(_History.KEYS, 0.0)
         g_updates = 0
-        bar = tqdm(range(steps_per_epoch), desc=f"{name} {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        bar = tqdm(
+            range(steps_per_epoch), desc=f"{name} {epoch + 1}/{epochs}", disable=not progress, leave=False
+        )
         for i in bar:
             idx = perm[i * batch_size : (i + 1) * batch_size]
             real, y_real = x_all[idx], y_all[idx]
@@ -351,9 +411,10 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
                 real = real.clone().requires_grad_(True)
             d_real, c_real = D.forward_aux(real, y_real if conditional else None)
             d_fake = D(fake.detach(), y_fake)
-            d_adv = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, smooth)) + F.softplus(
-                d_fake
-            ).mean()
+            d_adv = (
+                F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, smooth))
+                + F.softplus(d_fake).mean()
+            )
             d_loss = d_adv
             if c_real is not None:  # the auxiliary classifier learns the real digits' classes
                 d_aux = F.cross_entropy(c_real, y_real)
@@ -386,7 +447,9 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
                 sums["g_loss"] += g_adv.item()
                 if ema > 0:
                     _ema_update(G_ema, G, min(ema, (1 + step) / (10 + step)))
-            bar.set_postfix(D=f"{sums['d_loss'] / (i + 1):.3f}", G=f"{sums['g_loss'] / max(g_updates, 1):.3f}")
+            bar.set_postfix(
+                D=f"{sums['d_loss'] / (i + 1):.3f}", G=f"{sums['g_loss'] / max(g_updates, 1):.3f}"
+            )
         for key, total in sums.items():
             per = g_updates if key in ("g_loss", "g_aux") else steps_per_epoch
             hist.values[key].append(total / max(per, 1))
@@ -422,7 +485,11 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
         "latent_size": latent_size,
         "width": width,
         "image_size": IMAGE_SIZE,
-        **({"num_classes": k, "embed_size": embed_size, "generator_conditioning": "concat"} if conditional else {}),
+        **(
+            {"num_classes": k, "embed_size": embed_size, "generator_conditioning": "concat"}
+            if conditional
+            else {}
+        ),
         "discriminator": {
             "width": d_width or width,
             "norm": d_norm,
@@ -435,10 +502,18 @@ def _train(output, *, recipe, epochs, seed, latent_size, width, d_width, embed_s
     tricks = [
         *(["spectral norm in D"] if d_norm == "spectral" else []),
         *([f"one-sided label smoothing (real target {smooth})"] if smooth < 1 else []),
-        *([f"EMA of G's weights (decay {ema}), exported; batch norm re-estimated over 64 x 256 latents"]
-          if ema > 0 else []),
-        *([f"auxiliary classifier in D; G loss + {aux} x (per-sample class entropy - marginal class entropy)"]
-          if aux > 0 else []),
+        *(
+            [f"EMA of G's weights (decay {ema}), exported; batch norm re-estimated over 64 x 256 latents"]
+            if ema > 0
+            else []
+        ),
+        *(
+            [
+                f"auxiliary classifier in D; G loss + {aux} x (per-sample class entropy - marginal class entropy)"
+            ]
+            if aux > 0
+            else []
+        ),
         *([f"R1 penalty (gamma {r1})"] if r1 > 0 else []),
         *([f"minibatch std in D (group {minibatch_std})"] if minibatch_std else []),
     ]

@@ -277,7 +277,9 @@ class Generator(abc.ABC):
             raise InvalidArgumentError(f"`label` must be in [0, {k - 1}]; got {int(label)}")
         return int(label)
 
-    def interpolate(self, seed_a, seed_b, steps: int = 8, *, label=None, spherical: bool = True) -> np.ndarray:
+    def interpolate(
+        self, seed_a, seed_b, steps: int = 8, *, label=None, spherical: bool = True
+    ) -> np.ndarray:
         """Images along the latent path between the samples of two seeds.
 
         Parameters
