@@ -408,7 +408,8 @@ class _OnnxMixin:
         path = _model_file(path if path is not None else self.model_path)
         if path is None:
             raise PluginError(f"{type(self).__name__} has no model file: set `model_path` or pass `path`")
-        self.model = OnnxModel(path, threads=threads, providers=providers)
+        # generators run many small kernels per call: idle threads spinning beats a wake-up per kernel
+        self.model = OnnxModel(path, threads=threads, providers=providers, allow_spinning=self.task == "generation")
         meta = self.model.metadata
         if meta["task"] != self.task:
             raise ModelError(

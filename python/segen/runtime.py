@@ -144,6 +144,10 @@ class OnnxModel:
         ONNX Runtime execution providers, in order of preference (default CPU only, explicitly).
     enable_mem_arena : bool, optional
         ONNX Runtime's CPU memory arena (default False: lower peak memory, slightly slower first runs).
+    allow_spinning : bool, optional
+        Let ONNX Runtime's idle intra-op threads spin waiting for work (default False: they sleep, which
+        costs a wake-up per kernel but burns no CPU between calls; generators turn it on, their many
+        small kernels gain more than they lose).
     max_bytes : int, optional
         Refuse model files larger than this before parsing them (default 2 GiB).
 
@@ -169,10 +173,11 @@ class OnnxModel:
         providers: Sequence[str] = ("CPUExecutionProvider",),
         enable_mem_arena: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        allow_spinning: bool = False,
     ):
         self._args = dict(  # noqa: C408 - for pickling (see __reduce__)
             metadata=metadata, threads=threads, providers=providers, enable_mem_arena=enable_mem_arena,
-            max_bytes=max_bytes,
+            max_bytes=max_bytes, allow_spinning=allow_spinning,
         )
         self.path = pathlib.Path(os.fspath(path))
         if not self.path.is_file():
@@ -199,6 +204,7 @@ class OnnxModel:
             )
         self.providers = tuple(providers)
         self.enable_mem_arena = bool(enable_mem_arena)
+        self.allow_spinning = bool(allow_spinning)
         self.input_spec = _check_spec(self.metadata["inputs"], str(self.metadata_path or self.path))
         size = self.path.stat().st_size
         if size == 0:
@@ -253,9 +259,10 @@ class OnnxModel:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.enable_cpu_mem_arena = self.enable_mem_arena
-        # idle workers sleep instead of spinning: no CPU burnt between calls (edge devices, Dask workers,
-        # a busy machine), and measured 15-25% faster at 2 threads when the cores are shared (docs/neural.md)
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # by default idle workers sleep instead of spinning: no CPU burnt between calls (edge devices, Dask
+        # workers, a busy machine), and measured 15-25% faster at 2 threads when the cores are shared
+        # (docs/neural.md); many tiny kernels in a row (generators) pay a wake-up each, so they may spin
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.allow_spinning else "0")
         opts.log_severity_level = 3
         rand = random_ops(self.path)
         if rand:
