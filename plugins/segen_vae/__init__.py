@@ -18,25 +18,17 @@ MODELS = {
 }
 
 
-def _factory(path, summary: str):
-    def make(**options):
-        from .model import VaeGenerator
+def _make(path, **options):
+    from .model import VaeGenerator
 
-        return VaeGenerator(path, **options)
-
-    make.__doc__ = summary
-    return make
+    return VaeGenerator(path, **options)
 
 
 @segen.hookimpl
 def register_generators(register):
-    from importlib.resources import files
+    from segen.registry import register_shipped_models
 
-    folder = files(__name__) / "models"
-    for name, summary in MODELS.items():
-        path = folder / f"{name}.onnx"
-        if path.is_file():
-            register(name, _factory(path, summary), summary=summary)
+    register_shipped_models(register, __name__, MODELS, kind="generator", make=_make)
 
 
 def _train(output, **params):
