@@ -77,12 +77,14 @@ __all__ = [
 ]
 
 _SUBMODULES = {"io", "filters", "features", "color", "transform", "cluster", "segmentation", "viz", "runtime",
-               "plugins", "registry", "hookspecs", "base", "builtin", "dense", "datasets", "judge", "distributed"}
+               "plugins", "registry", "hookspecs", "base", "builtin", "dense", "datasets", "judge",
+               "distributed"}
 # public names that live in a submodule, imported (with pluggy, numpy, ...) only when first used
 _LAZY = {
     "get_segmenter": "registry", "get_generator": "registry", "list_segmenters": "registry",
     "list_generators": "registry", "hookimpl": "hookspecs", "Segmenter": "base", "Generator": "base",
-    "OnnxSegmenter": "base", "OnnxGenerator": "base", "FunctionSegmenter": "base", "ModelInfo": "base", "DenseSegmenter": "dense",
+    "OnnxSegmenter": "base", "OnnxGenerator": "base", "FunctionSegmenter": "base", "ModelInfo": "base",
+    "DenseSegmenter": "dense",
 }
 
 

@@ -156,7 +156,8 @@ def check_seed(seed, name: str = "seed") -> np.random.Generator:
         )
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise InvalidArgumentError(
-            f"`{name}` must be None, an int >= 0 or a numpy.random.Generator; got {type(seed).__name__} {seed!r}"
+            f"`{name}` must be None, an int >= 0 or a numpy.random.Generator; "
+            f"got {type(seed).__name__} {seed!r}"
         )
     if seed < 0:
         raise InvalidArgumentError(f"`{name}` must be >= 0; got {seed}")

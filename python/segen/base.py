@@ -409,7 +409,9 @@ class _OnnxMixin:
         if path is None:
             raise PluginError(f"{type(self).__name__} has no model file: set `model_path` or pass `path`")
         # generators run many small kernels per call: idle threads spinning beats a wake-up per kernel
-        self.model = OnnxModel(path, threads=threads, providers=providers, allow_spinning=self.task == "generation")
+        self.model = OnnxModel(
+            path, threads=threads, providers=providers, allow_spinning=self.task == "generation"
+        )
         meta = self.model.metadata
         if meta["task"] != self.task:
             raise ModelError(

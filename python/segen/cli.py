@@ -314,9 +314,8 @@ def segment(ctx, images, method: str, params, out_dir: pathlib.Path, overlay: bo
         )
     if failed:
         if len(images) > 1:  # one image: its error line says it all
-            click.echo(
-                f"segen: {len(failed)} of {len(images)} image(s) failed: {', '.join(map(str, failed))}", err=True
-            )
+            names = ", ".join(map(str, failed))
+            click.echo(f"segen: {len(failed)} of {len(images)} image(s) failed: {names}", err=True)
         ctx.exit(1)
 
 

@@ -49,7 +49,9 @@ __all__ = [
 
 #: scipy.ndimage border mode -> numpy.pad mode (the same neighbours, so padding then filtering with any
 #: mode gives the unpadded result).
-_PAD_MODES = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap", "constant": "constant"}
+_PAD_MODES = {
+    "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap", "constant": "constant"
+}
 
 
 def _dask():
@@ -81,8 +83,10 @@ def _as_dask(array, channel_axis):
     return arr
 
 
-def map_overlap(func, array, depth, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1,
-                kwargs: dict | None = None):
+def map_overlap(
+    func, array, depth, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1,
+    kwargs: dict | None = None,
+):
     """Apply a local image operation chunk by chunk with overlap; lazy, equal to ``func(whole array)``.
 
     Parameters
@@ -169,7 +173,7 @@ def _call(block, *, op, op_kwargs):
     return op(np.ascontiguousarray(block), **op_kwargs)
 
 
-# ---- filters with their reach -------------------------------------------------------------------------------
+# ---- filters with their reach ------------------------------------------------------------------------
 
 
 def _reach(fn, value) -> tuple[int, int]:
@@ -253,7 +257,7 @@ def _kw(mode, cval, **params):
     return {"mode": mode, "cval": cval, **params}
 
 
-# ---- segmentation -------------------------------------------------------------------------------------------
+# ---- segmentation ------------------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=8)
@@ -428,10 +432,14 @@ def client(address: str | None = None, *, n_workers: int | None = None, threads_
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover
-        raise ImportError("segen.distributed.client needs dask.distributed: pip install 'segen[dist]'") from exc
+        raise ImportError(
+            "segen.distributed.client needs dask.distributed: pip install 'segen[dist]'"
+        ) from exc
     if address is not None:
         if kwargs or n_workers is not None:
-            raise InvalidArgumentError("`n_workers` and cluster options are for a local cluster, not `address`")
+            raise InvalidArgumentError(
+                "`n_workers` and cluster options are for a local cluster, not `address`"
+            )
         return Client(address)
     cores = os.cpu_count() or 1
     if n_workers is None:

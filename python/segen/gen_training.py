@@ -156,7 +156,11 @@ def write_generator_json(
         "inputs": inputs,
         "outputs": {"images": {"shape": ["N", 1, image_size, image_size], "dtype": "float32"}},
         "latent_size": latent_size,
-        **({"num_classes": num_classes, "classes": [str(k) for k in range(num_classes)]} if num_classes else {}),
+        **(
+            {"num_classes": num_classes, "classes": [str(k) for k in range(num_classes)]}
+            if num_classes
+            else {}
+        ),
         "channels": 1,
         "output_size": [image_size, image_size],
         "output_range": [float(v) for v in output_range],

@@ -31,7 +31,9 @@ import numpy as np
 
 from .errors import DTypeError, InvalidArgumentError, ModelError
 
-__all__ = ["OnnxModel", "load_metadata", "random_ops", "sha256_of", "RANDOM_OPS", "TASKS", "DEFAULT_MAX_BYTES"]
+__all__ = [
+    "DEFAULT_MAX_BYTES", "RANDOM_OPS", "TASKS", "OnnxModel", "load_metadata", "random_ops", "sha256_of"
+]
 
 TASKS = ("segmentation", "generation", "classification")
 #: Largest model file read (2 GiB, protobuf's own limit); a larger file is refused before parsing.
@@ -52,7 +54,9 @@ _ORT_TYPES = {
 _hash_cache: dict[tuple, str] = {}
 #: ONNX operators that draw random numbers inside the graph: a model using them gives different results on
 #: every run, so a generator must take its noise as an input instead.
-RANDOM_OPS = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli")
+RANDOM_OPS = (
+    "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli"
+)
 
 
 def sha256_of(path) -> str:
