@@ -293,7 +293,8 @@ def test_demo_shows_every_segmenter_and_generator(onnx_plugin, tmp_path):
         assert segen.io.imread(out / f"seg-{name}-overlay.png").shape[2] == 3
     for name in ("tiny-gen", "tiny-cgen"):
         grid = segen.io.imread(out / f"gen-{name}.png")
-        assert grid.shape == (4 * 10 + 2, 4 * 10 + 2) and grid.std() > 1
+        # 16 samples of 8x8, each pixel drawn 8x8 (small samples are enlarged to 64 px), 2 px gaps
+        assert grid.shape == (4 * 66 + 2, 4 * 66 + 2) and grid.std() > 1
     html_text = (out / "index.html").read_text()
     assert "tiny-gen: 16 samples" in html_text and "watershed: overlay" in html_text
     assert "Failed" not in html_text

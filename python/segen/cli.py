@@ -618,10 +618,12 @@ def demo(out_dir: pathlib.Path, image: pathlib.Path | None) -> None:
             else:
                 images = what(sample)
                 ms = (time.perf_counter() - t0) * 1e3
+                scale = max(1, -(-64 // min(images.shape[1:3])))  # small samples drawn at least 64 px
+                big = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
                 add(
                     "gen-" + name.replace(":", "-"),
                     f"{name}: 16 samples",
-                    segen.viz.image_grid(images),
+                    segen.viz.image_grid(big),
                     ms,
                     f"{images.shape} {images.dtype}",
                 )
