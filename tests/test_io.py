@@ -132,3 +132,31 @@ def test_read_errors(tmp_path):
 def test_write_errors(tmp_path, name, image, exc, match):
     with pytest.raises(exc, match=match):
         segen.io.imwrite(tmp_path / name, image)
+
+
+def test_write_labels_picks_the_smallest_lossless_format_and_writes_atomically(tmp_path, monkeypatch):
+    io = segen.io
+    small = np.arange(12, dtype=np.int32).reshape(3, 4)
+    p = io.write_labels(tmp_path / "a_labels.png", small)
+    assert p.name == "a_labels.png" and io.imread(p).dtype == np.uint8
+    np.testing.assert_array_equal(io.imread(p), small)
+    mid = small * 1000
+    np.testing.assert_array_equal(io.imread(io.write_labels(tmp_path / "b.png", mid)), mid)
+    big = small * 100000
+    q = io.write_labels(tmp_path / "c.png", big)
+    assert q.suffix == ".tif"
+    np.testing.assert_array_equal(io.imread(q), big)
+    # a write that fails half-way leaves the existing file as it was and no temporary file
+    from PIL import Image
+
+    def broken_save(self, fp, *args, **kwargs):
+        with open(fp, "wb") as f:
+            f.write(b"\x89PNG partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        io.imwrite(p, np.zeros((3, 4), np.uint8))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(io.imread(p), small)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["a_labels.png", "b.png", "c.tif"]

@@ -201,39 +201,6 @@ def plugins(include_builtins: bool, hook: str | None) -> None:
     click.echo(json.dumps(get_host().report(include_builtins=include_builtins, hook=hook), indent=2))
 
 
-def _write_labels(path: pathlib.Path, labels) -> pathlib.Path:
-    """PNG 8-bit when the labels fit, 16-bit up to 65535, else a 32-bit TIFF; returns the path written."""
-    import numpy as np
-
-    import segen
-
-    top = int(labels.max()) if labels.size else 0
-    if top <= 255:
-        _write_atomic(path, labels.astype(np.uint8))
-    elif top <= 65535:
-        _write_atomic(path, labels.astype(np.uint16))
-    else:
-        path = path.with_suffix(".tif")
-        _write_atomic(path, labels.astype(np.int32))
-    return path
-
-
-def _write_atomic(path: pathlib.Path, image) -> None:
-    """Write an image file under a temporary name beside `path`, then rename it: an interrupted or failed
-    write never leaves a truncated `path` (an existing one stays as it was)."""
-    import os
-
-    import segen
-
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        segen.io.imwrite(tmp, image)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 @cli.command()
 @click.argument(
     "images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
@@ -296,9 +263,9 @@ def segment(ctx, images, method: str, params, out_dir: pathlib.Path, overlay: bo
             if img.ndim == 3 and img.shape[2] in (2, 4):  # drop alpha
                 img = np.ascontiguousarray(img[..., : img.shape[2] - 1])
             labels = seg.segment(img)
-            _write_labels(out_dir / f"{path.stem}_labels.png", labels)
+            segen.io.write_labels(out_dir / f"{path.stem}_labels.png", labels)
             if overlay:
-                _write_atomic(out_dir / f"{path.stem}_overlay.png", segen.viz.overlay(img, labels))
+                segen.io.imwrite(out_dir / f"{path.stem}_overlay.png", segen.viz.overlay(img, labels))
         except (SegenError, OSError, ValueError, TypeError) as exc:
             if fail_fast:
                 raise

@@ -27,7 +27,6 @@ import functools
 import math
 import os
 import pathlib
-import tempfile
 
 import numpy as np
 
@@ -329,8 +328,10 @@ def segment(array, segmenter, *, channel_axis=-1, **options):
 
 def _stride_chunks(chunks, stride):
     """Chunk sizes along an axis, each (but the last) rounded to a multiple of `stride`, at least one."""
+    from .dense import _round_up
+
     total, size = sum(chunks), max(max(chunks), stride)
-    size = -(-size // stride) * stride
+    size = _round_up(size, stride)
     out = [size] * (total // size)
     if total % size:
         out.append(total % size)
@@ -349,16 +350,7 @@ def _segment_one(path, out_dir, segmenter, options, version):
         raise SegenError(f"segen version skew: client {version}, worker {__version__}")
     try:
         labels = _resolve(segmenter, options).segment(io.imread(path))
-        out = pathlib.Path(out_dir) / (pathlib.Path(path).stem + "_labels.png")
-        kind = np.uint8 if labels.max(initial=0) < 256 else np.uint16
-        fd, tmp = tempfile.mkstemp(suffix=".png", dir=out_dir)  # atomic: write aside, then rename
-        os.close(fd)
-        try:
-            io.imwrite(tmp, labels.astype(kind))
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        out = io.write_labels(pathlib.Path(out_dir) / (pathlib.Path(path).stem + "_labels.png"), labels)
         return str(path), str(out), None
     except Exception as exc:  # one bad file must not stop the batch (RELIABILITY X2)
         return str(path), None, f"{type(exc).__name__}: {exc}"

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import pathlib
+import threading
 import warnings
+from typing import Callable
 
 import numpy as np
 
 from .errors import DTypeError, ImageReadError, InvalidArgumentError
 
-__all__ = ["imread", "imwrite", "DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS"]
+__all__ = ["imread", "imwrite", "write_labels", "DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS"]
 
 #: Default limit on width × height × frames of an image read from a file: 2**28 (268 million pixels, e.g.
 #: 16384 × 16384). Override per call with ``max_pixels=`` or globally with ``SEGEN_MAX_IMAGE_PIXELS``.
@@ -208,6 +210,11 @@ def imwrite(path, image, *, quality: int = 95) -> None:
     quality : int, optional
         JPEG quality 1..95 (default 95).
 
+    Notes
+    -----
+    The file is written under a temporary name in the same folder and renamed into place, so a failed
+    or interrupted write never leaves a truncated `path`.
+
     Raises
     ------
     ValueError
@@ -230,6 +237,20 @@ def imwrite(path, image, *, quality: int = 95) -> None:
         raise InvalidArgumentError(f"`image` must be non-empty; got shape {tuple(arr.shape)}")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
+    save = _encoder(fmt, arr, quality)
+    # atomic: written under a temporary name beside `path`, then renamed, so a failed or interrupted
+    # write never leaves a truncated file (an existing `path` stays as it was)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp{path.suffix}")
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _encoder(fmt: str, arr: np.ndarray, quality) -> Callable:
+    """Check `arr` against `fmt` and return ``save(path)`` writing it in that format."""
     if fmt == "tiff":
         if arr.dtype.kind not in "buif" or arr.dtype.itemsize > 8:
             raise DTypeError(f"`image` dtype {arr.dtype} cannot be written to TIFF")
@@ -237,8 +258,9 @@ def imwrite(path, image, *, quality: int = 95) -> None:
 
         photometric = "rgb" if arr.ndim == 3 and arr.shape[2] in (3, 4) else "minisblack"
         extra = {"extrasamples": ["unassalpha"]} if arr.ndim == 3 and arr.shape[2] == 4 else {}
-        tifffile.imwrite(path, np.ascontiguousarray(arr), photometric=photometric, **extra)
-        return
+        return lambda target: tifffile.imwrite(
+            target, np.ascontiguousarray(arr), photometric=photometric, **extra
+        )
     allowed = {"png": (np.bool_, np.uint8, np.uint16), "jpeg": (np.uint8,)}[fmt]
     if arr.dtype.type not in allowed:
         names = ", ".join(np.dtype(t).name for t in allowed)
@@ -251,8 +273,7 @@ def imwrite(path, image, *, quality: int = 95) -> None:
     if fmt == "jpeg" and not (1 <= int(quality) <= 95):
         raise InvalidArgumentError(f"`quality` must be in 1..95; got {quality}")
     if arr.dtype == np.uint16 and arr.ndim == 3:
-        _write_png16(path, arr)
-        return
+        return lambda target: _write_png16(target, arr)
     from PIL import Image
 
     if arr.dtype == np.bool_:
@@ -262,7 +283,36 @@ def imwrite(path, image, *, quality: int = 95) -> None:
     else:  # uint8: Pillow picks L, LA, RGB or RGBA from the shape
         im = Image.fromarray(np.ascontiguousarray(arr))
     kwargs = {"quality": int(quality)} if fmt == "jpeg" else {}
-    im.save(path, format=fmt.upper(), **kwargs)
+    return lambda target: im.save(target, format=fmt.upper(), **kwargs)
+
+
+def write_labels(path, labels) -> pathlib.Path:
+    """Write a label image losslessly in the smallest format that holds it: an 8-bit PNG when the labels
+    fit, 16-bit PNG up to 65535, else a 32-bit TIFF (`path` with a ``.tif`` suffix).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination (a ``.png`` name; changed to ``.tif`` past 65535 labels).
+    labels : (H, W) ndarray of int
+        Labels >= 0.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written (atomically, as :func:`imwrite` writes).
+    """
+    path = pathlib.Path(os.fspath(path))
+    labels = np.asarray(labels)
+    top = int(labels.max()) if labels.size else 0
+    if top <= 255:
+        imwrite(path, labels.astype(np.uint8))
+    elif top <= 65535:
+        imwrite(path, labels.astype(np.uint16))
+    else:
+        path = path.with_suffix(".tif")
+        imwrite(path, labels.astype(np.int32))
+    return path
 
 
 def _write_png16(path: pathlib.Path, arr: np.ndarray) -> None:
