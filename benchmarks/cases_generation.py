@@ -4,7 +4,7 @@ with their shipped weights read back from the ONNX files; eval mode, ``torch.inf
 harness's thread counts.
 
 Both sides do the same work: draw the latents with ``numpy.random.default_rng(0)``, run the network on
-one batch of 1,000 and map the output to uint8 (segen: :class:`segen.base.OnnxGenerator` on the same
+one batch of 1,000 and map the output to uint8 (segen: :class:`segen.onnx.OnnxGenerator` on the same
 file, so the VAEs sample N(0, I) here rather than their fitted prior). Table-driven: :data:`GENERATORS` maps a shipped model to
 its ``.onnx`` and a function building its torch network from the JSON; adding a generator (e.g. the VAE
 decoder) is one entry. Needs torch (the ``train`` extra) for the peer; models not in this checkout are
@@ -48,7 +48,7 @@ GENERATORS = {
 
 def _ort(path):
     import segen
-    from segen.base import OnnxGenerator
+    from segen.onnx import OnnxGenerator
 
     gens = {}
 

@@ -51,7 +51,7 @@ def _torch_net(meta):
 
 def _ort(path):
     import segen
-    from segen.runtime import OnnxModel
+    from segen.onnx import OnnxModel
 
     sessions = {}
 

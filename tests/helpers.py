@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import pathlib
 
 import numpy as np
-
 import segen
+
+#: The repository root (README, docs/, examples/, plugins/).
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+#: segen's built-in segmenters (segen.plugins.builtin).
+BUILTINS = ["foreground-kmeans", "kmeans", "kmeans-texture", "multiotsu", "otsu", "threshold", "watershed"]
 
 DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 MODES = ("reflect", "mirror", "nearest", "constant", "wrap")

@@ -1,9 +1,8 @@
 """The README's Quick start is what CI runs: keep the two in step."""
 
-import pathlib
 import re
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 def quick_start_commands() -> list[str]:

@@ -18,7 +18,7 @@ MODELS = {
 
 @segen.hookimpl
 def register_generators(register):
-    from segen.registry import register_shipped_models
+    from segen.plugins import register_shipped_models
 
     register_shipped_models(register, __name__, MODELS, kind="generator")
 

@@ -2,7 +2,7 @@
 
 The recipe, shared by both models:
 
-1. data: ``segen.datasets.digits("train", size=16)`` (1,438 real scans; the 359 held-out ones are only
+1. data: ``segen.data.digits("train", size=16)`` (1,438 real scans; the 359 held-out ones are only
    used by the judge), scaled to [-1, 1];
 2. training: the non-saturating GAN loss (D minimises ``-log D(x) - log(1 - D(G(z)))``, G minimises
    ``-log D(G(z))``), one D step per G step, Adam(lr 2e-4, betas (0.5, 0.999)) for both as in the DCGAN
@@ -23,7 +23,7 @@ The recipe, shared by both models:
    the optimiser and RNG states, so a resumed run equals an uninterrupted one);
 6. export of the EMA generator to ``<name>.onnx`` (dynamic batch), the torch-vs-ONNX Runtime parity
    check (<= 1e-4 or the recipe fails), ``<name>_samples.png`` (10 x 10 from the exported model, seed 0),
-   the judge's metrics (:func:`segen.judge.evaluate_generator` on the exported model through ONNX
+   the judge's metrics (:func:`segen.eval.evaluate_generator` on the exported model through ONNX
    Runtime) and ``<name>.json`` with the exact command, seed, data, torch version, time, per-epoch
    losses, metrics and the quality targets.
 """
@@ -229,7 +229,7 @@ def train(
     resume : bool
         Continue from ``<name>.ckpt.pt`` in `output` when it exists.
     evaluate : bool
-        Score the exported model with :func:`segen.judge.evaluate_generator` into the JSON's metrics.
+        Score the exported model with :func:`segen.eval.evaluate_generator` into the JSON's metrics.
     progress : bool
         tqdm bars and one line per `grid_every` epochs.
 
@@ -317,8 +317,9 @@ def _train(
     evaluate,
     progress,
 ) -> dict:
-    from segen import datasets, gen_training
-    from segen.base import OnnxGenerator
+    from segen import data as datasets
+    from segen.onnx import OnnxGenerator
+    from segen.training import generator as gen_training
     from tqdm.auto import tqdm
 
     conditional = recipe == "cgan"
@@ -520,7 +521,7 @@ def _train(
     training = {
         "command": _command(recipe, params, output),
         "params": params,
-        "data": f"segen.datasets.digits('train', size={IMAGE_SIZE}): {len(x_all)} images of scikit-learn's "
+        "data": f"segen.data.digits('train', size={IMAGE_SIZE}): {len(x_all)} images of scikit-learn's "
         "handwritten digits, fixed stratified split (the held-out 'test' split is never seen)",
         "loss": f"non-saturating GAN loss (BCE with logits), {d_steps} D step(s) per G step",
         "optimizer": f"Adam(lr={lr}, betas=({beta1}, {beta2})) for G, Adam(lr={d_lr or lr}) for D; batch {batch_size}",
@@ -560,7 +561,7 @@ def _train(
     gen_training.save_grid(samples, out / f"{name}_samples.png", columns=10)
     metrics = {}
     if evaluate:
-        from segen.judge import evaluate_generator
+        from segen.eval import evaluate_generator
 
         metrics = evaluate_generator(exported, n=1000, seed=0)
         if progress:

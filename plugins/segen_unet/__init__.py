@@ -17,7 +17,7 @@ MODELS = {
 
 @segen.hookimpl
 def register_segmenters(register):
-    from segen.registry import register_shipped_models
+    from segen.plugins import register_shipped_models
 
     register_shipped_models(register, __name__, MODELS)
 

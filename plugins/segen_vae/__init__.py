@@ -26,7 +26,7 @@ def _make(path, **options):
 
 @segen.hookimpl
 def register_generators(register):
-    from segen.registry import register_shipped_models
+    from segen.plugins import register_shipped_models
 
     register_shipped_models(register, __name__, MODELS, kind="generator", make=_make)
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-from segen.base import OnnxGenerator
 from segen.errors import DTypeError, InvalidArgumentError, ModelError
+from segen.onnx import OnnxGenerator
 
 __all__ = ["VaeGenerator", "encoder_path_for"]
 
@@ -81,9 +81,9 @@ class VaeGenerator(OnnxGenerator):
 
     @property
     def encoder(self):
-        """The encoder's :class:`segen.runtime.OnnxModel` (checked against the decoder on first use)."""
+        """The encoder's :class:`segen.onnx.OnnxModel` (checked against the decoder on first use)."""
         if self._encoder is None:
-            from segen.runtime import OnnxModel
+            from segen.onnx import OnnxModel
 
             if not self.encoder_path.is_file():
                 raise ModelError(
@@ -158,9 +158,9 @@ class VaeGenerator(OnnxGenerator):
         InvalidArgumentError
             If `n` < 1, or `labels` are wrong for this model (see :meth:`generate`).
         """
-        from segen._validate import check_int
-
-        n = check_int(n, "n", minimum=1)
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise InvalidArgumentError(f"`n` must be an integer >= 1; got {n!r}")
+        n = int(n)
         if self.info.num_classes:
             labels = np.arange(n, dtype=np.int64) % self.info.num_classes if labels is None else labels
         labels = self._check_labels(labels, n)

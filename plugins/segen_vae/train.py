@@ -1,6 +1,6 @@
 """``segen train vae`` / ``segen train cvae``: the VAE recipe (imports torch; needs the ``train`` extra).
 
-Data: :func:`segen.datasets.digits` at 16 x 16, the 1,438 training images only (randomly shifted by up to
+Data: :func:`segen.data.digits` at 16 x 16, the 1,438 training images only (randomly shifted by up to
 `shift` pixels each step); the 359 held-out images are used for the reported numbers (negative ELBO,
 reconstruction error, the judge's Fréchet distance), never for training or for choosing anything.
 
@@ -88,11 +88,12 @@ def train(
     the same arguments gave byte-identical ONNX files). `importance_samples` is K of the
     importance-sampled log-likelihood estimate on held-out data (0 skips it), `elbo_samples` the number of
     z draws per image when the reported negative ELBO is averaged. With `judge` the exported generator is
-    scored by :func:`segen.judge.evaluate_generator`. Returns the decoder's metadata (also in the JSON).
+    scored by :func:`segen.eval.evaluate_generator`. Returns the decoder's metadata (also in the JSON).
     """
     import torch
-    from segen import datasets, gen_training
-    from segen.runtime import sha256_of
+    from segen import data as datasets
+    from segen.onnx import sha256_of
+    from segen.training import generator as gen_training
 
     from .net import (
         VAE,
@@ -146,7 +147,7 @@ def train(
     steps_per_epoch = -(-len(xt) // batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch, eta_min=lr / 20)
 
-    # fixed latents (numpy, as segen.base.Generator draws them) and held-out images for the progress grids
+    # fixed latents (numpy, as segen.models.Generator draws them) and held-out images for the progress grids
     z_fixed = torch.from_numpy(
         np.random.default_rng(0).standard_normal((100, latent_size)).astype(np.float32)
     )
@@ -248,7 +249,7 @@ def train(
     pixels = xv[0].numel()
     held_out = {
         "images": len(xv),
-        "data": "segen.datasets.digits('test') at 16x16 (359 held-out images)",
+        "data": "segen.data.digits('test') at 16x16 (359 held-out images)",
         "prior": "fitted Gaussian mixture (the shipped generator's)" if prior else "standard normal",
     }
     for key, p in ((None, fitted), ("standard_normal_prior", None)) if prior else ((None, None),):
@@ -280,7 +281,7 @@ def train(
             name if name != ("cvae-digits" if conditional else "vae-digits") else None, params
         ),
         "recipe": "segen_vae.train.train",
-        "data": "segen.datasets.digits('train') at 16x16 (1438 images; the held-out split is never seen)",
+        "data": "segen.data.digits('train') at 16x16 (1438 images; the held-out split is never seen)",
         **params,
         "optimizer": f"Adam(lr={lr}), cosine decay to lr/20 over all steps; KL weight beta * min(1, "
         f"step / {kl_warmup} epochs)",
@@ -428,11 +429,11 @@ def fit_prior(model, x, labels=None, *, components: int, seed: int, draws: int =
 
 def _judge(vae) -> dict:
     try:
-        from segen.judge import evaluate_generator
+        from segen.eval import evaluate_generator
     except ModuleNotFoundError as exc:  # a segen without the judge
-        if exc.name != "segen.judge":
+        if exc.name != "segen.eval":
             raise
-        return {"error": "segen.judge is not available"}
+        return {"error": "segen.eval is not available"}
 
     scores = evaluate_generator(vae, n=1000, seed=0)
     return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in scores.items()}
@@ -454,7 +455,7 @@ def _thresholds(metrics: dict, conditional: bool) -> dict:
 
 
 def _to_uint8(images) -> np.ndarray:
-    """float (N, 1, H, W) in [0, 1] -> uint8 (N, H, W), as :class:`segen.base.OnnxGenerator` maps outputs."""
+    """float (N, 1, H, W) in [0, 1] -> uint8 (N, H, W), as :class:`segen.onnx.OnnxGenerator` maps outputs."""
     x = np.clip(np.asarray(images, dtype=np.float32)[:, 0], 0, 1)
     return (x * 255).round().astype(np.uint8)
 
@@ -479,7 +480,6 @@ def export_encoder(encoder, path, *, num_classes: int | None, props: dict | None
     import warnings
 
     import torch
-
     from segen.training import finish_onnx
 
     encoder.eval()
@@ -545,7 +545,7 @@ def write_encoder_json(
 ) -> dict:
     """Write the encoder's sidecar ``<name>.json`` beside `onnx_path` (task "generation", role "encoder")."""
     from segen import __version__
-    from segen.runtime import sha256_of
+    from segen.onnx import sha256_of
 
     onnx_path = pathlib.Path(onnx_path)
     inputs = {"images": {"shape": ["N", 1, 16, 16], "dtype": "float32"}}

@@ -1,28 +1,30 @@
 """segen: image segmentation and generation on a fast C++ core.
 
-Subpackages (imported on first use, so ``import segen`` stays cheap):
+Subpackages (imported on first use, so ``import segen`` stays cheap), from the top layer down; a layer
+imports only from layers below it (``docs/architecture.md``):
 
-=============  =====================================================================
-io             read and write PNG, JPEG and TIFF images (8/16 bit, grey/RGB/RGBA)
+=============  =========================================================================================
+cli            the ``segen`` command (click), one module per command
+distributed    Dask: chunked filters and segmentation, many files on a cluster (extra "dist")
+plugins        the plugin host (pluggy), registry, built-in plugin and the ``get_segmenter`` front door
+training       PyTorch training, ONNX export and int8 (extra "train"; the only place torch is imported)
+eval           segmentation scores and the digit judge that scores generators
+onnx           ONNX models: sidecar, session, preprocessing, OnnxSegmenter/DenseSegmenter/OnnxGenerator
+models         Segmenter, Generator, ModelInfo, FunctionSegmenter (no ONNX Runtime)
+data           data sets: shapes, texture mosaics, handwritten digits
+segmentation   watershed, labelling, distance transform, thresholds, region tools and recipes
+io, viz        image files (PNG, JPEG, TIFF; 8/16 bit); display scaling, overlays, contact sheets
 filters        convolution, Gaussian, box, Laplace/LoG, Sobel/Scharr gradients
 features       Canny edges, Gabor kernels and filter banks, HSV colour histograms
 color          RGB <-> grey, HSV, Lab
 transform      resize, rotate, flip
 cluster        k-means and DBSCAN on (N, D) data
-segmentation   watershed, labelling, distance transform, Otsu, region tools and recipes
-viz            display scaling, label colouring, overlays and contact sheets
-runtime        ONNX models with their metadata (OnnxModel)
-dense          fully convolutional ONNX segmenters, any size, overlap-tile inference
-datasets       shapes, texture mosaics and handwritten digits for training and evaluation
-judge          the digit classifier and measures that score generators (Fréchet distance, ...)
-distributed    Dask: chunked filters and segmentation, many files on a cluster (extra "dist")
-plugins        the plugin host (pluggy); registry: names of segmenters and generators
-=============  =====================================================================
+=============  =========================================================================================
 
 Segmenters and generators, segen's own and every installed plugin's, are found by name:
 ``segen.list_segmenters()``, ``segen.get_segmenter("kmeans", k=3).segment(image)``,
-``segen.get_generator(name).generate(16, seed=0)``; plugins implement the hooks of :mod:`segen.hookspecs`
-with the :data:`hookimpl` decorator.
+``segen.get_generator(name).generate(16, seed=0)``; plugins implement the hooks of
+:mod:`segen.plugins.hookspecs` with the :data:`hookimpl` decorator.
 
 Images are numpy arrays, (H, W) grey or (H, W, C) channels-last RGB; see the README for the conventions.
 """
@@ -30,9 +32,20 @@ Images are numpy arrays, (H, W) grey or (H, W, C) channels-last RGB; see the REA
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import warnings
 
-from .errors import (DTypeError, InvalidArgumentError, ModelError, PluginError, SegenError, SegenPluginWarning,
-                     UnknownModelError)
+from .errors import (
+    DTypeError,
+    InvalidArgumentError,
+    ModelError,
+    PluginError,
+    SegenError,
+    SegenPluginWarning,
+    UnknownModelError,
+)
 
 __all__ = [
     "__version__",
@@ -56,11 +69,12 @@ __all__ = [
     "OnnxGenerator",
     "FunctionSegmenter",
     "ModelInfo",
-    "runtime",
+    "register_shipped_models",
     "plugins",
-    "registry",
-    "hookspecs",
-    "base",
+    "onnx",
+    "models",
+    "data",
+    "eval",
     "io",
     "filters",
     "features",
@@ -69,23 +83,49 @@ __all__ = [
     "cluster",
     "segmentation",
     "viz",
-    "dense",
-    "datasets",
-    "judge",
     "distributed",
     "DenseSegmenter",
 ]
 
-_SUBMODULES = {"io", "filters", "features", "color", "transform", "cluster", "segmentation", "viz", "runtime",
-               "plugins", "registry", "hookspecs", "base", "builtin", "dense", "datasets", "judge",
-               "distributed"}
-# public names that live in a submodule, imported (with pluggy, numpy, ...) only when first used
+_SUBMODULES = {"io", "filters", "features", "color", "transform", "cluster", "segmentation", "viz", "data",
+               "models", "onnx", "eval", "training", "plugins", "distributed", "cli"}
+# public names that live in a subpackage, imported (with pluggy, numpy, ...) only when first used
 _LAZY = {
-    "get_segmenter": "registry", "get_generator": "registry", "list_segmenters": "registry",
-    "list_generators": "registry", "hookimpl": "hookspecs", "Segmenter": "base", "Generator": "base",
-    "OnnxSegmenter": "base", "OnnxGenerator": "base", "FunctionSegmenter": "base", "ModelInfo": "base",
-    "DenseSegmenter": "dense",
+    "get_segmenter": "plugins", "get_generator": "plugins", "list_segmenters": "plugins",
+    "list_generators": "plugins", "hookimpl": "plugins", "register_shipped_models": "plugins",
+    "Segmenter": "models", "Generator": "models", "FunctionSegmenter": "models", "ModelInfo": "models",
+    "OnnxSegmenter": "onnx", "OnnxGenerator": "onnx", "DenseSegmenter": "onnx",
 }
+# modules of segen before the subpackages (0.1): the old dotted names still import, with a DeprecationWarning
+_MOVED = {
+    "runtime": "segen.onnx", "base": "segen.models", "dense": "segen.onnx", "datasets": "segen.data",
+    "judge": "segen.eval.judge", "registry": "segen.plugins", "hookspecs": "segen.plugins.hookspecs",
+    "builtin": "segen.plugins.builtin", "gen_training": "segen.training.generator",
+    "judge_training": "segen.training.judge",
+}
+
+
+class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``segen.<old name>`` as the module that now holds it (``segen.data`` -> ``segen.data``)."""
+
+    def find_spec(self, fullname, path, target=None):
+        prefix, _, rest = fullname.partition(".")
+        if prefix != __name__ or rest not in _MOVED:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec):
+        return None  # the default: a new, empty module
+
+    def exec_module(self, module):
+        new = _MOVED[module.__name__.partition(".")[2]]
+        warnings.warn(f"{module.__name__} moved to {new}; import that instead", DeprecationWarning, stacklevel=3)
+        target = importlib.import_module(new)
+        module.__getattr__ = lambda name: getattr(target, name)  # every attribute read from the new module
+        module.__dir__ = lambda: dir(target)
+
+
+sys.meta_path.append(_MovedFinder())
 
 
 def __getattr__(name: str):
@@ -97,6 +137,8 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _MOVED:
+        return importlib.import_module(f"{__name__}.{name}")  # through _MovedFinder: warns once
     if name == "__version__":
         from ._core import __version__
 
@@ -115,7 +157,7 @@ def set_num_threads(n: int | None) -> None:
     threads. Results never depend on the thread count.
     """
     from . import _core
-    from ._validate import check_int
+    from ._shared.validation import check_int
 
     _core.set_num_threads(0 if n is None else check_int(n, "n", minimum=0))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
-from ._validate import as_array, check_int, check_positive
+from ._shared.validation import as_array, check_int, check_positive
 from .errors import DTypeError, InvalidArgumentError
 
 __all__ = ["KMeansResult", "DBSCANResult", "kmeans", "dbscan"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._validate import as_array, check_image
+from ._shared.validation import as_array, check_image
 from .errors import DTypeError, InvalidArgumentError
 
 __all__ = ["rgb2gray", "rgb2hsv", "hsv2rgb", "rgb2lab"]

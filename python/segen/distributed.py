@@ -30,8 +30,11 @@ import pathlib
 
 import numpy as np
 
-from . import __version__
+from . import _core, filters, io
+from ._core import __version__
+from ._shared.validation import check_int, check_mode
 from .errors import InvalidArgumentError, SegenError
+from .plugins import get_segmenter
 
 __all__ = [
     "client",
@@ -119,8 +122,6 @@ def map_overlap(
     InvalidArgumentError
         If `array` is not 2-D/3-D or empty, `depth` is negative, or `mode` is unknown.
     """
-    from ._validate import check_mode
-
     da = _dask()
     mode = check_mode(mode)
     d = (depth, depth) if np.ndim(depth) == 0 else tuple(depth)
@@ -195,8 +196,6 @@ def _gauss_radius(sigma, truncate) -> tuple[int, int]:
 
 def gaussian(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0, channel_axis=-1):
     """Chunked :func:`segen.filters.gaussian` (lazy; equal to the in-memory result)."""
-    from . import filters
-
     return map_overlap(filters.gaussian, array, _gauss_radius(sigma, truncate), mode=mode, cval=cval,
                        channel_axis=channel_axis, kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate))
 
@@ -208,8 +207,6 @@ def gaussian_laplace(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0
     `cval` again between its derivative and smoothing passes, which padding the image once cannot
     reproduce.
     """
-    from . import filters
-
     if mode == "constant" and cval != 0:
         raise InvalidArgumentError(
             f"chunked gaussian_laplace with mode='constant' needs `cval` = 0; got {cval} (the border is "
@@ -222,32 +219,24 @@ def gaussian_laplace(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0
 
 def uniform(array, size=3, *, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.uniform` (lazy; equal to the in-memory result)."""
-    from . import filters
-
     return map_overlap(filters.uniform, array, _reach(lambda v: int(v) // 2 + 1, size), mode=mode, cval=cval,
                        channel_axis=channel_axis, kwargs=_kw(mode, cval, size=size))
 
 
 def laplace(array, *, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.laplace` (lazy; equal to the in-memory result)."""
-    from . import filters
-
     return map_overlap(filters.laplace, array, 1, mode=mode, cval=cval, channel_axis=channel_axis,
                        kwargs=_kw(mode, cval))
 
 
 def sobel(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.sobel` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    from . import filters
-
     return map_overlap(filters.sobel, array, 1, mode=mode, cval=cval, channel_axis=channel_axis,
                        kwargs=_kw(mode, cval, axis=axis))
 
 
 def scharr(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.scharr` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    from . import filters
-
     return map_overlap(filters.scharr, array, 1, mode=mode, cval=cval, channel_axis=channel_axis,
                        kwargs=_kw(mode, cval, axis=axis))
 
@@ -261,8 +250,6 @@ def _kw(mode, cval, **params):
 
 @functools.lru_cache(maxsize=8)
 def _cached_segmenter(name: str, options: tuple):
-    from .registry import get_segmenter
-
     return get_segmenter(name, **dict(options))
 
 
@@ -285,7 +272,7 @@ def segment(array, segmenter, *, channel_axis=-1, **options):
     ----------
     array : dask.array.Array or array_like
         (H, W) or (H, W, C) image.
-    segmenter : str or segen.dense.DenseSegmenter
+    segmenter : str or segen.onnx.DenseSegmenter
         A fully convolutional segmenter (with a ``stride`` and a ``margin``), or its registry name (then
         each worker loads it once, with `options`).
     channel_axis : int or None, optional
@@ -300,7 +287,7 @@ def segment(array, segmenter, *, channel_axis=-1, **options):
     InvalidArgumentError
         If the segmenter is not dense (no stride/margin) or the image is smaller than the model allows.
     """
-    da = _dask()
+    _dask()  # a clear error if dask is not installed
     seg = _resolve(segmenter, options)
     stride, margin = getattr(seg, "stride", None), getattr(seg, "margin", None)
     if not stride or margin is None:
@@ -328,10 +315,8 @@ def segment(array, segmenter, *, channel_axis=-1, **options):
 
 def _stride_chunks(chunks, stride):
     """Chunk sizes along an axis, each (but the last) rounded to a multiple of `stride`, at least one."""
-    from .dense import _round_up
-
     total, size = sum(chunks), max(max(chunks), stride)
-    size = _round_up(size, stride)
+    size = -(-size // stride) * stride  # rounded up to a multiple of the stride
     out = [size] * (total // size)
     if total % size:
         out.append(total % size)
@@ -344,8 +329,6 @@ def _segment_block(block, *, segmenter, options):
 
 def _segment_one(path, out_dir, segmenter, options, version):
     """One task of :func:`segment_files`: (input path, output path or None, error message or None)."""
-    from . import io
-
     if version != __version__:  # a worker with another segen than the client (RELIABILITY D2)
         raise SegenError(f"segen version skew: client {version}, worker {__version__}")
     try:
@@ -446,6 +429,4 @@ def client(address: str | None = None, *, n_workers: int | None = None, threads_
 
 
 def _set_threads(n):
-    from . import set_num_threads
-
-    set_num_threads(n)
+    _core.set_num_threads(check_int(n, "n", minimum=0))

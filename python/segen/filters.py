@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._validate import as_array, check_image, check_int, check_mode, check_positive, check_real
+from ._shared.validation import as_array, check_image, check_int, check_mode, check_positive, check_real
 from .errors import InvalidArgumentError
 
 __all__ = [

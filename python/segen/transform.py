@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._validate import check_image, check_real
+from ._shared.validation import check_image, check_real
 from .errors import InvalidArgumentError
 
 __all__ = ["resize", "rotate", "flip", "MAX_OUTPUT_PIXELS"]
@@ -274,7 +274,6 @@ def flip(image, axis: int | None = 1, *, channel_axis: int | None = -1) -> np.nd
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
     if axis not in (0, 1, None):
-        from .errors import InvalidArgumentError
 
         raise InvalidArgumentError(f"`axis` must be 0 (rows), 1 (columns) or None (both); got {axis!r}")
     return restore(_core.flip(arr, -1 if axis is None else int(axis)))

@@ -1,0 +1,29 @@
+"""Data sets reproducible from a seed: geometric shapes and texture mosaics (segmentation), handwritten
+digits (generation).
+
+Both generators return a :class:`SegmentationData`: images, their int32 label images and the class names
+(the label value is the index into ``classes``). Image ``i`` of a call depends only on ``seed`` and ``i``
+(one child seed per image), so ``shapes(10, seed=0)`` is the first ten images of ``shapes(100, seed=0)``.
+
+Only numpy is needed, except for :func:`textures`, which reads photographs bundled with scikit-image,
+and :func:`digits`, which reads scikit-learn's bundled handwritten digits (both imported on first use;
+they are part of the ``train`` extra).
+"""
+
+from __future__ import annotations
+
+from ._common import SegmentationData
+from .digits import DIGITS_SPLIT_SEED, LabelledImages, digits
+from .shapes import SHAPE_CLASSES, shapes
+from .textures import TEXTURES, textures
+
+__all__ = [
+    "DIGITS_SPLIT_SEED",
+    "SHAPE_CLASSES",
+    "TEXTURES",
+    "LabelledImages",
+    "SegmentationData",
+    "digits",
+    "shapes",
+    "textures",
+]

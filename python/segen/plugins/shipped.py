@@ -1,0 +1,67 @@
+"""Registering the ONNX models a plugin ships: one call per plugin, nothing loaded until a model is asked for.
+
+The ONNX classes (:mod:`segen.onnx`, with numpy and the C++ core) are imported when a model is first
+made, so listing the registered models stays cheap."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Callable
+
+from ..errors import InvalidArgumentError
+
+__all__ = ["register_shipped_models"]
+
+
+def register_shipped_models(
+    register: Callable,
+    package: str,
+    models: dict[str, str],
+    *,
+    kind: str = "segmenter",
+    make: Callable | None = None,
+) -> None:
+    """Register the ONNX models a plugin ships in ``<package>/models/``, each with its int8 variant.
+
+    For every ``name -> summary`` in `models` whose ``<name>.onnx`` (or ``<name>-int8.onnx``) exists, a
+    factory making the model from that file is registered; nothing is loaded until the model is asked for.
+    The U-Net, FCN and GAN plugins use it; third-party plugins may too.
+
+    Parameters
+    ----------
+    register : callable
+        The ``register`` callback the hook received (:func:`segen.plugins.hookspecs.register_segmenters` or
+        :func:`~segen.plugins.hookspecs.register_generators`).
+    package : str
+        The plugin's package (its ``__name__``); the files are looked up in its ``models`` folder.
+    models : dict of str to str
+        Model name (the file stem) -> one-line summary.
+    kind : {"segmenter", "generator"}, optional
+        What the files are: segmenters become :class:`segen.onnx.DenseSegmenter`, generators
+        :class:`segen.onnx.OnnxGenerator` (default ``"segmenter"``).
+    make : callable, optional
+        ``make(path, **options)`` building the model instead of the default class of `kind` (e.g. a
+        generator subclass with extra methods).
+    """
+    if kind not in ("segmenter", "generator"):
+        raise InvalidArgumentError(f"`kind` must be 'segmenter' or 'generator'; got {kind!r}")
+
+    def factory(path, summary: str):
+        def build(**options):
+            if make is not None:
+                return make(path, **options)
+            from .. import onnx  # numpy, the C++ core and the ONNX classes: only when a model is made
+
+            if kind == "generator":
+                return onnx.OnnxGenerator(path, **options)
+            return onnx.DenseSegmenter(path, **options)
+
+        build.__doc__ = summary
+        return build
+
+    folder = files(package) / "models"
+    for name, summary in models.items():
+        for variant, note in ((name, ""), (f"{name}-int8", " (int8)")):
+            path = folder / f"{variant}.onnx"
+            if path.is_file():
+                register(variant, factory(path, summary + note), summary=summary + note)

@@ -1,0 +1,377 @@
+"""Segmentation recipes built from the pieces of this package: foreground extraction, touching objects,
+k-means and texture segmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._shared.validation import check_image, check_int, check_positive, check_real
+from ..cluster import kmeans
+from ..color import rgb2gray, rgb2lab
+from ..errors import InvalidArgumentError
+from ..features import gabor_bank
+from ..filters import gaussian
+from ._distance import distance_transform_edt
+from ._label import label, relabel_sequential, remove_small_objects
+from ._threshold import threshold_otsu
+from ._watershed import peak_local_max, watershed
+
+
+def _scaled(group: np.ndarray, weight: float) -> np.ndarray:
+    """Scale a (N, F) feature group to total variance weight**2 (geometry inside the group is kept)."""
+    g = group - group.mean(axis=0)
+    total = float(np.sqrt((g.var(axis=0)).sum()))
+    return g * (weight / total) if total > 0 else g
+
+
+def kmeans_segment(
+    image,
+    k: int,
+    *,
+    features=("color",),
+    color_space: str = "lab",
+    position_weight: float = 1.0,
+    texture_weight: float = 1.0,
+    frequencies=(0.1, 0.2, 0.3),
+    thetas=None,
+    seed=0,
+    n_init: int = 1,
+    max_iter: int = 100,
+    channel_axis: int | None = -1,
+) -> np.ndarray:
+    """Segment an image by k-means on per-pixel features: colour, position and Gabor texture.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3) array_like
+        Grey or RGB image (integer images are read in their dtype's range).
+    k : int
+        Number of segments (1 <= k <= H·W).
+    features : sequence of {'color', 'position', 'texture'}, optional
+        Feature groups to cluster on (default colour only).
+    color_space : {'lab', 'rgb'}, optional
+        Colour features of an RGB image: CIE Lab (default, via :func:`segen.color.rgb2lab`) or RGB. A grey
+        image uses its intensity.
+    position_weight, texture_weight : float, optional
+        Weight of the position and texture groups relative to colour (each group is scaled to a total
+        standard deviation equal to its weight; colour has weight 1).
+    frequencies : sequence of float, optional
+        Gabor frequencies (cycles/pixel) of the texture group.
+    thetas : sequence of float, optional
+        Gabor orientations in radians (default 4 orientations, 0..3π/4).
+    seed : None, int or numpy.random.Generator, optional
+        Seed of the k-means initialisation (default 0, reproducible).
+    n_init, max_iter : int, optional
+        Passed to :func:`segen.cluster.kmeans`.
+    channel_axis : int or None, optional
+        Channel axis of a 3-D image (default -1).
+
+    Returns
+    -------
+    labels : (H, W) int32 ndarray
+        Segments numbered 1..k in raster order of their first pixel (0 is never used: every pixel belongs
+        to a segment).
+
+    Raises
+    ------
+    ValueError
+        If `image` is empty or has a wrong shape, `features` is empty or unknown, `k` is out of range, or a
+        weight is negative.
+
+    See Also
+    --------
+    segen.cluster.kmeans, segen.features.gabor_bank, texture_segment, foreground_kmeans
+
+    Notes
+    -----
+    Texture features are ``segen.features.gabor_bank`` magnitudes (smoothed over half a wavelength) on the
+    grey image, log-compressed (``log1p``); position features are (row, col). Each group is centred and
+    scaled as a whole, which keeps distances within the group (Lab distances stay perceptual).
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> img = np.zeros((4, 6, 3), np.uint8); img[:, 3:] = 255
+    >>> segen.segmentation.kmeans_segment(img, 2)[0].tolist()
+    [1, 1, 1, 2, 2, 2]
+    """
+
+    arr, _ = check_image(image, "image", channel_axis=channel_axis)
+    if arr.ndim == 3 and arr.shape[2] != 3:
+        raise InvalidArgumentError(
+            f"`image` must be grey or have 3 (RGB) channels; got {arr.shape[2]} channels"
+        )
+    if isinstance(features, str):
+        features = (features,)
+    features = tuple(features)
+    if not features or any(f not in ("color", "position", "texture") for f in features):
+        raise InvalidArgumentError(
+            f"`features` must be a non-empty subset of ('color', 'position', 'texture'); got {features!r}"
+        )
+    if color_space not in ("lab", "rgb"):
+        raise InvalidArgumentError(f"`color_space` must be 'lab' or 'rgb'; got {color_space!r}")
+    pw = check_positive(position_weight, "position_weight", allow_zero=True)
+    tw = check_positive(texture_weight, "texture_weight", allow_zero=True)
+    h, w = arr.shape[:2]
+    n = h * w
+    k = check_int(k, "k")
+    if not 1 <= k <= n:
+        raise InvalidArgumentError(f"`k` must be in [1, {n}] (the number of pixels); got {k}")
+    scale = 1.0 if arr.dtype.kind == "f" else float(np.iinfo(arr.dtype).max)
+    groups = []
+    if "color" in features:
+        if arr.ndim == 3 and color_space == "lab":
+
+            col = rgb2lab(arr).reshape(n, 3).astype(np.float32)
+        else:
+            col = (arr.reshape(n, -1).astype(np.float32)) / np.float32(scale)
+        groups.append(_scaled(col, 1.0))
+    if "position" in features:
+        yy, xx = np.mgrid[0:h, 0:w]
+        pos = np.stack([yy.ravel(), xx.ravel()], axis=1).astype(np.float32)
+        groups.append(_scaled(pos, pw))
+    if "texture" in features:
+
+        if thetas is None:
+            thetas = tuple(np.arange(4) * np.pi / 4)
+        grey = arr if arr.ndim == 2 else arr
+        tex = gabor_bank(grey, frequencies, thetas)
+        tex = np.log1p(tex.reshape(n, -1).astype(np.float32) / np.float32(scale))
+        groups.append(_scaled(tex, tw))
+    X = np.ascontiguousarray(np.concatenate(groups, axis=1), dtype=np.float32)
+    r = kmeans(X, k, n_init=n_init, max_iter=max_iter, seed=seed)
+    # number the segments 1..k in raster order of their first pixel (empty clusters last)
+    _, first = np.unique(r.labels, return_index=True)
+    present = np.unique(r.labels)
+    order = present[np.argsort(first)]
+    lut = np.zeros(k, dtype=np.int32)
+    lut[order] = np.arange(1, order.size + 1, dtype=np.int32)
+    missing = np.setdiff1d(np.arange(k), present)
+    lut[missing] = np.arange(order.size + 1, k + 1, dtype=np.int32)
+    return lut[r.labels].reshape(h, w)
+
+
+def texture_segment(
+    image,
+    k: int,
+    *,
+    frequencies=(0.05, 0.1, 0.2, 0.3),
+    thetas=None,
+    position_weight: float = 0.3,
+    seed=0,
+    channel_axis: int | None = -1,
+) -> np.ndarray:
+    """Recipe: texture segmentation — Gabor bank features, then k-means.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3) array_like
+        Input image (RGB is reduced to luminance for the Gabor bank).
+    k : int
+        Number of textures.
+    frequencies, thetas : sequence of float, optional
+        The Gabor bank (see :func:`kmeans_segment`).
+    position_weight : float, optional
+        A little position keeps segments compact (default 0.3; 0 disables).
+    seed : optional
+        k-means seed (default 0).
+    channel_axis : int or None, optional
+        Channel axis of a 3-D image.
+
+    Returns
+    -------
+    labels : (H, W) int32 ndarray
+        Segments 1..k.
+
+    Raises
+    ------
+    ValueError
+        As :func:`kmeans_segment`.
+
+    See Also
+    --------
+    kmeans_segment, segen.features.gabor_bank
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> img = np.zeros((32, 64)); img[:, 32:] = np.sin(np.arange(32) * 2.0)[None, :]  # flat | stripes
+    >>> lab = segen.segmentation.texture_segment(img, 2, position_weight=0.0)
+    >>> bool((lab[:, 4:28] == lab[0, 4]).all() and (lab[:, 36:60] != lab[0, 4]).all())
+    True
+    """
+    feats = ("texture", "position") if position_weight > 0 else ("texture",)
+    return kmeans_segment(image, k, features=feats, frequencies=frequencies, thetas=thetas,
+                          position_weight=position_weight, seed=seed, channel_axis=channel_axis)
+
+
+def _to_grey(image, channel_axis):
+    arr, _ = check_image(image, "image", channel_axis=channel_axis)
+    if arr.ndim == 3:
+        if arr.shape[2] != 3:
+            raise InvalidArgumentError(f"`image` must be grey or RGB; got {arr.shape[2]} channels")
+
+        arr = rgb2gray(arr)
+    return arr
+
+
+def foreground_otsu(image, *, bright: bool = True, channel_axis: int | None = -1) -> np.ndarray:
+    """Recipe: foreground mask by Otsu's threshold.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3) array_like
+        Grey or RGB image (RGB is converted to luminance).
+    bright : bool, optional
+        True (default): the foreground is brighter than the threshold; False: darker.
+    channel_axis : int or None, optional
+        Channel axis of a 3-D image.
+
+    Returns
+    -------
+    mask : (H, W) bool ndarray
+
+    Raises
+    ------
+    ValueError
+        If `image` is empty, not finite, or has a wrong shape.
+
+    See Also
+    --------
+    threshold_otsu, foreground_kmeans
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> segen.segmentation.foreground_otsu(np.array([[10, 200, 10, 220]], np.uint8)).tolist()
+    [[False, True, False, True]]
+    """
+    grey = _to_grey(image, channel_axis)
+    t = threshold_otsu(grey)
+    return grey > t if bright else grey <= t
+
+
+def foreground_kmeans(
+    image, *, color_space: str = "lab", seed=0, channel_axis: int | None = -1
+) -> np.ndarray:
+    """Recipe: foreground mask by 2-means on colour; the background is the cluster that owns most of the
+    image border.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3) array_like
+        Grey or RGB image.
+    color_space : {'lab', 'rgb'}, optional
+        Colour features (default Lab).
+    seed : optional
+        k-means seed (default 0).
+    channel_axis : int or None, optional
+        Channel axis of a 3-D image.
+
+    Returns
+    -------
+    mask : (H, W) bool ndarray
+        True on the foreground.
+
+    Raises
+    ------
+    ValueError
+        As :func:`kmeans_segment`.
+
+    See Also
+    --------
+    kmeans_segment, foreground_otsu
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> img = np.zeros((8, 8), np.uint8); img[2:6, 2:6] = 200
+    >>> int(segen.segmentation.foreground_kmeans(img).sum())
+    16
+    """
+    lab = kmeans_segment(image, 2, color_space=color_space, seed=seed, channel_axis=channel_axis)
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    bg = 1 if np.count_nonzero(border == 1) >= np.count_nonzero(border == 2) else 2
+    return lab != bg
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill the background components that do not touch the border (4-connected background)."""
+    bg = label(~mask, connectivity=1)
+    border = np.unique(np.concatenate([bg[0], bg[-1], bg[:, 0], bg[:, -1]]))
+    keep = np.zeros(int(bg.max()) + 1, dtype=bool)
+    keep[border] = True
+    keep[0] = False
+    return mask | ~keep[bg] & (bg > 0)
+
+
+def segment_touching_objects(image, *, min_distance: int = 10, max_size: int = 64, bright: bool = True,
+                             fill_holes: bool = True, threshold=None, smooth: float = 0.0,
+                             channel_axis: int | None = -1) -> np.ndarray:
+    """Recipe: instance segmentation of touching round objects (coins, nuclei, cells).
+
+    Otsu foreground → (hole filling) → Euclidean distance transform → its local maxima as markers →
+    watershed of ``-distance`` inside the foreground → removal of small objects → sequential labels.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3) array_like
+        Grey or RGB image.
+    min_distance : int, optional
+        Minimum distance between object centres in pixels (about the smallest radius; default 10).
+    max_size : int, optional
+        Objects of at most this many pixels are dropped (default 64).
+    bright : bool, optional
+        Objects brighter than the background (default) or darker.
+    fill_holes : bool, optional
+        Fill holes in the foreground before the distance transform (default True).
+    threshold : float, optional
+        Foreground threshold; default Otsu's.
+    smooth : float, optional
+        Gaussian sigma applied to the distance map before peak finding (0 = none, default), which merges
+        peaks of elongated objects.
+    channel_axis : int or None, optional
+        Channel axis of a 3-D image.
+
+    Returns
+    -------
+    labels : (H, W) int32 ndarray
+        Objects 1..N, background 0.
+
+    Raises
+    ------
+    ValueError
+        If `image` is empty or has a wrong shape, or a parameter is out of range.
+
+    See Also
+    --------
+    threshold_otsu, distance_transform_edt, peak_local_max, watershed, remove_small_objects
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> yy, xx = np.mgrid[0:40, 0:70]
+    >>> discs = ((yy - 20) ** 2 + (xx - 20) ** 2 < 150) | ((yy - 20) ** 2 + (xx - 45) ** 2 < 150)
+    >>> img = discs.astype(np.uint8) * 200
+    >>> int(segen.segmentation.segment_touching_objects(img, min_distance=5, max_size=10).max())
+    2
+    """
+    grey = _to_grey(image, channel_axis)
+    md = check_int(min_distance, "min_distance", minimum=1)
+    ms = check_int(max_size, "max_size", minimum=0)
+    t = threshold_otsu(grey) if threshold is None else check_real(threshold, "threshold")
+    fg = grey > t if bright else grey <= t
+    if fill_holes:
+        fg = _fill_holes(fg)
+    dist = distance_transform_edt(fg)
+    if smooth:
+
+        dist = gaussian(dist, check_positive(smooth, "smooth"))
+    peaks = peak_local_max(dist, min_distance=md, threshold_abs=0.0, exclude_border=False)
+    markers = np.zeros(fg.shape, dtype=np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1, dtype=np.int32)
+    if not fg.any():
+        return np.zeros(fg.shape, dtype=np.int32)
+    labels = watershed(-dist, markers, mask=fg)
+    labels = remove_small_objects(labels, ms)
+    return relabel_sequential(labels)[0]

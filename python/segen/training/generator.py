@@ -1,0 +1,177 @@
+"""Training utilities shared by segen's generators (the ``train`` extra): image tensors, ONNX export with a
+dynamic batch, the torch-vs-ONNX Runtime parity check, sample grids, checkpoints and the sidecar JSON.
+
+A shipped generator is an ONNX graph with a float32 input ``z`` of shape ``(N, latent_size)``, for a
+conditional model an int64 input ``labels`` of shape ``(N,)``, and one output ``images`` of shape
+``(N, 1, H, W)`` whose values span ``output_range`` ([-1, 1] for a tanh output, [0, 1] for a sigmoid);
+:class:`segen.onnx.OnnxGenerator` maps it to uint8. The recipes (``segen train dcgan|cgan|vae``) live in
+their plugins and use the functions here.
+
+This module imports torch: only training code imports it (never :mod:`segen` itself nor inference).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import warnings
+
+import numpy as np
+import torch
+
+from .._core import __version__
+from ..io import imwrite
+from ..onnx.sidecar import sha256_of
+from ..viz import image_grid
+from .segmenter import finish_onnx
+
+__all__ = [
+    "export_generator",
+    "generator_parity",
+    "load_checkpoint",
+    "save_checkpoint",
+    "save_grid",
+    "to_tensor",
+    "write_generator_json",
+]
+
+
+def to_tensor(images: np.ndarray, output_range=(-1.0, 1.0)) -> torch.Tensor:
+    """uint8 (N, H, W) images -> float32 (N, 1, H, W) tensor scaled linearly to `output_range`."""
+    lo, hi = output_range
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32) / 255.0)
+    return (x * (hi - lo) + lo).unsqueeze(1)
+
+
+def _inputs(latent_size: int, num_classes: int | None, n: int, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, latent_size, generator=gen)
+    if not num_classes:
+        return (z,)
+    return z, torch.randint(0, num_classes, (n,), generator=gen)
+
+
+def export_generator(
+    model: torch.nn.Module,
+    path,
+    *,
+    latent_size: int,
+    num_classes: int | None = None,
+    props: dict | None = None,
+) -> None:
+    """Export ``model(z[, labels]) -> images`` to ONNX with a dynamic batch; run onnx.checker; store `props`
+    as ``segen.<key>`` metadata properties (JSON values)."""
+    model.eval()
+    dummy = _inputs(latent_size, num_classes, 2, 0)
+    names = ["z", "labels"][: len(dummy)]
+    with warnings.catch_warnings():
+        # the TorchScript exporter is deprecated in favour of the dynamo one, which needs onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            dummy,
+            str(path),
+            input_names=names,
+            output_names=["images"],
+            dynamic_axes={**{k: {0: "N"} for k in names}, "images": {0: "N"}},
+            opset_version=17,
+            dynamo=False,
+        )
+
+    finish_onnx(path, props)
+
+
+@torch.no_grad()
+def generator_parity(
+    model: torch.nn.Module,
+    path,
+    *,
+    latent_size: int,
+    num_classes: int | None = None,
+    batches=(1, 7, 64),
+    seed: int = 0,
+) -> float:
+    """Largest absolute difference between torch and ONNX Runtime outputs for the same latent inputs
+    (batch sizes `batches`)."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    model.eval()
+    worst = 0.0
+    for i, n in enumerate(batches):
+        args = _inputs(latent_size, num_classes, n, seed + i)
+        ref = model(*args).numpy()
+        got = sess.run(None, {k: a.numpy() for k, a in zip(names, args)})[0]
+        worst = max(worst, float(np.abs(ref - got).max()))
+    return worst
+
+
+def save_grid(images: np.ndarray, path, *, columns: int | None = None, scale: int = 2) -> None:
+    """Write uint8 (N, H, W) images as one PNG grid, each pixel drawn `scale` x `scale`."""
+
+    big = np.repeat(np.repeat(np.asarray(images), scale, axis=1), scale, axis=2)
+    imwrite(pathlib.Path(path), image_grid(big, columns=columns))
+
+
+def save_checkpoint(path, *, epoch: int, **state) -> None:
+    """Save modules' and optimisers' ``state_dict()`` (keyword arguments) with the epoch to `path`."""
+    torch.save({"epoch": epoch, **{k: v.state_dict() for k, v in state.items()}}, str(path))
+
+
+def load_checkpoint(path, **state) -> int:
+    """Load a :func:`save_checkpoint` file into the given modules/optimisers; returns its epoch."""
+    ckpt = torch.load(str(path), weights_only=True)
+    for k, v in state.items():
+        v.load_state_dict(ckpt[k])
+    return int(ckpt["epoch"])
+
+
+def write_generator_json(
+    onnx_path,
+    *,
+    name: str,
+    summary: str,
+    latent_size: int,
+    num_classes: int | None,
+    image_size: int,
+    output_range=(-1.0, 1.0),
+    architecture: dict,
+    training: dict,
+    metrics: dict,
+    parameters: int,
+    extra: dict | None = None,
+) -> dict:
+    """Write ``<name>.json`` beside `onnx_path` (DESIGN.md's sidecar: sha256, input/output specs, latent
+    size, classes, output range, provenance, held-out metrics); returns the metadata."""
+
+    onnx_path = pathlib.Path(onnx_path)
+    inputs = {"z": {"shape": ["N", latent_size], "dtype": "float32"}}
+    if num_classes:
+        inputs["labels"] = {"shape": ["N"], "dtype": "int64"}
+    meta = {
+        "name": name,
+        "task": "generation",
+        "summary": summary,
+        "sha256": sha256_of(onnx_path),
+        "inputs": inputs,
+        "outputs": {"images": {"shape": ["N", 1, image_size, image_size], "dtype": "float32"}},
+        "latent_size": latent_size,
+        **(
+            {"num_classes": num_classes, "classes": [str(k) for k in range(num_classes)]}
+            if num_classes
+            else {}
+        ),
+        "channels": 1,
+        "output_size": [image_size, image_size],
+        "output_range": [float(v) for v in output_range],
+        "architecture": architecture,
+        "training": training,
+        "metrics": metrics,
+        "parameters": int(parameters),
+        "onnx_bytes": onnx_path.stat().st_size,
+        "segen_version": __version__,
+        **(extra or {}),
+    }
+    onnx_path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta

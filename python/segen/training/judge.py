@@ -1,0 +1,163 @@
+"""``segen train judge``: the digit classifier behind :mod:`segen.judge` (imports torch; the ``train`` extra).
+
+The judge is trained on the training split of :func:`segen.data.digits` only (never on generated
+images, never on the held-out split), with small random shifts as augmentation, for a fixed number of
+epochs (no model selection on the held-out set). It is exported to ONNX with two outputs: the class
+``logits`` and the ``features`` (the penultimate layer) that Fréchet distances are measured in.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import data as datasets
+from .._core import __version__
+from ..onnx.sidecar import sha256_of
+from .segmenter import finish_onnx
+
+FEATURES = 64
+
+
+class JudgeNet(nn.Module):
+    """A small CNN for 16x16 grey digits: three conv blocks, a `features`-wide hidden layer, 10 logits."""
+
+    def __init__(self, width: int = 32, features: int = FEATURES):
+        super().__init__()
+        w = width
+        self.body = nn.Sequential(
+            nn.Conv2d(1, w, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(w, w, 3, padding=1, stride=2), nn.ReLU(),  # 8x8
+            nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1, stride=2), nn.ReLU(),  # 4x4
+            nn.Flatten(),
+            nn.Linear(2 * w * 16, features), nn.ReLU(),
+        )  # fmt: skip
+        self.head = nn.Linear(features, 10)
+
+    def forward(self, x):
+        f = self.body(x)
+        return self.head(f), f
+
+
+def _shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 1) -> torch.Tensor:
+    """Each image moved by a random whole-pixel offset in [-max_shift, max_shift]², zeros shifted in."""
+    n, _, h, w = x.shape
+    pad = nn.functional.pad(x, (max_shift,) * 4)
+    off = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=gen).tolist()
+    return torch.stack([pad[i, :, r : r + h, c : c + w] for i, (r, c) in enumerate(off)])
+
+
+def train(
+    output,
+    *,
+    epochs: int = 40,
+    seed: int = 0,
+    width: int = 32,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    progress: bool = True,
+) -> dict:
+    """Train the judge and write ``digits-judge.onnx`` + ``.json`` into `output`; returns the metadata."""
+    from tqdm.auto import tqdm
+
+
+    params = dict(epochs=epochs, seed=seed, width=width, batch_size=batch_size, lr=lr)  # noqa: C408
+    out = pathlib.Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    train_d, test_d = datasets.digits("train"), datasets.digits("test")
+    x = torch.from_numpy(train_d.images.astype(np.float32) / 255.0)[:, None]
+    y = torch.from_numpy(train_d.labels)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = JudgeNet(width)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * -(-len(x) // batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    losses = []
+    t0 = time.perf_counter()
+    bar = tqdm(range(epochs), desc="judge", disable=not progress)
+    for _ in bar:
+        model.train()
+        order = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for s in range(0, len(x), batch_size):
+            idx = order[s : s + batch_size]
+            logits, _ = model(_shift(x[idx], gen))
+            loss = nn.functional.cross_entropy(logits, y[idx], label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(x))
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+    seconds = round(time.perf_counter() - t0, 1)
+    model.eval()
+
+    onnx_path = out / "digits-judge.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript exporter
+        torch.onnx.export(
+            model,
+            (torch.zeros(2, 1, 16, 16),),
+            str(onnx_path),
+            input_names=["images"],
+            output_names=["logits", "features"],
+            dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}, "features": {0: "N"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    import onnxruntime as ort
+
+
+    finish_onnx(onnx_path)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    xt = test_d.images.astype(np.float32)[:, None] / 255.0
+    logits, feats = sess.run(None, {"images": xt})
+    with torch.no_grad():
+        ref_l, ref_f = model(torch.from_numpy(xt))
+    diff = max(float(np.abs(ref_l.numpy() - logits).max()), float(np.abs(ref_f.numpy() - feats).max()))
+    if diff > 1e-4:
+        raise RuntimeError(f"judge ONNX export: torch and ONNX Runtime differ by {diff:.2e} > 1e-4")
+    acc = float((logits.argmax(1) == test_d.labels).mean())
+    command = "segen train judge " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in params.items())
+    meta = {
+        "name": "digits-judge",
+        "task": "classification",
+        "summary": "CNN digit classifier (16x16 grey) used to evaluate generators: logits and features",
+        "sha256": sha256_of(onnx_path),
+        "inputs": {"images": {"shape": ["N", 1, 16, 16], "dtype": "float32"}},
+        "outputs": {
+            "logits": {"shape": ["N", 10], "dtype": "float32"},
+            "features": {"shape": ["N", FEATURES], "dtype": "float32"},
+        },
+        "input_range": [0.0, 1.0],
+        "classes": list(train_d.classes),
+        "architecture": {"type": "judge-cnn", "width": width, "features": FEATURES},
+        "training": {
+            "command": command,
+            "params": params,
+            "data": f"segen.data.digits('train', size=16): {len(train_d)} images, shifts of +-1 px",
+            "torch": torch.__version__,
+            "seconds": seconds,
+            "loss_first": round(losses[0], 5),
+            "loss_last": round(losses[-1], 5),
+        },
+        "metrics": {
+            "held_out_accuracy": round(acc, 5),
+            "held_out_images": len(test_d),
+            "onnx_parity_max_abs_diff": diff,
+        },
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "onnx_bytes": onnx_path.stat().st_size,
+        "segen_version": __version__,
+    }
+    (out / "digits-judge.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta

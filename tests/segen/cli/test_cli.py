@@ -1,0 +1,399 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import segen
+from click.testing import CliRunner
+from segen.cli import cli, main
+
+
+def test_help_and_version():
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--help"])
+    assert res.exit_code == 0 and "demo" in res.output
+    res = runner.invoke(cli, ["--version"])
+    assert res.exit_code == 0 and segen.__version__ in res.output
+
+
+def test_info():
+    res = CliRunner().invoke(cli, ["info"])
+    assert res.exit_code == 0
+    assert f"segen {segen.__version__}" in res.output
+
+
+def test_demo_writes_pictures(tmp_path):
+    out = tmp_path / "demo"
+    res = CliRunner().invoke(cli, ["demo", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    sheet = segen.io.imread(out / "demo.png")
+    assert sheet.ndim == 3 and sheet.shape[2] == 3 and sheet.shape[0] > 200
+    # every picture is a real image, not a blank
+    pngs = sorted(p for p in out.glob("*.png") if p.name != "demo.png")
+    assert len(pngs) >= 10
+    for p in pngs:
+        assert segen.io.imread(p).std() > 1, p.name
+    assert "demo.png" in (out / "index.html").read_text()
+
+
+def test_demo_on_a_given_image(tmp_path, astronaut):
+    src = tmp_path / "a.png"
+    segen.io.imwrite(src, astronaut[::4, ::4])
+    res = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path / "d"), "--image", str(src)])
+    assert res.exit_code == 0, res.output
+    assert segen.io.imread(tmp_path / "d" / "input.png").shape == (128, 128, 3)
+
+
+def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
+    assert main(["nope"]) == 2
+    assert main(["demo", "--image", str(tmp_path / "missing.png")]) == 2
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    assert main(["demo", "-o", str(tmp_path / "o"), "--image", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "segen: error:" in err and "Traceback" not in err
+
+
+def test_python_dash_m_and_no_heavy_imports():
+    code = (
+        "import sys, segen; segen.filters; "
+        "print(sorted(m for m in ('torch', 'skimage', 'scipy', 'cv2', 'onnxruntime') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    res = subprocess.run([sys.executable, "-m", "segen", "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and segen.__version__ in res.stdout
+
+
+# ---- the engine's commands ---------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import types  # noqa: E402
+
+from helpers import BUILTINS  # noqa: E402
+from segen import plugins  # noqa: E402
+from tiny_models import make_generator_model, make_segmenter_model  # noqa: E402
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def photo(tmp_path, astronaut):
+    path = tmp_path / "astro.png"
+    segen.io.imwrite(path, np.ascontiguousarray(astronaut[::4, ::4]))
+    return path
+
+
+@pytest.mark.parametrize("method", BUILTINS)
+def test_segment_with_each_builtin(method, photo, tmp_path):
+    out = tmp_path / "out"
+    res = _run("segment", photo, "-m", method, "-o", out, "--overlay")
+    assert res.exit_code == 0, res.output
+    labels = segen.io.imread(out / "astro_labels.png")
+    expected = segen.get_segmenter(method).segment(segen.io.imread(photo))
+    assert labels.dtype == np.uint8 and labels.shape == (128, 128)
+    np.testing.assert_array_equal(labels, expected)
+    overlay = segen.io.imread(out / "astro_overlay.png")
+    assert overlay.shape == (128, 128, 3) and overlay.dtype == np.uint8
+    assert f"{len(np.unique(expected[expected > 0]))} labels per image" in res.output
+
+
+def test_segment_options_and_many_inputs(photo, tmp_path, coffee):
+    other = tmp_path / "coffee.jpg"
+    segen.io.imwrite(other, np.ascontiguousarray(coffee[::4, ::4]))
+    res = _run(
+        "segment", photo, other, "-m", "kmeans", "-p", "k=3", "-p", "color_space=rgb", "-o", tmp_path / "o"
+    )
+    assert res.exit_code == 0, res.output
+    for stem in ("astro", "coffee"):
+        assert len(np.unique(segen.io.imread(tmp_path / "o" / f"{stem}_labels.png"))) == 3
+    assert not (tmp_path / "o" / "astro_overlay.png").exists()
+
+
+@pytest.fixture
+def many_labels_plugin():
+    mod = types.ModuleType("many")
+
+    @segen.hookimpl
+    def register_segmenters(register):
+        def every_pixel():
+            return segen.FunctionSegmenter(
+                lambda img: np.arange(1, img.shape[0] * img.shape[1] + 1).reshape(img.shape[:2]),
+                name="every-pixel",
+            )
+
+        register("every-pixel", every_pixel, summary="one label per pixel")
+
+    mod.register_segmenters = register_segmenters
+    plugins.register_plugin(mod, "many")
+    yield
+    plugins.unregister_plugin("many")
+
+
+def test_segment_writes_16_bit_labels_when_needed(many_labels_plugin, tmp_path):
+    src = tmp_path / "small.png"
+    segen.io.imwrite(src, np.zeros((20, 30), np.uint8))
+    big = tmp_path / "big.png"
+    segen.io.imwrite(big, np.zeros((300, 300), np.uint8))
+    res = _run("segment", src, big, "-m", "every-pixel", "-o", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    labels = segen.io.imread(tmp_path / "o" / "small_labels.png")
+    assert labels.dtype == np.uint16 and labels.max() == 600 and len(np.unique(labels)) == 600
+    labels = segen.io.imread(tmp_path / "o" / "big_labels.tif")  # 90000 labels: past 16 bits
+    assert labels.dtype == np.int32 and labels.max() == 90000
+
+
+@pytest.mark.parametrize(
+    "args, code, match",
+    [
+        (["segment", "MISSING", "-m", "kmeans", "-o", "OUT"], 2, "does not exist"),
+        (
+            ["segment", "PHOTO", "-m", "kmeens", "-o", "OUT"],
+            1,
+            "unknown segmenter 'kmeens'; did you mean 'kmeans'",
+        ),
+        (["segment", "PHOTO", "-m", "kmeans", "-p", "k=0", "-o", "OUT"], 1, "`k` must be >= 1"),
+        (["segment", "PHOTO", "-m", "kmeans", "-p", "kk=3", "-o", "OUT"], 1, "has no option `kk`"),
+        (["segment", "PHOTO", "-m", "kmeans", "-p", "k", "-o", "OUT"], 2, "expected KEY=VALUE"),
+        (["segment", "BAD", "-m", "kmeans", "-o", "OUT"], 1, "not a PNG, JPEG or TIFF"),
+        (["segment", "PHOTO", "PHOTO", "-m", "kmeans", "-o", "OUT"], 2, "several inputs are named 'astro'"),
+        (["generate", "nope", "-o", "OUT"], 1, "unknown generator 'nope'"),
+        (["generate", "x", "-n", "0", "-o", "OUT"], 2, "-n"),
+        (["info", "kmeens"], 1, "did you mean 'kmeans'"),
+        (["train", "no-such-recipe"], 1, "unknown trainer 'no-such-recipe'"),
+    ],
+)
+def test_errors_are_one_clear_line(args, code, match, photo, tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"garbage")
+    subst = {"MISSING": tmp_path / "missing.png", "OUT": tmp_path / "o", "PHOTO": photo, "BAD": bad}
+    assert main([str(subst.get(a, a)) for a in args]) == code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("segen: error:") and match in lines[0], err
+
+
+def test_list_and_info(tmp_path):
+    res = _run("list")
+    assert res.exit_code == 0
+    for name in BUILTINS:
+        assert name in res.output
+    table = json.loads(_run("list", "--json").output)
+    assert {r["name"] for r in table["segmenters"]} >= set(BUILTINS)
+    assert all(r["summary"] for r in table["segmenters"])
+    res = _run("info", "watershed")
+    assert res.exit_code == 0 and "segmenter watershed" in res.output and "min_distance: 7" in res.output
+    d = json.loads(_run("info", "builtin:kmeans", "--json").output)
+    assert d["plugin"] == "builtin" and d["options"]["k"] == 4 and d["aliases"] == ["kmeans-color"]
+    assert "segmenters: " in _run("info").output
+
+
+@pytest.fixture
+def onnx_plugin(tmp_path):
+    """A plugin with a tiny ONNX segmenter, an unconditional and a conditional generator, and a trainer."""
+    seg_path = make_segmenter_model(tmp_path, "tiny-seg")
+    gen_path = make_generator_model(tmp_path, "tiny-gen")
+    cgen_path = make_generator_model(tmp_path, "tiny-cgen", conditional=True)
+    mod = types.ModuleType("tiny_models")
+
+    class TinySeg(segen.OnnxSegmenter):
+        """Tiny ONNX segmenter (bright pixels)."""
+
+        model_path = seg_path
+
+    @segen.hookimpl
+    def register_segmenters(register):
+        register("tiny-seg", TinySeg)
+
+    @segen.hookimpl
+    def register_generators(register):
+        register(
+            "tiny-gen",
+            lambda threads=None: segen.OnnxGenerator(gen_path, threads=threads),
+            summary="tiny ONNX generator",
+        )
+        register("tiny-cgen", lambda: segen.OnnxGenerator(cgen_path), summary="tiny conditional generator")
+
+    @segen.hookimpl
+    def register_trainers(register):
+        def needs_torch(output, **params):
+            import torch_is_not_installed_here  # noqa: F401
+
+        def writes(output, epochs=1):
+            (output / "tiny.json").write_text(json.dumps({"epochs": epochs}))
+
+        register("tiny-needs-torch", needs_torch, summary="needs torch")
+        register("tiny", writes, extra="train", summary="writes a file")
+
+    for f in (register_segmenters, register_generators, register_trainers):
+        setattr(mod, f.__name__, f)
+    plugins.register_plugin(mod, "tiny")
+    yield
+    plugins.unregister_plugin("tiny")
+
+
+def test_generate(onnx_plugin, tmp_path):
+    out = tmp_path / "g"
+    res = _run("generate", "tiny-gen", "-n", 6, "--seed", 1, "-o", out, "--individual")
+    assert res.exit_code == 0, res.output
+    grid = segen.io.imread(out / "tiny-gen_grid.png")
+    assert grid.dtype == np.uint8 and grid.shape == (
+        2 * 10 + 2,
+        3 * 10 + 2,
+    )  # 2 rows x 3 columns of 8 + 2 padding
+    singles = sorted(out.glob("tiny-gen_0*.png"))
+    assert len(singles) == 6
+    expected = segen.get_generator("tiny-gen").generate(6, seed=1)
+    np.testing.assert_array_equal(np.stack([segen.io.imread(p) for p in singles]), expected)
+    res = _run("generate", "tiny-cgen", "-n", 4, "--labels", "3", "-o", out, "--no-grid", "--individual")
+    assert res.exit_code == 0, res.output
+    np.testing.assert_array_equal(
+        segen.io.imread(out / "tiny-cgen_0002.png"),
+        segen.get_generator("tiny-cgen").generate(4, seed=0, labels=3)[2],
+    )
+    assert _run("generate", "tiny-gen", "-p", "threads=1", "-o", out).exit_code == 0
+
+
+def test_generate_errors(onnx_plugin, tmp_path, capsys):
+    assert main(["generate", "tiny-gen", "--labels", "1", "-o", str(tmp_path)]) == 1
+    assert "unconditional" in capsys.readouterr().err
+    assert main(["generate", "tiny-cgen", "--labels", "1,x", "-o", str(tmp_path)]) == 2
+    assert main(["generate", "tiny-cgen", "--labels", "1,2", "-n", "3", "-o", str(tmp_path)]) == 1
+    assert main(["generate", "tiny-gen", "--no-grid", "-o", str(tmp_path)]) == 2
+    assert "--no-grid needs --individual" in capsys.readouterr().err
+
+
+def test_info_of_onnx_models(onnx_plugin):
+    d = json.loads(_run("info", "tiny-seg", "--json").output)
+    assert d["kind"] == "segmenter" and d["classes"] == ["background", "bright"]
+    assert d["metrics"] == {"iou": 1.0} and d["provenance"]["training"]["epochs"] == 0
+    assert len(d["provenance"]["sha256"]) == 64 and d["file"].endswith("tiny-seg.onnx")
+    res = _run("info", "tiny-cgen")
+    assert res.exit_code == 0 and "num_classes: 10" in res.output and "latent_size: 4" in res.output
+
+
+def test_train(onnx_plugin, tmp_path, capsys):
+    assert main(["train", "tiny", "-p", "epochs=3", "-o", str(tmp_path / "t")]) == 0
+    assert json.loads((tmp_path / "t" / "tiny.json").read_text()) == {"epochs": 3}
+    assert main(["train", "tiny-needs-torch", "-o", str(tmp_path / "t")]) == 1
+    err = capsys.readouterr().err
+    assert "needs the 'train' extra: pip install 'segen[train]'" in err
+    assert "tiny-needs-torch" in _run("train").output
+
+
+def test_demo_shows_every_segmenter_and_generator(onnx_plugin, tmp_path):
+    out = tmp_path / "demo"
+    res = _run("demo", "-o", out)
+    assert res.exit_code == 0, res.output
+    for name in BUILTINS + ["tiny-seg"]:
+        labels = segen.io.imread(out / f"seg-{name}-labels.png")
+        assert labels.ndim == 3 and labels.std() > 1, name
+        assert segen.io.imread(out / f"seg-{name}-overlay.png").shape[2] == 3
+    for name in ("tiny-gen", "tiny-cgen"):
+        grid = segen.io.imread(out / f"gen-{name}.png")
+        # 16 samples of 8x8, each pixel drawn 8x8 (small samples are enlarged to 64 px), 2 px gaps
+        assert grid.shape == (4 * 66 + 2, 4 * 66 + 2) and grid.std() > 1
+    html_text = (out / "index.html").read_text()
+    assert "tiny-gen: 16 samples" in html_text and "watershed: overlay" in html_text
+    assert "Failed" not in html_text
+
+
+def test_demo_survives_a_failing_model(many_labels_plugin, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        segen.FunctionSegmenter,
+        "sample_input",
+        lambda self: (_ for _ in ()).throw(RuntimeError("boom")) if self.info.name == "every-pixel" else None,
+    )
+    res = _run("demo", "-o", tmp_path / "d")
+    assert res.exit_code == 0 and "1 step(s) failed" in res.output
+    assert "every-pixel: RuntimeError: boom" in (tmp_path / "d" / "index.html").read_text()
+    assert (tmp_path / "d" / "seg-kmeans-overlay.png").exists()
+
+
+_NO_TORCH = """
+import sys
+attempted = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'skimage', 'scipy', 'cv2', 'sklearn'):
+            attempted.append(name)
+        return None
+
+sys.meta_path.insert(0, Watch())
+from segen.cli import main
+code = main(['demo', '-o', sys.argv[1]])
+print(code, sorted(set(attempted)), 'onnxruntime' in sys.modules or 'no-ort', 'pluggy' in sys.modules)
+"""
+
+
+def test_demo_in_a_real_process_imports_no_torch(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _NO_TORCH, str(tmp_path / "d")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    # exit 0, no attempt to import torch/scikit-image/scipy/OpenCV/scikit-learn; the plugin engine did run
+    last = proc.stdout.strip().splitlines()[-1].split()
+    assert last[0] == "0" and last[1] == "[]" and last[-1] == "True", proc.stdout
+    assert (tmp_path / "d" / "demo.png").stat().st_size > 10_000
+
+
+def test_help_loads_plugins_but_no_heavy_module():
+    code = (
+        "import sys; from segen.cli import main; main(['--help']); "
+        "heavy = ('numpy', 'onnxruntime', 'segen._core', 'PIL', 'tqdm'); "
+        "print(sorted(m for m in heavy if m in sys.modules), "
+        "'pluggy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[] True"
+
+
+def test_segment_goes_on_past_a_bad_image_and_exits_1(photo, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"<html>not an image</html>")
+    out = tmp_path / "o"
+    res = _run("segment", photo, bad, "-m", "otsu", "-o", out)
+    assert res.exit_code == 1
+    assert "bad.png" in res.output and "1 of 2 image(s) failed" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["astro_labels.png"]  # no temporary files left
+    res = _run("segment", bad, photo, "-m", "otsu", "-o", tmp_path / "o2", "--fail-fast")
+    assert res.exit_code != 0 and not (tmp_path / "o2" / "astro_labels.png").exists()
+    assert main(["segment", str(photo), str(bad), "-m", "otsu", "-o", str(out)]) == 1
+
+
+def test_segment_refuses_to_overwrite_an_input(photo, tmp_path):
+    import shutil
+
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(photo, d / "astro.png")
+    shutil.copy(photo, d / "astro_labels.png")
+    res = _run("segment", d / "astro.png", d / "astro_labels.png", "-m", "otsu", "-o", d)
+    assert res.exit_code == 2 and "overwrite an input" in res.output
+
+
+def test_global_threads_option(photo, tmp_path):
+    before = segen.get_num_threads()
+    try:
+        res = _run("--threads", "1", "info")
+        assert res.exit_code == 0 and "threads: 1" in res.output
+        assert _run("--threads", "0", "info").exit_code == 2
+    finally:
+        segen.set_num_threads(before)
+
+
+def test_recipe_options_as_flags_values_and_switches():
+    from segen.cli import _extra_params
+
+    assert _extra_params(["--epochs", "3", "--dataset=shapes", "--conditional", "--lr", "-0.5", "--resume"]) == (
+        "epochs=3",
+        "dataset=shapes",
+        "conditional=true",
+        "lr=-0.5",
+        "resume=true",
+    )
+    with pytest.raises(Exception, match="--KEY VALUE"):
+        _extra_params(["epochs", "3"])

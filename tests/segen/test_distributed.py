@@ -1,0 +1,181 @@
+"""segen.distributed: chunked filters and segmentation with Dask equal the in-memory results."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+
+import segen  # noqa: E402
+from helpers import MODES  # noqa: E402
+from segen import distributed as D  # noqa: E402
+from segen import filters as F  # noqa: E402
+from segen.errors import InvalidArgumentError, ModelError, SegenError  # noqa: E402
+
+# float32 separable filters: the SIMD lanes a pixel falls on depend on where its row starts, so a chunk
+# may differ from the whole image by float rounding (a few ulp of the value range)
+TOL = 1e-6
+
+CASES = [
+    ("gaussian", dict(sigma=1.5)),
+    ("gaussian", dict(sigma=(0.7, 3.0), truncate=2.0)),
+    ("gaussian_laplace", dict(sigma=2.0)),
+    ("uniform", dict(size=(4, 7))),
+    ("laplace", {}),
+    ("sobel", {}),
+    ("sobel", dict(axis=0)),
+    ("scharr", dict(axis=1)),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name, params", CASES)
+def test_chunked_filters_equal_in_memory(rng, name, params, mode):
+    img = rng.random((61, 83)).astype(np.float32)
+    cval = 0.0 if name == "gaussian_laplace" else 0.25  # see test_bad_parameters...
+    # irregular chunks, some thinner than the filters' reach
+    x = da.from_array(img, chunks=((5, 30, 26), (40, 3, 40)))
+    got = getattr(D, name)(x, mode=mode, cval=cval, **params)
+    want = getattr(F, name)(img, mode=mode, cval=cval, **params)
+    assert isinstance(got, da.Array)
+    got = got.compute()
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=0, atol=TOL * max(1.0, float(np.abs(want).max())))
+
+
+def test_chunked_colour_image_with_channel_axis_first(astronaut):
+    img = astronaut[:100, :90]
+    chw = np.moveaxis(img, -1, 0)
+    got = D.gaussian(da.from_array(chw, chunks=(1, 33, 33)), 2.0, channel_axis=0).compute()
+    want = F.gaussian(img, 2.0)  # uint8 in, float32 out, channels last
+    assert got.shape == img.shape
+    np.testing.assert_allclose(got, want, atol=TOL * 255)
+
+
+def test_numpy_input_and_generic_map_overlap(rng):
+    img = rng.random((40, 50))
+    got = D.map_overlap(F.uniform, img, 2, mode="wrap", kwargs={"size": 5, "mode": "wrap"})
+    np.testing.assert_allclose(got.compute(), F.uniform(img, 5, mode="wrap"), atol=1e-12)
+
+
+def test_nothing_runs_until_compute(rng):
+    calls = []
+
+    def op(block, **kw):
+        calls.append(block.shape)
+        return F.gaussian(block, 1.0)
+
+    x = da.from_array(rng.random((64, 64)).astype(np.float32), chunks=16)
+    lazy = D.map_overlap(op, x, 4)
+    assert len(calls) == 1  # the parameter probe on a small block only
+    lazy.compute()
+    assert len(calls) > 1 + 15  # then once per chunk (16 chunks)
+
+
+def test_bad_parameters_fail_when_the_graph_is_built(rng):
+    x = da.from_array(rng.random((20, 20)).astype(np.float32), chunks=10)
+    with pytest.raises(InvalidArgumentError, match="sigma"):
+        D.gaussian(x, -1.0)
+    with pytest.raises(InvalidArgumentError, match="mode"):
+        D.sobel(x, mode="bounce")
+    with pytest.raises(InvalidArgumentError, match="depth"):
+        D.map_overlap(F.laplace, x, -1)
+    with pytest.raises(InvalidArgumentError, match="array"):
+        D.laplace(da.zeros((2, 3, 4, 5)))
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        D.laplace(np.zeros((0, 5)))
+    with pytest.raises(InvalidArgumentError, match="channel_axis"):
+        D.laplace(np.zeros((5, 5, 3)), channel_axis=None)
+    with pytest.raises(InvalidArgumentError, match="cval"):
+        D.gaussian_laplace(x, 1.0, mode="constant", cval=1.0)
+    with pytest.raises(InvalidArgumentError, match="spatial shape"):
+        D.map_overlap(lambda b: b[1:], x, 1)
+
+
+# ---- segmentation ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fcn():
+    return segen.get_segmenter("fcn-shapes")
+
+
+def test_chunked_segmentation_equals_whole_image(fcn):
+    img = fcn.sample_input()
+    img = np.concatenate([img, img[::-1, ::-1]], axis=0)[:, :120]  # 256 x 120: not a stride multiple
+    whole = fcn.segment(img)
+    x = da.from_array(img, chunks=(50, 45, 3))
+    got = D.segment(x, fcn)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got.compute(), whole)
+    # by name: each worker makes its own segmenter
+    np.testing.assert_array_equal(D.segment(x, "fcn-shapes").compute(), whole)
+
+
+def test_segment_needs_a_dense_segmenter():
+    with pytest.raises(InvalidArgumentError, match="dense"):
+        D.segment(np.zeros((32, 32)), segen.get_segmenter("otsu"))
+    with pytest.raises(InvalidArgumentError, match="options"):
+        D.segment(np.zeros((32, 32)), segen.get_segmenter("otsu"), tile=64)
+
+
+def test_segmenters_pickle_and_recheck_their_file(fcn, tmp_path):
+    img = fcn.sample_input()
+    clone = pickle.loads(pickle.dumps(fcn))
+    np.testing.assert_array_equal(clone.segment(img), fcn.segment(img))
+    # a worker whose copy of the file differs refuses it
+    import shutil
+
+    src = fcn.model.path
+    for f in (src, src.with_suffix(".json")):
+        shutil.copy(f, tmp_path)
+    blob = pickle.dumps(type(fcn)(tmp_path / src.name))
+    data = (tmp_path / src.name).read_bytes()
+    (tmp_path / src.name).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(ModelError, match="sha256"):
+        pickle.loads(blob)
+
+
+def test_segment_files_reports_bad_files_and_writes_atomically(fcn, tmp_path):
+    from segen import io
+
+    distributed = pytest.importorskip("dask.distributed")
+    img = fcn.sample_input()
+    good = [tmp_path / "a.png", tmp_path / "b.png"]
+    io.imwrite(good[0], img)
+    io.imwrite(good[1], img[::-1])
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"<html>not an image</html>")
+    out = tmp_path / "out"
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        report = D.segment_files([good[0], broken, good[1]], "fcn-shapes", out, client=c)
+    assert [r["error"] is None for r in report] == [True, False, True]
+    assert "broken.png" in report[1]["input"] and report[1]["output"] is None
+    np.testing.assert_array_equal(io.imread(report[0]["output"]), fcn.segment(img))
+    np.testing.assert_array_equal(io.imread(report[2]["output"]), fcn.segment(img[::-1]))
+    assert sorted(p.name for p in out.iterdir()) == ["a_labels.png", "b_labels.png"]  # no temporary files
+    # without a client: Dask's local threads, same result
+    again = D.segment_files(good, fcn, tmp_path / "out2")
+    assert all(r["error"] is None for r in again)
+    with pytest.raises(InvalidArgumentError, match="paths"):
+        D.segment_files([], "fcn-shapes", out)
+
+
+def test_version_skew_is_refused(tmp_path):
+    with pytest.raises(SegenError, match="version skew"):
+        D._segment_one(str(tmp_path / "x.png"), str(tmp_path), "otsu", {}, "0.0.0-other")
+
+
+def test_local_cluster_client_sets_one_segen_thread_per_task(rng):
+    pytest.importorskip("dask.distributed")
+    with D.client(n_workers=2, threads_per_worker=1, dashboard_address=None) as c:
+        threads = c.run(segen.get_num_threads)
+        assert sorted(threads.values()) == [max(1, (__import__("os").cpu_count() or 1) // 2)] * 2
+        img = rng.random((50, 60)).astype(np.float32)
+        got = c.compute(D.gaussian(da.from_array(img, chunks=20), 1.0), sync=True)
+        np.testing.assert_allclose(got, F.gaussian(img, 1.0), atol=TOL)
+    with pytest.raises(InvalidArgumentError, match="local cluster"):
+        D.client("tcp://127.0.0.1:1", n_workers=2)
