@@ -1,11 +1,16 @@
+import json
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
 import segen
 from click.testing import CliRunner
+from helpers import BUILTINS
+from segen import plugins
 from segen.cli import cli, main
+from tiny_models import make_generator_model, make_segmenter_model
 
 
 def test_help_and_version():
@@ -61,18 +66,13 @@ def test_python_dash_m_and_no_heavy_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    res = subprocess.run([sys.executable, "-m", "segen", "--version"], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "segen", "--version"], capture_output=True, text=True, check=False
+    )
     assert res.returncode == 0 and segen.__version__ in res.stdout
 
 
 # ---- the engine's commands ---------------------------------------------------------------------------------
-
-import json  # noqa: E402
-import types  # noqa: E402
-
-from helpers import BUILTINS  # noqa: E402
-from segen import plugins  # noqa: E402
-from tiny_models import make_generator_model, make_segmenter_model  # noqa: E402
 
 
 def _run(*args):
@@ -331,7 +331,7 @@ print(code, sorted(set(attempted)), 'onnxruntime' in sys.modules or 'no-ort', 'p
 
 def test_demo_in_a_real_process_imports_no_torch(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-c", _NO_TORCH, str(tmp_path / "d")], capture_output=True, text=True
+        [sys.executable, "-c", _NO_TORCH, str(tmp_path / "d")], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
     # exit 0, no attempt to import torch/scikit-image/scipy/OpenCV/scikit-learn; the plugin engine did run
@@ -386,9 +386,11 @@ def test_global_threads_option(photo, tmp_path):
 
 
 def test_recipe_options_as_flags_values_and_switches():
-    from segen.cli import _extra_params
+    from segen.cli.train import extra_params as _extra_params
 
-    assert _extra_params(["--epochs", "3", "--dataset=shapes", "--conditional", "--lr", "-0.5", "--resume"]) == (
+    assert _extra_params(
+        ["--epochs", "3", "--dataset=shapes", "--conditional", "--lr", "-0.5", "--resume"]
+    ) == (
         "epochs=3",
         "dataset=shapes",
         "conditional=true",
@@ -397,3 +399,48 @@ def test_recipe_options_as_flags_values_and_switches():
     )
     with pytest.raises(Exception, match="--KEY VALUE"):
         _extra_params(["epochs", "3"])
+
+
+def test_demo_segments_each_model_on_its_training_distribution(monkeypatch):
+    # The demo segments each ONNX model's own kind of image (the sidecar's training.params.dataset): a
+    # shapes image for fcn-shapes (numpy only), a held-out texture mosaic for unet-textures once scikit-image
+    # (a test dependency) has been imported, else the default scene (None); None for a model without one.
+    import skimage  # noqa: F401
+    from segen.cli.demo import training_sample
+
+    seg = segen.get_segmenter("fcn-shapes")
+    img = training_sample(seg)
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+    np.testing.assert_array_equal(img, segen.data.shapes(1, size=128, seed=7, max_shapes=6).images[0])
+    assert len(np.unique(seg.segment(img))) >= 2  # background and at least one shape found
+    textures = segen.get_segmenter("unet-textures")
+    tex = training_sample(textures)
+    assert tex.dtype == np.uint8 and tex.ndim == 2
+    monkeypatch.delitem(sys.modules, "skimage")
+    assert training_sample(textures) is None  # the demo never imports scikit-image itself
+    assert training_sample(segen.get_segmenter("kmeans")) is None
+
+
+def test_plugin_commands_are_added_through_the_hook():
+    import click
+
+    mod = types.ModuleType("hello_plugin")
+
+    @segen.hookimpl
+    def register_commands(cli):
+        @cli.command()
+        @click.argument("who")
+        def hello(who):
+            """Say hello (a plugin's command)."""
+            click.echo(f"hello {who}")
+
+    mod.register_commands = register_commands
+    plugins.reset()  # a fresh host: it asks the plugins for their commands once per group
+    try:
+        plugins.register_plugin(mod, "hello")
+        assert "Say hello" in _run("--help").output
+        res = _run("hello", "world")
+        assert res.exit_code == 0 and res.output == "hello world\n"
+    finally:
+        cli.commands.pop("hello", None)
+        plugins.reset()

@@ -1,0 +1,54 @@
+"""Options and helpers shared by the commands: ``-o/--output``, ``-p KEY=VALUE``, registry rows."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def parse_params(pairs) -> dict:
+    """``("k=3", "color_space=rgb")`` -> ``{"k": 3, "color_space": "rgb"}`` (values read as JSON when they
+    parse, so numbers, true/false, null and lists work; anything else is a string)."""
+    out = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"expected KEY=VALUE; got {pair!r}", param_hint="'-p' / '--param'")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def entry_dict(reg, entry) -> dict:
+    """One registry entry as a JSON-ready row: name, qualified name, plugin, aliases, summary."""
+    d = {"name": reg.display_name(entry), "qualified_name": entry.qualified_name, "plugin": entry.plugin}
+    if entry.aliases:
+        d["aliases"] = list(entry.aliases)
+    d["summary"] = entry.summary
+    return d
+
+
+OUTPUT_DIR = click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    help="Folder for the results (created if missing).",
+)
+PARAM = click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Option of the method (repeatable), e.g. -p k=3; values are read as JSON when they "
+    "parse, else as text.",
+)

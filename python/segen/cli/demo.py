@@ -1,0 +1,208 @@
+"""``segen demo``: every operator, segmenter and generator on sample images; pictures, a contact sheet
+(demo.png) and an HTML index (index.html).
+
+Imports numpy and segen's image modules inside the functions (``segen --help`` loads neither), and never
+torch, scikit-image, SciPy, OpenCV or scikit-learn (tested).
+"""
+
+from __future__ import annotations
+
+import html
+import pathlib
+import sys
+import time
+
+import click
+
+from ..plugins import get_generator, get_host, get_segmenter, list_generators, list_segmenters
+
+
+def _demo_steps():
+    """(file stem, caption, function of the sample) for each picture of an operator the demo writes."""
+    import numpy as np
+
+    from .. import color, features, filters, transform, viz
+
+    gray = color.rgb2gray
+    thetas = [0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4]
+
+    def gabor_rgb(s):
+        bank = features.gabor_bank(gray(s), frequencies=[1 / 8, 1 / 16], thetas=thetas)
+        # three of the eight smoothed magnitudes as the red, green and blue of one picture
+        return np.stack([viz.to_uint8(bank[..., i]) for i in (0, 1, 6)], axis=-1)
+
+    return [
+        ("input", "input (RGB)", lambda s: s),
+        ("gray", "rgb2gray", gray),
+        ("hue", "rgb2hsv: hue", lambda s: color.rgb2hsv(s)[..., 0]),
+        ("gaussian", "gaussian sigma=3", lambda s: filters.gaussian(s, sigma=3)),
+        ("sobel", "sobel magnitude", lambda s: filters.sobel(gray(s))),
+        ("log", "gaussian_laplace sigma=2", lambda s: filters.gaussian_laplace(gray(s), sigma=2)),
+        ("canny", "canny sigma=2", lambda s: features.canny(gray(s), sigma=2)),
+        ("gabor", "gabor_bank: 3 of 8 channels", gabor_rgb),
+        (
+            "resize",
+            "resize 1/4, area",
+            lambda s: transform.resize(s, (s.shape[0] // 4, s.shape[1] // 4), method="area"),
+        ),
+        ("rotate", "rotate 30 deg, bilinear", lambda s: transform.rotate(s, 30, resize=True)),
+        ("flip", "flip left-right", lambda s: transform.flip(s, axis=1)),
+    ]
+
+
+def _load_sample(image):
+    """The user's image as RGB uint8."""
+    import numpy as np
+
+    from .. import io, viz
+
+    sample = io.imread(image)
+    if sample.ndim == 2:
+        sample = np.stack([sample] * 3, axis=-1)
+    sample = np.ascontiguousarray(sample[..., :3])
+    if sample.dtype != np.uint8:
+        sample = viz.to_uint8(sample)
+    return sample
+
+
+def training_sample(seg):
+    """A fresh image of the kind the ONNX segmenter `seg` was trained on, or None (the default scene).
+
+    The data set is the sidecar's ``training.params.dataset``. Shapes models get a :func:`segen.data.shapes`
+    image (numpy only). Texture models get a held-out :func:`segen.data.textures` mosaic only when
+    scikit-image, whose photographs the textures are, is already imported: the demo never imports it.
+    """
+    metadata = getattr(getattr(seg, "model", None), "metadata", None)
+    if not isinstance(metadata, dict):
+        return None
+    dataset = ((metadata.get("training") or {}).get("params") or {}).get("dataset")
+    if dataset == "shapes":
+        from .. import data
+
+        return data.shapes(1, size=128, seed=7, max_shapes=6).images[0]
+    if dataset == "textures" and "skimage" in sys.modules:
+        from .. import data
+
+        return data.textures(1, size=64, seed=7, split="test").images[0]
+    return None
+
+
+def _demo_models():
+    """(kind, name, function of the sample) for each registered segmenter and generator."""
+    reg = get_host().registry
+    steps = []
+    for entry in sorted(reg.entries("segmenter"), key=lambda e: (e.name, e.plugin)):
+
+        def run(sample, q=entry.qualified_name):
+            seg = get_segmenter(q)
+            own = seg.sample_input()  # the segmenter's own choice first (FunctionSegmenter's `sample`)
+            if own is None:
+                own = training_sample(seg)
+            img = sample if own is None else own
+            return img, seg.segment(img)
+
+        steps.append(("segmenter", reg.display_name(entry), run))
+    for entry in sorted(reg.entries("generator"), key=lambda e: (e.name, e.plugin)):
+
+        def run(_sample, q=entry.qualified_name):
+            return get_generator(q).generate(16, seed=0)
+
+        steps.append(("generator", reg.display_name(entry), run))
+    return steps
+
+
+def _pictures(kind, name, what, sample):
+    """Run one step; returns its time in ms (the step only, not the drawing) and its pictures as
+    [(stem, caption, picture, detail)]."""
+    import numpy as np
+
+    from .. import viz
+
+    t0 = time.perf_counter()
+    if kind == "operator":
+        caption, fn = what
+        result = fn(sample)
+        ms = (time.perf_counter() - t0) * 1e3
+        return ms, [(name, caption, viz.to_uint8(result), f"{result.shape} {result.dtype}")]
+    if kind == "segmenter":
+        img, labels = what(sample)
+        ms = (time.perf_counter() - t0) * 1e3
+        stem = "seg-" + name.replace(":", "-")
+        n = f"{len(np.unique(labels[labels > 0]))} labels"
+        return ms, [
+            (stem + "-labels", f"{name}: labels", viz.label2rgb(labels), n),
+            (stem + "-overlay", f"{name}: overlay", viz.overlay(img, labels), n),
+        ]
+    images = what(sample)
+    ms = (time.perf_counter() - t0) * 1e3
+    scale = max(1, -(-64 // min(images.shape[1:3])))  # small samples drawn at least 64 px
+    big = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
+    stem = "gen-" + name.replace(":", "-")
+    return ms, [(stem, f"{name}: 16 samples", viz.image_grid(big), f"{images.shape} {images.dtype}")]
+
+
+def _write_index(path: pathlib.Path, rows, failed) -> None:
+    from .. import _core
+
+    items = "\n".join(
+        f'<figure><img src="{s}.png" width="300"><figcaption>{html.escape(c)} — {ms:.1f} ms, '
+        f"{html.escape(d)}</figcaption></figure>"
+        for s, c, ms, d in rows
+    )
+    fails = "".join(f"<li>{html.escape(k)} {html.escape(n)}: {html.escape(e)}</li>" for k, n, e in failed)
+    path.write_text(
+        "<!doctype html><meta charset='utf-8'><title>segen demo</title>"
+        "<style>body{font-family:sans-serif}figure{display:inline-block;margin:8px}</style>"
+        f"<h1>segen {_core.__version__} demo</h1><p>{_core.get_num_threads()} threads; "
+        f"{len(list_segmenters())} segmenters, {len(list_generators())} generators.</p>"
+        + (f"<p>Failed:</p><ul>{fails}</ul>" if fails else "")
+        + f"<p><img src='demo.png'></p>{items}\n",
+        encoding="utf-8",
+    )
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    default="segen-demo",
+    show_default=True,
+    help="Folder for the pictures (created if missing).",
+)
+@click.option(
+    "--image",
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="Run on this image instead of the built-in sample scene.",
+)
+def demo(out_dir: pathlib.Path, image: pathlib.Path | None) -> None:
+    """Run segen's operators, every segmenter and every generator on sample images; write their pictures,
+    a contact sheet (demo.png) and an HTML index (index.html)."""
+    from tqdm import tqdm
+
+    from .. import io, viz
+    from .._shared import samples
+
+    sample = samples.scene() if image is None else _load_sample(image)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pictures, captions, rows, failed = [], [], [], []
+    steps = [("operator", s, (c, f)) for s, c, f in _demo_steps()] + _demo_models()
+    for kind, name, what in tqdm(steps, desc="segen demo", unit="step", file=sys.stderr):
+        try:
+            ms, made = _pictures(kind, name, what, sample)
+        except Exception as exc:  # noqa: BLE001 (a broken plugin model must not stop the demo)
+            failed.append((kind, name, f"{type(exc).__name__}: {exc}"))
+            click.echo(f"segen demo: {kind} {name} failed: {type(exc).__name__}: {exc}", err=True)
+            continue
+        for stem, caption, picture, detail in made:
+            io.imwrite(out_dir / f"{stem}.png", picture)
+            pictures.append(picture)
+            captions.append(f"{caption} ({ms:.0f} ms)")
+            rows.append((stem, caption, ms, detail))
+    io.imwrite(out_dir / "demo.png", viz.contact_sheet(pictures, captions, columns=5, tile=200))
+    _write_index(out_dir / "index.html", rows, failed)
+    click.echo(
+        f"wrote {len(rows)} pictures, {out_dir / 'demo.png'} and {out_dir / 'index.html'}"
+        + (f"; {len(failed)} step(s) failed" if failed else "")
+    )
