@@ -32,7 +32,6 @@ Images are numpy arrays, (H, W) grey or (H, W, C) channels-last RGB; see the REA
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
@@ -105,7 +104,7 @@ _MOVED = {
 }
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _MovedFinder:  # a meta path finder and loader (not importlib.abc: that costs ~30 ms of imports)
     """Imports ``segen.<old name>`` as the module that now holds it (``segen.data`` -> ``segen.data``)."""
 
     def find_spec(self, fullname, path, target=None):

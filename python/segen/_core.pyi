@@ -2,13 +2,10 @@
 segen's compiled core (private: use the segen package)
 """
 from __future__ import annotations
-
 import collections.abc
-import typing
-
 import numpy
 import numpy.typing
-
+import typing
 __all__: list[str] = ['canny', 'color_histogram', 'correlate', 'dbscan', 'distance_transform_edt', 'edge_filter', 'find_boundaries', 'flip', 'gabor', 'gabor_bank', 'gabor_kernel', 'gaussian', 'gaussian_laplace', 'get_num_threads', 'hsv2rgb', 'kmeans', 'label', 'laplace', 'local_minima', 'merge_regions', 'peak_local_max', 'regionprops', 'remove_small_objects', 'resize', 'rgb2gray', 'rgb2hsv', 'rgb2lab', 'rotate', 'rotated_shape', 'separable', 'set_num_threads', 'uniform', 'watershed', 'white_point']
 def canny(image: numpy.ndarray, sigma: typing.SupportsFloat | typing.SupportsIndex, low_threshold: typing.SupportsFloat | typing.SupportsIndex, high_threshold: typing.SupportsFloat | typing.SupportsIndex, mask: typing.Any, use_quantiles: bool, mode: str, cval: typing.SupportsFloat | typing.SupportsIndex, gaussian_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> numpy.ndarray:
     """

@@ -51,8 +51,11 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
 
     task = "segmentation"
 
-    def __init__(self, path=None, *, threads: int | None = None, providers=("CPUExecutionProvider",)):
+    def __init__(
+        self, path=None, *, threads: int | None = None, providers=("CPUExecutionProvider",), sample=None
+    ):
         self._load(path, threads, providers)
+        self._sample = sample
         (self._input,) = self.model.input_names[:1]
         shape = self.model.input_spec[self._input]["shape"]
         if len(shape) != 4:
@@ -62,6 +65,11 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
         if size[0] is None or size[1] is None:
             raise ModelError(f"model {self.model.path}: no `input_size` in the metadata and no fixed H, W")
         self._size = (int(size[0]), int(size[1]))
+
+    def sample_input(self):
+        """``sample()`` if a `sample` callable was given (shipped models get one drawing from their training
+        data set), else None (the default sample scene)."""
+        return self._sample() if self._sample is not None else None
 
     def _segment(self, image):
         x = normalise(
@@ -122,9 +130,10 @@ class DenseSegmenter(OnnxSegmenter):
         providers=("CPUExecutionProvider",),
         tile: int = 512,
         margin: int | None = None,
+        sample=None,
     ):
-
         self._load(path, threads, providers)
+        self._sample = sample
         (self._input,) = self.model.input_names[:1]
         shape = self.model.input_spec[self._input]["shape"]
         if len(shape) != 4:

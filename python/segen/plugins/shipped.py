@@ -5,12 +5,16 @@ made, so listing the registered models stays cheap."""
 
 from __future__ import annotations
 
+import functools
+import json
+import pathlib
+import sys
 from importlib.resources import files
 from typing import Callable
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["register_shipped_models"]
+__all__ = ["register_shipped_models", "training_sample"]
 
 
 def register_shipped_models(
@@ -54,6 +58,7 @@ def register_shipped_models(
 
             if kind == "generator":
                 return onnx.OnnxGenerator(path, **options)
+            options.setdefault("sample", functools.partial(training_sample, path))
             return onnx.DenseSegmenter(path, **options)
 
         build.__doc__ = summary
@@ -65,3 +70,21 @@ def register_shipped_models(
             path = folder / f"{variant}.onnx"
             if path.is_file():
                 register(variant, factory(path, summary + note), summary=summary + note)
+
+
+def training_sample(path):
+    """A fresh image of the kind the segmenter at `path` was trained on (read from its sidecar), or None.
+
+    Shapes models get a :func:`segen.data.shapes` image (numpy only). Texture models get a held-out
+    :func:`segen.data.textures` mosaic only when scikit-image, whose photographs the textures are, is
+    already imported: the demo itself never imports it. Otherwise None (the demo's default sample scene).
+    """
+    from .. import data  # numpy and the C++ core: only when a sample is asked for
+
+    meta = json.loads(pathlib.Path(str(path)).with_suffix(".json").read_text(encoding="utf-8"))
+    dataset = ((meta.get("training") or {}).get("params") or {}).get("dataset")
+    if dataset == "shapes":
+        return data.shapes(1, size=128, seed=7, max_shapes=6).images[0]
+    if dataset == "textures" and "skimage" in sys.modules:
+        return data.textures(1, size=64, seed=7, split="test").images[0]
+    return None

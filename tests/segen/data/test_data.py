@@ -40,7 +40,7 @@ def test_shapes_all_classes_appear_and_match_pixels():
 
 def test_shape_geometry_circle_area():
     # a ring covers 3/4 of its disc: compare the class areas of single big shapes to the formulas
-    from segen.data import _shape_mask
+    from segen.data.shapes import _shape_mask
 
     rr, cc = np.mgrid[0:200, 0:200].astype(np.float32)
     circle = _shape_mask(1, rr, cc, 100, 100, 50, 0.3).sum()
@@ -68,7 +68,7 @@ def test_textures_layout_determinism_and_classes():
 
 def test_textures_pixels_come_from_the_photographs_split():
     pytest.importorskip("skimage")
-    from segen.data import _region, _texture_photo
+    from segen.data.textures import _region, _texture_photo
 
     d = datasets.textures(2, size=24, seed=5, noise=0.0, textures=("brick", "grass"), regions=(2, 2))
     for split, data in (
@@ -86,17 +86,6 @@ def test_textures_pixels_come_from_the_photographs_split():
                 region = _region(_texture_photo(name, 2), split)
                 allowed = set(np.unique((np.clip(region, 0, 1) * 255 + 0.5).astype(np.uint8)).tolist())
                 assert vals <= allowed
-
-
-def test_segmentation_scores():
-    true = np.array([[0, 0, 1, 1], [2, 2, 1, 1]])
-    pred = np.array([[0, 1, 1, 1], [2, 2, 1, 0]])
-    s = datasets.segmentation_scores(pred, true, 3)
-    assert s["pixel_accuracy"] == pytest.approx(6 / 8)
-    # class 0: tp 1, union 3; class 1: tp 3, union 5; class 2: tp 2, union 2
-    assert s["iou"] == pytest.approx([1 / 3, 3 / 5, 1.0])
-    assert s["mean_iou"] == pytest.approx((1 / 3 + 3 / 5 + 1) / 3)
-    assert np.isnan(datasets.segmentation_scores(pred, true, 4)["iou"][3])
 
 
 @pytest.mark.parametrize(
@@ -132,13 +121,6 @@ def test_textures_errors(kwargs, match):
     pytest.importorskip("skimage")
     with pytest.raises(InvalidArgumentError, match=match):
         datasets.textures(1, **kwargs)
-
-
-def test_scores_errors():
-    with pytest.raises(InvalidArgumentError, match="same shape"):
-        datasets.segmentation_scores(np.zeros(3, int), np.zeros(4, int), 2)
-    with pytest.raises(InvalidArgumentError, match="pred"):
-        datasets.segmentation_scores(np.full(3, 5), np.zeros(3, int), 2)
 
 
 # ---- digits ------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import segen
 from helpers import ROOT
+from segen.eval.metrics import segmentation_scores
 from segen import data as datasets
 from segen.errors import InvalidArgumentError, ModelError
 from segen.onnx import DenseSegmenter
@@ -47,7 +48,7 @@ def test_shipped_model_accuracy_on_fresh_held_out_data(name):
     seg = DenseSegmenter(_shipped(name), threads=2)
     data = _held_out(SHIPPED[name][1], 48)
     pred = np.stack([seg.segment(img) for img in data.images])
-    scores = datasets.segmentation_scores(pred, data.labels, len(data.classes))
+    scores = segmentation_scores(pred, data.labels, len(data.classes))
     for key, minimum in SHIPPED[name][2].items():
         assert scores[key] >= minimum, scores
     assert list(seg.info.classes) == list(data.classes)
@@ -69,7 +70,7 @@ def test_int8_variant_loses_at_most_one_point(name):
     for path in (_shipped(name), q):
         seg = DenseSegmenter(path)
         pred = np.stack([seg.segment(img) for img in data.images])
-        scores.append(datasets.segmentation_scores(pred, data.labels, len(data.classes))["mean_iou"])
+        scores.append(segmentation_scores(pred, data.labels, len(data.classes))["mean_iou"])
     assert scores[1] >= scores[0] - 0.01, scores
     assert q.stat().st_size < 0.5 * _shipped(name).stat().st_size
 

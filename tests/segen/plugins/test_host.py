@@ -110,7 +110,7 @@ def test_broken_plugins_are_isolated(fake_env, monkeypatch, camera):
     assert "half-done" not in names  # what the failing hook registered was withdrawn
     assert "never" not in names
     # `segen plugins` shows the failures with their errors
-    monkeypatch.setattr(plugins, "_host", host)
+    monkeypatch.setattr(plugins.host, "_host", host)
     res = CliRunner().invoke(cli, ["plugins"])
     assert res.exit_code == 0, res.output
     report = {p["name"]: p for p in json.loads(res.output)}
