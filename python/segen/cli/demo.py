@@ -65,28 +65,6 @@ def _load_sample(image):
     return sample
 
 
-def training_sample(seg):
-    """A fresh image of the kind the ONNX segmenter `seg` was trained on, or None (the default scene).
-
-    The data set is the sidecar's ``training.params.dataset``. Shapes models get a :func:`segen.data.shapes`
-    image (numpy only). Texture models get a held-out :func:`segen.data.textures` mosaic only when
-    scikit-image, whose photographs the textures are, is already imported: the demo never imports it.
-    """
-    metadata = getattr(getattr(seg, "model", None), "metadata", None)
-    if not isinstance(metadata, dict):
-        return None
-    dataset = ((metadata.get("training") or {}).get("params") or {}).get("dataset")
-    if dataset == "shapes":
-        from .. import data
-
-        return data.shapes(1, size=128, seed=7, max_shapes=6).images[0]
-    if dataset == "textures" and "skimage" in sys.modules:
-        from .. import data
-
-        return data.textures(1, size=64, seed=7, split="test").images[0]
-    return None
-
-
 def _demo_models():
     """(kind, name, function of the sample) for each registered segmenter and generator."""
     reg = get_host().registry
@@ -95,9 +73,9 @@ def _demo_models():
 
         def run(sample, q=entry.qualified_name):
             seg = get_segmenter(q)
-            own = seg.sample_input()  # the segmenter's own choice first (FunctionSegmenter's `sample`)
-            if own is None:
-                own = training_sample(seg)
+            # the segmenter's own kind of image: shipped ONNX models draw one from their training data set
+            # (segen.plugins.register_shipped_models); None means the sample scene
+            own = seg.sample_input()
             img = sample if own is None else own
             return img, seg.segment(img)
 
