@@ -62,10 +62,17 @@ class VaeGenerator(OnnxGenerator):
 
     Examples
     --------
-    >>> vae = segen.get_generator("vae-digits")                    # doctest: +SKIP
-    >>> images = vae.generate(16, seed=0)                          # (16, 16, 16) uint8
-    >>> mean, logvar = vae.encode(images)                          # (16, latent_size) float32 each
-    >>> again = vae.reconstruct(images)                            # (16, 16, 16) uint8
+    >>> import segen
+    >>> vae = segen.get_generator("vae-digits")
+    >>> images = vae.generate(16, seed=0)
+    >>> images.shape, images.dtype
+    ((16, 16, 16), dtype('uint8'))
+    >>> mean, logvar = vae.encode(images)
+    >>> mean.shape == logvar.shape == (16, vae.info.latent_size), mean.dtype
+    (True, dtype('float32'))
+    >>> again = vae.reconstruct(images)
+    >>> again.shape, again.dtype
+    ((16, 16, 16), dtype('uint8'))
     """
 
     def __init__(
