@@ -39,26 +39,19 @@ def cases():
             },
             {"opencv": 1.5, "skimage": 0.2},
         ),
-        Case(
-            "resize bilinear 2048->3000",
-            _img,
-            lambda a: R(a, (3000, 3000)),
-            {"opencv": cv_resize((3000, 3000), cv2.INTER_LINEAR)},
-            {"opencv": 1.5},
-        ),
-        Case(
-            "resize area 2048->1024",
-            _img,
-            lambda a: R(a, (1024, 1024), method="area"),
-            {"opencv": cv_resize((1024, 1024), cv2.INTER_AREA)},
-            {"opencv": 1.5},
-        ),
-        Case(
-            "resize area 2048->1500",
-            _img,
-            lambda a: R(a, (1500, 1500), method="area"),
-            {"opencv": cv_resize((1500, 1500), cv2.INTER_AREA)},
-            {"opencv": 1.5},
+        *(
+            Case(
+                f"resize {name} 2048->{size}",
+                _img,
+                lambda a, size=size, method=method: R(a, (size, size), method=method),
+                {"opencv": cv_resize((size, size), interp)},
+                {"opencv": 1.5},
+            )
+            for name, method, interp, size in (
+                ("bilinear", "bilinear", cv2.INTER_LINEAR, 3000),
+                ("area", "area", cv2.INTER_AREA, 1024),
+                ("area", "area", cv2.INTER_AREA, 1500),
+            )
         ),
         Case(
             "resize bilinear anti-aliased 2048->700",

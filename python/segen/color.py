@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._shared.docs import fill_doc
 from ._shared.validation import as_array, check_image
 from .errors import DTypeError, InvalidArgumentError
 
@@ -50,6 +51,7 @@ def _prepare(image, channel_axis):
     return check_image(arr, channel_axis=channel_axis, channels=3)
 
 
+@fill_doc
 def rgb2gray(image, *, channel_axis: int | None = -1, out: np.ndarray | None = None) -> np.ndarray:
     """Compute the luminance of an RGB image.
 
@@ -57,8 +59,7 @@ def rgb2gray(image, *, channel_axis: int | None = -1, out: np.ndarray | None = N
     ----------
     image : (H, W, 3) ndarray
         RGB image (3 channels along `channel_axis`). Integer images are scaled to [0, 1].
-    channel_axis : int, optional
-        The axis that holds the channels (default -1, the last).
+    %(rgb_channel_axis)s
     out : ndarray, optional
         Preallocated result (C-contiguous, the result's shape with channels last and its dtype, not
         overlapping `image`), filled and returned.
@@ -95,6 +96,7 @@ def rgb2gray(image, *, channel_axis: int | None = -1, out: np.ndarray | None = N
     return _core.rgb2gray(arr, out)
 
 
+@fill_doc
 def rgb2hsv(image, *, channel_axis: int | None = -1, out: np.ndarray | None = None) -> np.ndarray:
     """Convert an RGB image to HSV.
 
@@ -102,11 +104,8 @@ def rgb2hsv(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
     ----------
     image : (H, W, 3) ndarray
         RGB image (3 channels along `channel_axis`). Integer images are scaled to [0, 1].
-    channel_axis : int, optional
-        The axis that holds the channels (default -1, the last).
-    out : ndarray, optional
-        Preallocated result (C-contiguous, the result's shape with channels last and its dtype, not
-        overlapping `image`), filled and returned; needs ``channel_axis=-1``.
+    %(rgb_channel_axis)s
+    %(rgb_out)s
 
     Returns
     -------
@@ -116,10 +115,7 @@ def rgb2hsv(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
 
     Raises
     ------
-    ValueError
-        If `image` is empty, not 3-D, or does not have 3 channels.
-    TypeError
-        If `image` has a complex, signed-integer or other unsupported dtype.
+    %(rgb_raises)s
 
     See Also
     --------
@@ -146,6 +142,7 @@ def rgb2hsv(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
     return restore(_core.rgb2hsv(arr, out))
 
 
+@fill_doc
 def hsv2rgb(image, *, channel_axis: int | None = -1, out: np.ndarray | None = None) -> np.ndarray:
     """Convert an HSV image to RGB (the inverse of :func:`rgb2hsv`).
 
@@ -154,11 +151,8 @@ def hsv2rgb(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
     image : (H, W, 3) ndarray
         HSV image with all three in [0, 1] (3 channels along `channel_axis`). Integer images are scaled
         to [0, 1], hue included.
-    channel_axis : int, optional
-        The axis that holds the channels (default -1, the last).
-    out : ndarray, optional
-        Preallocated result (C-contiguous, the result's shape with channels last and its dtype, not
-        overlapping `image`), filled and returned; needs ``channel_axis=-1``.
+    %(rgb_channel_axis)s
+    %(rgb_out)s
 
     Returns
     -------
@@ -167,10 +161,7 @@ def hsv2rgb(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
 
     Raises
     ------
-    ValueError
-        If `image` is empty, not 3-D, or does not have 3 channels.
-    TypeError
-        If `image` has a complex, signed-integer or other unsupported dtype.
+    %(rgb_raises)s
 
     See Also
     --------
@@ -193,6 +184,7 @@ def hsv2rgb(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
     return restore(_core.hsv2rgb(arr, out))
 
 
+@fill_doc
 def rgb2lab(
     image,
     illuminant: str = "D65",
@@ -211,11 +203,8 @@ def rgb2lab(
         The reference white (case-insensitive); default "D65".
     observer : {"2", "10"}, optional
         The CIE observer angle in degrees; default "2".
-    channel_axis : int, optional
-        The axis that holds the channels (default -1, the last).
-    out : ndarray, optional
-        Preallocated result (C-contiguous, the result's shape with channels last and its dtype, not
-        overlapping `image`), filled and returned; needs ``channel_axis=-1``.
+    %(rgb_channel_axis)s
+    %(rgb_out)s
 
     Returns
     -------

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from . import _core
+from ._shared.docs import fill_doc
 from ._shared.validation import as_array, check_image, check_int, check_mode, check_positive, check_real
 from .errors import InvalidArgumentError
 
@@ -85,6 +86,7 @@ def _kernel(weights, name: str, ndim: int) -> np.ndarray:
 # ---- correlation and convolution -------------------------------------------------------------------------
 
 
+@fill_doc
 def correlate(image, weights, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1):
     """Correlate an image with a 2-D kernel, as ``scipy.ndimage.correlate``.
 
@@ -93,21 +95,17 @@ def correlate(image, weights, *, mode: str = "reflect", cval: float = 0.0, chann
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     weights : (kh, kw) array_like
         The kernel, real and finite. It may be larger than the image.
     mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
         Border extension (scipy.ndimage's names and meanings).
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(cval)s
+    %(channel_axis)s
 
     Returns
     -------
-    out : ndarray
-        Same shape as `image`; float64 for float64 input, float32 otherwise.
+    %(filtered)s
 
     Raises
     ------
@@ -142,6 +140,7 @@ def correlate(image, weights, *, mode: str = "reflect", cval: float = 0.0, chann
     return restore(_core.correlate(arr, w, mode, cval, False))
 
 
+@fill_doc
 def convolve(image, weights, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1):
     """Convolve an image with a 2-D kernel, as ``scipy.ndimage.convolve``.
 
@@ -150,21 +149,16 @@ def convolve(image, weights, *, mode: str = "reflect", cval: float = 0.0, channe
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     weights : (kh, kw) array_like
         The kernel, real and finite; any size.
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension.
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(mode)s
+    %(cval)s
+    %(channel_axis)s
 
     Returns
     -------
-    out : ndarray
-        Same shape as `image`; float64 for float64 input, float32 otherwise.
+    %(filtered)s
 
     Raises
     ------
@@ -196,6 +190,7 @@ def convolve(image, weights, *, mode: str = "reflect", cval: float = 0.0, channe
     return restore(_core.correlate(arr, w, mode, cval, True))
 
 
+@fill_doc
 def separable(
     image,
     row_kernel,
@@ -212,23 +207,18 @@ def separable(
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     row_kernel : (kw,) array_like
         Weights along each row (axis 1), centred at ``kw // 2``.
     col_kernel : (kh,) array_like
         Weights along each column (axis 0), centred at ``kh // 2``.
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension.
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(mode)s
+    %(cval)s
+    %(channel_axis)s
 
     Returns
     -------
-    out : ndarray
-        Same shape as `image`; float64 for float64 input, float32 otherwise.
+    %(filtered)s
 
     Raises
     ------
@@ -267,6 +257,7 @@ def separable(
 # ---- smoothing -------------------------------------------------------------------------------------------
 
 
+@fill_doc
 def gaussian(
     image,
     sigma=1.0,
@@ -285,14 +276,11 @@ def gaussian(
     sigma : float or (float, float), optional
         Standard deviation in pixels, for both axes or as ``(sigma_row, sigma_col)``; >= 0. A zero sigma
         leaves that axis unfiltered (as scipy does).
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension.
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
+    %(mode)s
+    %(cval)s
     truncate : float, optional
         The kernel radius is ``int(truncate * sigma + 0.5)`` pixels (scipy's rule); > 0.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(channel_axis)s
 
     Returns
     -------
@@ -332,27 +320,23 @@ def gaussian(
     return restore(_core.gaussian(arr, s_row, s_col, mode, cval, truncate))
 
 
+@fill_doc
 def uniform(image, size=3, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1):
     """Box (mean) filter, as ``scipy.ndimage.uniform_filter`` over the two spatial axes.
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     size : int or (int, int), optional
         Window size for both axes or as ``(rows, cols)``; >= 1. Along each axis the window starts
         ``size // 2`` pixels before the output pixel (scipy's placement for even sizes).
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension.
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(mode)s
+    %(cval)s
+    %(channel_axis)s
 
     Returns
     -------
-    out : ndarray
-        Same shape as `image`; float64 for float64 input, float32 otherwise.
+    %(filtered)s
 
     Raises
     ------
@@ -381,24 +365,20 @@ def uniform(image, size=3, *, mode: str = "reflect", cval: float = 0.0, channel_
 # ---- second derivatives ----------------------------------------------------------------------------------
 
 
+@fill_doc
 def laplace(image, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1):
     """Discrete Laplacian, as ``scipy.ndimage.laplace``: second differences [1, -2, 1] along both axes.
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension.
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(image)s
+    %(mode)s
+    %(cval)s
+    %(channel_axis)s
 
     Returns
     -------
-    out : ndarray
-        Same shape as `image`; float64 for float64 input, float32 otherwise.
+    %(filtered)s
 
     Raises
     ------
@@ -425,6 +405,7 @@ def laplace(image, *, mode: str = "reflect", cval: float = 0.0, channel_axis: in
     return restore(_core.laplace(arr, mode, cval))
 
 
+@fill_doc
 def gaussian_laplace(
     image,
     sigma,
@@ -438,18 +419,14 @@ def gaussian_laplace(
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     sigma : float or (float, float)
         Standard deviation of the Gaussian, for both axes or as ``(sigma_row, sigma_col)``; > 0.
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension.
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
+    %(mode)s
+    %(cval)s
     truncate : float, optional
         The kernel radius is ``int(truncate * sigma + 0.5)`` pixels; > 0.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(channel_axis)s
 
     Returns
     -------
@@ -542,6 +519,7 @@ def _edge(name, image, axis, mode, cval, mask, channel_axis, return_direction):
     return outs if return_direction else outs[0]
 
 
+@fill_doc
 def sobel(
     image,
     *,
@@ -556,8 +534,7 @@ def sobel(
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     axis : {None, 0, 1}, optional
         None (default): the magnitude ``sqrt((g_row**2 + g_col**2) / 2)``. 0: the signed derivative
         along the rows' axis, ``g_row`` (as :func:`sobel_h`); 1: along the columns, ``g_col``
@@ -565,13 +542,11 @@ def sobel(
     mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
         Border extension (for 'constant', pixels outside the image are `cval`, as in scikit-image's 2-D
         convolution).
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
+    %(cval)s
     mask : (H, W) array of bool, optional
         Where the result is kept. As in scikit-image, the mask is first eroded by a 3x3 square (pixels on
         the image border count as outside), and the result is multiplied by it.
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(channel_axis)s
     return_direction : bool, optional
         Also return the gradient direction (only with ``axis=None``).
 
@@ -620,6 +595,7 @@ def sobel(
     return _edge("sobel", image, axis, mode, cval, mask, channel_axis, return_direction)
 
 
+@fill_doc
 def scharr(
     image,
     *,
@@ -636,19 +612,15 @@ def scharr(
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     axis : {None, 0, 1}, optional
         None (default): the magnitude ``sqrt((g_row**2 + g_col**2) / 2)``; 0 or 1: the signed derivative
         along that axis (as :func:`scharr_h`, :func:`scharr_v`).
-    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
-        Border extension (for 'constant', pixels outside the image are `cval`).
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
+    %(mode)s
+    %(cval)s
     mask : (H, W) array of bool, optional
         Where the result is kept, after a 3x3 erosion (scikit-image's rule).
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(channel_axis)s
     return_direction : bool, optional
         Also return the gradient direction ``arctan2(g_row, g_col)`` (only with ``axis=None``).
 
@@ -700,21 +672,17 @@ def _component_doc(op: str, axis: int) -> str:
 
     Parameters
     ----------
-    image : (H, W) or (H, W, C) ndarray
-        Input image; channels are filtered independently.
+    %(image)s
     mode : {{'reflect', 'mirror', 'nearest', 'constant', 'wrap'}}, optional
         Border extension (for 'constant', pixels outside the image are `cval`).
-    cval : float, optional
-        Value outside the image with ``mode='constant'``.
+    %(cval)s
     mask : (H, W) array of bool, optional
         Where the result is kept, after a 3x3 erosion (scikit-image's rule).
-    channel_axis : int or None, optional
-        The axis of a 3-D image holding the channels (default -1); a 2-D image is grey.
+    %(channel_axis)s
 
     Returns
     -------
-    out : ndarray
-        Same shape as `image`; float64 for float64 input, float32 otherwise.
+    %(filtered)s
 
     Raises
     ------
@@ -749,6 +717,7 @@ def _make_component(op: str, axis: int):
 
     component.__name__ = component.__qualname__ = f"{op}_{'h' if axis == 0 else 'v'}"
     component.__doc__ = _component_doc(op, axis)
+    fill_doc(component)
     component.__module__ = __name__
     return component
 
