@@ -132,8 +132,8 @@ def textures(
 
     Examples
     --------
-    >>> data = textures(2, size=32, seed=0)                          # doctest: +SKIP
-    >>> data.images.shape, data.classes[:2]                          # doctest: +SKIP
+    >>> data = textures(2, size=32, seed=0)
+    >>> data.images.shape, data.classes[:2]
     ((2, 32, 32), ('brick', 'grass'))
     """
     n = check_int(n, "n", minimum=1)

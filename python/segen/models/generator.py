@@ -169,9 +169,13 @@ class Generator(abc.ABC):
         Examples
         --------
         >>> import segen
-        >>> gen = segen.get_generator("dcgan-digits")  # doctest: +SKIP
-        >>> gen.interpolate(1, 2, steps=5).shape  # doctest: +SKIP
-        (5, 16, 16)
+        >>> gen = segen.get_generator("dcgan-digits")
+        >>> path = gen.interpolate(1, 2, steps=5)
+        >>> path.shape, path.dtype
+        ((5, 16, 16), dtype('uint8'))
+        >>> ends = gen.generate(1, seed=1)[0], gen.generate(1, seed=2)[0]
+        >>> bool((path[0] == ends[0]).all() and (path[-1] == ends[1]).all())
+        True
         """
 
         steps = check_int(steps, "steps", minimum=2)

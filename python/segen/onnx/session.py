@@ -83,8 +83,14 @@ class OnnxModel:
 
     Examples
     --------
-    >>> model = OnnxModel("unet-nuclei.onnx")                       # doctest: +SKIP
-    >>> (probs,) = model.run({"image": batch})                     # doctest: +SKIP
+    >>> import numpy as np, segen
+    >>> path = segen.get_segmenter("unet-textures").model.path     # a model segen_unet ships
+    >>> model = OnnxModel(path)
+    >>> model.input_names, model.metadata["classes"]
+    (['image'], ['brick', 'grass', 'gravel', 'immunohistochemistry'])
+    >>> (scores,) = model.run({"image": np.zeros((1, 1, 64, 64), np.float32)})
+    >>> scores.shape, scores.dtype
+    ((1, 4, 64, 64), dtype('float32'))
     """
 
     def __init__(
