@@ -32,9 +32,7 @@ Images are numpy arrays, (H, W) grey or (H, W, C) channels-last RGB; see the REA
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import sys
-import warnings
 
 from .errors import (
     DTypeError,
@@ -111,12 +109,14 @@ class _MovedFinder:  # a meta path finder and loader (not importlib.abc: that co
         prefix, _, rest = fullname.partition(".")
         if prefix != __name__ or rest not in _MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        return type(__spec__)(fullname, self)  # importlib.machinery.ModuleSpec, without importing it
 
     def create_module(self, spec):
         return None  # the default: a new, empty module
 
     def exec_module(self, module):
+        import warnings
+
         new = _MOVED[module.__name__.partition(".")[2]]
         warnings.warn(f"{module.__name__} moved to {new}; import that instead", DeprecationWarning, stacklevel=3)
         target = importlib.import_module(new)
