@@ -40,3 +40,30 @@ def num_threads(n: int):
         yield
     finally:
         segen.set_num_threads(saved)
+
+
+def run_python(code: str, *args: str, timeout: float = 120) -> str:
+    """Run `code` in a fresh interpreter (``python -c``); it must exit 0. Returns its standard output."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def run_without_torch(code: str, timeout: float = 120) -> None:
+    """Run `code` in a fresh interpreter: it must succeed without ever importing torch."""
+    out = run_python(
+        code + "\nimport sys\nassert 'torch' not in sys.modules, 'torch imported'\nprint('ok')\n",
+        timeout=timeout,
+    )
+    assert out.strip().splitlines()[-1] == "ok", out
+
+
+def modules_loaded(code: str, names) -> list[str]:
+    """Which of the module `names` a fresh interpreter has imported after running `code`."""
+    out = run_python(code + f"\nimport sys\nprint(sorted(m for m in {tuple(names)!r} if m in sys.modules))")
+    return eval(out.strip().splitlines()[-1])  # a list of str literals printed above
