@@ -134,12 +134,14 @@ def write_sidecar(onnx_path, meta: dict, *, json_path=None) -> dict:
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> d = pathlib.Path(tmp.name)
     >>> _ = (d / "m.onnx").write_bytes(b"not a real model")
     >>> meta = write_sidecar(d / "m.onnx", {"task": "segmentation",
     ...                                     "inputs": {"x": {"shape": ["N", 1, 8, 8], "dtype": "float32"}}})
     >>> load_metadata(d / "m.json")["sha256"] == meta["sha256"]
     True
+    >>> tmp.cleanup()
     """
     onnx_path = pathlib.Path(onnx_path)
     target = pathlib.Path(json_path) if json_path is not None else onnx_path.with_suffix(".json")
