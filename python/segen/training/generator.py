@@ -12,18 +12,15 @@ This module imports torch: only training code imports it (never :mod:`segen` its
 
 from __future__ import annotations
 
-import json
 import pathlib
-import warnings
 
 import numpy as np
 import torch
 
-from .._core import __version__
 from ..io import imwrite
-from ..onnx.sidecar import sha256_of
+from ..onnx.sidecar import write_sidecar
 from ..viz import image_grid
-from .segmenter import finish_onnx
+from .export import onnx_parity, to_onnx
 
 __all__ = [
     "export_generator",
@@ -61,27 +58,10 @@ def export_generator(
 ) -> None:
     """Export ``model(z[, labels]) -> images`` to ONNX with a dynamic batch; run onnx.checker; store `props`
     as ``segen.<key>`` metadata properties (JSON values)."""
-    model.eval()
     dummy = _inputs(latent_size, num_classes, 2, 0)
-    names = ["z", "labels"][: len(dummy)]
-    with warnings.catch_warnings():
-        # the TorchScript exporter is deprecated in favour of the dynamo one, which needs onnxscript
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            model,
-            dummy,
-            str(path),
-            input_names=names,
-            output_names=["images"],
-            dynamic_axes={**{k: {0: "N"} for k in names}, "images": {0: "N"}},
-            opset_version=17,
-            dynamo=False,
-        )
-
-    finish_onnx(path, props)
+    to_onnx(model, dummy, path, inputs=["z", "labels"][: len(dummy)], outputs=["images"], props=props)
 
 
-@torch.no_grad()
 def generator_parity(
     model: torch.nn.Module,
     path,
@@ -93,18 +73,11 @@ def generator_parity(
 ) -> float:
     """Largest absolute difference between torch and ONNX Runtime outputs for the same latent inputs
     (batch sizes `batches`)."""
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names = [i.name for i in sess.get_inputs()]
-    model.eval()
-    worst = 0.0
+    feeds = []
     for i, n in enumerate(batches):
         args = _inputs(latent_size, num_classes, n, seed + i)
-        ref = model(*args).numpy()
-        got = sess.run(None, {k: a.numpy() for k, a in zip(names, args)})[0]
-        worst = max(worst, float(np.abs(ref - got).max()))
-    return worst
+        feeds.append(dict(zip(("z", "labels"), (a.numpy() for a in args))))
+    return onnx_parity(model, path, feeds)
 
 
 def save_grid(images: np.ndarray, path, *, columns: int | None = None, scale: int = 2) -> None:
@@ -153,7 +126,6 @@ def write_generator_json(
         "name": name,
         "task": "generation",
         "summary": summary,
-        "sha256": sha256_of(onnx_path),
         "inputs": inputs,
         "outputs": {"images": {"shape": ["N", 1, image_size, image_size], "dtype": "float32"}},
         "latent_size": latent_size,
@@ -170,8 +142,6 @@ def write_generator_json(
         "metrics": metrics,
         "parameters": int(parameters),
         "onnx_bytes": onnx_path.stat().st_size,
-        "segen_version": __version__,
         **(extra or {}),
     }
-    onnx_path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return meta
+    return write_sidecar(onnx_path, meta)

@@ -8,19 +8,17 @@ epochs (no model selection on the held-out set). It is exported to ONNX with two
 
 from __future__ import annotations
 
-import json
 import pathlib
-import time
-import warnings
 
 import numpy as np
+import onnxruntime as ort
 import torch
 from torch import nn
 
 from .. import data as datasets
-from .._core import __version__
-from ..onnx.sidecar import sha256_of
-from .segmenter import finish_onnx
+from ..onnx.sidecar import write_sidecar
+from .export import onnx_parity, to_onnx
+from .loop import fit, shuffled_batches
 
 FEATURES = 64
 
@@ -65,74 +63,66 @@ def train(
     progress: bool = True,
 ) -> dict:
     """Train the judge and write ``digits-judge.onnx`` + ``.json`` into `output`; returns the metadata."""
-    from tqdm.auto import tqdm
-
-
     params = dict(epochs=epochs, seed=seed, width=width, batch_size=batch_size, lr=lr)  # noqa: C408
     out = pathlib.Path(output)
     out.mkdir(parents=True, exist_ok=True)
     train_d, test_d = datasets.digits("train"), datasets.digits("test")
-    x = torch.from_numpy(train_d.images.astype(np.float32) / 255.0)[:, None]
-    y = torch.from_numpy(train_d.labels)
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    model = JudgeNet(width)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    steps = epochs * -(-len(x) // batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    losses = []
-    t0 = time.perf_counter()
-    bar = tqdm(range(epochs), desc="judge", disable=not progress)
-    for _ in bar:
-        model.train()
-        order = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for s in range(0, len(x), batch_size):
-            idx = order[s : s + batch_size]
-            logits, _ = model(_shift(x[idx], gen))
-            loss = nn.functional.cross_entropy(logits, y[idx], label_smoothing=0.05)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(x))
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
-    seconds = round(time.perf_counter() - t0, 1)
-    model.eval()
-
+    model, history = _fit_judge(train_d, params, progress=progress)
     onnx_path = out / "digits-judge.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript exporter
-        torch.onnx.export(
-            model,
-            (torch.zeros(2, 1, 16, 16),),
-            str(onnx_path),
-            input_names=["images"],
-            output_names=["logits", "features"],
-            dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}, "features": {0: "N"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    import onnxruntime as ort
-
-
-    finish_onnx(onnx_path)
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    to_onnx(model, (torch.zeros(2, 1, 16, 16),), onnx_path, inputs=["images"], outputs=["logits", "features"])
     xt = test_d.images.astype(np.float32)[:, None] / 255.0
-    logits, feats = sess.run(None, {"images": xt})
-    with torch.no_grad():
-        ref_l, ref_f = model(torch.from_numpy(xt))
-    diff = max(float(np.abs(ref_l.numpy() - logits).max()), float(np.abs(ref_f.numpy() - feats).max()))
+    diff = onnx_parity(model, onnx_path, [{"images": xt}])
     if diff > 1e-4:
         raise RuntimeError(f"judge ONNX export: torch and ONNX Runtime differ by {diff:.2e} > 1e-4")
-    acc = float((logits.argmax(1) == test_d.labels).mean())
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    acc = float((sess.run(["logits"], {"images": xt})[0].argmax(1) == test_d.labels).mean())
+    meta = _judge_meta(model, onnx_path, params, train_d, history)
+    meta["metrics"] = {
+        "held_out_accuracy": round(acc, 5),
+        "held_out_images": len(test_d),
+        "onnx_parity_max_abs_diff": diff,
+    }
+    return write_sidecar(onnx_path, meta)
+
+
+def _fit_judge(train_d, params: dict, *, progress: bool):
+    """The judge trained with AdamW + one-cycle schedule, label smoothing and random shifts."""
+    x = torch.from_numpy(train_d.images.astype(np.float32) / 255.0)[:, None]
+    y = torch.from_numpy(train_d.labels)
+    torch.manual_seed(params["seed"])
+    gen = torch.Generator().manual_seed(params["seed"])
+    model = JudgeNet(params["width"])
+    opt = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=1e-4)
+    steps = params["epochs"] * -(-len(x) // params["batch_size"])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=params["lr"], total_steps=steps)
+
+    def step(idx, at):
+        logits, _ = model(_shift(x[idx], gen))
+        loss = nn.functional.cross_entropy(logits, y[idx], label_smoothing=0.05)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        return {"loss": (loss.item() * len(idx), len(idx))}
+
+    loop = fit(
+        step,
+        lambda epoch: shuffled_batches(len(x), params["batch_size"], gen),
+        epochs=params["epochs"],
+        modules=[model],
+        name="judge",
+        progress=progress,
+    )
+    model.eval()
+    return model, loop.history
+
+
+def _judge_meta(model, onnx_path, params: dict, train_d, history) -> dict:
     command = "segen train judge " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in params.items())
-    meta = {
+    return {
         "name": "digits-judge",
         "task": "classification",
         "summary": "CNN digit classifier (16x16 grey) used to evaluate generators: logits and features",
-        "sha256": sha256_of(onnx_path),
         "inputs": {"images": {"shape": ["N", 1, 16, 16], "dtype": "float32"}},
         "outputs": {
             "logits": {"shape": ["N", 10], "dtype": "float32"},
@@ -140,24 +130,16 @@ def train(
         },
         "input_range": [0.0, 1.0],
         "classes": list(train_d.classes),
-        "architecture": {"type": "judge-cnn", "width": width, "features": FEATURES},
+        "architecture": {"type": "judge-cnn", "width": params["width"], "features": FEATURES},
         "training": {
             "command": command,
             "params": params,
             "data": f"segen.data.digits('train', size=16): {len(train_d)} images, shifts of +-1 px",
             "torch": torch.__version__,
-            "seconds": seconds,
-            "loss_first": round(losses[0], 5),
-            "loss_last": round(losses[-1], 5),
-        },
-        "metrics": {
-            "held_out_accuracy": round(acc, 5),
-            "held_out_images": len(test_d),
-            "onnx_parity_max_abs_diff": diff,
+            "seconds": round(history.seconds, 1),
+            "loss_first": round(history["loss"][0], 5),
+            "loss_last": round(history["loss"][-1], 5),
         },
         "parameters": int(sum(p.numel() for p in model.parameters())),
         "onnx_bytes": onnx_path.stat().st_size,
-        "segen_version": __version__,
     }
-    (out / "digits-judge.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return meta

@@ -10,11 +10,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from segen import data as datasets
-from segen import training
-from segen.errors import ModelError
-from segen_fcn.net import FCN
-from segen_unet.net import UNet
+from segen import data as datasets  # noqa: E402
+from segen import training  # noqa: E402
+from segen.errors import ModelError  # noqa: E402
+from segen.training import segmenter as segmenter_module  # noqa: E402
+from segen_fcn.net import FCN  # noqa: E402
+from segen_unet.net import UNet  # noqa: E402
 
 
 def _nets():
@@ -237,7 +238,7 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
     h_ref = training.train_segmenter(ref, tr, va, out=tmp_path / "a", name="m", **kw)
     assert "resumed_after_epoch" not in h_ref and (tmp_path / "a" / "m.last.pt").is_file()
 
-    real, calls = training._augment, []
+    real, calls = segmenter_module._augment, []
 
     def interrupted(*args):  # two steps per epoch: stop in the first step of the second epoch
         calls.append(1)
@@ -245,10 +246,10 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, monkeypa
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(training, "_augment", interrupted)
+    monkeypatch.setattr(segmenter_module, "_augment", interrupted)
     with pytest.raises(KeyboardInterrupt):
         training.train_segmenter(make(), tr, va, out=tmp_path / "b", name="m", **kw)
-    monkeypatch.setattr(training, "_augment", real)
+    monkeypatch.setattr(segmenter_module, "_augment", real)
     with pytest.raises(ValueError, match="settings differ"):
         other = {**kw, "lr": 1e-2}
         training.train_segmenter(make(), tr, va, out=tmp_path / "b", name="m", resume=True, **other)
