@@ -34,11 +34,26 @@ import copy
 import json
 import pathlib
 import platform
-import time
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from segen import data as datasets
+from segen.eval import evaluate_generator
+from segen.onnx import OnnxGenerator
+from segen.training import (
+    Checkpoint,
+    Every,
+    export_generator,
+    fit,
+    generator_parity,
+    save_grid,
+    shuffled_batches,
+    to_tensor,
+    torch_threads,
+    write_generator_json,
+)
 
 from .net import IMAGE_SIZE, DCDiscriminator, DCGenerator, count_parameters
 
@@ -51,45 +66,13 @@ TARGETS = {
 CGAN_TARGETS = {**TARGETS, "class_consistency_min": 0.90}
 
 NUM_CLASSES = 10
+#: The per-epoch means in the JSON's ``training.losses`` (those that are not all zero).
+HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_aux", "g_aux")
 #: Defaults that differ between the recipes (the shipped models were trained with them).
 RECIPES = {
     "dcgan": {"epochs": 800, "aux": 1.0},
     "cgan": {"epochs": 400, "aux": 0.0},
 }
-
-
-class _RngState:
-    """Adapter giving the training RNGs a ``state_dict`` for :func:`gen_training.save_checkpoint`."""
-
-    def __init__(self, gen: torch.Generator):
-        self.gen = gen
-
-    def state_dict(self) -> dict:
-        return {"shuffle": self.gen.get_state(), "torch": torch.get_rng_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.gen.set_state(state["shuffle"])
-        torch.set_rng_state(state["torch"])
-
-
-class _History:
-    """Per-epoch means of the losses and of D's outputs, checkpointed with the models."""
-
-    KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "d_aux", "g_aux")
-
-    def __init__(self):
-        self.values: dict[str, list[float]] = {k: [] for k in self.KEYS}
-        self.seconds = 0.0
-
-    def state_dict(self) -> dict:
-        return {
-            **{k: torch.tensor(v, dtype=torch.float64) for k, v in self.values.items()},
-            "seconds": torch.tensor(self.seconds, dtype=torch.float64),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.values = {k: state[k].tolist() for k in self.KEYS}
-        self.seconds = float(state["seconds"])
 
 
 @torch.no_grad()
@@ -186,384 +169,301 @@ def train(
     evaluate: bool = True,
     progress: bool = True,
 ) -> dict:
-    """Train a DCGAN (``recipe="dcgan"``) or a conditional GAN (``"cgan"``) on the digits' train split and
-    write ``<name>.onnx``, ``<name>.json``, ``<name>_samples.png``, ``<name>_epochNNN.png`` grids and
-    ``<name>.ckpt.pt`` into `output` (default name ``dcgan-digits`` / ``cgan-digits``).
+    """Train a DCGAN (``recipe="dcgan"``) or a conditional GAN (``"cgan"``: class embedding in G, label map
+    as D's second channel) on the digits' train split and write ``<name>.onnx``, ``<name>.json``,
+    ``<name>_samples.png``, ``<name>_epochNNN.png`` grids and ``<name>.ckpt.pt`` into `output` (default
+    name ``dcgan-digits`` / ``cgan-digits``); returns the metadata written to ``<name>.json``.
 
-    Parameters
-    ----------
-    output : str or os.PathLike
-        Folder for the results (created if missing).
-    recipe : {"dcgan", "cgan"}
-        Unconditional DCGAN, or conditional GAN (class embedding in G, label map as D's second channel).
-    epochs : int, optional
-        Passes over the training images (default :data:`RECIPES`: 800 for dcgan, 400 for cgan).
-    seed : int
-        Seed of the initialisation, shuffling, latents and labels.
-    latent_size, width, d_width, embed_size : int
-        Length of ``z``; channels of G (4 x 4 stage ``4 * width``, 8 x 8 ``2 * width``) and of D
-        (``d_width``, default `width`); length of the cGAN's class embedding.
-    discriminator : {"channel", "projection"}
-        How the cGAN's D sees the label (see :mod:`segen_gan.net`).
-    batch_size, lr, d_lr, d_steps, beta1, beta2
-        Adam for G (and D, unless `d_lr`); `d_steps` D updates per G update.
-    d_norm : {"spectral", "batch", "none"}
-        D's normalisation.
-    smooth : float
-        Target of real images in D's loss (1 disables one-sided label smoothing).
-    ema : float
-        Decay of the average of G's weights (0: export the live G).
-    aux : float, optional
-        Weight of the auxiliary-classifier terms (unconditional recipe only; default 1 for dcgan).
-    r1 : float
-        Weight gamma of an R1 gradient penalty on real images (0 disables).
-    minibatch_std : int
-        Group size of a minibatch standard-deviation feature in D (0 disables).
-    threads : int
-        torch's intra-op threads during the run (default 1: these nets are too small to gain from more,
-        and a run's numbers depend on it); restored afterwards.
-    grid_every : int
-        Epochs between sample grids and checkpoints.
-    name : str, optional
-        File stem of the results.
-    resume : bool
-        Continue from ``<name>.ckpt.pt`` in `output` when it exists.
-    evaluate : bool
-        Score the exported model with :func:`segen.eval.evaluate_generator` into the JSON's metrics.
-    progress : bool
-        tqdm bars and one line per `grid_every` epochs.
+    `epochs` defaults to :data:`RECIPES` (800 for dcgan, 400 for cgan) and `aux`, the weight of the
+    auxiliary-classifier terms (unconditional recipe only), to 1 for dcgan. `latent_size` is the length of
+    ``z``; `width` the channels of G (4 x 4 stage ``4 * width``, 8 x 8 ``2 * width``) and `d_width` of D
+    (default `width`); `embed_size` the length of the cGAN's class embedding; `discriminator`
+    ("channel" or "projection") how the cGAN's D sees the label (:mod:`segen_gan.net`). Adam(`lr`,
+    (`beta1`, `beta2`)) for G and D (`d_lr` for D if given), `d_steps` D updates per G update. `d_norm`
+    ("spectral", "batch", "none") is D's normalisation, `smooth` the target of real images (1 disables
+    one-sided label smoothing), `ema` the decay of the average of G's weights (0: export the live G), `r1`
+    the weight of an R1 penalty on real images and `minibatch_std` the group of a minibatch-std feature in
+    D (0 disables either). `threads` is torch's intra-op thread count during the run (default 1: these nets
+    are too small to gain from more, and a run's numbers depend on it). Every `grid_every` epochs a sample
+    grid and a checkpoint are written; `resume` continues from ``<name>.ckpt.pt``. With `evaluate` the
+    exported model is scored by :func:`segen.eval.evaluate_generator`; `progress` draws tqdm bars.
 
-    Returns
-    -------
-    meta : dict
-        The metadata written to ``<name>.json``.
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range.
-    RuntimeError
-        If the exported ONNX model disagrees with torch by more than 1e-4.
+    Raises :class:`ValueError` if an argument is out of range, :class:`RuntimeError` if the exported ONNX
+    model disagrees with torch by more than 1e-4.
     """
-    args = dict(locals())
-    if recipe not in RECIPES:
-        raise ValueError(f"`recipe` must be 'dcgan' or 'cgan'; got {recipe!r}")
-    epochs = RECIPES[recipe]["epochs"] if epochs is None else epochs
-    aux = RECIPES[recipe]["aux"] if aux is None else float(aux)
-    args.update(epochs=epochs, aux=aux)
-    for key, value in (
-        ("epochs", epochs),
-        ("latent_size", latent_size),
-        ("width", width),
-        ("d_width", d_width or width),
-        ("embed_size", embed_size),
-        ("batch_size", batch_size),
-        ("d_steps", d_steps),
-        ("threads", threads),
-        ("grid_every", grid_every),
-    ):
+    a = _checked(dict(locals()))
+    with torch_threads(threads):
+        return _run(a)
+
+
+def _checked(args: dict) -> SimpleNamespace:
+    """The arguments with the recipe's defaults filled in; :class:`ValueError` for one out of range."""
+    a = SimpleNamespace(**args)
+    if a.recipe not in RECIPES:
+        raise ValueError(f"`recipe` must be 'dcgan' or 'cgan'; got {a.recipe!r}")
+    a.epochs = RECIPES[a.recipe]["epochs"] if a.epochs is None else a.epochs
+    a.aux = RECIPES[a.recipe]["aux"] if a.aux is None else float(a.aux)
+    counts = ("epochs", "latent_size", "width", "d_width", "embed_size", "batch_size", "d_steps", "threads")
+    for key in (*counts, "grid_every"):
+        value = getattr(a, key) if key != "d_width" else a.d_width or a.width
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{key}` must be an int >= 1; got {value!r}")
-    if d_norm not in ("spectral", "batch", "none"):
-        raise ValueError(f"`d_norm` must be 'spectral', 'batch' or 'none'; got {d_norm!r}")
-    if discriminator not in ("channel", "projection"):
-        raise ValueError(f"`discriminator` must be 'channel' or 'projection'; got {discriminator!r}")
+    if a.d_norm not in ("spectral", "batch", "none"):
+        raise ValueError(f"`d_norm` must be 'spectral', 'batch' or 'none'; got {a.d_norm!r}")
+    if a.discriminator not in ("channel", "projection"):
+        raise ValueError(f"`discriminator` must be 'channel' or 'projection'; got {a.discriminator!r}")
+    lr, d_lr, beta1, beta2 = a.lr, a.d_lr, a.beta1, a.beta2
     if not (lr > 0 and (d_lr is None or d_lr > 0) and 0 <= beta1 < 1 and 0 <= beta2 < 1):
         raise ValueError(f"need lr, d_lr > 0 and 0 <= beta1, beta2 < 1; got {lr}, {d_lr}, {beta1}, {beta2}")
-    if not (0 < smooth <= 1 and 0 <= ema < 1 and aux >= 0 and r1 >= 0 and minibatch_std >= 0):
+    if not (0 < a.smooth <= 1 and 0 <= a.ema < 1 and a.aux >= 0 and a.r1 >= 0 and a.minibatch_std >= 0):
         raise ValueError(
-            f"need 0 < smooth <= 1, 0 <= ema < 1, aux >= 0, r1 >= 0, minibatch_std >= 0; got smooth={smooth}, "
-            f"ema={ema}, aux={aux}, r1={r1}, minibatch_std={minibatch_std}"
+            f"need 0 < smooth <= 1, 0 <= ema < 1, aux >= 0, r1 >= 0, minibatch_std >= 0; got smooth="
+            f"{a.smooth}, ema={a.ema}, aux={a.aux}, r1={a.r1}, minibatch_std={a.minibatch_std}"
         )
-    if recipe == "cgan" and aux > 0:
+    if a.recipe == "cgan" and a.aux > 0:
         raise ValueError(
             "`aux` is for the unconditional recipe (dcgan); the cGAN's D sees the labels already"
         )
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        return _train(**args)
-    finally:
-        torch.set_num_threads(previous)
+    a.conditional = a.recipe == "cgan"
+    a.k = NUM_CLASSES if a.conditional else None
+    a.name = a.name or f"{a.recipe}-digits"
+    return a
 
 
-def _train(
-    output,
-    *,
-    recipe,
-    epochs,
-    seed,
-    latent_size,
-    width,
-    d_width,
-    embed_size,
-    discriminator,
-    batch_size,
-    lr,
-    d_lr,
-    d_steps,
-    beta1,
-    beta2,
-    d_norm,
-    smooth,
-    ema,
-    aux,
-    r1,
-    minibatch_std,
-    threads,
-    grid_every,
-    name,
-    resume,
-    evaluate,
-    progress,
-) -> dict:
-    from segen import data as datasets
-    from segen.onnx import OnnxGenerator
-    from segen.training import generator as gen_training
-    from tqdm.auto import tqdm
+def _params(a) -> dict:
+    """The parameters recorded in the JSON (and spelled out in its command), in the command's order."""
+    conditional = a.conditional
+    return {
+        "epochs": a.epochs,
+        "seed": a.seed,
+        "latent_size": a.latent_size,
+        "width": a.width,
+        "d_width": a.d_width,
+        **({"embed_size": a.embed_size, "discriminator": a.discriminator} if conditional else {}),
+        **{k: getattr(a, k) for k in ("batch_size", "lr", "d_lr", "d_steps", "beta1", "beta2", "d_norm")},
+        "smooth": a.smooth,
+        "ema": a.ema,
+        **({} if conditional else {"aux": a.aux}),
+        "r1": a.r1,
+        "minibatch_std": a.minibatch_std,
+        "threads": a.threads,
+    }
 
-    conditional = recipe == "cgan"
-    k = NUM_CLASSES if conditional else None
-    name = name or f"{recipe}-digits"
-    out = pathlib.Path(output)
+
+def _run(a) -> dict:
+    """The recipe's steps: data, models, the loop, export + parity, samples, the judge, the JSON."""
+    out = pathlib.Path(a.output)
     out.mkdir(parents=True, exist_ok=True)
-    params = {
-        "epochs": epochs,
-        "seed": seed,
-        "latent_size": latent_size,
-        "width": width,
-        "d_width": d_width,
-        **({"embed_size": embed_size, "discriminator": discriminator} if conditional else {}),
-        "batch_size": batch_size,
-        "lr": lr,
-        "d_lr": d_lr,
-        "d_steps": d_steps,
-        "beta1": beta1,
-        "beta2": beta2,
-        "d_norm": d_norm,
-        "smooth": smooth,
-        "ema": ema,
-        **({} if conditional else {"aux": aux}),
-        "r1": r1,
-        "minibatch_std": minibatch_std,
-        "threads": threads,
-    }
-
-    # ---- data, models, optimisers
     data = datasets.digits("train", size=IMAGE_SIZE)
-    x_all = gen_training.to_tensor(data.images)
+    x_all = to_tensor(data.images)
     y_all = torch.from_numpy(data.labels.astype(np.int64))
-    steps_per_epoch = len(x_all) // batch_size  # drop the last partial batch (batch norm)
-    if steps_per_epoch < 1:
-        raise ValueError(f"`batch_size` must be <= {len(x_all)} (the training images); got {batch_size}")
-
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    G = DCGenerator(latent_size, width, k, embed_size)
-    D = DCDiscriminator(
-        d_width or width,
-        k,
-        norm=d_norm,
-        conditioning=discriminator,
-        minibatch_std=minibatch_std,
-        aux_classes=NUM_CLASSES if aux > 0 else None,
-    )
-    G_ema = copy.deepcopy(G).requires_grad_(False) if ema > 0 else G
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(beta1, beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=d_lr or lr, betas=(beta1, beta2))
-    hist = _History()
-    state = {
-        "g": G,
-        "d": D,
-        "g_ema": G_ema,
-        "opt_g": opt_g,
-        "opt_d": opt_d,
-        "rng": _RngState(gen),
-        "history": hist,
-    }
-    ckpt = out / f"{name}.ckpt.pt"
-    start = 0
-    if resume and ckpt.is_file():
-        start = gen_training.load_checkpoint(ckpt, **state)
-        if progress:
-            tqdm.write(f"{name}: resumed from {ckpt.name} after epoch {start}")
-    z_fixed, labels_fixed = _fixed_inputs(latent_size, conditional)
-
-    # ---- training
-    t0 = time.perf_counter()
-    step = start * (steps_per_epoch // d_steps)  # G updates so far
-    for epoch in range(start, epochs):
-        G.train()
-        D.train()
-        perm = torch.randperm(len(x_all), generator=gen)
-        sums = dict.fromkeys(_History.KEYS, 0.0)
-        g_updates = 0
-        bar = tqdm(
-            range(steps_per_epoch), desc=f"{name} {epoch + 1}/{epochs}", disable=not progress, leave=False
-        )
-        for i in bar:
-            idx = perm[i * batch_size : (i + 1) * batch_size]
-            real, y_real = x_all[idx], y_all[idx]
-            z = torch.randn(batch_size, latent_size, generator=gen)
-            y_fake = torch.randint(0, k, (batch_size,), generator=gen) if conditional else None
-            fake = G(z, y_fake)
-            # D: real -> `smooth`, fake -> 0
-            if r1 > 0:
-                real = real.clone().requires_grad_(True)
-            d_real, c_real = D.forward_aux(real, y_real if conditional else None)
-            d_fake = D(fake.detach(), y_fake)
-            d_adv = (
-                F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, smooth))
-                + F.softplus(d_fake).mean()
-            )
-            d_loss = d_adv
-            if c_real is not None:  # the auxiliary classifier learns the real digits' classes
-                d_aux = F.cross_entropy(c_real, y_real)
-                d_loss = d_loss + aux * d_aux
-                sums["d_aux"] += d_aux.item()
-            if r1 > 0:  # R1: penalise D's gradient on real images (Mescheder et al., 2018)
-                (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
-                d_loss = d_loss + 0.5 * r1 * grad.pow(2).sum((1, 2, 3)).mean()
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
-            sums["d_loss"] += d_adv.item()
-            sums["d_real"] += torch.sigmoid(d_real).mean().item()
-            sums["d_fake"] += torch.sigmoid(d_fake).mean().item()
-            # G (after every `d_steps` D updates), non-saturating: maximise log D(G(z))
-            if (i + 1) % d_steps == 0:
-                score, c_fake = D.forward_aux(fake, y_fake)
-                g_adv = F.softplus(-score).mean()
-                g_loss = g_adv
-                if c_fake is not None:  # each sample one clear digit; the ten digits equally frequent
-                    p = c_fake.softmax(1)
-                    g_aux = _entropy(p).mean() - _entropy(p.mean(0))
-                    g_loss = g_loss + aux * g_aux
-                    sums["g_aux"] += g_aux.item()
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                opt_g.step()
-                step += 1
-                g_updates += 1
-                sums["g_loss"] += g_adv.item()
-                if ema > 0:
-                    _ema_update(G_ema, G, min(ema, (1 + step) / (10 + step)))
-            bar.set_postfix(
-                D=f"{sums['d_loss'] / (i + 1):.3f}", G=f"{sums['g_loss'] / max(g_updates, 1):.3f}"
-            )
-        for key, total in sums.items():
-            per = g_updates if key in ("g_loss", "g_aux") else steps_per_epoch
-            hist.values[key].append(total / max(per, 1))
-        if (epoch + 1) % grid_every == 0 or epoch + 1 == epochs:
-            hist.seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            if progress:
-                v = {key: vals[-1] for key, vals in hist.values.items()}
-                tqdm.write(
-                    f"{name} epoch {epoch + 1}/{epochs}: D {v['d_loss']:.3f} G {v['g_loss']:.3f} "
-                    f"D(x) {v['d_real']:.2f} D(G(z)) {v['d_fake']:.2f} ({hist.seconds:.0f} s)"
-                )
-            grid = _sample_uint8(G_ema, z_fixed, labels_fixed)
-            gen_training.save_grid(grid, out / f"{name}_epoch{epoch + 1:03d}.png", columns=10)
-            gen_training.save_checkpoint(ckpt, epoch=epoch + 1, **state)
-    hist.seconds += time.perf_counter() - t0
-
-    # ---- export, parity, samples, judge, JSON
-    final = copy.deepcopy(G_ema)
-    recalibrate_batchnorm(final, seed=seed)
-    onnx_path = out / f"{name}.onnx"
-    props = {"task": "generation", "name": name, "latent_size": latent_size, "output_range": [-1.0, 1.0]}
-    if conditional:
-        props["num_classes"] = k
-    gen_training.export_generator(final, onnx_path, latent_size=latent_size, num_classes=k, props=props)
-    parity = gen_training.generator_parity(
-        final, onnx_path, latent_size=latent_size, num_classes=k, batches=(1, 7, 64, 256)
+    if len(x_all) // a.batch_size < 1:  # the last partial batch is dropped (batch norm)
+        raise ValueError(f"`batch_size` must be <= {len(x_all)} (the training images); got {a.batch_size}")
+    torch.manual_seed(a.seed)
+    gen = torch.Generator().manual_seed(a.seed)
+    nets = _models(a)
+    loop = _fit_gan(a, nets, x_all, y_all, gen, out)
+    final = copy.deepcopy(nets["g_ema"])
+    recalibrate_batchnorm(final, seed=a.seed)
+    onnx_path = out / f"{a.name}.onnx"
+    props = {"task": "generation", "name": a.name, "latent_size": a.latent_size, "output_range": [-1.0, 1.0]}
+    if a.conditional:
+        props["num_classes"] = a.k
+    export_generator(final, onnx_path, latent_size=a.latent_size, num_classes=a.k, props=props)
+    parity = generator_parity(
+        final, onnx_path, latent_size=a.latent_size, num_classes=a.k, batches=(1, 7, 64, 256)
     )
     if parity > 1e-4:
         raise RuntimeError(f"torch vs ONNX Runtime outputs differ by {parity:.2e} (> 1e-4)")
-    architecture = {
+    common = _sidecar(a, loop, final, nets["d"], len(x_all))
+    extra = {
+        "parity": parity,
+        "targets": CGAN_TARGETS if a.conditional else TARGETS,
+        "samples": f"{a.name}_samples.png",
+    }
+    write_generator_json(onnx_path, metrics={}, extra=extra, **common)  # OnnxGenerator reads it
+    exported = OnnxGenerator(onnx_path)
+    samples = exported.generate(100, seed=0, labels=_fixed_inputs(a.latent_size, a.conditional)[1])
+    save_grid(samples, out / f"{a.name}_samples.png", columns=10)
+    metrics = {}
+    if a.evaluate:
+        metrics = evaluate_generator(exported, n=1000, seed=0)
+        loop.write(f"{a.name}: judge {json.dumps(metrics)}")
+    return write_generator_json(onnx_path, metrics=metrics, extra=extra, **common)
+
+
+def _models(a) -> dict:
+    """G, D, the EMA of G (G itself without `ema`) and their Adam optimisers."""
+    G = DCGenerator(a.latent_size, a.width, a.k, a.embed_size)
+    D = DCDiscriminator(
+        a.d_width or a.width,
+        a.k,
+        norm=a.d_norm,
+        conditioning=a.discriminator,
+        minibatch_std=a.minibatch_std,
+        aux_classes=NUM_CLASSES if a.aux > 0 else None,
+    )
+    G_ema = copy.deepcopy(G).requires_grad_(False) if a.ema > 0 else G
+    opt_g = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(a.beta1, a.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=a.d_lr or a.lr, betas=(a.beta1, a.beta2))
+    return {"g": G, "d": D, "g_ema": G_ema, "opt_g": opt_g, "opt_d": opt_d}
+
+
+def _fit_gan(a, nets: dict, x_all, y_all, gen, out):
+    """The loop: one :func:`_gan_step` per batch, a sample grid and a checkpoint every `grid_every` epochs."""
+    z_fixed, labels_fixed = _fixed_inputs(a.latent_size, a.conditional)
+
+    def grid(epoch: int) -> None:
+        images = _sample_uint8(nets["g_ema"], z_fixed, labels_fixed)
+        save_grid(images, out / f"{a.name}_epoch{epoch + 1:03d}.png", columns=10)
+
+    return fit(
+        _gan_step(a, nets, x_all, y_all, gen),
+        lambda epoch: shuffled_batches(len(x_all), a.batch_size, gen, drop_last=True),
+        epochs=a.epochs,
+        callbacks=[
+            Every(a.grid_every, grid),
+            Checkpoint(
+                out / f"{a.name}.ckpt.pt", {**nets, "generator": gen}, resume=a.resume, every=a.grid_every
+            ),
+        ],
+        modules=[nets["g"], nets["d"]],
+        name=a.name,
+        progress=a.progress,
+        report_every=a.grid_every,
+    )
+
+
+def _gan_step(a, nets: dict, x_all, y_all, gen):
+    """One D update (real -> `smooth`, fake -> 0) and, after every `d_steps` of them, one G update
+    (non-saturating: maximise log D(G(z))) and the EMA of G; returns the numbers of the history."""
+    G, D, G_ema, opt_g, opt_d = (nets[k] for k in ("g", "d", "g_ema", "opt_g", "opt_d"))
+    updates_per_epoch = len(x_all) // a.batch_size // a.d_steps
+
+    def step(idx, at):
+        real, y_real = x_all[idx], y_all[idx]
+        z = torch.randn(a.batch_size, a.latent_size, generator=gen)
+        y_fake = torch.randint(0, a.k, (a.batch_size,), generator=gen) if a.conditional else None
+        fake = G(z, y_fake)
+        if a.r1 > 0:
+            real = real.clone().requires_grad_(True)
+        d_real, c_real = D.forward_aux(real, y_real if a.conditional else None)
+        d_fake = D(fake.detach(), y_fake)
+        d_adv = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, a.smooth))
+        d_adv = d_adv + F.softplus(d_fake).mean()
+        d_loss, logs = d_adv, {}
+        if c_real is not None:  # the auxiliary classifier learns the real digits' classes
+            d_aux = F.cross_entropy(c_real, y_real)
+            d_loss = d_loss + a.aux * d_aux
+            logs["d_aux"] = d_aux.item()
+        if a.r1 > 0:  # R1: penalise D's gradient on real images (Mescheder et al., 2018)
+            (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+            d_loss = d_loss + 0.5 * a.r1 * grad.pow(2).sum((1, 2, 3)).mean()
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        logs["d_loss"] = d_adv.item()
+        logs["d_real"] = torch.sigmoid(d_real).mean().item()
+        logs["d_fake"] = torch.sigmoid(d_fake).mean().item()
+        if (at.index + 1) % a.d_steps == 0:
+            g_step = at.epoch * updates_per_epoch + (at.index + 1) // a.d_steps  # G updates so far
+            logs.update(_g_update(a, G, D, G_ema, opt_g, fake, y_fake, g_step))
+        return logs
+
+    return step
+
+
+def _g_update(a, G, D, G_ema, opt_g, fake, y_fake, g_step: int) -> dict:
+    score, c_fake = D.forward_aux(fake, y_fake)
+    g_adv = F.softplus(-score).mean()
+    g_loss, logs = g_adv, {}
+    if c_fake is not None:  # each sample one clear digit; the ten digits equally frequent
+        p = c_fake.softmax(1)
+        g_aux = _entropy(p).mean() - _entropy(p.mean(0))
+        g_loss = g_loss + a.aux * g_aux
+        logs["g_aux"] = g_aux.item()
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    logs["g_loss"] = g_adv.item()
+    if a.ema > 0:
+        _ema_update(G_ema, G, min(a.ema, (1 + g_step) / (10 + g_step)))
+    return logs
+
+
+def _sidecar(a, loop, final, D, n_images: int) -> dict:
+    """The keyword arguments of :func:`segen.training.write_generator_json` but the metrics."""
+    kind = "conditional GAN" if a.conditional else "DCGAN"
+    return {
+        "name": a.name,
+        "summary": f"{kind} (latent {a.latent_size}, width {a.width}) of 16x16 handwritten digits"
+        + ("; labels 0-9 choose the digit" if a.conditional else ""),
+        "latent_size": a.latent_size,
+        "num_classes": a.k,
+        "image_size": IMAGE_SIZE,
+        "output_range": (-1.0, 1.0),
+        "architecture": _architecture(a, D),
+        "training": _training(a, loop, n_images),
+        "parameters": count_parameters(final),
+    }
+
+
+def _architecture(a, D) -> dict:
+    conditional = a.conditional
+    return {
         "type": "dcgan",
-        "latent_size": latent_size,
-        "width": width,
+        "latent_size": a.latent_size,
+        "width": a.width,
         "image_size": IMAGE_SIZE,
         **(
-            {"num_classes": k, "embed_size": embed_size, "generator_conditioning": "concat"}
+            {"num_classes": a.k, "embed_size": a.embed_size, "generator_conditioning": "concat"}
             if conditional
             else {}
         ),
         "discriminator": {
-            "width": d_width or width,
-            "norm": d_norm,
-            **({"conditioning": discriminator} if conditional else {}),
-            **({"auxiliary_classifier": True} if aux > 0 else {}),
-            **({"minibatch_std": minibatch_std} if minibatch_std else {}),
+            "width": a.d_width or a.width,
+            "norm": a.d_norm,
+            **({"conditioning": a.discriminator} if conditional else {}),
+            **({"auxiliary_classifier": True} if a.aux > 0 else {}),
+            **({"minibatch_std": a.minibatch_std} if a.minibatch_std else {}),
             "parameters": count_parameters(D),
         },
     }
-    tricks = [
-        *(["spectral norm in D"] if d_norm == "spectral" else []),
-        *([f"one-sided label smoothing (real target {smooth})"] if smooth < 1 else []),
-        *(
-            [f"EMA of G's weights (decay {ema}), exported; batch norm re-estimated over 64 x 256 latents"]
-            if ema > 0
-            else []
+
+
+def _tricks(a) -> list[str]:
+    tricks = {
+        "spectral norm in D": a.d_norm == "spectral",
+        f"one-sided label smoothing (real target {a.smooth})": a.smooth < 1,
+        f"EMA of G's weights (decay {a.ema}), exported; batch norm re-estimated over 64 x 256 latents": a.ema
+        > 0,
+        f"auxiliary classifier in D; G loss + {a.aux} x (per-sample class entropy - marginal class entropy)": (
+            a.aux > 0
         ),
-        *(
-            [
-                f"auxiliary classifier in D; G loss + {aux} x (per-sample class entropy - marginal class entropy)"
-            ]
-            if aux > 0
-            else []
-        ),
-        *([f"R1 penalty (gamma {r1})"] if r1 > 0 else []),
-        *([f"minibatch std in D (group {minibatch_std})"] if minibatch_std else []),
-    ]
-    training = {
-        "command": _command(recipe, params, output),
-        "params": params,
-        "data": f"segen.data.digits('train', size={IMAGE_SIZE}): {len(x_all)} images of scikit-learn's "
+        f"R1 penalty (gamma {a.r1})": a.r1 > 0,
+        f"minibatch std in D (group {a.minibatch_std})": bool(a.minibatch_std),
+    }
+    return [text for text, used in tricks.items() if used]
+
+
+def _training(a, loop, n_images: int) -> dict:
+    hist = loop.history
+    return {
+        "command": _command(a.recipe, _params(a), a.output),
+        "params": _params(a),
+        "data": f"segen.data.digits('train', size={IMAGE_SIZE}): {n_images} images of scikit-learn's "
         "handwritten digits, fixed stratified split (the held-out 'test' split is never seen)",
-        "loss": f"non-saturating GAN loss (BCE with logits), {d_steps} D step(s) per G step",
-        "optimizer": f"Adam(lr={lr}, betas=({beta1}, {beta2})) for G, Adam(lr={d_lr or lr}) for D; batch {batch_size}",
-        "tricks": tricks,
-        "epochs_run": len(hist.values["d_loss"]),
-        "generator_steps": step,
-        "seed": seed,
+        "loss": f"non-saturating GAN loss (BCE with logits), {a.d_steps} D step(s) per G step",
+        "optimizer": f"Adam(lr={a.lr}, betas=({a.beta1}, {a.beta2})) for G, Adam(lr={a.d_lr or a.lr}) for D; "
+        f"batch {a.batch_size}",
+        "tricks": _tricks(a),
+        "epochs_run": len(hist),
+        "generator_steps": len(hist) * (n_images // a.batch_size // a.d_steps),
+        "seed": a.seed,
         "seconds": round(hist.seconds, 1),
         "torch_version": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "machine": platform.machine(),
-        "losses": {key: [round(v, 4) for v in vals] for key, vals in hist.values.items() if any(vals)},
-        **({"resumed_from_epoch": start} if start else {}),
+        "losses": {k: [round(v, 4) for v in hist[k]] for k in HISTORY_KEYS if k in hist and any(hist[k])},
+        **({"resumed_from_epoch": hist.resumed_after} if hist.resumed_after else {}),
     }
-    kind = "conditional GAN" if conditional else "DCGAN"
-    common = {
-        "name": name,
-        "summary": f"{kind} (latent {latent_size}, width {width}) of 16x16 handwritten digits"
-        + ("; labels 0-9 choose the digit" if conditional else ""),
-        "latent_size": latent_size,
-        "num_classes": k,
-        "image_size": IMAGE_SIZE,
-        "output_range": (-1.0, 1.0),
-        "architecture": architecture,
-        "training": training,
-        "parameters": count_parameters(final),
-    }
-    extra = {
-        "parity": parity,
-        "targets": CGAN_TARGETS if conditional else TARGETS,
-        "samples": f"{name}_samples.png",
-    }
-    gen_training.write_generator_json(onnx_path, metrics={}, extra=extra, **common)
-    exported = OnnxGenerator(onnx_path)
-    labels_grid = _fixed_inputs(latent_size, conditional)[1]
-    samples = exported.generate(100, seed=0, labels=labels_grid)
-    gen_training.save_grid(samples, out / f"{name}_samples.png", columns=10)
-    metrics = {}
-    if evaluate:
-        from segen.eval import evaluate_generator
-
-        metrics = evaluate_generator(exported, n=1000, seed=0)
-        if progress:
-            tqdm.write(f"{name}: judge {json.dumps(metrics)}")
-    return gen_training.write_generator_json(onnx_path, metrics=metrics, extra=extra, **common)
