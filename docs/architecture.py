@@ -116,9 +116,10 @@ def draw(edges, external, path: pathlib.Path = OUT) -> None:
     pos = _positions()
     start, end = _ports(edges, pos)
     fig, ax = plt.subplots(figsize=(12.5, 10.2))
-    colours = plt.get_cmap("tab20")
+    # importers' colours: tab10 without its red, which only upward (forbidden) arrows use
+    tones = [plt.get_cmap("tab10")(i) for i in (0, 1, 2, 4, 5, 6, 8, 9, 7)]
     importers = sorted({s for s, _ in edges}, key=lambda p: (ROW[p], pos[p][0]))
-    colour = {p: colours((2 * i) % 20 + (2 * i) // 20) for i, p in enumerate(importers)}  # dark tones first
+    colour = {p: tones[i % len(tones)] for i, p in enumerate(importers)}
     upward = []
     for (src, dst), count in sorted(edges.items(), key=lambda e: e[0][1] in FOUNDATION, reverse=True):
         up = ROW[dst] < ROW[src]
@@ -133,6 +134,7 @@ def draw(edges, external, path: pathlib.Path = OUT) -> None:
             connectionstyle="arc3,rad=0.06",
             color="red" if up else ("0.72" if to_base else colour[src]),
             lw=2.2 if up else (0.7 if to_base else 1.0 + 0.25 * min(count, 4)),
+            linestyle="--" if up else "-",
             alpha=1.0 if up else (0.8 if to_base else 0.9),
             zorder=1 if to_base else 2,
         )
@@ -192,7 +194,7 @@ def draw(edges, external, path: pathlib.Path = OUT) -> None:
         0.05,
         -(len(LAYERS) - 1) * ROW_DY - 0.45,
         "computed by docs/architecture.py with grimp; an arrow = importer -> imported, coloured by importer, "
-        "thicker for more imports;\ngrey: imports of the foundation; red: upward (forbidden). Small text: "
+        "thicker for more imports;\ngrey: imports of the foundation; red dashed: upward (forbidden). Small text: "
         "third-party packages imported (numpy left out).",
         fontsize=8.5,
         color="0.35",
