@@ -23,9 +23,41 @@ import json
 import math
 import pathlib
 import shlex
-import time
+from types import SimpleNamespace
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from segen import data as datasets
+from segen.eval import evaluate_generator
+from segen.onnx import sha256_of, write_sidecar
+from segen.training import (
+    Checkpoint,
+    Every,
+    FiniteLoss,
+    export_generator,
+    fit,
+    generator_parity,
+    onnx_parity,
+    save_grid,
+    shuffled_batches,
+    to_onnx,
+    to_tensor,
+    torch_threads,
+    write_generator_json,
+)
+
+from .model import VaeGenerator
+from .net import (
+    VAE,
+    DecoderImages,
+    EncoderMoments,
+    MixturePrior,
+    elbo_terms,
+    importance_log_likelihood,
+    negative_elbo,
+    reparameterise,
+)
 
 #: The recipe's defaults; the shipped models record the exact command they were trained with.
 DEFAULTS = dict(  # noqa: C408 - keyword names, recorded in the metadata
@@ -90,171 +122,161 @@ def train(
     z draws per image when the reported negative ELBO is averaged. With `judge` the exported generator is
     scored by :func:`segen.eval.evaluate_generator`. Returns the decoder's metadata (also in the JSON).
     """
-    import torch
-    from segen import data as datasets
-    from segen.onnx import sha256_of
-    from segen.training import generator as gen_training
-
-    from .net import (
-        VAE,
-        DecoderImages,
-        EncoderMoments,
-        MixturePrior,
-        elbo_terms,
-        importance_log_likelihood,
-        negative_elbo,
-    )
-
-    params = dict(  # noqa: C408
-        conditional=bool(conditional),
-        epochs=int(epochs),
-        seed=int(seed),
-        latent_size=int(latent_size),
-        width=int(width),
-        batch_size=int(batch_size),
-        lr=float(lr),
-        beta=float(beta),
-        kl_warmup=int(kl_warmup),
-        shift=int(shift),
-        prior_components=int((3 if conditional else 10) if prior_components is None else prior_components),
-        threads=int(threads),
-    )
-    for key in ("epochs", "latent_size", "width", "batch_size", "threads"):
-        if params[key] < 1:
-            raise ValueError(f"`{key}` must be >= 1; got {params[key]}")
-    for key in ("kl_warmup", "shift", "prior_components"):
-        if params[key] < 0:
-            raise ValueError(f"`{key}` must be >= 0; got {params[key]}")
-    if not (params["lr"] > 0 and params["beta"] > 0):
-        raise ValueError(f"`lr` and `beta` must be > 0; got {lr}, {beta}")
+    params = _params(locals())
     name = name or ("cvae-digits" if conditional else "vae-digits")
     out = pathlib.Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    num_classes = 10 if conditional else None
-
-    train_set, test_set = datasets.digits("train"), datasets.digits("test")
-    xt = gen_training.to_tensor(train_set.images, (0.0, 1.0))
-    yt = torch.from_numpy(train_set.labels)
-    xv = gen_training.to_tensor(test_set.images, (0.0, 1.0))
-    yv = torch.from_numpy(test_set.labels)
-    cond = (lambda y: y) if conditional else (lambda y: None)
-
-    torch.set_num_threads(params["threads"])
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    model = VAE(latent_size, width, num_classes)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps_per_epoch = -(-len(xt) // batch_size)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch, eta_min=lr / 20)
-
-    # fixed latents (numpy, as segen.models.Generator draws them) and held-out images for the progress grids
-    z_fixed = torch.from_numpy(
-        np.random.default_rng(0).standard_normal((100, latent_size)).astype(np.float32)
+    run = SimpleNamespace(
+        p=params, name=name, out=out, data=_data(params["conditional"]), progress=progress, judge=judge
     )
-    grid_labels = torch.arange(100) % 10
-    recon_idx = _reconstruction_picks(test_set.labels)
-    progress_dir = out / f"{name}_progress"
-    ckpt = out / f"{name}.ckpt.pt"
-
-    from tqdm.auto import tqdm
-
-    hist = {"rec": [], "kl": [], "held_out_neg_elbo": []}
-    t0 = time.perf_counter()
-    step = 0
-    for epoch in range(epochs):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        sums = np.zeros(2)
-        bar = tqdm(
-            range(0, len(xt), batch_size),
-            desc=f"{name} epoch {epoch + 1}/{epochs}",
-            disable=not progress,
-            leave=False,
+    with torch_threads(params["threads"]):
+        model, loop = _fit_vae(run, sample_every)
+        model.eval()
+        exported = _export(run, model)
+        k = params["prior_components"]
+        prior = (
+            fit_prior(model, run.data.xt, run.data.cond(run.data.yt), components=k, seed=seed) if k else None
         )
-        for s in bar:
-            idx = perm[s : s + batch_size]
-            warm = min(1.0, (step + 1) / (kl_warmup * steps_per_epoch)) if kl_warmup else 1.0
-            rec, kl = elbo_terms(model, random_shift(xt[idx], shift, gen), cond(yt[idx]), generator=gen)
-            loss = (rec + beta * warm * kl).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            sums += [rec.sum().item(), kl.sum().item()]
-            n_seen = min(s + batch_size, len(xt))
-            bar.set_postfix(rec=f"{sums[0] / n_seen:.1f}", kl=f"{sums[1] / n_seen:.2f}")
-        rec_e, kl_e = sums / len(xt)
-        held = negative_elbo(model, xv, cond(yv), samples=1, seed=epoch)[0].mean().item()
-        hist["rec"].append(round(float(rec_e), 3))
-        hist["kl"].append(round(float(kl_e), 3))
-        hist["held_out_neg_elbo"].append(round(held, 3))
-        if not math.isfinite(rec_e + kl_e):
-            raise RuntimeError(
-                f"{name}: the loss is not finite at epoch {epoch + 1} (rec {rec_e}, kl {kl_e})"
-            )
-        if progress:
-            tqdm.write(
-                f"{name} epoch {epoch + 1}/{epochs}: rec {rec_e:.2f} + KL {kl_e:.2f} = {rec_e + kl_e:.2f} nats "
-                f"(train), held-out -ELBO {held:.2f} nats"
-            )
-        if sample_every and ((epoch + 1) % sample_every == 0 or epoch + 1 == epochs):
-            progress_dir.mkdir(exist_ok=True)
-            model.eval()
-            with torch.no_grad():
-                samples = DecoderImages(model.decoder)(z_fixed, cond(grid_labels))
-                mean, _ = model.encoder(xv[recon_idx], cond(yv[recon_idx]))
-                recon = DecoderImages(model.decoder)(mean, cond(yv[recon_idx]))
-            gen_training.save_grid(
-                _to_uint8(samples), progress_dir / f"epoch{epoch + 1:04d}_samples.png", columns=10
-            )
-            gen_training.save_grid(
-                _pairs(test_set.images[recon_idx], _to_uint8(recon)),
-                progress_dir / f"epoch{epoch + 1:04d}_reconstructions.png",
-                columns=10,
-            )
-            gen_training.save_checkpoint(ckpt, epoch=epoch + 1, model=model, optimizer=opt)
-    seconds = round(time.perf_counter() - t0, 1)
-    gen_training.save_checkpoint(ckpt, epoch=epochs, model=model, optimizer=opt)
-    model.eval()
+        held_out = _held_out(
+            run, model, prior, importance_samples=importance_samples, elbo_samples=elbo_samples
+        )
+        return _write(run, model, loop, exported, prior, held_out)
 
-    # ---- export: the decoder (the generator) and the encoder --------------------------------------------
-    dec_path, enc_path = out / f"{name}.onnx", out / f"{name}-encoder.onnx"
+
+def _params(args: dict) -> dict:
+    """The recorded parameters (``DEFAULTS``' keys, normalised); :class:`ValueError` for one out of range."""
+    p = {key: type(value)(args[key]) if value is not None else args[key] for key, value in DEFAULTS.items()}
+    p["conditional"] = bool(args["conditional"])
+    k = args["prior_components"]
+    p["prior_components"] = int((3 if p["conditional"] else 10) if k is None else k)
+    for key in ("epochs", "latent_size", "width", "batch_size", "threads"):
+        if p[key] < 1:
+            raise ValueError(f"`{key}` must be >= 1; got {p[key]}")
+    for key in ("kl_warmup", "shift", "prior_components"):
+        if p[key] < 0:
+            raise ValueError(f"`{key}` must be >= 0; got {p[key]}")
+    if not (p["lr"] > 0 and p["beta"] > 0):
+        raise ValueError(f"`lr` and `beta` must be > 0; got {args['lr']}, {args['beta']}")
+    return p
+
+
+def _data(conditional: bool) -> SimpleNamespace:
+    """The digits' train and held-out splits as tensors in [0, 1]; ``cond(labels)`` is what the networks
+    get as labels (None for the unconditional VAE)."""
+    train_set, test_set = datasets.digits("train"), datasets.digits("test")
+    return SimpleNamespace(
+        train_set=train_set,
+        test_set=test_set,
+        xt=to_tensor(train_set.images, (0.0, 1.0)),
+        yt=torch.from_numpy(train_set.labels),
+        xv=to_tensor(test_set.images, (0.0, 1.0)),
+        yv=torch.from_numpy(test_set.labels),
+        cond=(lambda y: y) if conditional else (lambda y: None),
+        recon_idx=_reconstruction_picks(test_set.labels),
+    )
+
+
+def _fit_vae(run, sample_every: int):
+    """Stage 1: the VAE trained on the negative ELBO (KL warm-up, cosine learning rate); progress grids and
+    a checkpoint every `sample_every` epochs."""
+    p, d = run.p, run.data
+    torch.manual_seed(p["seed"])
+    gen = torch.Generator().manual_seed(p["seed"])
+    model = VAE(p["latent_size"], p["width"], 10 if p["conditional"] else None)
+    opt = torch.optim.Adam(model.parameters(), lr=p["lr"])
+    steps_per_epoch = -(-len(d.xt) // p["batch_size"])
+    total = p["epochs"] * steps_per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=p["lr"] / 20)
+    warmup = p["kl_warmup"] * steps_per_epoch
+
+    def step(idx, at):
+        warm = min(1.0, (at.step + 1) / warmup) if warmup else 1.0
+        x = random_shift(d.xt[idx], p["shift"], gen)
+        rec, kl = elbo_terms(model, x, d.cond(d.yt[idx]), generator=gen)
+        loss = (rec + p["beta"] * warm * kl).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return {"rec": (rec.sum().item(), len(idx)), "kl": (kl.sum().item(), len(idx))}
+
+    state = {"model": model, "optimizer": opt, "scheduler": sched, "generator": gen}
+    loop = fit(
+        step,
+        lambda epoch: shuffled_batches(len(d.xt), p["batch_size"], gen),
+        epochs=p["epochs"],
+        evaluate=lambda epoch: {
+            "held_out_neg_elbo": negative_elbo(model, d.xv, d.cond(d.yv), samples=1, seed=epoch)[0]
+            .mean()
+            .item()
+        },
+        callbacks=[
+            FiniteLoss("rec", "kl"),
+            Every(sample_every, lambda epoch: _progress_grids(run, model, epoch)),
+            Checkpoint(run.out / f"{run.name}.ckpt.pt", state, every=sample_every or p["epochs"]),
+        ],
+        modules=[model],
+        name=run.name,
+        progress=run.progress,
+    )
+    return model, loop
+
+
+@torch.no_grad()
+def _progress_grids(run, model, epoch: int) -> None:
+    """Samples of fixed draws from N(0, I) (numpy, as segen.models.Generator draws them) and held-out
+    reconstructions, in ``<name>_progress/``."""
+    d, folder = run.data, run.out / f"{run.name}_progress"
+    folder.mkdir(exist_ok=True)
+    model.eval()
+    z = np.random.default_rng(0).standard_normal((100, run.p["latent_size"])).astype(np.float32)
+    samples = DecoderImages(model.decoder)(torch.from_numpy(z), d.cond(torch.arange(100) % 10))
+    mean, _ = model.encoder(d.xv[d.recon_idx], d.cond(d.yv[d.recon_idx]))
+    recon = DecoderImages(model.decoder)(mean, d.cond(d.yv[d.recon_idx]))
+    save_grid(_to_uint8(samples), folder / f"epoch{epoch + 1:04d}_samples.png", columns=10)
+    pairs = _pairs(d.test_set.images[d.recon_idx], _to_uint8(recon))
+    save_grid(pairs, folder / f"epoch{epoch + 1:04d}_reconstructions.png", columns=10)
+
+
+def _export(run, model) -> SimpleNamespace:
+    """The decoder (the generator) and the encoder to ONNX, each checked against torch."""
+    p, d = run.p, run.data
+    num_classes = 10 if p["conditional"] else None
+    dec_path, enc_path = run.out / f"{run.name}.onnx", run.out / f"{run.name}-encoder.onnx"
     decoder = DecoderImages(model.decoder).eval()
-    props = {"task": "generation", "latent_size": latent_size, "output_range": [0.0, 1.0]}
-    gen_training.export_generator(
-        decoder, dec_path, latent_size=latent_size, num_classes=num_classes, props=props
-    )
-    dec_parity = gen_training.generator_parity(
-        decoder, dec_path, latent_size=latent_size, num_classes=num_classes
-    )
+    props = {"task": "generation", "latent_size": p["latent_size"], "output_range": [0.0, 1.0]}
+    export_generator(decoder, dec_path, latent_size=p["latent_size"], num_classes=num_classes, props=props)
+    dec_parity = generator_parity(decoder, dec_path, latent_size=p["latent_size"], num_classes=num_classes)
     encoder = EncoderMoments(model.encoder).eval()
-    export_encoder(
-        encoder,
-        enc_path,
-        num_classes=num_classes,
-        props={"task": "generation", "role": "encoder", "latent_size": latent_size},
-    )
-    enc_parity = encoder_parity(encoder, enc_path, test_set.images, test_set.labels if conditional else None)
+    props = {"task": "generation", "role": "encoder", "latent_size": p["latent_size"]}
+    export_encoder(encoder, enc_path, num_classes=num_classes, props=props)
+    labels = d.test_set.labels if p["conditional"] else None
+    enc_parity = encoder_parity(encoder, enc_path, d.test_set.images, labels)
     worst = max(dec_parity, enc_parity)
     if worst > 1e-4:
-        raise RuntimeError(f"ONNX export of {name}: torch and ONNX Runtime differ by {worst:.2e} > 1e-4")
+        raise RuntimeError(f"ONNX export of {run.name}: torch and ONNX Runtime differ by {worst:.2e} > 1e-4")
+    return SimpleNamespace(
+        dec_path=dec_path,
+        enc_path=enc_path,
+        dec_parity=dec_parity,
+        enc_parity=enc_parity,
+        num_classes=num_classes,
+    )
 
-    # ---- stage 2: the prior the generator samples from -------------------------------------------------
-    k = params["prior_components"]
-    prior = fit_prior(model, xt, cond(yt), components=k, seed=seed) if k else None
-    fitted = MixturePrior(prior) if prior else None
 
-    # ---- held-out likelihood (beta = 1) --------------------------------------------------------------------
-    pixels = xv[0].numel()
+def _held_out(run, model, prior, *, importance_samples: int, elbo_samples: int) -> dict:
+    """Held-out likelihood (beta = 1) with the fitted prior and, if there is one, with N(0, I)."""
+    d, seed = run.data, run.p["seed"]
+    pixels = d.xv[0].numel()
     held_out = {
-        "images": len(xv),
+        "images": len(d.xv),
         "data": "segen.data.digits('test') at 16x16 (359 held-out images)",
         "prior": "fitted Gaussian mixture (the shipped generator's)" if prior else "standard normal",
     }
+    fitted = MixturePrior(prior) if prior else None
     for key, p in ((None, fitted), ("standard_normal_prior", None)) if prior else ((None, None),):
-        neg, rec, kl = negative_elbo(model, xv, cond(yv), samples=elbo_samples, seed=seed, prior=p)
-        neg_train = negative_elbo(model, xt, cond(yt), samples=elbo_samples, seed=seed, prior=p)[0]
+        neg, rec, kl = negative_elbo(model, d.xv, d.cond(d.yv), samples=elbo_samples, seed=seed, prior=p)
+        neg_train = negative_elbo(model, d.xt, d.cond(d.yt), samples=elbo_samples, seed=seed, prior=p)[0]
         scores = {
             "neg_elbo_nats": round(neg.mean().item(), 3),
             "reconstruction_nats": round(rec.mean().item(), 3),
@@ -264,7 +286,7 @@ def train(
         }
         if importance_samples:
             ll = importance_log_likelihood(
-                model, xv, cond(yv), samples=importance_samples, seed=seed, prior=p
+                model, d.xv, d.cond(d.yv), samples=importance_samples, seed=seed, prior=p
             )
             scores["neg_log_likelihood_nats"] = round(-ll.mean().item(), 3)
         if key is None:
@@ -273,88 +295,96 @@ def train(
             held_out[key] = scores
     held_out["elbo_z_samples_per_image"] = elbo_samples
     held_out["importance_samples"] = importance_samples
+    return held_out
 
-    # ---- sidecars, pictures and the judge (through ONNX Runtime, as a user would run the model) ----------
-    architecture = model.architecture
-    training = {
+
+def _training(run, loop) -> dict:
+    """The decoder sidecar's ``training``: the command, the parameters, the optimiser, the history."""
+    p, name = run.p, run.name
+    hist = {k: [round(float(v), 3) for v in loop.history[k]] for k in ("rec", "kl", "held_out_neg_elbo")}
+    return {
         "command": _command(
-            name if name != ("cvae-digits" if conditional else "vae-digits") else None, params
+            name if name != ("cvae-digits" if p["conditional"] else "vae-digits") else None, p
         ),
         "recipe": "segen_vae.train.train",
         "data": "segen.data.digits('train') at 16x16 (1438 images; the held-out split is never seen)",
-        **params,
-        "optimizer": f"Adam(lr={lr}), cosine decay to lr/20 over all steps; KL weight beta * min(1, "
-        f"step / {kl_warmup} epochs)",
+        **p,
+        "optimizer": f"Adam(lr={p['lr']}), cosine decay to lr/20 over all steps; KL weight beta * min(1, "
+        f"step / {p['kl_warmup']} epochs)",
         "torch_version": torch.__version__,
-        "seconds": seconds,
+        "seconds": round(loop.history.seconds, 1),
         "final_train_rec_nats": hist["rec"][-1],
         "final_train_kl_nats": hist["kl"][-1],
         "history": hist,
     }
+
+
+def _write(run, model, loop, exported, prior, held_out) -> dict:
+    """The sidecars, the sample and reconstruction grids, the judge (through ONNX Runtime, as a user
+    would run the model); returns the decoder's metadata."""
+    p, e = run.p, exported
+    training = _training(run, loop)
     extra = {
         "likelihood": "discretised logistic over the 256 grey levels per pixel (location and scale decoded); "
         "images = clamp(location, 0, 1), the per-pixel mode",
         **({"prior": prior} if prior else {}),
-        "encoder": {"file": enc_path.name, "sha256": sha256_of(enc_path)},
+        "encoder": {"file": e.enc_path.name, "sha256": sha256_of(e.enc_path)},
+        "parameters_with_encoder": sum(q.numel() for q in model.parameters()),
     }
-    summary = (
-        f"{'conditional ' if conditional else ''}VAE of 16x16 handwritten digits "
-        f"({latent_size}-d latent, width {width}); decoder"
-    )
+    conditional = "conditional " if p["conditional"] else ""
+    decoder_json = {
+        "name": run.name,
+        "summary": f"{conditional}VAE of 16x16 handwritten digits ({p['latent_size']}-d latent, width "
+        f"{p['width']}); decoder",
+        "latent_size": p["latent_size"],
+        "num_classes": e.num_classes,
+        "image_size": 16,
+        "output_range": (0.0, 1.0),
+        "architecture": model.architecture,
+        "training": training,
+        "parameters": sum(q.numel() for q in model.decoder.parameters()),
+        "extra": extra,
+    }
     metrics = {
         "held_out": held_out,
-        "onnx_parity_max_abs_diff": {"decoder": dec_parity, "encoder": enc_parity},
+        "onnx_parity_max_abs_diff": {"decoder": e.dec_parity, "encoder": e.enc_parity},
     }
-    nparams = sum(p.numel() for p in model.parameters())
-
-    def write_decoder_json(metrics):
-        return gen_training.write_generator_json(
-            dec_path,
-            name=name,
-            summary=summary,
-            latent_size=latent_size,
-            num_classes=num_classes,
-            image_size=16,
-            output_range=(0.0, 1.0),
-            architecture=architecture,
-            training=training,
-            metrics=metrics,
-            parameters=sum(p.numel() for p in model.decoder.parameters()),
-            extra={**extra, "parameters_with_encoder": nparams},
-        )
-
-    write_decoder_json(metrics)
+    write_generator_json(e.dec_path, metrics=metrics, **decoder_json)  # VaeGenerator reads it
+    encoder_training = {"command": training["command"], "seed": p["seed"], "epochs": p["epochs"]}
     write_encoder_json(
-        enc_path,
-        name=f"{name}-encoder",
-        decoder=dec_path.name,
-        latent_size=latent_size,
-        num_classes=num_classes,
-        architecture=architecture,
-        training={
-            "command": training["command"],
-            "seed": seed,
-            "epochs": epochs,
-            "torch_version": torch.__version__,
-        },
-        metrics={"onnx_parity_max_abs_diff": enc_parity},
-        parameters=sum(p.numel() for p in model.encoder.parameters()),
+        e.enc_path,
+        name=f"{run.name}-encoder",
+        decoder=e.dec_path.name,
+        latent_size=p["latent_size"],
+        num_classes=e.num_classes,
+        architecture=model.architecture,
+        training={**encoder_training, "torch_version": torch.__version__},
+        metrics={"onnx_parity_max_abs_diff": e.enc_parity},
+        parameters=sum(q.numel() for q in model.encoder.parameters()),
     )
+    _samples_and_judge(run, e.dec_path, metrics, prior)
+    meta = write_generator_json(e.dec_path, metrics=metrics, **decoder_json)
+    loop.write(f"{run.name}: {json.dumps(metrics['held_out'])}")
+    for key in ("judge", "judge_standard_normal_prior"):
+        if key in metrics:
+            loop.write(f"{run.name}: {key} {json.dumps(metrics[key])}")
+    return meta
 
-    from .model import VaeGenerator
 
+def _samples_and_judge(run, dec_path, metrics: dict, prior) -> None:
+    """``<name>_samples.png``, ``<name>_reconstructions.png``, the reconstruction error, the judge's scores
+    and the quality thresholds, from the exported model (into `metrics`)."""
+    d, conditional = run.data, run.p["conditional"]
     vae = VaeGenerator(dec_path)
     samples = vae.generate(100, seed=0, labels=(np.arange(100) % 10) if conditional else None)
-    gen_training.save_grid(samples, out / f"{name}_samples.png", columns=10)
-    lab = test_set.labels if conditional else None
-    recon = vae.reconstruct(test_set.images, labels=lab)
-    gen_training.save_grid(
-        _pairs(test_set.images[recon_idx], recon[recon_idx]), out / f"{name}_reconstructions.png", columns=10
-    )
-    diff = recon.astype(np.float64) - test_set.images
+    save_grid(samples, run.out / f"{run.name}_samples.png", columns=10)
+    recon = vae.reconstruct(d.test_set.images, labels=d.test_set.labels if conditional else None)
+    pairs = _pairs(d.test_set.images[d.recon_idx], recon[d.recon_idx])
+    save_grid(pairs, run.out / f"{run.name}_reconstructions.png", columns=10)
+    diff = recon.astype(np.float64) - d.test_set.images
     metrics["held_out"]["reconstruction_mae_grey_levels"] = round(float(np.abs(diff).mean()), 3)
     metrics["held_out"]["reconstruction_rmse_grey_levels"] = round(float(np.sqrt((diff**2).mean())), 3)
-    if judge:
+    if run.judge:
         metrics["judge"] = _judge(vae)
         if prior:  # what the fitted prior buys: the same decoder sampled from N(0, I)
             plain = VaeGenerator(dec_path)
@@ -363,21 +393,11 @@ def train(
             keep = ("frechet_distance", "frechet_ratio", "class_consistency", "memorised_fraction")
             metrics["judge_standard_normal_prior"] = {k: scores[k] for k in keep if k in scores}
     metrics["thresholds"] = _thresholds(metrics, conditional)
-    meta = write_decoder_json(metrics)
-    if progress:
-        tqdm.write(f"{name}: {json.dumps(metrics['held_out'])}")
-        for key in ("judge", "judge_standard_normal_prior"):
-            if key in metrics:
-                tqdm.write(f"{name}: {key} {json.dumps(metrics[key])}")
-    return meta
 
 
 def random_shift(x, shift: int, gen):
     """Translate each image of `x` (N, 1, H, W) by a random whole number of pixels in [-shift, shift] along
     each axis, filling with background (0)."""
-    import torch
-    import torch.nn.functional as F
-
     if not shift:
         return x
     n, _, h, w = x.shape
@@ -395,10 +415,7 @@ def fit_prior(model, x, labels=None, *, components: int, seed: int, draws: int =
     by EM (scikit-learn, k-means start seeded with `seed`). Returns the JSON-ready dict that
     :class:`segen_vae.model.VaeGenerator` samples from: ``weights`` (G, K), ``means`` (G, K, L) and the lower
     Cholesky factors ``cholesky`` (G, K, L, L) of the covariances, rounded to 7 significant digits."""
-    import torch
-    from sklearn.mixture import GaussianMixture
-
-    from .net import reparameterise
+    from sklearn.mixture import GaussianMixture  # scikit-learn: the train extra, needed only here
 
     model.eval()
     gen = torch.Generator().manual_seed(seed)
@@ -415,7 +432,10 @@ def fit_prior(model, x, labels=None, *, components: int, seed: int, draws: int =
         weights.append(gm.weights_)
         means.append(gm.means_)
         chol.append(np.linalg.cholesky(gm.covariances_))
-    r = lambda a: np.vectorize(lambda v: float(f"{v:.7g}"))(np.asarray(a)).tolist()
+
+    def r(a):
+        return np.vectorize(lambda v: float(f"{v:.7g}"))(np.asarray(a)).tolist()
+
     return {
         "type": "gaussian_mixture",
         "per_class": labels is not None,
@@ -428,13 +448,6 @@ def fit_prior(model, x, labels=None, *, components: int, seed: int, draws: int =
 
 
 def _judge(vae) -> dict:
-    try:
-        from segen.eval import evaluate_generator
-    except ModuleNotFoundError as exc:  # a segen without the judge
-        if exc.name != "segen.eval":
-            raise
-        return {"error": "segen.eval is not available"}
-
     scores = evaluate_generator(vae, n=1000, seed=0)
     return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in scores.items()}
 
@@ -477,28 +490,16 @@ def _pairs(originals: np.ndarray, recon: np.ndarray, columns: int = 10) -> np.nd
 def export_encoder(encoder, path, *, num_classes: int | None, props: dict | None = None) -> None:
     """Export ``encoder(images[, labels]) -> (mean, logvar)`` to ONNX with a dynamic batch; run onnx.checker
     and store `props` as ``segen.<key>`` metadata properties (JSON values)."""
-    import warnings
-
-    import torch
-    from segen.training import finish_onnx
-
-    encoder.eval()
     images = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
     dummy = (images,) if not num_classes else (images, torch.tensor([0, 1]))
-    names = ["images", "labels"][: len(dummy)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            encoder,
-            dummy,
-            str(path),
-            input_names=names,
-            output_names=["mean", "logvar"],
-            dynamic_axes={**{k: {0: "N"} for k in names}, "mean": {0: "N"}, "logvar": {0: "N"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    finish_onnx(path, props)
+    to_onnx(
+        encoder,
+        dummy,
+        path,
+        inputs=["images", "labels"][: len(dummy)],
+        outputs=["mean", "logvar"],
+        props=props,
+    )
 
 
 def encoder_parity(
@@ -506,29 +507,19 @@ def encoder_parity(
 ) -> float:
     """Largest absolute difference of (mean, logvar) between torch and ONNX Runtime on uint8 `images`
     (batches of the given sizes drawn from them) and on uniform-noise images."""
-    import onnxruntime as ort
-    import torch
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
-    worst = 0.0
-    encoder.eval()
+    feeds = []
     for n in batches:
         pick = rng.choice(len(images), n, replace=False)
         for x in (
             images[pick].astype(np.float32)[:, None] / 255,
             rng.random((n, 1, 16, 16), dtype=np.float32),
         ):
-            feeds = {"images": np.ascontiguousarray(x)}
-            args = [torch.from_numpy(feeds["images"])]
+            feed = {"images": np.ascontiguousarray(x)}
             if labels is not None:
-                feeds["labels"] = np.asarray(labels)[pick].astype(np.int64)
-                args.append(torch.from_numpy(feeds["labels"]))
-            with torch.no_grad():
-                ref = [t.numpy() for t in encoder(*args)]
-            got = sess.run(["mean", "logvar"], feeds)
-            worst = max(worst, *(float(np.abs(a - b).max()) for a, b in zip(ref, got)))
-    return worst
+                feed["labels"] = np.asarray(labels)[pick].astype(np.int64)
+            feeds.append(feed)
+    return onnx_parity(encoder, path, feeds)
 
 
 def write_encoder_json(
@@ -544,40 +535,29 @@ def write_encoder_json(
     parameters: int,
 ) -> dict:
     """Write the encoder's sidecar ``<name>.json`` beside `onnx_path` (task "generation", role "encoder")."""
-    from segen import __version__
-    from segen.onnx import sha256_of
-
-    onnx_path = pathlib.Path(onnx_path)
     inputs = {"images": {"shape": ["N", 1, 16, 16], "dtype": "float32"}}
+    classes = {}
     if num_classes:
         inputs["labels"] = {"shape": ["N"], "dtype": "int64"}
+        classes = {"num_classes": num_classes, "classes": [str(k) for k in range(num_classes)]}
+    moments = {"shape": ["N", latent_size], "dtype": "float32"}
     meta = {
         "name": name,
         "task": "generation",
         "role": "encoder",
         "decoder": decoder,
         "summary": f"encoder of {decoder}: 16x16 grey image in [0, 1] -> mean and log-variance of q(z | x)",
-        "sha256": sha256_of(onnx_path),
         "inputs": inputs,
         "input_range": [0.0, 1.0],
-        "outputs": {
-            "mean": {"shape": ["N", latent_size], "dtype": "float32"},
-            "logvar": {"shape": ["N", latent_size], "dtype": "float32"},
-        },
+        "outputs": {"mean": moments, "logvar": dict(moments)},
         "latent_size": latent_size,
-        **(
-            {"num_classes": num_classes, "classes": [str(k) for k in range(num_classes)]}
-            if num_classes
-            else {}
-        ),
+        **classes,
         "channels": 1,
         "input_size": [16, 16],
         "architecture": architecture,
         "training": training,
         "metrics": metrics,
         "parameters": int(parameters),
-        "onnx_bytes": onnx_path.stat().st_size,
-        "segen_version": __version__,
+        "onnx_bytes": pathlib.Path(onnx_path).stat().st_size,
     }
-    onnx_path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return meta
+    return write_sidecar(onnx_path, meta)
