@@ -39,7 +39,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from segen import data as datasets
+from segen.data import digits
 from segen.eval import evaluate_generator
 from segen.onnx import OnnxGenerator
 from segen.training import (
@@ -254,7 +254,7 @@ def _run(a) -> dict:
     """The recipe's steps: data, models, the loop, export + parity, samples, the judge, the JSON."""
     out = pathlib.Path(a.output)
     out.mkdir(parents=True, exist_ok=True)
-    data = datasets.digits("train", size=IMAGE_SIZE)
+    data = digits("train", size=IMAGE_SIZE)
     x_all = to_tensor(data.images)
     y_all = torch.from_numpy(data.labels.astype(np.int64))
     if len(x_all) // a.batch_size < 1:  # the last partial batch is dropped (batch norm)

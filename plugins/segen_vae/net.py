@@ -28,10 +28,14 @@ also loads the weights of the exported ONNX files.
 
 from __future__ import annotations
 
+import json
 import math
+import pathlib
 
+import onnx
 import torch
 import torch.nn.functional as F
+from onnx import numpy_helper
 from torch import nn
 
 #: Smallest log-scale of the pixel distribution (a scale of ~1/1100 of the intensity range, a quarter of a
@@ -178,12 +182,6 @@ def load_onnx(path, encoder_path=None) -> VAE:
     ValueError
         If the files' weights do not fit the architecture (missing, extra or mis-shaped tensors).
     """
-    import json
-    import pathlib
-
-    import onnx
-    from onnx import numpy_helper
-
     path = pathlib.Path(path)
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     model = build(meta["architecture"])

@@ -28,7 +28,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from segen import data as datasets
+from segen.data import digits
 from segen.eval import evaluate_generator
 from segen.onnx import sha256_of, write_sidecar
 from segen.training import (
@@ -163,7 +163,7 @@ def _params(args: dict) -> dict:
 def _data(conditional: bool) -> SimpleNamespace:
     """The digits' train and held-out splits as tensors in [0, 1]; ``cond(labels)`` is what the networks
     get as labels (None for the unconditional VAE)."""
-    train_set, test_set = datasets.digits("train"), datasets.digits("test")
+    train_set, test_set = digits("train"), digits("test")
     return SimpleNamespace(
         train_set=train_set,
         test_set=test_set,

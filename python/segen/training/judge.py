@@ -15,7 +15,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from .. import data as datasets
+from ..data import digits
 from ..onnx.sidecar import write_sidecar
 from .export import onnx_parity, to_onnx
 from .loop import fit, shuffled_batches
@@ -66,7 +66,7 @@ def train(
     params = dict(epochs=epochs, seed=seed, width=width, batch_size=batch_size, lr=lr)  # noqa: C408
     out = pathlib.Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    train_d, test_d = datasets.digits("train"), datasets.digits("test")
+    train_d, test_d = digits("train"), digits("test")
     model, history = _fit_judge(train_d, params, progress=progress)
     onnx_path = out / "digits-judge.onnx"
     to_onnx(model, (torch.zeros(2, 1, 16, 16),), onnx_path, inputs=["images"], outputs=["logits", "features"])

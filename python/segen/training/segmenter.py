@@ -19,7 +19,7 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from .. import data as _datasets
+from ..data import SegmentationData, shapes, textures
 from ..eval.metrics import segmentation_scores
 from ..io import imwrite
 from ..onnx.sidecar import load_metadata, write_sidecar
@@ -96,8 +96,8 @@ def predict(model, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
 
 def train_segmenter(
     model,
-    train: _datasets.SegmentationData,
-    val: _datasets.SegmentationData,
+    train: SegmentationData,
+    val: SegmentationData,
     *,
     channels: int,
     epochs: int,
@@ -212,7 +212,7 @@ def receptive_margin(model, *, channels: int, stride: int, size: int = 256) -> i
     return -(-(radius + 1) // stride) * stride
 
 
-def _preview(data: _datasets.SegmentationData, pred: np.ndarray, count: int = 8) -> np.ndarray:
+def _preview(data: SegmentationData, pred: np.ndarray, count: int = 8) -> np.ndarray:
     rows = []
     for i in range(min(count, len(data))):
         img = data.images[i]
@@ -223,7 +223,7 @@ def _preview(data: _datasets.SegmentationData, pred: np.ndarray, count: int = 8)
     return np.concatenate([r for row in rows for r in (row, gap)][:-1], axis=0)
 
 
-def _score_onnx(path, test: _datasets.SegmentationData, channels: int, n_classes: int) -> dict:
+def _score_onnx(path, test: SegmentationData, channels: int, n_classes: int) -> dict:
     """Held-out scores of an ONNX segmenter through ONNX Runtime, rounded for the sidecar."""
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     xt = prepare(test.images, channels)
@@ -259,8 +259,8 @@ def write_model(
     architecture: dict,
     stride: int,
     channels: int,
-    val: _datasets.SegmentationData,
-    test: _datasets.SegmentationData,
+    val: SegmentationData,
+    test: SegmentationData,
     training: dict,
     history: dict,
 ) -> dict:
@@ -307,24 +307,24 @@ def make_data(dataset: str, *, size: int, n_train: int, n_val: int, n_test: int,
     """(train, val, test) for ``dataset`` in {"shapes", "textures"}: train and val from `seed` (disjoint
     image indices), test from seed + 1000 (and the held-out photo regions for textures)."""
     if dataset == "shapes":
-        full = _datasets.shapes(n_train + n_val, size=size, seed=seed)
-        test = _datasets.shapes(n_test, size=size, seed=seed + 1000)
+        full = shapes(n_train + n_val, size=size, seed=seed)
+        test = shapes(n_test, size=size, seed=seed + 1000)
     elif dataset == "textures":
-        full = _datasets.textures(n_train + n_val, size=size, seed=seed, split="train")
-        test = _datasets.textures(n_test, size=size, seed=seed + 1000, split="test")
+        full = textures(n_train + n_val, size=size, seed=seed, split="train")
+        test = textures(n_test, size=size, seed=seed + 1000, split="test")
     else:
         raise ValueError(f"`dataset` must be 'shapes' or 'textures'; got {dataset!r}")
     cut = n_train
-    train = _datasets.SegmentationData(full.images[:cut], full.labels[:cut], full.classes)
-    val = _datasets.SegmentationData(full.images[cut:], full.labels[cut:], full.classes)
+    train = SegmentationData(full.images[:cut], full.labels[:cut], full.classes)
+    val = SegmentationData(full.images[cut:], full.labels[cut:], full.classes)
     return train, val, test
 
 
 def quantize_int8(
     out: pathlib.Path,
     name: str,
-    calib: _datasets.SegmentationData,
-    test: _datasets.SegmentationData,
+    calib: SegmentationData,
+    test: SegmentationData,
     *,
     count: int = 64,
     min_channels: int = 8,

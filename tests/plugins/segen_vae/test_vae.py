@@ -299,8 +299,13 @@ def test_pixel_likelihood_is_a_distribution_over_256_levels(torch):
         x = levels.numpy().ravel()
         a, b = (x - 0.5 / 255 - loc) / s, (x + 0.5 / 255 - loc) / s
         a[x < 1e-9], b[x > 1 - 1e-9] = -np.inf, np.inf
-        cdf = lambda t: 1 / (1 + np.exp(-t))
-        sf = lambda t: 1 / (1 + np.exp(t))
+
+        def cdf(t):
+            return 1 / (1 + np.exp(-t))
+
+        def sf(t):
+            return 1 / (1 + np.exp(t))
+
         with np.errstate(over="ignore"):
             p = np.where(x < loc, cdf(b) - cdf(a), sf(a) - sf(b))
         want = np.log(np.maximum(p, 1e-300))
