@@ -65,6 +65,7 @@ def _grey(image):
 def kmeans(*, k: int = 4, color_space: str = "lab", position_weight: float = 0.0, seed: int = 0):
     """k-means colour segmentation: k segments of similar colour (CIE Lab by default)."""
     k = _int(k, "k", 1)
+    seed = _int(seed, "seed", 0)
     _choice(color_space, "color_space", ("lab", "rgb"))
     from .._shared.validation import check_positive
 
@@ -89,6 +90,7 @@ def kmeans(*, k: int = 4, color_space: str = "lab", position_weight: float = 0.0
 def kmeans_texture(*, k: int = 3, position_weight: float = 0.3, seed: int = 0):
     """Gabor-texture k-means: k regions of similar texture (Gabor filter-bank energies)."""
     k = _int(k, "k", 1)
+    seed = _int(seed, "seed", 0)
     from .._shared.validation import check_positive
 
     pw = check_positive(position_weight, "position_weight", allow_zero=True)
@@ -200,6 +202,7 @@ def watershed(*, min_distance: int = 7, max_size: int = 30, bright: bool = True,
 
 def foreground_kmeans(*, color_space: str = "lab", seed: int = 0):
     """2-means foreground: the colour cluster that does not own the image border."""
+    seed = _int(seed, "seed", 0)
     _choice(color_space, "color_space", ("lab", "rgb"))
 
     def run(image, **options):

@@ -116,14 +116,12 @@ def test_factories_check_their_options(factory, options, exc, match):
         factory(**options)
 
 
-@pytest.mark.xfail(
-    reason="the module says every factory validates its options when called; `seed` is only checked by the "
-    "recipe at segment() (and kmeans takes any int, so seed=-1 is never refused)",
-    strict=True,
-)
-def test_seed_is_checked_when_the_factory_is_called():
+@pytest.mark.parametrize("factory", ["kmeans", "kmeans_texture", "foreground_kmeans"])
+def test_seed_is_checked_when_the_factory_is_called(factory):
     with pytest.raises(DTypeError, match="seed"):
-        builtin.kmeans(seed="a")
+        getattr(builtin, factory)(seed="a")
+    with pytest.raises(InvalidArgumentError, match="`seed` must be >= 0"):
+        getattr(builtin, factory)(seed=-1)
 
 
 # ---- each factory runs its recipe with its options ---------------------------------------------------------
