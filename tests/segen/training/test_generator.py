@@ -30,11 +30,21 @@ def test_export_parity_json_and_load(tmp_path, classes):
     torch.manual_seed(0)
     model = Tiny(classes=classes)
     path = tmp_path / "tiny.onnx"
-    gen_training.export_generator(model, path, latent_size=8, num_classes=classes, props={"task": "generation"})
+    gen_training.export_generator(
+        model, path, latent_size=8, num_classes=classes, props={"task": "generation"}
+    )
     assert gen_training.generator_parity(model, path, latent_size=8, num_classes=classes) <= 1e-5
     meta = gen_training.write_generator_json(
-        path, name="tiny", summary="t", latent_size=8, num_classes=classes, image_size=8,
-        architecture={"type": "tiny"}, training={"seed": 0}, metrics={}, parameters=1,
+        path,
+        name="tiny",
+        summary="t",
+        latent_size=8,
+        num_classes=classes,
+        image_size=8,
+        architecture={"type": "tiny"},
+        training={"seed": 0},
+        metrics={},
+        parameters=1,
     )
     assert meta["sha256"] and (tmp_path / "tiny.json").is_file()
     gen = OnnxGenerator(path)
@@ -47,7 +57,9 @@ def test_export_parity_json_and_load(tmp_path, classes):
     want = np.round(np.clip((ref + 1) / 2, 0, 1) * 255)
     assert out.shape == (5, 8, 8) and out.dtype == np.uint8
     assert np.abs(out.astype(int) - want).max() <= 1  # float rounding at .5 only
-    np.testing.assert_array_equal(gen.generate(5, seed=3, labels=labels), gen.generate(5, seed=3, labels=labels))
+    np.testing.assert_array_equal(
+        gen.generate(5, seed=3, labels=labels), gen.generate(5, seed=3, labels=labels)
+    )
 
 
 def test_to_tensor_and_checkpoint_roundtrip(tmp_path):
@@ -55,7 +67,9 @@ def test_to_tensor_and_checkpoint_roundtrip(tmp_path):
     t = gen_training.to_tensor(imgs)
     assert t.shape == (1, 1, 2, 2)
     np.testing.assert_allclose(t.numpy().ravel(), [-1, 1, -0.6, -0.2], atol=1e-6)
-    np.testing.assert_allclose(gen_training.to_tensor(imgs, (0, 1)).numpy().ravel(), [0, 1, 0.2, 0.4], atol=1e-6)
+    np.testing.assert_allclose(
+        gen_training.to_tensor(imgs, (0, 1)).numpy().ravel(), [0, 1, 0.2, 0.4], atol=1e-6
+    )
     a, b = Tiny(), Tiny()
     opt = torch.optim.Adam(a.parameters())
     gen_training.save_checkpoint(tmp_path / "c.pt", epoch=4, g=a, opt_g=opt)
