@@ -46,7 +46,9 @@ def _time(fn: Callable, args: tuple) -> float:
     return time.perf_counter() - t0
 
 
-def run_case(case: Case, threads: int, *, budget_s: float = 2.0, min_repeat: int = 5, max_repeat: int = 50) -> Result:
+def run_case(
+    case: Case, threads: int, *, budget_s: float = 2.0, min_repeat: int = 5, max_repeat: int = 50
+) -> Result:
     args = case.args()
     fns = {"segen": case.segen, **case.peers}
     first = {}
@@ -104,5 +106,7 @@ def summary_table(results: list[Result]) -> str:
             peer = " / ".join(f"{runs[n].peer_ms[p]:.1f}" for n in threads if n in runs)
             ratio = " / ".join(f"{runs[n].ratio[p]:.2f}" for n in threads if n in runs)
             target = first.targets.get(p)
-            lines.append(f"| {case} | {p} | {seg} | {peer} | {ratio} | {f'≤ {target:.3g}' if target else ''} |")
+            lines.append(
+                f"| {case} | {p} | {seg} | {peer} | {ratio} | {f'≤ {target:.3g}' if target else ''} |"
+            )
     return "\n".join(lines)

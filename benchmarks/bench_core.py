@@ -64,7 +64,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import cv2
-
     import segen
 
     cases = load_cases(args.only)
@@ -75,7 +74,9 @@ def main(argv=None) -> int:
         for case in cases:
             r = run_case(case, threads)
             results.append(r)
-            peers = ", ".join(f"{p} {r.peer_ms[p]:.2f} ms (×{r.ratio[p]:.2f} {r.verdict(p)})" for p in r.peer_ms)
+            peers = ", ".join(
+                f"{p} {r.peer_ms[p]:.2f} ms (×{r.ratio[p]:.2f} {r.verdict(p)})" for p in r.peer_ms
+            )
             print(f"[{threads}t] {case.name}: segen {r.segen_ms:.2f} ms | {peers}", flush=True)
     table = markdown_table(results)
     print()

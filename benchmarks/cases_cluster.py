@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from sklearn.cluster import DBSCAN, KMeans
-
 import segen
 from _harness import Case
+from sklearn.cluster import DBSCAN, KMeans
 
 
 def _pixels():
@@ -42,8 +41,9 @@ def cases():
             segen=lambda X: segen.cluster.kmeans(X, 8, max_iter=20, tol=0.0, seed=0),
             peers={
                 "opencv": lambda X: cv2.kmeans(X, 8, None, _CRIT, 1, cv2.KMEANS_PP_CENTERS),
-                "sklearn": lambda X: KMeans(8, n_init=1, max_iter=20, tol=0.0, random_state=0,
-                                            algorithm="lloyd").fit(X),
+                "sklearn": lambda X: KMeans(
+                    8, n_init=1, max_iter=20, tol=0.0, random_state=0, algorithm="lloyd"
+                ).fit(X),
             },
             targets={"opencv": 1.0, "sklearn": 0.5},
             repeat=3,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from _harness import Case
 
 N = 2048
@@ -32,9 +31,8 @@ def _hsv_f32():
 
 def cases():
     import cv2
-    from skimage import color as skcolor
-
     import segen
+    from skimage import color as skcolor
 
     return [
         # OpenCV's uint8 HSV writes uint8 (H in [0, 180)): a quarter of the bytes segen's float32 output has.

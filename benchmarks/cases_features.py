@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from _harness import Case
 
 FREQS = (0.06, 0.08)  # kernels 59/41 and 45/31 pixels wide at 0 / 45 degrees
@@ -41,7 +40,6 @@ def _gabor_image(size):
 def _cv_kernels():
     """OpenCV Gabor kernels (real, imaginary) with scikit-image's sizes, flipped for filter2D."""
     import cv2
-
     import segen
 
     out = []
@@ -77,9 +75,8 @@ def _skimage_bank(img):
 
 def cases() -> list[Case]:
     import cv2
-    from skimage import color, feature
-
     import segen
+    from skimage import color, feature
 
     kernels = _cv_kernels()
     bank = segen.features.gabor_bank
@@ -127,7 +124,9 @@ def cases() -> list[Case]:
             args=canny_args,
             segen=lambda img: segen.features.canny(img, sigma=1.0),
             peers={
-                "opencv": lambda img: cv2.Canny(cv2.GaussianBlur(img, (0, 0), 1.0), 25.5, 51, L2gradient=True),
+                "opencv": lambda img: cv2.Canny(
+                    cv2.GaussianBlur(img, (0, 0), 1.0), 25.5, 51, L2gradient=True
+                ),
                 "skimage": lambda img: feature.canny(img, sigma=1.0),
             },
             targets={"opencv": 1.5, "skimage": 0.1},

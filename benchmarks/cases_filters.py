@@ -13,9 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import scipy.ndimage as ndi
-import skimage.filters as skf
-
 import segen
+import skimage.filters as skf
 from _harness import Case
 
 SIZE = 2048

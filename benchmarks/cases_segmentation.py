@@ -16,10 +16,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import scipy.ndimage as ndi
-from skimage import filters, segmentation
-
 import segen
 from _harness import Case
+from skimage import filters, segmentation
 
 
 def _coins4():

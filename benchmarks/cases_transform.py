@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from _harness import Case
 
 N = 2048
@@ -15,9 +14,8 @@ def _img():
 
 def cases():
     import cv2
-    from skimage import transform as sktf
-
     import segen
+    from skimage import transform as sktf
 
     R = segen.transform.resize
 

@@ -8,8 +8,8 @@ import json
 import pathlib
 
 import numpy as np
-import segen
 import onnx
+import segen
 from onnx import TensorProto, helper, numpy_helper
 
 

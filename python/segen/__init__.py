@@ -84,20 +84,51 @@ __all__ = [
     "DenseSegmenter",
 ]
 
-_SUBMODULES = {"io", "filters", "features", "color", "transform", "cluster", "segmentation", "viz", "data",
-               "models", "onnx", "eval", "training", "plugins", "distributed", "cli"}
+_SUBMODULES = {
+    "io",
+    "filters",
+    "features",
+    "color",
+    "transform",
+    "cluster",
+    "segmentation",
+    "viz",
+    "data",
+    "models",
+    "onnx",
+    "eval",
+    "training",
+    "plugins",
+    "distributed",
+    "cli",
+}
 # public names that live in a subpackage, imported (with pluggy, numpy, ...) only when first used
 _LAZY = {
-    "get_segmenter": "plugins", "get_generator": "plugins", "list_segmenters": "plugins",
-    "list_generators": "plugins", "hookimpl": "plugins", "register_shipped_models": "plugins",
-    "Segmenter": "models", "Generator": "models", "FunctionSegmenter": "models", "ModelInfo": "models",
-    "OnnxSegmenter": "onnx", "OnnxGenerator": "onnx", "DenseSegmenter": "onnx",
+    "get_segmenter": "plugins",
+    "get_generator": "plugins",
+    "list_segmenters": "plugins",
+    "list_generators": "plugins",
+    "hookimpl": "plugins",
+    "register_shipped_models": "plugins",
+    "Segmenter": "models",
+    "Generator": "models",
+    "FunctionSegmenter": "models",
+    "ModelInfo": "models",
+    "OnnxSegmenter": "onnx",
+    "OnnxGenerator": "onnx",
+    "DenseSegmenter": "onnx",
 }
 # modules of segen before the subpackages (0.1): the old dotted names still import, with a DeprecationWarning
 _MOVED = {
-    "runtime": "segen.onnx", "base": "segen.models", "dense": "segen.onnx", "datasets": "segen.data",
-    "judge": "segen.eval.judge", "registry": "segen.plugins", "hookspecs": "segen.plugins.hookspecs",
-    "builtin": "segen.plugins.builtin", "gen_training": "segen.training.generator",
+    "runtime": "segen.onnx",
+    "base": "segen.models",
+    "dense": "segen.onnx",
+    "datasets": "segen.data",
+    "judge": "segen.eval.judge",
+    "registry": "segen.plugins",
+    "hookspecs": "segen.plugins.hookspecs",
+    "builtin": "segen.plugins.builtin",
+    "gen_training": "segen.training.generator",
     "judge_training": "segen.training.judge",
 }
 
@@ -118,7 +149,9 @@ class _MovedFinder:  # a meta path finder and loader (not importlib.abc: that co
         import warnings
 
         new = _MOVED[module.__name__.partition(".")[2]]
-        warnings.warn(f"{module.__name__} moved to {new}; import that instead", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            f"{module.__name__} moved to {new}; import that instead", DeprecationWarning, stacklevel=3
+        )
         target = importlib.import_module(new)
         module.__getattr__ = lambda name: getattr(target, name)  # every attribute read from the new module
         module.__dir__ = lambda: dir(target)

@@ -82,8 +82,9 @@ def _seed_to_int(seed) -> int:
     return int(seed) % 2**64
 
 
-def kmeans(X, k: int, *, init="k-means++", n_init: int = 1, max_iter: int = 300, tol: float = 1e-4,
-           seed=None) -> KMeansResult:
+def kmeans(
+    X, k: int, *, init="k-means++", n_init: int = 1, max_iter: int = 300, tol: float = 1e-4, seed=None
+) -> KMeansResult:
     """Cluster samples with k-means (Lloyd's algorithm, accelerated exactly with Hamerly's bounds).
 
     Parameters

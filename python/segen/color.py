@@ -34,7 +34,9 @@ _OBSERVERS = ("2", "10")
 def _check_out(out, channel_axis):
     """`out` must come with the channels last: the layout the core writes."""
     if out is not None and channel_axis is not None and channel_axis % 3 != 2:
-        raise InvalidArgumentError(f"`out` needs channel_axis=-1 (channels last); got channel_axis={channel_axis}")
+        raise InvalidArgumentError(
+            f"`out` needs channel_axis=-1 (channels last); got channel_axis={channel_axis}"
+        )
 
 
 def _prepare(image, channel_axis):

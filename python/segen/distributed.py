@@ -52,7 +52,11 @@ __all__ = [
 #: scipy.ndimage border mode -> numpy.pad mode (the same neighbours, so padding then filtering with any
 #: mode gives the unpadded result).
 _PAD_MODES = {
-    "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap", "constant": "constant"
+    "reflect": "symmetric",
+    "mirror": "reflect",
+    "nearest": "edge",
+    "wrap": "wrap",
+    "constant": "constant",
 }
 
 
@@ -60,9 +64,7 @@ def _dask():
     try:
         import dask.array as da
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "segen.distributed needs Dask: pip install 'segen[dist]'"
-        ) from exc
+        raise ImportError("segen.distributed needs Dask: pip install 'segen[dist]'") from exc
     return da
 
 
@@ -86,7 +88,13 @@ def _as_dask(array, channel_axis):
 
 
 def map_overlap(
-    func, array, depth, *, mode: str = "reflect", cval: float = 0.0, channel_axis: int | None = -1,
+    func,
+    array,
+    depth,
+    *,
+    mode: str = "reflect",
+    cval: float = 0.0,
+    channel_axis: int | None = -1,
     kwargs: dict | None = None,
 ):
     """Apply a local image operation chunk by chunk with overlap; lazy, equal to ``func(whole array)``.
@@ -196,8 +204,15 @@ def _gauss_radius(sigma, truncate) -> tuple[int, int]:
 
 def gaussian(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0, channel_axis=-1):
     """Chunked :func:`segen.filters.gaussian` (lazy; equal to the in-memory result)."""
-    return map_overlap(filters.gaussian, array, _gauss_radius(sigma, truncate), mode=mode, cval=cval,
-                       channel_axis=channel_axis, kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate))
+    return map_overlap(
+        filters.gaussian,
+        array,
+        _gauss_radius(sigma, truncate),
+        mode=mode,
+        cval=cval,
+        channel_axis=channel_axis,
+        kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate),
+    )
 
 
 def gaussian_laplace(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0, channel_axis=-1):
@@ -213,32 +228,61 @@ def gaussian_laplace(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0
             "refilled between the filter's passes); use cval=0 or another mode"
         )
 
-    return map_overlap(filters.gaussian_laplace, array, _gauss_radius(sigma, truncate), mode=mode, cval=cval,
-                       channel_axis=channel_axis, kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate))
+    return map_overlap(
+        filters.gaussian_laplace,
+        array,
+        _gauss_radius(sigma, truncate),
+        mode=mode,
+        cval=cval,
+        channel_axis=channel_axis,
+        kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate),
+    )
 
 
 def uniform(array, size=3, *, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.uniform` (lazy; equal to the in-memory result)."""
-    return map_overlap(filters.uniform, array, _reach(lambda v: int(v) // 2 + 1, size), mode=mode, cval=cval,
-                       channel_axis=channel_axis, kwargs=_kw(mode, cval, size=size))
+    return map_overlap(
+        filters.uniform,
+        array,
+        _reach(lambda v: int(v) // 2 + 1, size),
+        mode=mode,
+        cval=cval,
+        channel_axis=channel_axis,
+        kwargs=_kw(mode, cval, size=size),
+    )
 
 
 def laplace(array, *, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.laplace` (lazy; equal to the in-memory result)."""
-    return map_overlap(filters.laplace, array, 1, mode=mode, cval=cval, channel_axis=channel_axis,
-                       kwargs=_kw(mode, cval))
+    return map_overlap(
+        filters.laplace, array, 1, mode=mode, cval=cval, channel_axis=channel_axis, kwargs=_kw(mode, cval)
+    )
 
 
 def sobel(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.sobel` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    return map_overlap(filters.sobel, array, 1, mode=mode, cval=cval, channel_axis=channel_axis,
-                       kwargs=_kw(mode, cval, axis=axis))
+    return map_overlap(
+        filters.sobel,
+        array,
+        1,
+        mode=mode,
+        cval=cval,
+        channel_axis=channel_axis,
+        kwargs=_kw(mode, cval, axis=axis),
+    )
 
 
 def scharr(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.scharr` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    return map_overlap(filters.scharr, array, 1, mode=mode, cval=cval, channel_axis=channel_axis,
-                       kwargs=_kw(mode, cval, axis=axis))
+    return map_overlap(
+        filters.scharr,
+        array,
+        1,
+        mode=mode,
+        cval=cval,
+        channel_axis=channel_axis,
+        kwargs=_kw(mode, cval, axis=axis),
+    )
 
 
 def _kw(mode, cval, **params):
@@ -381,8 +425,14 @@ def segment_files(paths, segmenter, out_dir, *, client=None, **options) -> list[
     return [{"input": i, "output": o, "error": e} for i, o, e in results]
 
 
-def client(address: str | None = None, *, n_workers: int | None = None, threads_per_worker: int = 1,
-           processes: bool = True, **kwargs):
+def client(
+    address: str | None = None,
+    *,
+    n_workers: int | None = None,
+    threads_per_worker: int = 1,
+    processes: bool = True,
+    **kwargs,
+):
     """A ``dask.distributed.Client``: to the scheduler at `address`, or to a new local cluster.
 
     Parameters
@@ -419,8 +469,9 @@ def client(address: str | None = None, *, n_workers: int | None = None, threads_
     cores = os.cpu_count() or 1
     if n_workers is None:
         n_workers = max(1, cores // max(1, threads_per_worker))
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes,
-                           **kwargs)
+    cluster = LocalCluster(
+        n_workers=n_workers, threads_per_worker=threads_per_worker, processes=processes, **kwargs
+    )
     c = Client(cluster)
     if processes:
         per = max(1, math.floor(cores / (n_workers * threads_per_worker)))

@@ -230,7 +230,9 @@ def _float_list(values, name: str, *, positive: bool) -> list[float]:
     try:
         items = list(values)
     except TypeError as exc:
-        raise DTypeError(f"`{name}` must be a number or a sequence of numbers; got {type(values).__name__}") from exc
+        raise DTypeError(
+            f"`{name}` must be a number or a sequence of numbers; got {type(values).__name__}"
+        ) from exc
     if not items:
         raise InvalidArgumentError(f"`{name}` must not be empty")
     return [check_positive(v, name) if positive else check_real(v, name) for v in items]
@@ -414,7 +416,9 @@ def color_histogram(image, bins=(8, 4, 4), *, mask=None, normalize=True, channel
     except TypeError as exc:
         raise DTypeError(f"`bins` must be an int or a sequence of three ints; got {bins!r}") from exc
     if len(items) != 3:
-        raise InvalidArgumentError(f"`bins` must be an int or three ints (hue, saturation, value); got {bins!r}")
+        raise InvalidArgumentError(
+            f"`bins` must be an int or three ints (hue, saturation, value); got {bins!r}"
+        )
     bh, bs, bv = (check_int(b, "bins", minimum=1) for b in items)
     arr, _ = check_image(image, channel_axis=channel_axis, channels=3)
     m = _check_mask(mask, arr.shape[:2])
@@ -530,7 +534,9 @@ def canny(
     if rel_high < rel_low:
         shown_low = repr(low_threshold) if low_threshold is not None else f"{0.1 * dmax:g} (default)"
         shown_high = repr(high_threshold) if high_threshold is not None else f"{0.2 * dmax:g} (default)"
-        raise InvalidArgumentError(f"`low_threshold` must be <= `high_threshold`; got {shown_low} > {shown_high}")
+        raise InvalidArgumentError(
+            f"`low_threshold` must be <= `high_threshold`; got {shown_low} > {shown_high}"
+        )
     return _core.canny(arr, sigma, low, high, m, use_quantiles, mode, cval, _scipy_gaussian_weights(sigma))
 
 

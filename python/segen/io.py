@@ -48,7 +48,8 @@ def _check_pixels(path, width: int, height: int, frames: int, limit: int) -> Non
     n = int(width) * int(height) * max(int(frames), 1)
     if n > limit:
         raise ImageReadError(
-            f"{path}: image of {width} x {height}" + (f" x {frames} frames" if frames > 1 else "")
+            f"{path}: image of {width} x {height}"
+            + (f" x {frames} frames" if frames > 1 else "")
             + f" = {n} pixels exceeds `max_pixels` ({limit}); pass a larger max_pixels (or set "
             "SEGEN_MAX_IMAGE_PIXELS) if you trust this file"
         )
@@ -111,7 +112,9 @@ def imread(path, *, max_pixels: int | None = None) -> np.ndarray:
     except (ImageReadError, MemoryError):
         raise
     except Exception as exc:  # decoder errors: truncated, corrupt, unsupported variants
-        raise ImageReadError(f"{path}: cannot decode {fmt.upper()} file ({type(exc).__name__}: {exc})") from exc
+        raise ImageReadError(
+            f"{path}: cannot decode {fmt.upper()} file ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _read_pillow(path: pathlib.Path, limit: int, fmt: str) -> np.ndarray:

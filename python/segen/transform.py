@@ -57,8 +57,14 @@ def _check_output_shape(output_shape, arr: np.ndarray, channel_axis) -> tuple[in
     return rows, cols
 
 
-def resize(image, output_shape, *, method: str = "bilinear", anti_aliasing: bool | None = None,
-           channel_axis: int | None = -1) -> np.ndarray:
+def resize(
+    image,
+    output_shape,
+    *,
+    method: str = "bilinear",
+    anti_aliasing: bool | None = None,
+    channel_axis: int | None = -1,
+) -> np.ndarray:
     """Resize an image to a given number of rows and columns.
 
     Parameters
@@ -150,8 +156,16 @@ def resize(image, output_shape, *, method: str = "bilinear", anti_aliasing: bool
     return restore(_core.resize(arr, rows, cols, method, aa))
 
 
-def rotate(image, angle, *, resize: bool = False, center=None, cval: float = 0.0, method: str = "bilinear",
-           channel_axis: int | None = -1) -> np.ndarray:
+def rotate(
+    image,
+    angle,
+    *,
+    resize: bool = False,
+    center=None,
+    cval: float = 0.0,
+    method: str = "bilinear",
+    channel_axis: int | None = -1,
+) -> np.ndarray:
     """Rotate an image by an angle in degrees, counter-clockwise, about its centre.
 
     Parameters
@@ -274,6 +288,5 @@ def flip(image, axis: int | None = 1, *, channel_axis: int | None = -1) -> np.nd
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
     if axis not in (0, 1, None):
-
         raise InvalidArgumentError(f"`axis` must be 0 (rows), 1 (columns) or None (both); got {axis!r}")
     return restore(_core.flip(arr, -1 if axis is None else int(axis)))

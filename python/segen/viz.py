@@ -74,7 +74,6 @@ def label2rgb(labels: np.ndarray) -> np.ndarray:
     """Colour a label image: 0 black, each label its own fixed colour; returns (H, W, 3) uint8."""
     lab = np.asarray(labels)
     if lab.ndim != 2 or lab.dtype.kind not in "biu":
-
         raise InvalidArgumentError(f"`labels` must be a 2-D integer array; got {lab.dtype} {lab.shape}")
     lab = lab.astype(np.int64)
     if lab.size and lab.min() < 0:
@@ -107,7 +106,6 @@ def overlay(
     base = base[..., :3].astype(np.float32)
     lab = np.asarray(labels)
     if lab.shape != base.shape[:2]:
-
         raise InvalidArgumentError(f"`labels` must have the image's shape {base.shape[:2]}; got {lab.shape}")
     colours = label2rgb(lab).astype(np.float32)
     fg = (lab > 0)[..., None]
@@ -120,7 +118,6 @@ def image_grid(images: np.ndarray, *, columns: int | None = None, pad: int = 2) 
     """Tile a stack (n, H, W[, C]) of uint8 images on a grid with `pad` white pixels between them."""
     imgs = np.asarray(images)
     if imgs.ndim not in (3, 4) or imgs.shape[0] == 0:
-
         raise InvalidArgumentError(
             f"`images` must be a non-empty (n, H, W[, C]) stack; got shape {imgs.shape}"
         )

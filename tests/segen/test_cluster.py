@@ -60,8 +60,9 @@ def test_kmeans_plusplus_quality(rng):
 def test_kmeans_random_init_and_seeds(rng):
     X = blobs(rng, 1000, [[0, 0, 0], [4, 4, 4]])
     a = kmeans(X, 2, init="random", seed=3)
-    assert sorted(np.bincount(a.labels).tolist()) == sorted(np.bincount(
-        KMeans(2, n_init=1, random_state=0).fit(X).labels_).tolist())
+    assert sorted(np.bincount(a.labels).tolist()) == sorted(
+        np.bincount(KMeans(2, n_init=1, random_state=0).fit(X).labels_).tolist()
+    )
     b = kmeans(X, 2, init="random", seed=3)
     np.testing.assert_array_equal(a.labels, b.labels)
     g1 = kmeans(X, 2, seed=np.random.default_rng(5))

@@ -75,7 +75,13 @@ def test_gabor_random_separable_and_anisotropic(rng, params):
     np.testing.assert_allclose(imag, want_i, rtol=0, atol=1e-5)
 
 
-NP_PAD = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap", "constant": "constant"}
+NP_PAD = {
+    "reflect": "symmetric",
+    "mirror": "reflect",
+    "nearest": "edge",
+    "wrap": "wrap",
+    "constant": "constant",
+}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -217,7 +223,9 @@ def test_color_histogram_mask_channel_axis_and_empty_mask(coffee, rng):
     got = segen.features.color_histogram(img, mask=mask)
     np.testing.assert_allclose(got, _hist_ref(img, (8, 4, 4), mask), atol=1e-12)
     assert got.sum() == pytest.approx(1.0)
-    first = segen.features.color_histogram(np.moveaxis(img, -1, 0), mask=mask.astype(np.uint8), channel_axis=0)
+    first = segen.features.color_histogram(
+        np.moveaxis(img, -1, 0), mask=mask.astype(np.uint8), channel_axis=0
+    )
     np.testing.assert_array_equal(first, got)
     none = segen.features.color_histogram(img, mask=np.zeros(img.shape[:2], bool))
     assert not none.any()
@@ -356,7 +364,9 @@ def test_results_do_not_depend_on_thread_count(rng):
                     segen.features.gabor_bank(img, [0.1, 0.2], [0, 1]),
                     segen.features.color_histogram(rgb, normalize=False),
                     segen.features.canny(img, sigma=1.0, low_threshold=0.05, high_threshold=0.15),
-                    segen.features.canny(img, sigma=1.0, use_quantiles=True, low_threshold=0.5, high_threshold=0.8),
+                    segen.features.canny(
+                        img, sigma=1.0, use_quantiles=True, low_threshold=0.5, high_threshold=0.8
+                    ),
                 )
             )
     for a, b in zip(*runs):
@@ -386,13 +396,25 @@ RGB = np.zeros((8, 8, 3), np.uint8)
         (segen.features.gabor, (IMG.astype(complex), 0.1), {}, TypeError, "dtype"),
         (segen.features.gabor, (IMG, 0.1), dict(mode="edge"), ValueError, "mode"),
         (segen.features.gabor, (IMG, 0.1), dict(cval=np.nan), ValueError, "cval"),
-        (segen.features.gabor, (IMG[..., None].repeat(2, 2), 0.1), dict(channel_axis=None), ValueError, "channel_axis"),
+        (
+            segen.features.gabor,
+            (IMG[..., None].repeat(2, 2), 0.1),
+            dict(channel_axis=None),
+            ValueError,
+            "channel_axis",
+        ),
         (segen.features.gabor_bank, (IMG, [], [0]), {}, ValueError, "frequencies"),
         (segen.features.gabor_bank, (IMG, [0.1], []), {}, ValueError, "thetas"),
         (segen.features.gabor_bank, (IMG, [0.1, -1], [0]), {}, ValueError, "frequencies"),
         (segen.features.gabor_bank, (IMG, 0.1, None), {}, TypeError, "thetas"),
         (segen.features.gabor_bank, (IMG, 0.1, 0), dict(smoothing=-1), ValueError, "smoothing"),
-        (segen.features.gabor_bank, (IMG, 0.1, 0), dict(smoothing_truncate=0), ValueError, "smoothing_truncate"),
+        (
+            segen.features.gabor_bank,
+            (IMG, 0.1, 0),
+            dict(smoothing_truncate=0),
+            ValueError,
+            "smoothing_truncate",
+        ),
         (segen.features.gabor_bank, (np.zeros((8, 8, 2)), 0.1, 0), {}, ValueError, "3 channels"),
         (segen.features.gabor_bank, (IMG, [0.1, 1e-5], 0), {}, ValueError, "2\\^26"),
         (segen.features.gabor, (IMG, 0.1), dict(sigma_x=3e4, sigma_y=3e4), ValueError, "2\\^26"),
@@ -409,9 +431,21 @@ RGB = np.zeros((8, 8, 3), np.uint8)
         (segen.features.canny, (IMG.astype(complex),), {}, TypeError, "dtype"),
         (segen.features.canny, (IMG,), dict(sigma=-1), ValueError, "sigma"),
         (segen.features.canny, (IMG,), dict(low_threshold=-0.1), ValueError, "low_threshold"),
-        (segen.features.canny, (IMG,), dict(low_threshold=0.5, high_threshold=0.2), ValueError, "high_threshold"),
+        (
+            segen.features.canny,
+            (IMG,),
+            dict(low_threshold=0.5, high_threshold=0.2),
+            ValueError,
+            "high_threshold",
+        ),
         (segen.features.canny, (RGB[..., 0],), dict(low_threshold=60), ValueError, "51 \\(default\\)"),
-        (segen.features.canny, (IMG,), dict(use_quantiles=True, high_threshold=1.5), ValueError, "high_threshold"),
+        (
+            segen.features.canny,
+            (IMG,),
+            dict(use_quantiles=True, high_threshold=1.5),
+            ValueError,
+            "high_threshold",
+        ),
         (segen.features.canny, (IMG,), dict(mask=np.ones((3, 3), bool)), ValueError, "mask"),
         (segen.features.canny, (IMG,), dict(mode="nope"), ValueError, "mode"),
     ],

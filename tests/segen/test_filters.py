@@ -68,8 +68,10 @@ def test_gaussian_sigma_zero_is_identity(rng):
     np.testing.assert_array_equal(out, img.astype(np.float32))
 
 
-@pytest.mark.parametrize("mode, border", [("reflect", cv2.BORDER_REFLECT), ("mirror", cv2.BORDER_REFLECT_101),
-                                          ("nearest", cv2.BORDER_REPLICATE)])
+@pytest.mark.parametrize(
+    "mode, border",
+    [("reflect", cv2.BORDER_REFLECT), ("mirror", cv2.BORDER_REFLECT_101), ("nearest", cv2.BORDER_REPLICATE)],
+)
 def test_gaussian_matches_opencv(photo, mode, border):
     img = photo.astype(np.float32) / 255
     want = cv2.GaussianBlur(img, (17, 17), 2.0, borderType=border)  # radius int(4 * 2 + 0.5) = 8
@@ -368,13 +370,28 @@ def test_nan_spreads_over_the_kernel_support_as_scipy():
 
 @pytest.mark.parametrize(
     "dtype, out_dtype",
-    [(np.uint8, np.float32), (np.uint16, np.float32), (np.float32, np.float32), (np.float64, np.float64),
-     (np.bool_, np.float32), (np.int16, np.float32), (np.float16, np.float32), (np.int32, np.float64)],
+    [
+        (np.uint8, np.float32),
+        (np.uint16, np.float32),
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.bool_, np.float32),
+        (np.int16, np.float32),
+        (np.float16, np.float32),
+        (np.int32, np.float64),
+    ],
 )
 def test_output_dtypes(dtype, out_dtype):
     img = (np.arange(30).reshape(5, 6) % 2).astype(dtype)
-    for out in (F.gaussian(img), F.uniform(img), F.laplace(img), F.sobel(img), F.gaussian_laplace(img, 1),
-                F.correlate(img, np.ones((2, 2))), F.separable(img, [1, 1], [1])):
+    for out in (
+        F.gaussian(img),
+        F.uniform(img),
+        F.laplace(img),
+        F.sobel(img),
+        F.gaussian_laplace(img, 1),
+        F.correlate(img, np.ones((2, 2))),
+        F.separable(img, [1, 1], [1]),
+    ):
         assert out.dtype == out_dtype
     want = ndi.uniform_filter(img.astype(np.float64), 3)
     np.testing.assert_allclose(F.uniform(img), want, atol=1e-6)

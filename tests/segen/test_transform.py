@@ -114,9 +114,16 @@ def test_resize_nearest_matches_cv2_nearest_exact_off_borders(rng, shape):
 
 @pytest.mark.parametrize(
     "in_shape, shape",
-    [((128, 128), (64, 64)), ((128, 128), (32, 32)), ((99, 120), (33, 40)),  # integer factors
-     ((128, 128), (75, 50)), ((97, 131), (40, 77)), ((128, 128), (127, 3)),  # general factors
-     ((40, 30), (97, 81)), ((40, 30), (40, 61))],  # both axes grow (or stay)
+    [
+        ((128, 128), (64, 64)),
+        ((128, 128), (32, 32)),
+        ((99, 120), (33, 40)),  # integer factors
+        ((128, 128), (75, 50)),
+        ((97, 131), (40, 77)),
+        ((128, 128), (127, 3)),  # general factors
+        ((40, 30), (97, 81)),
+        ((40, 30), (40, 61)),
+    ],  # both axes grow (or stay)
 )
 def test_resize_area_matches_cv2(rng, in_shape, shape):
     img = random_image(rng, in_shape, np.float32)
@@ -186,8 +193,13 @@ def test_resize_non_contiguous_input_untouched(rng):
 
 @pytest.mark.parametrize(
     "method, shape, kwargs",
-    [("nearest", (100, 23), {}), ("bilinear", (301, 90), {}), ("bilinear", (40, 33), {}),
-     ("area", (45, 31), {}), ("area", (300, 250), {})],
+    [
+        ("nearest", (100, 23), {}),
+        ("bilinear", (301, 90), {}),
+        ("bilinear", (40, 33), {}),
+        ("area", (45, 31), {}),
+        ("area", (300, 250), {}),
+    ],
 )
 def test_resize_thread_count_does_not_change_results(rng, method, shape, kwargs):
     img = random_image(rng, (150, 120, 3), np.uint8)
@@ -321,8 +333,10 @@ def test_rotate_non_square_without_resize_follows_skimage(rng, angle, shape):
     if (shape[0] - shape[1]) % 2 == 0:  # pixel centres land on pixel centres: exact copies, cval around
         turned = np.rot90(img, angle // 90)
         dr, dc = (shape[0] - turned.shape[0]) // 2, (shape[1] - turned.shape[1]) // 2
-        inner = got[max(dr, 0): shape[0] - max(dr, 0), max(dc, 0): shape[1] - max(dc, 0)]
-        want = turned[max(-dr, 0): turned.shape[0] - max(-dr, 0), max(-dc, 0): turned.shape[1] - max(-dc, 0)]
+        inner = got[max(dr, 0) : shape[0] - max(dr, 0), max(dc, 0) : shape[1] - max(dc, 0)]
+        want = turned[
+            max(-dr, 0) : turned.shape[0] - max(-dr, 0), max(-dc, 0) : turned.shape[1] - max(-dc, 0)
+        ]
         np.testing.assert_array_equal(inner, want)
 
 
@@ -374,8 +388,15 @@ def test_rotate_bad_input(image, kwargs, exc, match):
 
 @pytest.mark.parametrize(
     "method, shape, n_nan",
-    [("bilinear", (8, 8), 1), ("bilinear", (4, 4), 1), ("bilinear", (16, 16), 16), ("area", (4, 4), 1),
-     ("area", (16, 16), 4), ("nearest", (16, 16), 4), ("nearest", (4, 4), 1)],
+    [
+        ("bilinear", (8, 8), 1),
+        ("bilinear", (4, 4), 1),
+        ("bilinear", (16, 16), 16),
+        ("area", (4, 4), 1),
+        ("area", (16, 16), 4),
+        ("nearest", (16, 16), 4),
+        ("nearest", (4, 4), 1),
+    ],
 )
 def test_resize_nan_reaches_only_dependent_pixels(method, shape, n_nan):
     img = np.arange(64, dtype=np.float64).reshape(8, 8)

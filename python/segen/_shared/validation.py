@@ -42,7 +42,9 @@ def as_core_dtype(arr: np.ndarray, name: str) -> np.ndarray:
         return arr.astype(np.float32)
     if dt.kind == "f":  # longdouble
         return arr.astype(np.float64)
-    raise DTypeError(f"`{name}` must have a real numeric dtype (uint8, uint16, float32, float64, ...); got {dt}")
+    raise DTypeError(
+        f"`{name}` must have a real numeric dtype (uint8, uint16, float32, float64, ...); got {dt}"
+    )
 
 
 def as_array(value, name: str) -> np.ndarray:
@@ -88,7 +90,9 @@ def check_image(
                 "multichannel image (3-D volumes are not supported)"
             )
         if not isinstance(channel_axis, numbers.Integral) or not -3 <= int(channel_axis) <= 2:
-            raise InvalidArgumentError(f"`channel_axis` must be an int in [-3, 2] or None; got {channel_axis!r}")
+            raise InvalidArgumentError(
+                f"`channel_axis` must be an int in [-3, 2] or None; got {channel_axis!r}"
+            )
         axis = int(channel_axis) % 3
         if axis != 2:
             arr = np.moveaxis(arr, axis, -1)
@@ -114,7 +118,9 @@ def float_dtype_for(dtype: np.dtype) -> np.dtype:
 
 def check_mode(mode: str) -> str:
     if not isinstance(mode, str) or mode not in BORDER_MODES:
-        raise InvalidArgumentError(f"`mode` must be one of {', '.join(map(repr, BORDER_MODES))}; got {mode!r}")
+        raise InvalidArgumentError(
+            f"`mode` must be one of {', '.join(map(repr, BORDER_MODES))}; got {mode!r}"
+        )
     return mode
 
 

@@ -84,8 +84,6 @@ def digits(split: str = "train", *, size: int = 16) -> LabelledImages:
         order = np.flatnonzero(test if split == "test" else ~test)
     imgs = images[order]
     if size != 8:
-
-
         imgs = np.stack([resize(im, (size, size), method="bilinear") for im in imgs])
     imgs = np.clip(np.round(imgs * 255.0), 0, 255).astype(np.uint8)
     return LabelledImages(imgs, labels[order].copy(), tuple(str(k) for k in range(10)))

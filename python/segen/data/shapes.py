@@ -11,6 +11,7 @@ from ._common import SegmentationData, _check_size, _child_rngs
 #: Class names of :func:`shapes`; label 0 is the background.
 SHAPE_CLASSES = ("background", "circle", "square", "triangle", "ring")
 
+
 def _shape_mask(kind: int, rr, cc, cy, cx, radius, theta):
     """Boolean mask of one shape on the pixel-centre grid (rr, cc): `radius` is its circumradius."""
     dy, dx = rr - cy, cc - cx

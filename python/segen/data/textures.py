@@ -17,6 +17,7 @@ from ._common import _SPLITS, _TRAIN_FRACTION, SegmentationData, _check_size, _c
 #: from two different parts of it look alike, which the held-out split relies on.
 TEXTURES = ("brick", "grass", "gravel", "immunohistochemistry")
 
+
 @functools.cache
 def _texture_photo(name: str, scale: int) -> np.ndarray:
     """The photograph `name` as a grey float32 array in [0, 1], block-averaged by `scale`."""

@@ -75,7 +75,6 @@ class Segmenter(abc.ABC):
         return f"<{type(self).__name__} {self.info.name!r}>"
 
 
-
 class FunctionSegmenter(Segmenter):
     """A segmenter made from a function ``fn(image, **options) -> labels or bool mask``.
 

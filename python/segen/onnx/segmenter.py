@@ -16,7 +16,6 @@ receptive-field radius the labels equal the whole-image ones exactly.
 Torch is never imported here.
 """
 
-
 from __future__ import annotations
 
 import numpy as np
@@ -73,7 +72,11 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
 
     def _segment(self, image):
         x = normalise(
-            image, channels=self._channels, mean=self.info.mean, std=self.info.std, size=self._size,
+            image,
+            channels=self._channels,
+            mean=self.info.mean,
+            std=self.info.std,
+            size=self._size,
             name=self.info.name,
         )
         batch = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
@@ -159,7 +162,9 @@ class DenseSegmenter(OnnxSegmenter):
 
     def _normalise(self, image: np.ndarray) -> np.ndarray:
         """(h, w[, C]) image -> normalised float32 (h, w, channels), not padded."""
-        return normalise(image, channels=self._channels, mean=self.info.mean, std=self.info.std, name=self.info.name)
+        return normalise(
+            image, channels=self._channels, mean=self.info.mean, std=self.info.std, name=self.info.name
+        )
 
     def _check_size(self, image: np.ndarray) -> None:
         h, w = image.shape[:2]

@@ -36,7 +36,12 @@ _ORT_TYPES = {
 #: ONNX operators that draw random numbers inside the graph: a model using them gives different results on
 #: every run, so a generator must take its noise as an input instead.
 RANDOM_OPS = (
-    "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli"
+    "RandomNormal",
+    "RandomNormalLike",
+    "RandomUniform",
+    "RandomUniformLike",
+    "Multinomial",
+    "Bernoulli",
 )
 
 
@@ -105,8 +110,12 @@ class OnnxModel:
         allow_spinning: bool = False,
     ):
         self._args = dict(  # noqa: C408 - for pickling (see __reduce__)
-            metadata=metadata, threads=threads, providers=providers, enable_mem_arena=enable_mem_arena,
-            max_bytes=max_bytes, allow_spinning=allow_spinning,
+            metadata=metadata,
+            threads=threads,
+            providers=providers,
+            enable_mem_arena=enable_mem_arena,
+            max_bytes=max_bytes,
+            allow_spinning=allow_spinning,
         )
         self.path = pathlib.Path(os.fspath(path))
         if not self.path.is_file():
@@ -123,7 +132,6 @@ class OnnxModel:
         else:
             raise InvalidArgumentError(f"`metadata` must be a dict or a path; got {type(metadata).__name__}")
         if threads is not None:
-
             threads = check_int(threads, "threads", minimum=1)
         self.threads = threads
         if isinstance(providers, str) or not providers:

@@ -40,6 +40,7 @@ PROPS_PREFIX = "segen."
 
 _hash_cache: dict[tuple, str] = {}
 
+
 def sha256_of(path) -> str:
     """Hex sha256 of a file (cached by path, size and modification time)."""
     p = pathlib.Path(path)

@@ -44,7 +44,6 @@ def _choice(value, name, allowed):
 def _bool(value, name):
     import numpy as np
 
-
     if not isinstance(value, (bool, np.bool_)):
         raise DTypeError(f"`{name}` must be a bool; got {type(value).__name__}")
     return bool(value)
@@ -130,7 +129,6 @@ def multiotsu(*, classes: int = 3):
     """Multi-Otsu grey levels: labels 1..classes from classes - 1 Otsu thresholds."""
     classes = _int(classes, "classes", 2)
     if classes > 3:
-
         raise InvalidArgumentError(f"`classes` must be 2 or 3; got {classes}")
 
     def run(image, *, classes):

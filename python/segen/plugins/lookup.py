@@ -8,8 +8,14 @@ from __future__ import annotations
 from .host import get_host
 from .registry import Entry, Registry
 
-__all__ = ["get_segmenter", "get_generator", "list_segmenters", "list_generators", "get_trainer", "list_trainers"]
-
+__all__ = [
+    "get_segmenter",
+    "get_generator",
+    "list_segmenters",
+    "list_generators",
+    "get_trainer",
+    "list_trainers",
+]
 
 
 def _registry() -> Registry:

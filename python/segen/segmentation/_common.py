@@ -14,6 +14,7 @@ _INT32_MAX = np.iinfo(np.int32).max
 
 _INT32_MAX = np.iinfo(np.int32).max
 
+
 # ---- validation helpers -------------------------------------------------------------------------
 def _check_2d(arr: np.ndarray, name: str) -> None:
     if arr.ndim != 2:

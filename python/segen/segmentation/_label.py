@@ -62,7 +62,6 @@ def label(mask, *, connectivity: int = 2, return_num: bool = False):
     return (out, int(n)) if return_num else out
 
 
-
 def remove_small_objects(ar, max_size: int = 64, *, connectivity: int = 1) -> np.ndarray:
     """Remove the objects of at most `max_size` pixels.
 
@@ -307,15 +306,21 @@ def regionprops(
         mi = None
         if mean is not None:
             mi = float(mean[lab, 0]) if inten.ndim == 2 else mean[lab].copy()
-        out.append(RegionProperties(
-            label=int(lab), area=int(area[lab]), centroid=(float(centroid[lab, 0]), float(centroid[lab, 1])),
-            bbox=tuple(int(v) for v in bbox[lab]), mean_intensity=mi,
-        ))
+        out.append(
+            RegionProperties(
+                label=int(lab),
+                area=int(area[lab]),
+                centroid=(float(centroid[lab, 0]), float(centroid[lab, 1])),
+                bbox=tuple(int(v) for v in bbox[lab]),
+                mean_intensity=mi,
+            )
+        )
     return out
 
 
-def merge_regions(label_image, image, threshold: float, *, connectivity: int = 2,
-                  channel_axis: int | None = -1) -> np.ndarray:
+def merge_regions(
+    label_image, image, threshold: float, *, connectivity: int = 2, channel_axis: int | None = -1
+) -> np.ndarray:
     """Merge adjacent regions whose mean colours are closer than `threshold` (object merging).
 
     Parameters
@@ -373,8 +378,14 @@ def merge_regions(label_image, image, threshold: float, *, connectivity: int = 2
     return out
 
 
-def remove_labels(label_image, predicate: Callable[[RegionProperties], bool], *, intensity_image=None,
-                  relabel: bool = False, channel_axis: int | None = -1) -> np.ndarray:
+def remove_labels(
+    label_image,
+    predicate: Callable[[RegionProperties], bool],
+    *,
+    intensity_image=None,
+    relabel: bool = False,
+    channel_axis: int | None = -1,
+) -> np.ndarray:
     """Remove the regions for which `predicate(region)` is true (object elimination).
 
     Parameters

@@ -121,7 +121,6 @@ def kmeans_segment(
     groups = []
     if "color" in features:
         if arr.ndim == 3 and color_space == "lab":
-
             col = rgb2lab(arr).reshape(n, 3).astype(np.float32)
         else:
             col = (arr.reshape(n, -1).astype(np.float32)) / np.float32(scale)
@@ -131,7 +130,6 @@ def kmeans_segment(
         pos = np.stack([yy.ravel(), xx.ravel()], axis=1).astype(np.float32)
         groups.append(_scaled(pos, pw))
     if "texture" in features:
-
         if thetas is None:
             thetas = tuple(np.arange(4) * np.pi / 4)
         grey = arr if arr.ndim == 2 else arr
@@ -201,8 +199,16 @@ def texture_segment(
     True
     """
     feats = ("texture", "position") if position_weight > 0 else ("texture",)
-    return kmeans_segment(image, k, features=feats, frequencies=frequencies, thetas=thetas,
-                          position_weight=position_weight, seed=seed, channel_axis=channel_axis)
+    return kmeans_segment(
+        image,
+        k,
+        features=feats,
+        frequencies=frequencies,
+        thetas=thetas,
+        position_weight=position_weight,
+        seed=seed,
+        channel_axis=channel_axis,
+    )
 
 
 def _to_grey(image, channel_axis):
@@ -305,9 +311,17 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return mask | ~keep[bg] & (bg > 0)
 
 
-def segment_touching_objects(image, *, min_distance: int = 10, max_size: int = 64, bright: bool = True,
-                             fill_holes: bool = True, threshold=None, smooth: float = 0.0,
-                             channel_axis: int | None = -1) -> np.ndarray:
+def segment_touching_objects(
+    image,
+    *,
+    min_distance: int = 10,
+    max_size: int = 64,
+    bright: bool = True,
+    fill_holes: bool = True,
+    threshold=None,
+    smooth: float = 0.0,
+    channel_axis: int | None = -1,
+) -> np.ndarray:
     """Recipe: instance segmentation of touching round objects (coins, nuclei, cells).
 
     Otsu foreground → (hole filling) → Euclidean distance transform → its local maxima as markers →
@@ -365,7 +379,6 @@ def segment_touching_objects(image, *, min_distance: int = 10, max_size: int = 6
         fg = _fill_holes(fg)
     dist = distance_transform_edt(fg)
     if smooth:
-
         dist = gaussian(dist, check_positive(smooth, "smooth"))
     peaks = peak_local_max(dist, min_distance=md, threshold_abs=0.0, exclude_border=False)
     markers = np.zeros(fg.shape, dtype=np.int32)

@@ -14,8 +14,15 @@ from ._common import _as_labels, _as_mask, _check_connectivity, _grey_image
 from ._label import label
 
 
-def peak_local_max(image, *, min_distance: int = 1, threshold_abs=None, threshold_rel=None,
-                   exclude_border=True, num_peaks=None) -> np.ndarray:
+def peak_local_max(
+    image,
+    *,
+    min_distance: int = 1,
+    threshold_abs=None,
+    threshold_rel=None,
+    exclude_border=True,
+    num_peaks=None,
+) -> np.ndarray:
     """Coordinates of the local maxima of an image (for watershed markers).
 
     Parameters
@@ -99,8 +106,15 @@ def _regular_seeds(shape, n_points: int) -> np.ndarray:
     return out
 
 
-def watershed(image, markers=None, *, connectivity: int = 1, mask=None, compactness: float = 0.0,
-              watershed_line: bool = False) -> np.ndarray:
+def watershed(
+    image,
+    markers=None,
+    *,
+    connectivity: int = 1,
+    mask=None,
+    compactness: float = 0.0,
+    watershed_line: bool = False,
+) -> np.ndarray:
     """Flood an image from markers: each pixel joins the basin that reaches it first.
 
     Parameters

@@ -157,7 +157,9 @@ def test_digits_sizes_and_all():
     np.testing.assert_array_equal(both.images[1438:], big.images)
 
 
-@pytest.mark.parametrize("kw, match", [({"split": "val"}, "split"), ({"size": 12}, "size"), ({"size": True}, "size")])
+@pytest.mark.parametrize(
+    "kw, match", [({"split": "val"}, "split"), ({"size": 12}, "size"), ({"size": True}, "size")]
+)
 def test_digits_bad_arguments(kw, match):
     with pytest.raises(InvalidArgumentError, match=match):
         datasets.digits(**kw)

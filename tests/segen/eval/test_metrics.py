@@ -19,7 +19,6 @@ def test_segmentation_scores():
     assert np.isnan(segmentation_scores(pred, true, 4)["iou"][3])
 
 
-
 def test_scores_errors():
     with pytest.raises(InvalidArgumentError, match="same shape"):
         segmentation_scores(np.zeros(3, int), np.zeros(4, int), 2)

@@ -171,6 +171,7 @@ def test_sample_input_is_from_the_training_distribution():
     # The demo segments each model's own kind of image: a shapes image for fcn-shapes (numpy only), a held-out
     # texture mosaic for unet-textures once scikit-image (a test dependency) has been imported.
     import skimage  # noqa: F401
+
     seg = segen.get_segmenter("fcn-shapes")
     img = seg.sample_input()
     assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3

@@ -217,9 +217,15 @@ def _noisy_graph(folder, task):
     """z (N, 4) -> z + RandomNormalLike(z): a different result on every run."""
     x = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 4])
     y = helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 4])
-    nodes = [helper.make_node("RandomNormalLike", ["z"], ["eps"]), helper.make_node("Add", ["z", "eps"], ["images"])]
+    nodes = [
+        helper.make_node("RandomNormalLike", ["z"], ["eps"]),
+        helper.make_node("Add", ["z", "eps"], ["images"]),
+    ]
     model = helper.make_model(
-        helper.make_graph(nodes, "noisy", [x], [y]), opset_imports=_opset(), producer_name="segen-tests", ir_version=8
+        helper.make_graph(nodes, "noisy", [x], [y]),
+        opset_imports=_opset(),
+        producer_name="segen-tests",
+        ir_version=8,
     )
     meta = {"name": "noisy", "task": task, "inputs": {"z": {"shape": ["N", 4], "dtype": "float32"}}}
     return _save(model, folder / f"noisy-{task}.onnx", meta)

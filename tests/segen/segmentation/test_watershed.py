@@ -72,8 +72,9 @@ def test_watershed_with_mask_and_int_markers(coins_problem):
     edges, markers = coins_problem
     mask = np.zeros(edges.shape, bool)
     mask[10:-10, 20:-5] = True
-    np.testing.assert_array_equal(seg.watershed(edges, markers, mask=mask),
-                                  segmentation.watershed(edges, markers, mask=mask))
+    np.testing.assert_array_equal(
+        seg.watershed(edges, markers, mask=mask), segmentation.watershed(edges, markers, mask=mask)
+    )
     for n in (1, 7, 40):
         np.testing.assert_array_equal(seg.watershed(edges, n), segmentation.watershed(edges, n))
         want = segmentation.watershed(edges, n, mask=mask)
@@ -83,12 +84,15 @@ def test_watershed_with_mask_and_int_markers(coins_problem):
 @pytest.mark.parametrize("connectivity", [1, 2])
 def test_watershed_default_markers_are_local_minima(rng, coins, connectivity):
     img = filters.sobel(coins[:80, :100])
-    np.testing.assert_array_equal(seg.watershed(img, connectivity=connectivity),
-                                  segmentation.watershed(img, connectivity=connectivity))
+    np.testing.assert_array_equal(
+        seg.watershed(img, connectivity=connectivity), segmentation.watershed(img, connectivity=connectivity)
+    )
     q = (img * 20).astype(np.uint8)  # plateaus
     mask = rng.random(q.shape) > 0.1
-    np.testing.assert_array_equal(seg.watershed(q.astype(np.float64), mask=mask, connectivity=connectivity),
-                                  segmentation.watershed(q, mask=mask, connectivity=connectivity))
+    np.testing.assert_array_equal(
+        seg.watershed(q.astype(np.float64), mask=mask, connectivity=connectivity),
+        segmentation.watershed(q, mask=mask, connectivity=connectivity),
+    )
     assert (seg.watershed(np.ones((5, 5))) == 0).all()  # a constant image has no minimum
 
 
@@ -163,8 +167,12 @@ def test_peak_local_max_matches_skimage(coins, min_distance, exclude_border):
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
 def test_peak_local_max_thresholds_and_counts(rng, dtype):
     img = (ndi.gaussian_filter(rng.random((90, 110)), 3) * 1000).astype(dtype)
-    for kw in (dict(threshold_rel=0.5), dict(threshold_abs=float(np.median(img))), dict(num_peaks=3),
-               dict(min_distance=4, num_peaks=5)):
+    for kw in (
+        dict(threshold_rel=0.5),
+        dict(threshold_abs=float(np.median(img))),
+        dict(num_peaks=3),
+        dict(min_distance=4, num_peaks=5),
+    ):
         np.testing.assert_array_equal(seg.peak_local_max(img, **kw), feature.peak_local_max(img, **kw))
 
 
