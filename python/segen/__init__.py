@@ -84,24 +84,10 @@ __all__ = [
     "DenseSegmenter",
 ]
 
-_SUBMODULES = {
-    "io",
-    "filters",
-    "features",
-    "color",
-    "transform",
-    "cluster",
-    "segmentation",
-    "viz",
-    "data",
-    "models",
-    "onnx",
-    "eval",
-    "training",
-    "plugins",
-    "distributed",
-    "cli",
-}
+_SUBMODULES = frozenset(
+    "io filters features color transform cluster segmentation viz data models onnx eval training plugins "
+    "distributed cli".split()
+)
 # public names that live in a subpackage, imported (with pluggy, numpy, ...) only when first used
 _LAZY = {
     "get_segmenter": "plugins",

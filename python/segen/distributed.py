@@ -261,28 +261,17 @@ def laplace(array, *, mode="reflect", cval=0.0, channel_axis=-1):
 
 def sobel(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.sobel` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    return map_overlap(
-        filters.sobel,
-        array,
-        1,
-        mode=mode,
-        cval=cval,
-        channel_axis=channel_axis,
-        kwargs=_kw(mode, cval, axis=axis),
-    )
+    return _gradient(filters.sobel, array, axis, mode, cval, channel_axis)
 
 
 def scharr(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.scharr` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    return map_overlap(
-        filters.scharr,
-        array,
-        1,
-        mode=mode,
-        cval=cval,
-        channel_axis=channel_axis,
-        kwargs=_kw(mode, cval, axis=axis),
-    )
+    return _gradient(filters.scharr, array, axis, mode, cval, channel_axis)
+
+
+def _gradient(op, array, axis, mode, cval, channel_axis):
+    kwargs = _kw(mode, cval, axis=axis)
+    return map_overlap(op, array, 1, mode=mode, cval=cval, channel_axis=channel_axis, kwargs=kwargs)
 
 
 def _kw(mode, cval, **params):

@@ -28,6 +28,15 @@ PARAMETERS = {
     "rgb_out": """out : ndarray, optional
     Preallocated result (C-contiguous, the result's shape with channels last and its dtype, not
     overlapping `image`), filled and returned; needs ``channel_axis=-1``.""",
+    "onnx_model": """path : str or os.PathLike, optional
+    The ``.onnx`` file (default: the class attribute ``model_path``).
+threads : int, optional
+    ONNX Runtime intra-op threads (default :func:`segen.get_num_threads`).
+providers : sequence of str, optional
+    Execution providers (default CPU).""",
+    "onnx_sample": """sample : callable, optional
+    ``sample()`` gives an image of the kind the model was made for, returned by ``sample_input()``
+    (the demo segments it); shipped models draw one from their training data set.""",
     "rgb_raises": """ValueError
     If `image` is empty, not 3-D, or does not have 3 channels.
 TypeError

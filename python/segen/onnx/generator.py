@@ -6,11 +6,13 @@ import dataclasses
 
 import numpy as np
 
+from .._shared.docs import fill_doc
 from ..errors import ModelError
 from ..models import Generator
 from .session import OnnxBacked
 
 
+@fill_doc
 class OnnxGenerator(OnnxBacked, Generator):
     """A generator backed by an ONNX model with segen metadata (see :mod:`segen.onnx.sidecar`).
 
@@ -21,12 +23,7 @@ class OnnxGenerator(OnnxBacked, Generator):
 
     Parameters
     ----------
-    path : str or os.PathLike, optional
-        The ``.onnx`` file (default: the class attribute ``model_path``).
-    threads : int, optional
-        ONNX Runtime intra-op threads.
-    providers : sequence of str, optional
-        Execution providers (default CPU).
+    %(onnx_model)s
     """
 
     task = "generation"

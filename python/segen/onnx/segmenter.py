@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._shared.docs import fill_doc
 from .._shared.validation import check_image, check_int
 from ..errors import InvalidArgumentError, ModelError
 from ..models import Segmenter
@@ -29,6 +30,7 @@ from .session import OnnxBacked
 __all__ = ["OnnxSegmenter", "DenseSegmenter"]
 
 
+@fill_doc
 class OnnxSegmenter(OnnxBacked, Segmenter):
     """A segmenter backed by an ONNX model with segen metadata (see :mod:`segen.onnx.sidecar`).
 
@@ -40,12 +42,8 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
 
     Parameters
     ----------
-    path : str or os.PathLike, optional
-        The ``.onnx`` file (default: the class attribute ``model_path``).
-    threads : int, optional
-        ONNX Runtime intra-op threads (default :func:`segen.get_num_threads`).
-    providers : sequence of str, optional
-        Execution providers (default CPU).
+    %(onnx_model)s
+    %(onnx_sample)s
     """
 
     task = "segmentation"
@@ -94,17 +92,14 @@ def _round_up(v: int, m: int) -> int:
     return -(-v // m) * m
 
 
+@fill_doc
 class DenseSegmenter(OnnxSegmenter):
     """A segmenter for fully convolutional ONNX models with a ``stride`` in their metadata.
 
     Parameters
     ----------
-    path : str or os.PathLike, optional
-        The ``.onnx`` file (default: the class attribute ``model_path``).
-    threads : int, optional
-        ONNX Runtime intra-op threads (default :func:`segen.get_num_threads`).
-    providers : sequence of str, optional
-        Execution providers (default CPU).
+    %(onnx_model)s
+    %(onnx_sample)s
     tile : int, optional
         Images with more than ``tile * tile`` pixels are segmented in tiles of ``tile`` x ``tile`` (rounded
         up to the stride). Default 512.
