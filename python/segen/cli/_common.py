@@ -35,14 +35,22 @@ def entry_dict(reg, entry) -> dict:
     return d
 
 
-OUTPUT_DIR = click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=pathlib.Path),
-    help="Folder for the results (created if missing).",
-)
+def output_dir(*, default=None, help: str = "Folder for the results (created if missing).", aliases=()):
+    """The ``-o/--output`` folder option (required unless a `default` is given), as ``out_dir``."""
+    return click.option(
+        "-o",
+        "--output",
+        *aliases,
+        "out_dir",
+        required=default is None,
+        default=default,
+        show_default=default is not None,
+        type=click.Path(file_okay=False, path_type=pathlib.Path),
+        help=help,
+    )
+
+
+OUTPUT_DIR = output_dir()
 PARAM = click.option(
     "-p",
     "--param",

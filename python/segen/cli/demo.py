@@ -15,6 +15,7 @@ import time
 import click
 
 from ..plugins import get_generator, get_host, get_segmenter, list_generators, list_segmenters
+from ._common import output_dir
 
 
 def _demo_steps():
@@ -140,15 +141,7 @@ def _write_index(path: pathlib.Path, rows, failed) -> None:
 
 
 @click.command()
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=pathlib.Path),
-    default="segen-demo",
-    show_default=True,
-    help="Folder for the pictures (created if missing).",
-)
+@output_dir(default="segen-demo", help="Folder for the pictures (created if missing).")
 @click.option(
     "--image",
     type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),

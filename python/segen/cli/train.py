@@ -8,7 +8,7 @@ import click
 
 from ..errors import SegenError
 from ..plugins import get_host
-from ._common import PARAM, parse_params
+from ._common import PARAM, output_dir, parse_params
 
 
 def extra_params(args) -> tuple:
@@ -29,16 +29,7 @@ def extra_params(args) -> tuple:
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("name", required=False)
 @PARAM
-@click.option(
-    "-o",
-    "--output",
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=pathlib.Path),
-    default=".",
-    show_default=True,
-    help="Folder for <name>.onnx and <name>.json.",
-)
+@output_dir(default=".", help="Folder for <name>.onnx and <name>.json.", aliases=("--out",))
 @click.pass_context
 def train(ctx, name: str | None, params, out_dir: pathlib.Path) -> None:
     """Train the model NAME with a plugin's recipe (needs the "train" extra); without NAME, list recipes.
