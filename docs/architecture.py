@@ -157,16 +157,15 @@ def draw(edges, external, path: pathlib.Path = OUT) -> None:
                 zorder=3,
             )
             ax.add_patch(box)
+            label = dict(ha="center", va="center", zorder=4)
             ax.text(
                 x + BOX_W / 2,
                 y + BOX_H * 0.66,
                 part,
-                ha="center",
-                va="center",
                 fontsize=11.5,
                 weight="bold",
-                zorder=4,
                 family="monospace",
+                **label,
             )
             extra = textwrap.fill(", ".join(sorted(external.get(part, ()), key=str.lower)), 24)
             if part == "_core":
@@ -176,12 +175,10 @@ def draw(edges, external, path: pathlib.Path = OUT) -> None:
                     x + BOX_W / 2,
                     y + BOX_H * 0.27,
                     extra,
-                    ha="center",
-                    va="center",
                     fontsize=7.2,
                     color="0.25",
-                    zorder=4,
                     linespacing=1.0,
+                    **label,
                 )
     n_up = len(upward)
     ax.set_title(

@@ -114,8 +114,7 @@ def generate(
         io.imwrite(out_dir / f"{stem}_interp.png", viz.image_grid(frames, columns=steps))
         _write_gif(out_dir / f"{stem}_interp.gif", frames)
         if individual:
-            for i, img in enumerate(frames):
-                io.imwrite(out_dir / f"{stem}_interp_{i:04d}.png", img)
+            _write_each(out_dir, f"{stem}_interp", frames)
         click.echo(
             f"interpolated {steps} image(s) of {frames.shape[1]}x{frames.shape[2]} with {model} from seed "
             f"{ends[0]} to seed {ends[1]} into {out_dir}"
@@ -125,9 +124,16 @@ def generate(
     if grid:
         io.imwrite(out_dir / f"{stem}_grid.png", viz.image_grid(samples))
     if individual:
-        for i, img in enumerate(samples):
-            io.imwrite(out_dir / f"{stem}_{i:04d}.png", img)
+        _write_each(out_dir, stem, samples)
     click.echo(
         f"generated {n} image(s) of {samples.shape[1]}x{samples.shape[2]} with {model} "
         f"(seed {seed}) into {out_dir}"
     )
+
+
+def _write_each(out_dir, stem: str, images) -> None:
+    """``<stem>_0000.png``, ``<stem>_0001.png``, ... one file per image."""
+    from .. import io
+
+    for i, img in enumerate(images):
+        io.imwrite(out_dir / f"{stem}_{i:04d}.png", img)
