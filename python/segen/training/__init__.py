@@ -16,72 +16,11 @@ Every sidecar is written by :func:`segen.onnx.write_sidecar`.
 
 from __future__ import annotations
 
-from .export import export_onnx, finish_onnx, narrow_convs, onnx_parity, parity, quantize_static_int8, to_onnx
-from .generator import (
-    export_generator,
-    generator_parity,
-    load_checkpoint,
-    save_checkpoint,
-    save_grid,
-    to_tensor,
-    write_generator_json,
-)
-from .loop import (
-    At,
-    BestWeights,
-    Callback,
-    Checkpoint,
-    EarlyStopping,
-    Every,
-    FiniteLoss,
-    History,
-    Loop,
-    fit,
-    shuffled_batches,
-    torch_threads,
-)
-from .segmenter import (
-    dice_loss,
-    prepare,
-    quantize_int8,
-    run_recipe,
-    segmenter_recipe,
-    train_segmenter,
-    write_model,
-)
+from . import export, generator, loop, segmenter
+from .export import *  # noqa: F403
+from .generator import *  # noqa: F403
+from .loop import *  # noqa: F403
+from .segmenter import *  # noqa: F403
 
-__all__ = [
-    "At",
-    "BestWeights",
-    "Callback",
-    "Checkpoint",
-    "EarlyStopping",
-    "Every",
-    "FiniteLoss",
-    "History",
-    "Loop",
-    "dice_loss",
-    "export_generator",
-    "export_onnx",
-    "finish_onnx",
-    "fit",
-    "generator_parity",
-    "load_checkpoint",
-    "narrow_convs",
-    "onnx_parity",
-    "parity",
-    "prepare",
-    "quantize_int8",
-    "quantize_static_int8",
-    "run_recipe",
-    "save_checkpoint",
-    "save_grid",
-    "segmenter_recipe",
-    "shuffled_batches",
-    "to_onnx",
-    "to_tensor",
-    "torch_threads",
-    "train_segmenter",
-    "write_generator_json",
-    "write_model",
-]
+#: The public names of the submodules above (each module's ``__all__``).
+__all__ = [*export.__all__, *generator.__all__, *loop.__all__, *segmenter.__all__]

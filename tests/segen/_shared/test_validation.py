@@ -153,21 +153,10 @@ def test_as_array_refuses_non_numbers(value):
 
 @pytest.mark.parametrize(
     "dtype, want",
-    [
-        (np.uint8, np.uint8),
-        (np.uint16, np.uint16),
-        (np.float32, np.float32),
-        (np.float64, np.float64),
-        (np.bool_, np.float32),
-        (np.int8, np.float32),
-        (np.int16, np.float32),
-        (np.float16, np.float32),
-        (np.int32, np.float64),
-        (np.uint32, np.float64),
-        (np.int64, np.float64),
-        (np.uint64, np.float64),
-        (np.longdouble, np.float64),
-    ],
+    # the core's dtypes stay; narrower ones become float32, wider ones float64
+    [(t, t) for t in (np.uint8, np.uint16, np.float32, np.float64)]
+    + [(t, np.float32) for t in (np.bool_, np.int8, np.int16, np.float16)]
+    + [(t, np.float64) for t in (np.int32, np.uint32, np.int64, np.uint64, np.longdouble)],
 )
 def test_dtype_policy(dtype, want):
     a = np.array([[0, 1], [2, 3]]).astype(dtype)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import segen
 from click.testing import CliRunner
-from helpers import BUILTINS
+from helpers import BUILTINS, modules_loaded, run_python
 from segen import plugins
 from segen.cli import cli, main
 from tiny_models import make_generator_model, make_segmenter_model
@@ -60,12 +60,8 @@ def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
 
 
 def test_python_dash_m_and_no_heavy_imports():
-    code = (
-        "import sys, segen; segen.filters; "
-        "print(sorted(m for m in ('torch', 'skimage', 'scipy', 'cv2', 'onnxruntime') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    heavy = ("torch", "skimage", "scipy", "cv2", "onnxruntime")
+    assert modules_loaded("import segen; segen.filters", heavy) == []
     res = subprocess.run(
         [sys.executable, "-m", "segen", "--version"], capture_output=True, text=True, check=False
     )
@@ -330,25 +326,16 @@ print(code, sorted(set(attempted)), 'onnxruntime' in sys.modules or 'no-ort', 'p
 
 
 def test_demo_in_a_real_process_imports_no_torch(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-c", _NO_TORCH, str(tmp_path / "d")], capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
+    out = run_python(_NO_TORCH, str(tmp_path / "d"))
     # exit 0, no attempt to import torch/scikit-image/scipy/OpenCV/scikit-learn; the plugin engine did run
-    last = proc.stdout.strip().splitlines()[-1].split()
-    assert last[0] == "0" and last[1] == "[]" and last[-1] == "True", proc.stdout
+    last = out.strip().splitlines()[-1].split()
+    assert last[0] == "0" and last[1] == "[]" and last[-1] == "True", out
     assert (tmp_path / "d" / "demo.png").stat().st_size > 10_000
 
 
 def test_help_loads_plugins_but_no_heavy_module():
-    code = (
-        "import sys; from segen.cli import main; main(['--help']); "
-        "heavy = ('numpy', 'onnxruntime', 'segen._core', 'PIL', 'tqdm'); "
-        "print(sorted(m for m in heavy if m in sys.modules), "
-        "'pluggy' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[] True"
+    heavy = ("numpy", "onnxruntime", "segen._core", "PIL", "tqdm")
+    assert modules_loaded("from segen.cli import main; main(['--help'])", (*heavy, "pluggy")) == ["pluggy"]
 
 
 def test_segment_goes_on_past_a_bad_image_and_exits_1(photo, tmp_path):

@@ -37,21 +37,21 @@ def test_unknown_names_suggest_close_ones():
         segen.get_segmenter(3)
 
 
-def test_options_are_checked():
-    with pytest.raises(InvalidArgumentError, match="has no option `kk`; its options are `k`"):
-        segen.get_segmenter("kmeans", kk=3)
-    with pytest.raises(InvalidArgumentError, match="`k` must be >= 1"):
-        segen.get_segmenter("kmeans", k=0)
-    with pytest.raises(DTypeError, match="`k` must be an int"):
-        segen.get_segmenter("kmeans", k=2.5)
-    with pytest.raises(InvalidArgumentError, match="color_space"):
-        segen.get_segmenter("kmeans", color_space="hsv")
-    with pytest.raises(InvalidArgumentError, match="level"):
-        segen.get_segmenter("threshold", level=2)
-    with pytest.raises(InvalidArgumentError, match="classes"):
-        segen.get_segmenter("multiotsu", classes=5)
-    with pytest.raises(DTypeError, match="bright"):
-        segen.get_segmenter("otsu", bright="yes")
+@pytest.mark.parametrize(
+    "error, match, name, options",
+    [
+        (InvalidArgumentError, "has no option `kk`; its options are `k`", "kmeans", {"kk": 3}),
+        (InvalidArgumentError, "`k` must be >= 1", "kmeans", {"k": 0}),
+        (DTypeError, "`k` must be an int", "kmeans", {"k": 2.5}),
+        (InvalidArgumentError, "color_space", "kmeans", {"color_space": "hsv"}),
+        (InvalidArgumentError, "level", "threshold", {"level": 2}),
+        (InvalidArgumentError, "classes", "multiotsu", {"classes": 5}),
+        (DTypeError, "bright", "otsu", {"bright": "yes"}),
+    ],
+)
+def test_options_are_checked(error, match, name, options):
+    with pytest.raises(error, match=match):
+        segen.get_segmenter(name, **options)
 
 
 @pytest.mark.parametrize("name, kind", [("", "name"), ("Big", "name"), ("a b", "name")])
