@@ -40,6 +40,22 @@ class Result:
         return "ok" if self.ratio[peer] <= t else f"MISSED (target ≤ {t:g})"
 
 
+def per_thread_count(make: Callable, call: Callable) -> Callable:
+    """``run(*args)`` calling ``call(obj, *args)`` on one ``obj = make(threads)`` per thread count
+    (an ONNX Runtime session is made for one thread count: the harness changes it between runs)."""
+    import segen
+
+    made = {}
+
+    def run(*args):
+        t = segen.get_num_threads()
+        if t not in made:
+            made[t] = make(t)
+        return call(made[t], *args)
+
+    return run
+
+
 def _time(fn: Callable, args: tuple) -> float:
     t0 = time.perf_counter()
     fn(*args)

@@ -97,19 +97,15 @@ def cases() -> list[Case]:
         return h / h.sum()
 
     return [
-        Case(
-            name="gabor_bank 1024² f32 2x4 filters (31-59 px), no smoothing",
-            args=lambda: _gabor_image(1024),
-            segen=lambda img: bank(img, FREQS, THETAS, smoothing=0),
-            peers={"opencv": lambda img: _cv_bank(img, kernels, 0)},
-            targets={"opencv": 1 / 3},
-        ),
-        Case(
-            name="gabor_bank 1024² f32 2x4 filters, smoothed (sigma = 0.5/f)",
-            args=lambda: _gabor_image(1024),
-            segen=lambda img: bank(img, FREQS, THETAS, smoothing=0.5),
-            peers={"opencv": lambda img: _cv_bank(img, kernels, 0.5)},
-            targets={"opencv": 1 / 3},
+        *(
+            Case(
+                name=f"gabor_bank 1024² f32 2x4 filters{what}",
+                args=lambda: _gabor_image(1024),
+                segen=lambda img, sm=smoothing: bank(img, FREQS, THETAS, smoothing=sm),
+                peers={"opencv": lambda img, sm=smoothing: _cv_bank(img, kernels, sm)},
+                targets={"opencv": 1 / 3},
+            )
+            for smoothing, what in ((0, " (31-59 px), no smoothing"), (0.5, ", smoothed (sigma = 0.5/f)"))
         ),
         Case(
             name="gabor_bank 256² f32 2x4 filters vs skimage.filters.gabor loop",

@@ -18,7 +18,7 @@ import pathlib
 import sys
 
 import numpy as np
-from _harness import Case
+from _harness import Case, per_thread_count
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PLUGINS = ROOT / "plugins"
@@ -47,18 +47,11 @@ GENERATORS = {
 
 
 def _ort(path):
-    import segen
     from segen.onnx import OnnxGenerator
 
-    gens = {}
-
-    def run(labels):
-        t = segen.get_num_threads()
-        if t not in gens:
-            gens[t] = OnnxGenerator(path, threads=t)
-        return gens[t].generate(N, seed=0, labels=labels)
-
-    return run
+    return per_thread_count(
+        lambda t: OnnxGenerator(path, threads=t), lambda gen, labels: gen.generate(N, seed=0, labels=labels)
+    )
 
 
 def _eager(net, meta):

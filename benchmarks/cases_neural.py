@@ -18,7 +18,7 @@ import pathlib
 import sys
 
 import numpy as np
-from _harness import Case
+from _harness import Case, per_thread_count
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODELS = {
@@ -50,18 +50,9 @@ def _torch_net(meta):
 
 
 def _ort(path):
-    import segen
     from segen.onnx import OnnxModel
 
-    sessions = {}
-
-    def run(x):
-        t = segen.get_num_threads()
-        if t not in sessions:
-            sessions[t] = OnnxModel(path, threads=t)
-        return sessions[t].run({"image": x})
-
-    return run
+    return per_thread_count(lambda t: OnnxModel(path, threads=t), lambda model, x: model.run({"image": x}))
 
 
 def cases():
