@@ -374,44 +374,29 @@ def run_recipe(
     architecture: dict,
     name: str | None = None,
     int8: bool = True,
-    progress: bool = True,
-    threads: int | None = None,
-    resume: bool = False,
+    **train_options,
 ) -> dict:
     """The steps every ``segen train <recipe>`` shares: data, training, ONNX + JSON, optional int8 variant.
 
     `params` are the recipe's keyword arguments as recorded in the metadata (they must include dataset,
     epochs, seed, size, n_train, n_val, n_test, batch_size, lr and patience); ``build_model(channels,
-    n_classes)`` makes the untrained torch module; `size` must already be a multiple of `stride`; `threads`
-    and `resume` are passed to :func:`train_segmenter` (record `threads` in `params` to have it in the
-    command). Returns the metadata written to ``<name>.json``.
+    n_classes)`` makes the untrained torch module; `size` must already be a multiple of `stride`;
+    `train_options` (`progress`, `threads`, `resume`) are passed to :func:`train_segmenter` (record
+    `threads` in `params` to have it in the command). Returns the metadata written to ``<name>.json``.
     """
     p = params
     out = pathlib.Path(output)
     out.mkdir(parents=True, exist_ok=True)
     name = name or f"{recipe}-{p['dataset']}"
     train_d, val_d, test_d = make_data(
-        p["dataset"],
-        size=p["size"],
-        n_train=p["n_train"],
-        n_val=p["n_val"],
-        n_test=p["n_test"],
-        seed=p["seed"],
+        p["dataset"], **{k: p[k] for k in ("size", "n_train", "n_val", "n_test", "seed")}
     )
     channels = 3 if train_d.images.ndim == 4 else 1
     torch.manual_seed(p["seed"])
     model = build_model(channels, len(train_d.classes))
+    hyper = {k: p[k] for k in ("epochs", "seed", "batch_size", "lr", "patience")}
     hist = train_segmenter(
-        model,
-        train_d,
-        val_d,
-        channels=channels,
-        out=out,
-        name=name,
-        **{k: p[k] for k in ("epochs", "seed", "batch_size", "lr", "patience")},
-        progress=progress,
-        threads=threads,
-        resume=resume,
+        model, train_d, val_d, channels=channels, out=out, name=name, **hyper, **train_options
     )
     meta = write_model(
         model,
@@ -465,16 +450,14 @@ def segmenter_recipe(
     batch_size: int = 16,
     lr: float = 3e-3,
     patience: int = 6,
-    name: str | None = None,
-    int8: bool = True,
-    progress: bool = True,
     threads: int | None = None,
-    resume: bool = False,
+    **run_options,
 ) -> dict:
     """``segen train <recipe>`` for a segmenter ``net(channels, n_classes, **arch)``: checks that `size`
     is a multiple of `stride` (``stride_rule`` names it in the error), records the parameters (the common
     ones around `arch`, in the order of the command line; `threads` only when given) and runs
-    :func:`run_recipe`. Returns the metadata written to ``<name>.json``."""
+    :func:`run_recipe` with `threads` and the `run_options` (`name`, `int8`, `progress`, `resume`).
+    Returns the metadata written to ``<name>.json``."""
     if size % stride:
         raise ValueError(f"`size` must be a multiple of the stride {stride_rule} = {stride}; got {size}")
     params = {"dataset": dataset, "epochs": epochs, "seed": seed, "size": size, **arch}
@@ -491,9 +474,6 @@ def segmenter_recipe(
         stride=stride,
         summary=summary,
         architecture=architecture,
-        name=name,
-        int8=int8,
-        progress=progress,
         threads=threads,
-        resume=resume,
+        **run_options,
     )
