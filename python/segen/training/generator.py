@@ -5,9 +5,8 @@ A shipped generator is an ONNX graph with a float32 input ``z`` of shape ``(N, l
 conditional model an int64 input ``labels`` of shape ``(N,)``, and one output ``images`` of shape
 ``(N, 1, H, W)`` whose values span ``output_range`` ([-1, 1] for a tanh output, [0, 1] for a sigmoid);
 :class:`segen.onnx.OnnxGenerator` maps it to uint8. The recipes (``segen train dcgan|cgan|vae``) live in
-their plugins and use the functions here.
-
-This module imports torch: only training code imports it (never :mod:`segen` itself nor inference).
+their plugins and use the functions here, which import torch (as all of :mod:`segen.training`; never
+:mod:`segen` itself nor inference).
 """
 
 from __future__ import annotations
