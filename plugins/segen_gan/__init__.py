@@ -8,6 +8,7 @@ imported only when training; the generators run the ONNX files in ``models/`` th
 from __future__ import annotations
 
 import segen
+from segen.plugins import lazy, register_shipped_models
 
 #: Shipped models: name -> summary.
 MODELS = {
@@ -16,34 +17,19 @@ MODELS = {
 }
 
 
+#: Training recipes: name -> summary (one recipe function, told which one to run).
+RECIPES = {
+    "dcgan": "train a DCGAN on 16x16 handwritten digits (non-saturating loss, Adam 2e-4, beta1 0.5)",
+    "cgan": "train a conditional GAN (class embedding in G and D) on 16x16 handwritten digits",
+}
+
+
 @segen.hookimpl
 def register_generators(register):
-    from segen.plugins import register_shipped_models
-
     register_shipped_models(register, __name__, MODELS, kind="generator")
-
-
-def _trainer(recipe: str, doc: str):
-    def train(output, **params):
-        from .train import train as run
-
-        return run(output, recipe=recipe, **params)
-
-    train.__doc__ = doc
-    return train
 
 
 @segen.hookimpl
 def register_trainers(register):
-    register(
-        "dcgan",
-        _trainer("dcgan", "train a DCGAN on 16x16 handwritten digits"),
-        extra="train",
-        summary="train a DCGAN on 16x16 handwritten digits (non-saturating loss, Adam 2e-4, beta1 0.5)",
-    )
-    register(
-        "cgan",
-        _trainer("cgan", "train a conditional GAN on 16x16 handwritten digits"),
-        extra="train",
-        summary="train a conditional GAN (class embedding in G and D) on 16x16 handwritten digits",
-    )
+    for recipe, summary in RECIPES.items():
+        register(recipe, lazy(f"{__name__}.train:train", recipe=recipe), extra="train", summary=summary)

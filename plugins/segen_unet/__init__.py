@@ -7,6 +7,7 @@ imported only when training; the segmenters run the ONNX files in ``models/`` th
 from __future__ import annotations
 
 import segen
+from segen.plugins import lazy, register_shipped_models
 
 #: Shipped models: name -> summary.
 MODELS = {
@@ -17,17 +18,14 @@ MODELS = {
 
 @segen.hookimpl
 def register_segmenters(register):
-    from segen.plugins import register_shipped_models
-
     register_shipped_models(register, __name__, MODELS)
-
-
-def _train(output, **params):
-    from .train import train
-
-    return train(output, **params)
 
 
 @segen.hookimpl
 def register_trainers(register):
-    register("unet", _train, extra="train", summary="train a U-Net on shapes or texture mosaics")
+    register(
+        "unet",
+        lazy(f"{__name__}.train:train"),
+        extra="train",
+        summary="train a U-Net on shapes or texture mosaics",
+    )

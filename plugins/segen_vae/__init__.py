@@ -9,6 +9,7 @@ imported only when training; the generators (:class:`segen_vae.model.VaeGenerato
 from __future__ import annotations
 
 import segen
+from segen.plugins import lazy, register_shipped_models
 
 #: Shipped models: name -> summary.
 MODELS = {
@@ -18,40 +19,16 @@ MODELS = {
 }
 
 
-def _make(path, **options):
-    from .model import VaeGenerator
-
-    return VaeGenerator(path, **options)
-
-
 @segen.hookimpl
 def register_generators(register):
-    from segen.plugins import register_shipped_models
-
-    register_shipped_models(register, __name__, MODELS, kind="generator", make=_make)
-
-
-def _train(output, **params):
-    from .train import train
-
-    return train(output, **params)
-
-
-def _train_conditional(output, **params):
-    from .train import train
-
-    params.setdefault("conditional", True)
-    return train(output, **params)
+    make = lazy(f"{__name__}.model:VaeGenerator")  # numpy and ONNX Runtime only when a model is made
+    register_shipped_models(register, __name__, MODELS, kind="generator", make=make)
 
 
 @segen.hookimpl
 def register_trainers(register):
-    register(
-        "vae",
-        _train,
-        extra="train",
-        summary="train a VAE on the handwritten digits (--conditional true: a CVAE)",
-    )
-    register(
-        "cvae", _train_conditional, extra="train", summary="train a conditional VAE on the handwritten digits"
-    )
+    train = f"{__name__}.train:train"
+    summary = "train a VAE on the handwritten digits (--conditional true: a CVAE)"
+    register("vae", lazy(train), extra="train", summary=summary)
+    summary = "train a conditional VAE on the handwritten digits"
+    register("cvae", lazy(train, conditional=True), extra="train", summary=summary)

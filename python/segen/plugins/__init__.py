@@ -6,7 +6,7 @@ hookspecs      :data:`hookimpl` and the hooks (``register_segmenters``, ``regist
 host           :class:`PluginHost`: entry points of group ``segen``, each plugin isolated; environment switches
 registry       :class:`Registry`: names, aliases, qualified ``<plugin>:<name>``, conflicts
 lookup         :func:`get_segmenter`, :func:`get_generator`, :func:`list_segmenters`, ... (load on first use)
-shipped        :func:`register_shipped_models`: a plugin's ``models/*.onnx`` registered in one call
+shipped        :func:`register_shipped_models`: a plugin's ``models/*.onnx`` in one call; :func:`lazy`
 builtin        segen's classical segmenters, registered through the same hook as any plugin
 =============  ==========================================================================================
 
@@ -30,7 +30,7 @@ from .host import (
 )
 from .lookup import get_generator, get_segmenter, get_trainer, list_generators, list_segmenters, list_trainers
 from .registry import Entry, Registry
-from .shipped import register_shipped_models
+from .shipped import lazy, register_shipped_models
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -44,6 +44,7 @@ __all__ = [
     "get_segmenter",
     "get_trainer",
     "hookimpl",
+    "lazy",
     "list_generators",
     "list_segmenters",
     "list_trainers",

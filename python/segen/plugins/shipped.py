@@ -6,6 +6,7 @@ made, so listing the registered models stays cheap."""
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import pathlib
 import sys
@@ -14,7 +15,7 @@ from typing import Callable
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["register_shipped_models", "training_sample"]
+__all__ = ["lazy", "register_shipped_models", "training_sample"]
 
 
 def register_shipped_models(
@@ -88,3 +89,30 @@ def training_sample(path):
     if dataset == "textures" and "skimage" in sys.modules:
         return data.textures(1, size=64, seed=7, split="test").images[0]
     return None
+
+
+def lazy(target: str, **bound):
+    """A callable that imports ``"package.module:name"`` when first called and calls it.
+
+    For a plugin's hooks: a training recipe or a model class whose module imports torch (or anything
+    heavy) is registered without importing it, e.g. ``register("fcn", lazy(f"{__name__}.train:train"))``.
+    `bound` keyword arguments are passed on every call, before the caller's (which may override them).
+
+    Examples
+    --------
+    >>> hypot = lazy("math:hypot")
+    >>> hypot(3, 4)
+    5.0
+    >>> lazy("builtins:int", base=2)("101")
+    5
+    """
+    module, sep, name = target.partition(":")
+    if not sep or not module or not name.isidentifier():
+        raise InvalidArgumentError(f"`target` must be 'package.module:name'; got {target!r}")
+
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **{**bound, **kwargs})
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``{target}`` (imported when first called)"
+    return call
