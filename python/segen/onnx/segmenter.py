@@ -51,6 +51,14 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
     def __init__(
         self, path=None, *, threads: int | None = None, providers=("CPUExecutionProvider",), sample=None
     ):
+        shape = self._open(path, threads, providers, sample)
+        size = self.info.input_size or (shape[2], shape[3])
+        if size[0] is None or size[1] is None:
+            raise ModelError(f"model {self.model.path}: no `input_size` in the metadata and no fixed H, W")
+        self._size = (int(size[0]), int(size[1]))
+
+    def _open(self, path, threads, providers, sample) -> list:
+        """Load the model, check its (N, C, H, W) image input and set the channels; returns that shape."""
         self._load(path, threads, providers)
         self._sample = sample
         (self._input,) = self.model.input_names[:1]
@@ -58,10 +66,7 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
         if len(shape) != 4:
             raise ModelError(f"model {self.model.path}: segmenter input must be (N, C, H, W); got {shape}")
         self._channels = int(self.info.channels or shape[1] or 3)
-        size = self.info.input_size or (shape[2], shape[3])
-        if size[0] is None or size[1] is None:
-            raise ModelError(f"model {self.model.path}: no `input_size` in the metadata and no fixed H, W")
-        self._size = (int(size[0]), int(size[1]))
+        return shape
 
     def sample_input(self):
         """``sample()`` if a `sample` callable was given (shipped models get one drawing from their training
@@ -130,12 +135,7 @@ class DenseSegmenter(OnnxSegmenter):
         margin: int | None = None,
         sample=None,
     ):
-        self._load(path, threads, providers)
-        self._sample = sample
-        (self._input,) = self.model.input_names[:1]
-        shape = self.model.input_spec[self._input]["shape"]
-        if len(shape) != 4:
-            raise ModelError(f"model {self.model.path}: segmenter input must be (N, C, H, W); got {shape}")
+        self._open(path, threads, providers, sample)
         meta = self.model.metadata
         stride = meta.get("stride")
         if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
@@ -144,7 +144,6 @@ class DenseSegmenter(OnnxSegmenter):
             )
         self.stride = stride
         self.min_size = int(meta.get("min_size", stride))
-        self._channels = int(self.info.channels or shape[1] or 3)
         self.tile = _round_up(check_int(tile, "tile", minimum=1), stride)
         margin = (
             int(meta.get("receptive_margin", 64))
