@@ -204,15 +204,8 @@ def _gauss_radius(sigma, truncate) -> tuple[int, int]:
 
 def gaussian(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0, channel_axis=-1):
     """Chunked :func:`segen.filters.gaussian` (lazy; equal to the in-memory result)."""
-    return map_overlap(
-        filters.gaussian,
-        array,
-        _gauss_radius(sigma, truncate),
-        mode=mode,
-        cval=cval,
-        channel_axis=channel_axis,
-        kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate),
-    )
+    depth = _gauss_radius(sigma, truncate)
+    return _chunked(filters.gaussian, array, depth, mode, cval, channel_axis, sigma=sigma, truncate=truncate)
 
 
 def gaussian_laplace(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0, channel_axis=-1):
@@ -228,54 +221,36 @@ def gaussian_laplace(array, sigma=1.0, *, mode="reflect", cval=0.0, truncate=4.0
             "refilled between the filter's passes); use cval=0 or another mode"
         )
 
-    return map_overlap(
-        filters.gaussian_laplace,
-        array,
-        _gauss_radius(sigma, truncate),
-        mode=mode,
-        cval=cval,
-        channel_axis=channel_axis,
-        kwargs=_kw(mode, cval, sigma=sigma, truncate=truncate),
-    )
+    depth = _gauss_radius(sigma, truncate)
+    op = filters.gaussian_laplace
+    return _chunked(op, array, depth, mode, cval, channel_axis, sigma=sigma, truncate=truncate)
 
 
 def uniform(array, size=3, *, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.uniform` (lazy; equal to the in-memory result)."""
-    return map_overlap(
-        filters.uniform,
-        array,
-        _reach(lambda v: int(v) // 2 + 1, size),
-        mode=mode,
-        cval=cval,
-        channel_axis=channel_axis,
-        kwargs=_kw(mode, cval, size=size),
-    )
+    depth = _reach(lambda v: int(v) // 2 + 1, size)
+    return _chunked(filters.uniform, array, depth, mode, cval, channel_axis, size=size)
 
 
 def laplace(array, *, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.laplace` (lazy; equal to the in-memory result)."""
-    return map_overlap(
-        filters.laplace, array, 1, mode=mode, cval=cval, channel_axis=channel_axis, kwargs=_kw(mode, cval)
-    )
+    return _chunked(filters.laplace, array, 1, mode, cval, channel_axis)
 
 
 def sobel(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.sobel` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    return _gradient(filters.sobel, array, axis, mode, cval, channel_axis)
+    return _chunked(filters.sobel, array, 1, mode, cval, channel_axis, axis=axis)
 
 
 def scharr(array, *, axis=None, mode="reflect", cval=0.0, channel_axis=-1):
     """Chunked :func:`segen.filters.scharr` magnitude or one `axis` (lazy; equal to the in-memory result)."""
-    return _gradient(filters.scharr, array, axis, mode, cval, channel_axis)
+    return _chunked(filters.scharr, array, 1, mode, cval, channel_axis, axis=axis)
 
 
-def _gradient(op, array, axis, mode, cval, channel_axis):
-    kwargs = _kw(mode, cval, axis=axis)
-    return map_overlap(op, array, 1, mode=mode, cval=cval, channel_axis=channel_axis, kwargs=kwargs)
-
-
-def _kw(mode, cval, **params):
-    return {"mode": mode, "cval": cval, **params}
+def _chunked(op, array, depth, mode, cval, channel_axis, **params):
+    """`op` chunk by chunk with `depth` pixels of overlap; the border mode and `params` passed on."""
+    kwargs = {"mode": mode, "cval": cval, **params}
+    return map_overlap(op, array, depth, mode=mode, cval=cval, channel_axis=channel_axis, kwargs=kwargs)
 
 
 # ---- segmentation ------------------------------------------------------------------------------------
