@@ -11,6 +11,7 @@
 #include <utility>  // std::pair
 #include <vector>
 
+#include "detail/color_hsv.hpp"
 #include "detail/common.hpp"
 #include "detail/features_canny.hpp"
 #include "detail/features_fir.hpp"
@@ -37,109 +38,49 @@ void require_positive(double v, const char* name) {
 }
 
 // ---- hot loops -----------------------------------------------------------------------------------------
-// Each FIR loop is compiled three times: baseline x86-64 and x86-64-v3 (AVX2/FMA) with 32-byte vectors
-// through SEGEN_HOT_CLONES, and x86-64-v4 (AVX-512) with 64-byte vectors, chosen at run time from the
-// CPU's features (the 64-byte form is a different instantiation, which target_clones cannot express).
+// Each FIR loop is compiled per CPU level (detail/dispatch.hpp): baseline x86-64 and x86-64-v3 (AVX2/FMA)
+// with 32-byte vectors, x86-64-v4 (AVX-512) with 64-byte vectors (vector_bytes(kLevel)).
 // Every form computes each output with the same taps in the same order, so only the usual FMA-vs-no-FMA
 // rounding differs between machines, never between thread counts.
-#if !defined(SEGEN_NO_DISPATCH) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    defined(__linux__) && __GNUC__ >= 12
-#define SEGEN_FEATURES_V4 1
-#define SEGEN_V4 __attribute__((target("arch=x86-64-v4")))
-bool cpu_has_v4() {
-  static const bool yes = __builtin_cpu_supports("x86-64-v4");
-  return yes;
+using detail::vector_bytes;
+
+#define SEGEN_FIR_FORMS(F)                                                                                       \
+  SEGEN_MULTIVERSION(V4, , void, hot_cfir_row,                                                                   \
+                     (const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n,           \
+                      detail::Store mode, F cr, F ci),                                                           \
+                     (in, hr, hi, taps, re, im, n, mode, cr, ci)) {                                              \
+    constexpr int B = vector_bytes(kLevel);                                                                      \
+    if (mode == detail::Store::Add)                                                                              \
+      detail::cfir_row<F, detail::Store::Add, B>(in, hr, hi, taps, re, im, n);                                   \
+    else if (mode == detail::Store::Rotate)                                                                      \
+      detail::cfir_row<F, detail::Store::Rotate, B>(in, hr, hi, taps, re, im, n, cr, ci);                        \
+    else                                                                                                         \
+      detail::cfir_row<F, detail::Store::Set, B>(in, hr, hi, taps, re, im, n);                                   \
+  }                                                                                                              \
+  SEGEN_MULTIVERSION(V4, , void, hot_fir_col2,                                                                   \
+                     (const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,         \
+                      std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n),                                \
+                     (a, b, stride, h, taps, re, im, os, nrows, n)) {                                            \
+    detail::fir_col2<F, vector_bytes(kLevel)>(a, b, stride, h, taps, re, im, os, nrows, n);                      \
+  }
+SEGEN_FIR_FORMS(float)
+SEGEN_FIR_FORMS(double)
+#undef SEGEN_FIR_FORMS
+// The real FIRs serve only the float magnitudes of gabor_bank.
+SEGEN_MULTIVERSION(V4, , void, hot_fir_row, (const float* in, const float* h, int taps, float* out, std::ptrdiff_t n),
+                   (in, h, taps, out, n)) {
+  detail::fir_row<float, vector_bytes(kLevel)>(in, h, taps, out, n);
 }
-#else
-#define SEGEN_FEATURES_V4 0
-#endif
+SEGEN_MULTIVERSION(V4, , void, hot_fir_col,
+                   (const float* rows, std::ptrdiff_t stride, const float* h, int taps, float* out, std::ptrdiff_t os,
+                    std::ptrdiff_t nrows, std::ptrdiff_t n),
+                   (rows, stride, h, taps, out, os, nrows, n)) {
+  detail::fir_col<float, vector_bytes(kLevel)>(rows, stride, h, taps, out, os, nrows, n);
+}
 
-#define SEGEN_FIR_FORMS(F)                                                                                       \
-  SEGEN_HOT_CLONES void v3_cfir_row(const F* in, const F* hr, const F* hi, int taps, F* re, F* im,               \
-                                    std::ptrdiff_t n, detail::Store mode, F cr, F ci) {                          \
-    if (mode == detail::Store::Add)                                                                              \
-      detail::cfir_row<F, detail::Store::Add>(in, hr, hi, taps, re, im, n);                                      \
-    else if (mode == detail::Store::Rotate)                                                                      \
-      detail::cfir_row<F, detail::Store::Rotate>(in, hr, hi, taps, re, im, n, cr, ci);                           \
-    else                                                                                                         \
-      detail::cfir_row<F, detail::Store::Set>(in, hr, hi, taps, re, im, n);                                      \
-  }                                                                                                              \
-  SEGEN_HOT_CLONES void v3_fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re,  \
-                                    F* im, std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {          \
-    detail::fir_col2<F>(a, b, stride, h, taps, re, im, os, nrows, n);                                            \
-  }
-SEGEN_FIR_FORMS(float)
-SEGEN_FIR_FORMS(double)
-#undef SEGEN_FIR_FORMS
-#define SEGEN_FIR_FORMS_REAL(F)                                                                                  \
-  SEGEN_HOT_CLONES void v3_fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {               \
-    detail::fir_row<F>(in, h, taps, out, n);                                                                     \
-  }                                                                                                              \
-  SEGEN_HOT_CLONES void v3_fir_col(const F* rows, std::ptrdiff_t stride, const F* h, int taps, F* out,           \
-                                   std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {                  \
-    detail::fir_col<F>(rows, stride, h, taps, out, os, nrows, n);                                                \
-  }
-SEGEN_FIR_FORMS_REAL(float)  // the real FIRs serve only the float magnitudes of gabor_bank
-#undef SEGEN_FIR_FORMS_REAL
-
-#if SEGEN_FEATURES_V4
-#define SEGEN_FIR_FORMS(F)                                                                                       \
-  SEGEN_V4 void v4_cfir_row(const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n,     \
-                            detail::Store mode, F cr, F ci) {                                                    \
-    if (mode == detail::Store::Add)                                                                              \
-      detail::cfir_row<F, detail::Store::Add, 64>(in, hr, hi, taps, re, im, n);                                  \
-    else if (mode == detail::Store::Rotate)                                                                      \
-      detail::cfir_row<F, detail::Store::Rotate, 64>(in, hr, hi, taps, re, im, n, cr, ci);                       \
-    else                                                                                                         \
-      detail::cfir_row<F, detail::Store::Set, 64>(in, hr, hi, taps, re, im, n);                                  \
-  }                                                                                                              \
-  SEGEN_V4 void v4_fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,   \
-                            std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {                         \
-    detail::fir_col2<F, 64>(a, b, stride, h, taps, re, im, os, nrows, n);                                        \
-  }
-SEGEN_FIR_FORMS(float)
-SEGEN_FIR_FORMS(double)
-#undef SEGEN_FIR_FORMS
-#define SEGEN_FIR_FORMS_REAL(F)                                                                                  \
-  SEGEN_V4 void v4_fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {                       \
-    detail::fir_row<F, 64>(in, h, taps, out, n);                                                                 \
-  }                                                                                                              \
-  SEGEN_V4 void v4_fir_col(const F* rows, std::ptrdiff_t stride, const F* h, int taps, F* out, std::ptrdiff_t os, \
-                           std::ptrdiff_t nrows, std::ptrdiff_t n) {                                             \
-    detail::fir_col<F, 64>(rows, stride, h, taps, out, os, nrows, n);                                            \
-  }
-SEGEN_FIR_FORMS_REAL(float)  // the real FIRs serve only the float magnitudes of gabor_bank
-#undef SEGEN_FIR_FORMS_REAL
-
-#define SEGEN_PICK(name, ...) (cpu_has_v4() ? v4_##name(__VA_ARGS__) : v3_##name(__VA_ARGS__))
-#else
-#define SEGEN_PICK(name, ...) v3_##name(__VA_ARGS__)
-#endif
-
-SEGEN_HOT_CLONES void hot_magnitude(const float* __restrict a, const float* __restrict b, float scale,
-                                    float* __restrict out, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, hot_magnitude, (const float* __restrict a, const float* __restrict b, float scale,
+                                    float* __restrict out, std::ptrdiff_t n), (a, b, scale, out, n)) {
   for (std::ptrdiff_t x = 0; x < n; ++x) out[x] = scale * std::sqrt(a[x] * a[x] + b[x] * b[x]);
-}
-
-// The FIR loops (kernels splatted, see detail::splat; widths multiples of detail::kRowBlock).
-template <class F>
-void hot_cfir_row(const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n, detail::Store mode,
-                  F cr = 1, F ci = 0) {
-  SEGEN_PICK(cfir_row, in, hr, hi, taps, re, im, n, mode, cr, ci);
-}
-template <class F>
-void hot_fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {
-  SEGEN_PICK(fir_row, in, h, taps, out, n);
-}
-template <class F>
-void hot_fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,
-                  std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {
-  SEGEN_PICK(fir_col2, a, b, stride, h, taps, re, im, os, nrows, n);
-}
-template <class F>
-void hot_fir_col(const F* rows, std::ptrdiff_t stride, const F* h, int taps, F* out, std::ptrdiff_t os,
-                 std::ptrdiff_t nrows, std::ptrdiff_t n) {
-  SEGEN_PICK(fir_col, rows, stride, h, taps, out, os, nrows, n);
 }
 
 /// Rows per block of the column passes: the strip loops reuse the taps' rows from L1 within a block.
@@ -289,7 +230,7 @@ class GaborEngine {
         hot_cfir_row(pad_.data() + (r0 + i + p) * pw_, kre_.data() + p * kx_ * detail::kSplat<F>,
                      kim_.data() + p * kx_ * detail::kSplat<F>,
                      static_cast<int>(kx_), re + i * ps_, im + i * ps_, wp_,
-                     p > 0 ? detail::Store::Add : detail::Store::Set);
+                     p > 0 ? detail::Store::Add : detail::Store::Set, F(1), F(0));
       factor[i] = {1.0, 0.0};
     }
   }
@@ -555,76 +496,29 @@ Image<float> gabor_bank(ImageView<const T> image, const GaborBankOptions& opt) {
 
 namespace {
 
-// numpy's float remainder x % 1 (the result takes the sign of the divisor).
-template <class F>
-F py_mod1(F x) {
-  F m = std::fmod(x, F(1));
-  if (m != 0) {
-    if (m < 0) m += F(1);
-  } else {
-    m = F(0);
-  }
-  return m;
-}
-
-// H, S, V of one pixel with skimage.color.rgb2hsv's arithmetic (F: its working precision).
-template <class F>
-inline void hsv_pixel(F r, F g, F b, F& h, F& s, F& v) {
-  v = std::max(std::max(r, g), b);
-  const F delta = v - std::min(std::min(r, g), b);
-  s = F(0);
-  h = F(0);
-  if (delta != 0) {
-    s = delta / v;
-    F h6;  // later tests win, as in rgb2hsv: blue over green over red
-    if (b == v)
-      h6 = F(4) + (r - g) / delta;
-    else if (g == v)
-      h6 = F(2) + (b - r) / delta;
-    else
-      h6 = (g - b) / delta;
-    h = py_mod1<F>(h6 / F(6));
-  }
-}
-
-// H, S, V of the n RGB pixels at p (integers scaled by `scale` first), vectorised: the same operations as
-// hsv_pixel lane by lane (selects instead of branches; x % 1 is x + 1 for x in (-1, 0) and x on [0, 1)).
+// H, S, V of the n RGB pixels at p with skimage.color.rgb2hsv's arithmetic (detail::hsv_pixels; F: its
+// working precision, integers scaled by `scale` first), a vector of pixels at a time.
 template <class T, class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void hsv_row_impl(const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv) {
   using V = detail::vec_t<F>;
   constexpr int L = detail::Vec<F>::lanes;
+  constexpr auto kArith = detail::HsvArith::Skimage;
   std::ptrdiff_t x = 0;
-  const V zero{}, one = zero + F(1), two = zero + F(2), four = zero + F(4), six = zero + F(6);
   for (; x + L <= n; x += L) {
-    V r, g, b;
+    V r, g, b, h, s, v;
     for (int l = 0; l < L; ++l) {
       r[l] = static_cast<F>(p[3 * (x + l)]);
       g[l] = static_cast<F>(p[3 * (x + l) + 1]);
       b[l] = static_cast<F>(p[3 * (x + l) + 2]);
     }
-    if constexpr (std::is_integral_v<T>) r *= scale, g *= scale, b *= scale;
-    const V mx = r > g ? r : g, v = mx > b ? mx : b;
-    const V mr = r < g ? r : g, mn = mr < b ? mr : b;
-    const V delta = v - mn;
-    const auto nz = delta != zero;
-    const V safe = nz ? delta : one;
-    const V s = nz ? delta / v : zero;
-    const auto bmax = b == v, gmax = g == v;
-    const V num = bmax ? r - g : (gmax ? b - r : g - b);
-    const V off = bmax ? four : (gmax ? two : zero);
-    const V q = off + num / safe;
-    V h = q / six;
-    h = h < zero ? h + one : h;
-    h = nz ? h : zero;
+    detail::hsv_pixels<kArith, false, F>(r, g, b, scale, h, s, v);
     std::memcpy(hh + x, &h, sizeof(V));
     std::memcpy(ss + x, &s, sizeof(V));
     std::memcpy(vv + x, &v, sizeof(V));
   }
-  for (; x < n; ++x) {
-    F r = static_cast<F>(p[3 * x]), g = static_cast<F>(p[3 * x + 1]), b = static_cast<F>(p[3 * x + 2]);
-    if constexpr (std::is_integral_v<T>) r *= scale, g *= scale, b *= scale;
-    hsv_pixel<F>(r, g, b, hh[x], ss[x], vv[x]);
-  }
+  for (; x < n; ++x)
+    detail::hsv_pixels<kArith, false, F>(static_cast<F>(p[3 * x]), static_cast<F>(p[3 * x + 1]),
+                                         static_cast<F>(p[3 * x + 2]), scale, hh[x], ss[x], vv[x]);
 }
 
 // Bins of four values among n equal bins of [0, 1] (edges k * step, as np.linspace computes them; values
@@ -674,7 +568,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss
 }
 
 #define SEGEN_HSV_ROW(T, F)                                                                                   \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void hsv_row(const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv) { \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hsv_row, (const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv), (p, n, scale, hh, ss, vv)) { \
     hsv_row_impl<T, F>(p, n, scale, hh, ss, vv);                                                              \
   }
 SEGEN_HSV_ROW(std::uint8_t, double)
@@ -684,8 +578,8 @@ SEGEN_HSV_ROW(double, double)
 #undef SEGEN_HSV_ROW
 
 #define SEGEN_BIN_ROW(F)                                                                                        \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void bin_row(const F* hh, const F* ss, const F* vv, std::ptrdiff_t n,      \
-                                                  const std::int32_t* nb, const double* step, std::int32_t* idx) { \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, bin_row, (const F* hh, const F* ss, const F* vv, std::ptrdiff_t n,      \
+                                                  const std::int32_t* nb, const double* step, std::int32_t* idx), (hh, ss, vv, n, nb, step, idx)) { \
     bin_row_impl<F>(hh, ss, vv, n, nb, step, idx);                                                              \
   }
 SEGEN_BIN_ROW(float)
@@ -773,19 +667,20 @@ Image<double> color_histogram(ImageView<const T> image, int bins_h, int bins_s, 
 namespace {
 
 #define SEGEN_CANNY_ROWS(W)                                                                                    \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void vpass(const double* const* rows, const double* wl, int r, double* out, \
-                                                std::ptrdiff_t n, W) {                                          \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, vpass, (const double* const* rows, const double* wl, int r, double* out, \
+                                                std::ptrdiff_t n, W tag), (rows, wl, r, out, n, tag)) {                                      \
+    (void)tag;                                                                                                  \
     detail::gauss_vpass<W>(rows, wl, r, out, n);                                                                \
   }                                                                                                             \
-  SEGEN_HOT_CLONES void divide_row(W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n) {           \
+  SEGEN_MULTIVERSION(V3, , void, divide_row, (W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n), (o, d, add, n)) {           \
     for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d[x] + add;                                                 \
   }                                                                                                             \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void hpass(const double* ext, const double* wl, int r, W* out,            \
-                                                std::ptrdiff_t n) {                                             \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hpass, (const double* ext, const double* wl, int r, W* out,            \
+                                                std::ptrdiff_t n), (ext, wl, r, out, n)) {                                             \
     detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                 \
   }                                                                                                             \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void sobel_row(const W* up, const W* cur, const W* dn, std::ptrdiff_t w,    \
-                                                    W* gi, W* gj, W* mag) {                                     \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, sobel_row, (const W* up, const W* cur, const W* dn, std::ptrdiff_t w,    \
+                                                    W* gi, W* gj, W* mag), (up, cur, dn, w, gi, gj, mag)) {                                     \
     detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                          \
   }
 SEGEN_CANNY_ROWS(float)
@@ -795,8 +690,8 @@ SEGEN_CANNY_ROWS(double)
 // An image row as scipy sees it in skimage.feature.canny: in double, integers scaled by 1 / dtype max,
 // masked-out pixels 0 (m == nullptr: no mask); `ones` gets the mask itself as 0 / 1.
 #define SEGEN_CONVERT_ROW(T)                                                                                   \
-  SEGEN_HOT_CLONES void convert_row(const T* __restrict src, const std::uint8_t* __restrict m, double scale,    \
-                                    double* __restrict d, double* __restrict ones, std::ptrdiff_t n) {          \
+  SEGEN_MULTIVERSION(V3, , void, convert_row, (const T* __restrict src, const std::uint8_t* __restrict m, double scale,    \
+                                    double* __restrict d, double* __restrict ones, std::ptrdiff_t n), (src, m, scale, d, ones, n)) {          \
     if (m) {                                                                                                    \
       for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(m[x] ? src[x] : T(0)) * scale;          \
       for (std::ptrdiff_t x = 0; x < n; ++x) ones[x] = m[x] ? 1.0 : 0.0;                                       \
@@ -901,14 +796,14 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
   detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
 }
 
-SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void nms_row(const float* m_up, const float* m, const float* m_dn, const float* gi, const float* gj,
+SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row, (const float* m_up, const float* m, const float* m_dn, const float* gi, const float* gj,
                               const std::uint8_t* ok, std::ptrdiff_t w, float low, float high, std::uint8_t* cls,
-                              std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
+                              std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong), (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
   nms_row_impl<float>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
 }
-SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void nms_row(const double* m_up, const double* m, const double* m_dn, const double* gi,
+SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row, (const double* m_up, const double* m, const double* m_dn, const double* gi,
                               const double* gj, const std::uint8_t* ok, std::ptrdiff_t w, double low, double high,
-                              std::uint8_t* cls, std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
+                              std::uint8_t* cls, std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong), (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
   nms_row_impl<double>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
 }
 

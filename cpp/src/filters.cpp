@@ -17,10 +17,10 @@ namespace detail {
 
 // ---- hot loops (compiled for baseline x86-64 and AVX2/FMA, chosen at load time) ---------------------
 
-SEGEN_HOT_CLONES void convert_row(const std::uint8_t* s, float* d, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, convert_row, (const std::uint8_t* s, float* d, std::ptrdiff_t n), (s, d, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
 }
-SEGEN_HOT_CLONES void convert_row(const std::uint16_t* s, float* d, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, convert_row, (const std::uint16_t* s, float* d, std::ptrdiff_t n), (s, d, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
 }
 
@@ -113,12 +113,12 @@ SEGEN_ALWAYS_INLINE void apply_taps_impl(const typename TapPattern<A>::View& pat
 
 /// out[i] = sum over the pattern's taps of w * p[slot][i], for i in [0, n).
 /// The hot loops call nothing out of line (see TapPattern::View).
-SEGEN_HOT_CLONES void apply_taps_view(TapPattern<float>::View pat, const float* const* p, float* out,
-                                      std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, apply_taps_view, (TapPattern<float>::View pat, const float* const* p, float* out,
+                                      std::ptrdiff_t n), (pat, p, out, n)) {
   apply_taps_impl<float>(pat, p, out, n);
 }
-SEGEN_HOT_CLONES void apply_taps_view(TapPattern<double>::View pat, const double* const* p, double* out,
-                                      std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, apply_taps_view, (TapPattern<double>::View pat, const double* const* p, double* out,
+                                      std::ptrdiff_t n), (pat, p, out, n)) {
   apply_taps_impl<double>(pat, p, out, n);
 }
 template <class A>
@@ -200,20 +200,20 @@ SEGEN_ALWAYS_INLINE void rows_impl(const A* w, int kh, int kw, std::ptrdiff_t st
 
 }  // namespace
 
-SEGEN_HOT_CLONES void rows_taps(const float* w, int kh, int kw, std::ptrdiff_t step, const float* const* p,
-                                float* const* out, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, rows_taps, (const float* w, int kh, int kw, std::ptrdiff_t step, const float* const* p,
+                                float* const* out, std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
   rows_impl<float>(w, kh, kw, step, p, out, n);
 }
-SEGEN_HOT_CLONES void rows_taps(const double* w, int kh, int kw, std::ptrdiff_t step, const double* const* p,
-                                double* const* out, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, rows_taps, (const double* w, int kh, int kw, std::ptrdiff_t step, const double* const* p,
+                                double* const* out, std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
   rows_impl<double>(w, kh, kw, step, p, out, n);
 }
 
 /// mag[i] = sqrt((a[i]^2 + b[i]^2) / 2).
-SEGEN_HOT_CLONES void magnitude_row(const float* a, const float* b, float* mag, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, magnitude_row, (const float* a, const float* b, float* mag, std::ptrdiff_t n), (a, b, mag, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) mag[i] = std::sqrt((a[i] * a[i] + b[i] * b[i]) * 0.5f);
 }
-SEGEN_HOT_CLONES void magnitude_row(const double* a, const double* b, double* mag, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, magnitude_row, (const double* a, const double* b, double* mag, std::ptrdiff_t n), (a, b, mag, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) mag[i] = std::sqrt((a[i] * a[i] + b[i] * b[i]) * 0.5);
 }
 
@@ -251,7 +251,7 @@ SEGEN_ALWAYS_INLINE float atan2_scalar(float y, float x) {
 
 /// dir[i] = atan2(gy[i], gx[i]) in float, within 4e-7 rad of the exact angle; 0 where both components are
 /// 0 and NaN where either is NaN.
-SEGEN_HOT_CLONES void direction_row(const float* gy, const float* gx, float* dir, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, direction_row, (const float* gy, const float* gx, float* dir, std::ptrdiff_t n), (gy, gx, dir, n)) {
   using V = VecOf<float>::type;
   typedef std::int32_t VI __attribute__((vector_size(32)));
   constexpr std::ptrdiff_t L = 8;

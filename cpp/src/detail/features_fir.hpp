@@ -15,14 +15,6 @@
 
 #include "detail/common.hpp"
 
-// Functions that must round every product on its own (no fused multiply-add), to reproduce a reference's
-// rounding exactly. An always-inline callee needs the same attribute as its caller.
-#if defined(__GNUC__) && !defined(__clang__)
-#define SEGEN_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#define SEGEN_NO_CONTRACT
-#endif
-
 // The 32-byte vector helpers below are always inlined, so the baseline clone's "AVX vector return without
 // AVX enabled changes the ABI" note does not apply.
 #if defined(__GNUC__) && !defined(__clang__)
