@@ -504,6 +504,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void hsv_row_impl(const T* p, std::ptrdiff
   constexpr int L = detail::Vec<F>::lanes;
   constexpr auto kArith = detail::HsvArith::Skimage;
   std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   for (; x + L <= n; x += L) {
     V r, g, b, h, s, v;
     for (int l = 0; l < L; ++l) {
@@ -516,20 +517,34 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void hsv_row_impl(const T* p, std::ptrdiff
     std::memcpy(ss + x, &s, sizeof(V));
     std::memcpy(vv + x, &v, sizeof(V));
   }
+#else
+  (void)L;
+#endif
   for (; x < n; ++x)
     detail::hsv_pixels<kArith, false, F>(static_cast<F>(p[3 * x]), static_cast<F>(p[3 * x + 1]),
                                          static_cast<F>(p[3 * x + 2]), scale, hh[x], ss[x], vv[x]);
 }
 
-// Bins of four values among n equal bins of [0, 1] (edges k * step, as np.linspace computes them; values
-// outside clamped into the first / last bin): the integer part of x * n, corrected by one against the exact
-// edges.
+// The bin of x among n equal bins of [0, 1] (edges k * step, as np.linspace computes them; values outside
+// clamped into the first / last bin): the integer part of x * n, corrected by one against the exact edges.
+// bins4 is the same for four values at once.
+inline std::int32_t bin1(double x, std::int32_t n, double step) {
+  double c = x > 0.0 ? x : 0.0;  // NaN -> 0 (such pixels are not counted anyway)
+  c = c < 1.0 ? c : 1.0;
+  std::int32_t k = static_cast<std::int32_t>(c * static_cast<double>(n));
+  k = k < n - 1 ? k : n - 1;
+  if (k + 1 <= n - 1 && c >= static_cast<double>(k + 1) * step) ++k;
+  if (k > 0 && c < static_cast<double>(k) * step) --k;
+  return k;
+}
+
+#if SEGEN_HAVE_VECTOR_EXT
 typedef double D4 __attribute__((vector_size(32)));
 typedef std::int32_t I4 __attribute__((vector_size(16)));
 
 SEGEN_ALWAYS_INLINE I4 bins4(D4 x, std::int32_t n, double step) {
   const D4 zero{}, one = zero + 1.0;
-  D4 c = x > zero ? x : zero;  // NaN -> 0 (such pixels are not counted anyway)
+  D4 c = x > zero ? x : zero;
   c = c < one ? c : one;
   I4 k = __builtin_convertvector(c * static_cast<double>(n), I4);
   const I4 last = I4{} + (n - 1);
@@ -540,12 +555,14 @@ SEGEN_ALWAYS_INLINE I4 bins4(D4 x, std::int32_t n, double step) {
   const I4 down = (k > I4{}) & __builtin_convertvector(c < __builtin_convertvector(k, D4) * step, I4);
   return k + down;
 }
+#endif
 
 // Flat bin index (hue-major) of each pixel of a row from its H, S, V; -1 where one of them is not finite.
 template <class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss, const F* vv, std::ptrdiff_t n,
                                                  const std::int32_t* nb, const double* step, std::int32_t* idx) {
   std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   auto load4 = [](const F* p) {
     D4 d;
     for (int l = 0; l < 4; ++l) d[l] = static_cast<double>(p[l]);
@@ -558,12 +575,12 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss
     const I4 out = k | ~finite;  // -1 where not finite
     std::memcpy(idx + x, &out, sizeof(out));
   }
+#endif
   for (; x < n; ++x) {
-    D4 h{}, s{}, v{};
-    h[0] = hh[x], s[0] = ss[x], v[0] = vv[x];
-    const I4 k = (bins4(h, nb[0], step[0]) * nb[1] + bins4(s, nb[1], step[1])) * nb[2] + bins4(v, nb[2], step[2]);
-    const bool finite = std::isfinite(h[0]) && std::isfinite(s[0]) && std::isfinite(v[0]);
-    idx[x] = finite ? k[0] : -1;
+    const double h = hh[x], s = ss[x], v = vv[x];
+    const bool finite = std::isfinite(h) && std::isfinite(s) && std::isfinite(v);
+    idx[x] = finite ? (bin1(h, nb[0], step[0]) * nb[1] + bin1(s, nb[1], step[1])) * nb[2] + bin1(v, nb[2], step[2])
+                    : -1;
   }
 }
 
@@ -711,6 +728,7 @@ SEGEN_CONVERT_ROW(double)
 // `strong`. Vectorised: all four neighbour cases are computed and selected per lane; fp-contract is off so
 // the interpolation rounds as the scalar reference (see detail::interp_le).
 
+#if SEGEN_HAVE_VECTOR_EXT
 template <class F>
 struct NmsVec {
   static constexpr int L = detail::Vec<F>::lanes;
@@ -719,21 +737,23 @@ struct NmsVec {
   using I = std::conditional_t<sizeof(F) == 4, std::int32_t, std::int64_t>;
   typedef I M __attribute__((vector_size(32)));
 };
+#endif
 
 template <class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,
                                     const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,
                                     std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
+  cls[0] = detail::kNotEdge;
+  cls[w - 1] = detail::kNotEdge;
+  std::ptrdiff_t x = 1;
+#if SEGEN_HAVE_VECTOR_EXT
   using NV = NmsVec<F>;
   using V = typename NV::V;
   using VD = typename NV::VD;
   using M = typename NV::M;
   using I = typename NV::I;
   constexpr int L = NV::L;
-  cls[0] = detail::kNotEdge;
-  cls[w - 1] = detail::kNotEdge;
   const V vlow = V{} + low, vhigh = V{} + high, zero = V{};
-  std::ptrdiff_t x = 1;
   for (; x + L <= w - 1; x += L) {
     V mc;
     std::memcpy(&mc, m + x, sizeof(V));
@@ -793,6 +813,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
       if (strong_m[l]) strong.push_back(offset + x + l);
     }
   }
+#endif
   detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
 }
 

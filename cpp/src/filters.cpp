@@ -10,6 +10,7 @@
 
 #include "detail/common.hpp"
 #include "detail/filters_engine.hpp"
+#include "detail/simd.hpp"
 #include "segen/parallel.hpp"
 
 namespace segen {
@@ -26,23 +27,10 @@ SEGEN_MULTIVERSION(V3, , void, convert_row, (const std::uint16_t* s, float* d, s
 
 namespace {
 
-// The vector helpers below are always inlined into their callers, so no vector crosses a call boundary
-// and GCC's note about the AVX calling convention does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-// 32-byte GCC/Clang vectors: one AVX register in the AVX2 clone, two SSE registers in the baseline one.
+// 32-byte vectors (detail/simd.hpp): one AVX register at x86-64-v3, two SSE registers at baseline, a
+// scalar in the portable build.
 template <class A>
-struct VecOf;
-template <>
-struct VecOf<float> {
-  typedef float type __attribute__((vector_size(32)));
-};
-template <>
-struct VecOf<double> {
-  typedef double type __attribute__((vector_size(32)));
-};
+using VecOf = detail::Vec<A>;
 
 template <class V, class A>
 SEGEN_ALWAYS_INLINE V loadu(const A* p) {
@@ -101,7 +89,7 @@ SEGEN_ALWAYS_INLINE void taps_scalar(const typename TapPattern<A>::View& pat, co
 template <class A>
 SEGEN_ALWAYS_INLINE void apply_taps_impl(const typename TapPattern<A>::View& pat, const A* const* p, A* out,
                                         std::ptrdiff_t n) {
-  constexpr std::ptrdiff_t L = static_cast<std::ptrdiff_t>(32 / sizeof(A));
+  constexpr std::ptrdiff_t L = VecOf<A>::lanes;
   constexpr int NV = 8;
   std::ptrdiff_t i = 0;
   for (; i + NV * L <= n; i += NV * L) taps_block<A, NV>(pat, p, out, i);
@@ -184,7 +172,7 @@ SEGEN_ALWAYS_INLINE void rows_block(const A* w, int kh, int kw, std::ptrdiff_t s
 template <class A>
 SEGEN_ALWAYS_INLINE void rows_impl(const A* w, int kh, int kw, std::ptrdiff_t step, const A* const* p,
                                   A* const* out, std::ptrdiff_t n) {
-  constexpr std::ptrdiff_t L = static_cast<std::ptrdiff_t>(32 / sizeof(A));
+  constexpr std::ptrdiff_t L = VecOf<A>::lanes;
   std::ptrdiff_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) rows_block<A, 2>(w, kh, kw, step, p, out, i);
   for (; i + L <= n; i += L) rows_block<A, 1>(w, kh, kw, step, p, out, i);
@@ -252,10 +240,11 @@ SEGEN_ALWAYS_INLINE float atan2_scalar(float y, float x) {
 /// dir[i] = atan2(gy[i], gx[i]) in float, within 4e-7 rad of the exact angle; 0 where both components are
 /// 0 and NaN where either is NaN.
 SEGEN_MULTIVERSION(V3, , void, direction_row, (const float* gy, const float* gx, float* dir, std::ptrdiff_t n), (gy, gx, dir, n)) {
+  std::ptrdiff_t i = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   using V = VecOf<float>::type;
   typedef std::int32_t VI __attribute__((vector_size(32)));
   constexpr std::ptrdiff_t L = 8;
-  std::ptrdiff_t i = 0;
   for (; i + L <= n; i += L) {
     const V y = loadu<V>(gy + i), x = loadu<V>(gx + i);
     const VI sy = __builtin_bit_cast(VI, y);
@@ -273,6 +262,7 @@ SEGEN_MULTIVERSION(V3, , void, direction_row, (const float* gy, const float* gx,
     p = ((x != x) | (y != y)) ? x + y : p;
     storeu(dir + i, p);
   }
+#endif
   for (; i < n; ++i) dir[i] = atan2_scalar(gy[i], gx[i]);
 }
 void direction_row(const double* gy, const double* gx, double* dir, std::ptrdiff_t n) {

@@ -15,7 +15,7 @@
 
 // Compiled in every x86-64 build with GCC or Clang (target attributes); color.cpp calls them from its
 // x86-64-v3 copies (detail/dispatch.hpp).
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SEGEN_PORTABLE)
 #define SEGEN_COLOR_HAVE_AVX2 1
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push

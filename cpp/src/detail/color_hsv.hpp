@@ -19,9 +19,10 @@ enum class HsvArith { Fast, Skimage };
 /// max wins; grey pixels get H = S = 0; delta / 0 (negative inputs) gives +-inf. kChecked: NaN results
 /// become 0 and a NaN input anywhere zeroes the pixel (rgb2hsv of float images).
 template <HsvArith kArith, bool kChecked, class W, class V>
-SEGEN_ALWAYS_INLINE void hsv_pixels(V r, V g, V b, W scale, V& h, V& s, V& v) {
+SEGEN_ALWAYS_INLINE void hsv_pixels(const V& r_in, const V& g_in, const V& b_in, W scale, V& h, V& s, V& v) {
   const V zero{};
   const V one = zero + W(1);
+  V r = r_in, g = g_in, b = b_in;
   if constexpr (kArith == HsvArith::Skimage) {
     r = r * scale;
     g = g * scale;

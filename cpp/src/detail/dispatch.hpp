@@ -93,8 +93,13 @@ inline CpuLevel cpu_level() {
 #define SEGEN_MV_BODY_DECL_(attrs, ret, name, params) \
   template <::segen::detail::CpuLevel kLevel>          \
   SEGEN_ALWAYS_INLINE attrs ret name##_at params
+// The copies are opaque to interprocedural optimisation (noipa), as ifunc-dispatched clones are: no copy
+// is specialised for its callers' constants, which would change the rounding of some loops (the float64
+// Gaussian's last columns) from one build to the next.
 #define SEGEN_MV_COPY_(target, attrs, level, ret, name, suffix, params, args) \
-  target attrs ret name##_##suffix params { return name##_at<::segen::detail::CpuLevel::level> args; }
+  target attrs __attribute__((noipa)) ret name##_##suffix params {            \
+    return name##_at<::segen::detail::CpuLevel::level> args;                 \
+  }
 #define SEGEN_MULTIVERSION_V3_(attrs, ret, name, params, args)                        \
   SEGEN_MV_BODY_DECL_(attrs, ret, name, params);                                      \
   SEGEN_MV_COPY_(SEGEN_TARGET_BASELINE, attrs, Baseline, ret, name, baseline, params, args) \
