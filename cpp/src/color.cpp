@@ -469,10 +469,7 @@ Image<color_float_t<T>> rgb2lab(ImageView<const T> src, const std::string& illum
                                           const std::string&);                                             \
   template SEGEN_API Image<color_float_t<T>> rgb2lab<T>(ImageView<const T>, const std::string&,            \
                                                         const std::string&);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

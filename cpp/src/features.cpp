@@ -500,11 +500,11 @@ namespace {
 // working precision, integers scaled by `scale` first), a vector of pixels at a time.
 template <class T, class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void hsv_row_impl(const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv) {
-  using V = detail::vec_t<F>;
-  constexpr int L = detail::Vec<F>::lanes;
   constexpr auto kArith = detail::HsvArith::Skimage;
   std::ptrdiff_t x = 0;
 #if SEGEN_HAVE_VECTOR_EXT
+  using V = detail::vec_t<F>;
+  constexpr int L = detail::Vec<F>::lanes;
   for (; x + L <= n; x += L) {
     V r, g, b, h, s, v;
     for (int l = 0; l < L; ++l) {
@@ -517,8 +517,6 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void hsv_row_impl(const T* p, std::ptrdiff
     std::memcpy(ss + x, &s, sizeof(V));
     std::memcpy(vv + x, &v, sizeof(V));
   }
-#else
-  (void)L;
 #endif
   for (; x < n; ++x)
     detail::hsv_pixels<kArith, false, F>(static_cast<F>(p[3 * x]), static_cast<F>(p[3 * x + 1]),
@@ -1097,10 +1095,7 @@ Image<std::uint8_t> canny(ImageView<const T> image, const CannyOptions& opt, Ima
                                         ImageView<const std::uint8_t>);                                       \
   template SEGEN_API Image<std::uint8_t> canny<T>(ImageView<const T>, const CannyOptions&,                    \
                                                   ImageView<const std::uint8_t>);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

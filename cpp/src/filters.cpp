@@ -606,39 +606,28 @@ void edge_filter_into(ImageView<const T> src, ImageView<O> out, ImageView<O> dir
   }
 }
 
-template <class T, class O>
-void sobel_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Sobel, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void sobel_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border, double cval) {
-  edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::Sobel, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void sobel_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Sobel, EdgeOutput::Row, border, cval);
-}
-template <class T, class O>
-void sobel_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Sobel, EdgeOutput::Col, border, cval);
-}
-template <class T, class O>
-void scharr_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Scharr, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void scharr_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border,
-                 double cval) {
-  edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::Scharr, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void scharr_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Scharr, EdgeOutput::Row, border, cval);
-}
-template <class T, class O>
-void scharr_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Scharr, EdgeOutput::Col, border, cval);
-}
+// Sobel and Scharr differ only by their operator.
+#define SEGEN_EDGE_FILTER(name, op)                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                    \
+    edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Magnitude, border, cval);             \
+  }                                                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border,     \
+                   double cval) {                                                                            \
+    edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::op, EdgeOutput::Magnitude, border, cval); \
+  }                                                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                  \
+    edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Row, border, cval);                   \
+  }                                                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                  \
+    edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Col, border, cval);                   \
+  }
+SEGEN_EDGE_FILTER(sobel, Sobel)
+SEGEN_EDGE_FILTER(scharr, Scharr)
+#undef SEGEN_EDGE_FILTER
 
 // ---- value-returning forms ----------------------------------------------------------------------------
 
@@ -764,10 +753,7 @@ SEGEN_EDGE_VALUE_FORM(scharr_v)
                                                                ImageView<filter_output_t<T>>, Border, double); \
   template SEGEN_API Image<filter_output_t<T>> name##_v<T>(ImageView<const T>, Border, double);
 
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 #undef SEGEN_INSTANTIATE_EDGE
 

@@ -705,10 +705,7 @@ Image<T> flip(ImageView<const T> src, int axis) {
   template SEGEN_API Image<T> rotate<T>(ImageView<const T>, double, const RotateOptions&);                 \
   template SEGEN_API void flip_into<T>(ImageView<const T>, ImageView<T>, int);                             \
   template SEGEN_API Image<T> flip<T>(ImageView<const T>, int);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

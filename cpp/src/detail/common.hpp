@@ -2,6 +2,7 @@
 // Private helpers shared by the implementation files; never installed.
 
 #include <cstddef>  // std::ptrdiff_t
+#include <cstdint>  // std::uint8_t, std::uint16_t
 #include <cstdio>   // std::snprintf
 #include <string>   // std::string, std::to_string
 
@@ -9,6 +10,9 @@
 #include "segen/image.hpp"
 
 #include "detail/dispatch.hpp"  // SEGEN_MULTIVERSION, SEGEN_ALWAYS_INLINE, SEGEN_NO_CONTRACT
+
+/// Apply the macro M to each pixel type of the public API (explicit instantiations, per-type hot loops).
+#define SEGEN_FOR_PIXEL_TYPES(M) M(std::uint8_t) M(std::uint16_t) M(float) M(double)
 
 namespace segen::detail {
 

@@ -44,11 +44,11 @@ SEGEN_ALWAYS_INLINE vec_t<double> round_to(vec_t<double> v) {
 template <class W>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_vpass(const double* const* rows, const double* wl, int r, double* out,
                                                 std::ptrdiff_t n) {
-  using V = vec_t<double>;
-  constexpr int L = Vec<double>::lanes;
   const double* c = rows[r];
   std::ptrdiff_t x = 0;
 #if SEGEN_HAVE_VECTOR_EXT
+  using V = vec_t<double>;
+  constexpr int L = Vec<double>::lanes;
   for (; x + 2 * L <= n; x += 2 * L) {  // two vectors per step for two independent sums
     V a0 = vload<double>(c + x) * wl[0], a1 = vload<double>(c + x + L) * wl[0];
     for (int j = r; j >= 1; --j) {
@@ -71,10 +71,10 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_vpass(const double* const* rows
 /// Horizontal pass over a row extended by r samples on each side (ext[x + r] is sample x).
 template <class W>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_hpass(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n) {
-  using V = vec_t<double>;
-  constexpr int L = Vec<double>::lanes;
   std::ptrdiff_t x = 0;
 #if SEGEN_HAVE_VECTOR_EXT
+  using V = vec_t<double>;
+  constexpr int L = Vec<double>::lanes;
   for (; x + 2 * L <= n; x += 2 * L) {
     const double* c = ext + r + x;
     V a0 = vload<double>(c) * wl[0], a1 = vload<double>(c + L) * wl[0];
