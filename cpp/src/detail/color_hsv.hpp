@@ -46,11 +46,11 @@ SEGEN_ALWAYS_INLINE void hsv_pixels(const V& r_in, const V& g_in, const V& b_in,
   s = delta / (grey ? one : mx);  // grey: 0 / 1 = 0
   if constexpr (kArith == HsvArith::Skimage) v = mx;
   else v = mx * scale;
-  if constexpr (kChecked) {
-    const auto bad = (r != r) | (g != g) | (b != b);
-    h = (bad | (h != h)) ? zero : h;
-    s = (bad | (s != s)) ? zero : s;
-    v = (bad | (v != v)) ? zero : v;
+  if constexpr (kChecked) {  // keep a result only if it and the three inputs are not NaN
+    const auto ok = (r == r) & (g == g) & (b == b);
+    h = (ok & (h == h)) ? h : zero;
+    s = (ok & (s == s)) ? s : zero;
+    v = (ok & (v == v)) ? v : zero;
   }
 }
 
