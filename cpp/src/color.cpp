@@ -353,8 +353,8 @@ namespace detail {
   SEGEN_MULTIVERSION(top, , void, color_hsv2rgb_row, (const T* s, W* d, std::ptrdiff_t n), (s, d, n)) {      \
     hsv2rgb_row_at_level<kLevel, T, W>(s, d, n);                                                             \
   }                                                                                                          \
-  SEGEN_MULTIVERSION(V4, , void, color_lab_row, (const T* s, W* d, std::ptrdiff_t n, const LabParams& P),    \
-                     (s, d, n, P)) {                                                                         \
+  SEGEN_MULTIVERSION(V4, , void, color_lab_row,                                                              \
+                     (const T* s, W* d, std::ptrdiff_t n, const LabParams& P), (s, d, n, P)) {               \
     lab_impl<T, W>(s, d, n, P);                                                                              \
   }
 SEGEN_COLOR_ROWS(u8, float, V4)
@@ -458,7 +458,7 @@ Image<color_float_t<T>> rgb2lab(ImageView<const T> src, const std::string& illum
   return out;
 }
 
-#define SEGEN_INSTANTIATE(T)                                                                              \
+#define SEGEN_INSTANTIATE(T)                                                                               \
   template SEGEN_API void rgb2gray_into<T>(ImageView<const T>, ImageView<color_float_t<T>>);               \
   template SEGEN_API Image<color_float_t<T>> rgb2gray<T>(ImageView<const T>);                              \
   template SEGEN_API void rgb2hsv_into<T>(ImageView<const T>, ImageView<color_float_t<T>>);                \

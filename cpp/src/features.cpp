@@ -47,8 +47,7 @@ using detail::vector_bytes;
 #define SEGEN_FIR_FORMS(F)                                                                                       \
   SEGEN_MULTIVERSION(V4, , void, hot_cfir_row,                                                                   \
                      (const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n,           \
-                      detail::Store mode, F cr, F ci),                                                           \
-                     (in, hr, hi, taps, re, im, n, mode, cr, ci)) {                                              \
+                      detail::Store mode, F cr, F ci), (in, hr, hi, taps, re, im, n, mode, cr, ci)) {            \
     constexpr int B = vector_bytes(kLevel);                                                                      \
     if (mode == detail::Store::Add)                                                                              \
       detail::cfir_row<F, detail::Store::Add, B>(in, hr, hi, taps, re, im, n);                                   \
@@ -67,19 +66,19 @@ SEGEN_FIR_FORMS(float)
 SEGEN_FIR_FORMS(double)
 #undef SEGEN_FIR_FORMS
 // The real FIRs serve only the float magnitudes of gabor_bank.
-SEGEN_MULTIVERSION(V4, , void, hot_fir_row, (const float* in, const float* h, int taps, float* out, std::ptrdiff_t n),
-                   (in, h, taps, out, n)) {
+SEGEN_MULTIVERSION(V4, , void, hot_fir_row,
+                   (const float* in, const float* h, int taps, float* out, std::ptrdiff_t n), (in, h, taps, out, n)) {
   detail::fir_row<float, vector_bytes(kLevel)>(in, h, taps, out, n);
 }
 SEGEN_MULTIVERSION(V4, , void, hot_fir_col,
                    (const float* rows, std::ptrdiff_t stride, const float* h, int taps, float* out, std::ptrdiff_t os,
-                    std::ptrdiff_t nrows, std::ptrdiff_t n),
-                   (rows, stride, h, taps, out, os, nrows, n)) {
+                    std::ptrdiff_t nrows, std::ptrdiff_t n), (rows, stride, h, taps, out, os, nrows, n)) {
   detail::fir_col<float, vector_bytes(kLevel)>(rows, stride, h, taps, out, os, nrows, n);
 }
 
-SEGEN_MULTIVERSION(V3, , void, hot_magnitude, (const float* __restrict a, const float* __restrict b, float scale,
-                                    float* __restrict out, std::ptrdiff_t n), (a, b, scale, out, n)) {
+SEGEN_MULTIVERSION(V3, , void, hot_magnitude,
+                   (const float* __restrict a, const float* __restrict b, float scale, float* __restrict out,
+                    std::ptrdiff_t n), (a, b, scale, out, n)) {
   for (std::ptrdiff_t x = 0; x < n; ++x) out[x] = scale * std::sqrt(a[x] * a[x] + b[x] * b[x]);
 }
 
@@ -583,7 +582,8 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss
 }
 
 #define SEGEN_HSV_ROW(T, F)                                                                                   \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hsv_row, (const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv), (p, n, scale, hh, ss, vv)) { \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hsv_row,                                                    \
+                     (const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv), (p, n, scale, hh, ss, vv)) { \
     hsv_row_impl<T, F>(p, n, scale, hh, ss, vv);                                                              \
   }
 SEGEN_HSV_ROW(std::uint8_t, double)
@@ -592,10 +592,11 @@ SEGEN_HSV_ROW(float, float)
 SEGEN_HSV_ROW(double, double)
 #undef SEGEN_HSV_ROW
 
-#define SEGEN_BIN_ROW(F)                                                                                        \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, bin_row, (const F* hh, const F* ss, const F* vv, std::ptrdiff_t n,      \
-                                                  const std::int32_t* nb, const double* step, std::int32_t* idx), (hh, ss, vv, n, nb, step, idx)) { \
-    bin_row_impl<F>(hh, ss, vv, n, nb, step, idx);                                                              \
+#define SEGEN_BIN_ROW(F)                                                                                             \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, bin_row,                                                           \
+                     (const F* hh, const F* ss, const F* vv, std::ptrdiff_t n, const std::int32_t* nb,               \
+                      const double* step, std::int32_t* idx), (hh, ss, vv, n, nb, step, idx)) {                      \
+    bin_row_impl<F>(hh, ss, vv, n, nb, step, idx);                                                                   \
   }
 SEGEN_BIN_ROW(float)
 SEGEN_BIN_ROW(double)
@@ -681,22 +682,25 @@ Image<double> color_histogram(ImageView<const T> image, int bins_h, int bins_s, 
 
 namespace {
 
-#define SEGEN_CANNY_ROWS(W)                                                                                    \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, vpass, (const double* const* rows, const double* wl, int r, double* out, \
-                                                std::ptrdiff_t n, W tag), (rows, wl, r, out, n, tag)) {                                      \
-    (void)tag;                                                                                                  \
-    detail::gauss_vpass<W>(rows, wl, r, out, n);                                                                \
-  }                                                                                                             \
-  SEGEN_MULTIVERSION(V3, , void, divide_row, (W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n), (o, d, add, n)) {           \
-    for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d[x] + add;                                                 \
-  }                                                                                                             \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hpass, (const double* ext, const double* wl, int r, W* out,            \
-                                                std::ptrdiff_t n), (ext, wl, r, out, n)) {                                             \
-    detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                 \
-  }                                                                                                             \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, sobel_row, (const W* up, const W* cur, const W* dn, std::ptrdiff_t w,    \
-                                                    W* gi, W* gj, W* mag), (up, cur, dn, w, gi, gj, mag)) {                                     \
-    detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                          \
+#define SEGEN_CANNY_ROWS(W)                                                                                          \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, vpass,                                                             \
+                     (const double* const* rows, const double* wl, int r, double* out, std::ptrdiff_t n, W tag),     \
+                     (rows, wl, r, out, n, tag)) {                                                                   \
+    (void)tag;                                                                                                       \
+    detail::gauss_vpass<W>(rows, wl, r, out, n);                                                                     \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, , void, divide_row,                                                                         \
+                     (W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n), (o, d, add, n)) {            \
+    for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d[x] + add;                                                       \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hpass,                                                             \
+                     (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n), (ext, wl, r, out, n)) { \
+    detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                      \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, sobel_row,                                                         \
+                     (const W* up, const W* cur, const W* dn, std::ptrdiff_t w, W* gi, W* gj, W* mag),               \
+                     (up, cur, dn, w, gi, gj, mag)) {                                                                \
+    detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                               \
   }
 SEGEN_CANNY_ROWS(float)
 SEGEN_CANNY_ROWS(double)
@@ -704,14 +708,15 @@ SEGEN_CANNY_ROWS(double)
 
 // An image row as scipy sees it in skimage.feature.canny: in double, integers scaled by 1 / dtype max,
 // masked-out pixels 0 (m == nullptr: no mask); `ones` gets the mask itself as 0 / 1.
-#define SEGEN_CONVERT_ROW(T)                                                                                   \
-  SEGEN_MULTIVERSION(V3, , void, convert_row, (const T* __restrict src, const std::uint8_t* __restrict m, double scale,    \
-                                    double* __restrict d, double* __restrict ones, std::ptrdiff_t n), (src, m, scale, d, ones, n)) {          \
+#define SEGEN_CONVERT_ROW(T)                                                                                    \
+  SEGEN_MULTIVERSION(V3, , void, convert_row,                                                                   \
+                     (const T* __restrict src, const std::uint8_t* __restrict m, double scale, double* __restrict d, \
+                      double* __restrict ones, std::ptrdiff_t n), (src, m, scale, d, ones, n)) {                \
     if (m) {                                                                                                    \
       for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(m[x] ? src[x] : T(0)) * scale;          \
-      for (std::ptrdiff_t x = 0; x < n; ++x) ones[x] = m[x] ? 1.0 : 0.0;                                       \
+      for (std::ptrdiff_t x = 0; x < n; ++x) ones[x] = m[x] ? 1.0 : 0.0;                                        \
     } else {                                                                                                    \
-      for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(src[x]) * scale;                       \
+      for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(src[x]) * scale;                        \
     }                                                                                                           \
   }
 SEGEN_CONVERT_ROW(std::uint8_t)
@@ -815,14 +820,18 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
   detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
 }
 
-SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row, (const float* m_up, const float* m, const float* m_dn, const float* gi, const float* gj,
-                              const std::uint8_t* ok, std::ptrdiff_t w, float low, float high, std::uint8_t* cls,
-                              std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong), (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
+SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,
+                   (const float* m_up, const float* m, const float* m_dn, const float* gi, const float* gj,
+                    const std::uint8_t* ok, std::ptrdiff_t w, float low, float high, std::uint8_t* cls,
+                    std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),
+                   (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
   nms_row_impl<float>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
 }
-SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row, (const double* m_up, const double* m, const double* m_dn, const double* gi,
-                              const double* gj, const std::uint8_t* ok, std::ptrdiff_t w, double low, double high,
-                              std::uint8_t* cls, std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong), (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
+SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,
+                   (const double* m_up, const double* m, const double* m_dn, const double* gi, const double* gj,
+                    const std::uint8_t* ok, std::ptrdiff_t w, double low, double high, std::uint8_t* cls,
+                    std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),
+                   (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
   nms_row_impl<double>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
 }
 
@@ -1081,17 +1090,17 @@ Image<std::uint8_t> canny(ImageView<const T> image, const CannyOptions& opt, Ima
   return out;
 }
 
-#define SEGEN_INSTANTIATE(T)                                                                                   \
+#define SEGEN_INSTANTIATE(T)                                                                                  \
   template SEGEN_API void gabor_into<T>(ImageView<const T>, ImageView<feature_float_t<T>>,                    \
                                         ImageView<feature_float_t<T>>, const GaborOptions&);                  \
   template SEGEN_API GaborResponse<feature_float_t<T>> gabor<T>(ImageView<const T>, const GaborOptions&);     \
-  template SEGEN_API void gabor_bank_into<T>(ImageView<const T>, const GaborBankOptions&, ImageView<float>);   \
+  template SEGEN_API void gabor_bank_into<T>(ImageView<const T>, const GaborBankOptions&, ImageView<float>);  \
   template SEGEN_API Image<float> gabor_bank<T>(ImageView<const T>, const GaborBankOptions&);                 \
   template SEGEN_API void color_histogram_into<T>(ImageView<const T>, ImageView<double>,                      \
                                                   ImageView<const std::uint8_t>, bool);                       \
   template SEGEN_API Image<double> color_histogram<T>(ImageView<const T>, int, int, int,                      \
                                                       ImageView<const std::uint8_t>, bool);                   \
-  template SEGEN_API void canny_into<T>(ImageView<const T>, ImageView<std::uint8_t>, const CannyOptions&,      \
+  template SEGEN_API void canny_into<T>(ImageView<const T>, ImageView<std::uint8_t>, const CannyOptions&,     \
                                         ImageView<const std::uint8_t>);                                       \
   template SEGEN_API Image<std::uint8_t> canny<T>(ImageView<const T>, const CannyOptions&,                    \
                                                   ImageView<const std::uint8_t>);

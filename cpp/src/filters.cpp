@@ -101,12 +101,14 @@ SEGEN_ALWAYS_INLINE void apply_taps_impl(const typename TapPattern<A>::View& pat
 
 /// out[i] = sum over the pattern's taps of w * p[slot][i], for i in [0, n).
 /// The hot loops call nothing out of line (see TapPattern::View).
-SEGEN_MULTIVERSION(V3, , void, apply_taps_view, (TapPattern<float>::View pat, const float* const* p, float* out,
-                                      std::ptrdiff_t n), (pat, p, out, n)) {
+SEGEN_MULTIVERSION(V3, , void, apply_taps_view,
+                   (TapPattern<float>::View pat, const float* const* p, float* out, std::ptrdiff_t n),
+                   (pat, p, out, n)) {
   apply_taps_impl<float>(pat, p, out, n);
 }
-SEGEN_MULTIVERSION(V3, , void, apply_taps_view, (TapPattern<double>::View pat, const double* const* p, double* out,
-                                      std::ptrdiff_t n), (pat, p, out, n)) {
+SEGEN_MULTIVERSION(V3, , void, apply_taps_view,
+                   (TapPattern<double>::View pat, const double* const* p, double* out, std::ptrdiff_t n),
+                   (pat, p, out, n)) {
   apply_taps_impl<double>(pat, p, out, n);
 }
 template <class A>
@@ -188,20 +190,24 @@ SEGEN_ALWAYS_INLINE void rows_impl(const A* w, int kh, int kw, std::ptrdiff_t st
 
 }  // namespace
 
-SEGEN_MULTIVERSION(V3, , void, rows_taps, (const float* w, int kh, int kw, std::ptrdiff_t step, const float* const* p,
-                                float* const* out, std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
+SEGEN_MULTIVERSION(V3, , void, rows_taps,
+                   (const float* w, int kh, int kw, std::ptrdiff_t step, const float* const* p, float* const* out,
+                    std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
   rows_impl<float>(w, kh, kw, step, p, out, n);
 }
-SEGEN_MULTIVERSION(V3, , void, rows_taps, (const double* w, int kh, int kw, std::ptrdiff_t step, const double* const* p,
-                                double* const* out, std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
+SEGEN_MULTIVERSION(V3, , void, rows_taps,
+                   (const double* w, int kh, int kw, std::ptrdiff_t step, const double* const* p, double* const* out,
+                    std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
   rows_impl<double>(w, kh, kw, step, p, out, n);
 }
 
 /// mag[i] = sqrt((a[i]^2 + b[i]^2) / 2).
-SEGEN_MULTIVERSION(V3, , void, magnitude_row, (const float* a, const float* b, float* mag, std::ptrdiff_t n), (a, b, mag, n)) {
+SEGEN_MULTIVERSION(V3, , void, magnitude_row,
+                   (const float* a, const float* b, float* mag, std::ptrdiff_t n), (a, b, mag, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) mag[i] = std::sqrt((a[i] * a[i] + b[i] * b[i]) * 0.5f);
 }
-SEGEN_MULTIVERSION(V3, , void, magnitude_row, (const double* a, const double* b, double* mag, std::ptrdiff_t n), (a, b, mag, n)) {
+SEGEN_MULTIVERSION(V3, , void, magnitude_row,
+                   (const double* a, const double* b, double* mag, std::ptrdiff_t n), (a, b, mag, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) mag[i] = std::sqrt((a[i] * a[i] + b[i] * b[i]) * 0.5);
 }
 
@@ -239,7 +245,8 @@ SEGEN_ALWAYS_INLINE float atan2_scalar(float y, float x) {
 
 /// dir[i] = atan2(gy[i], gx[i]) in float, within 4e-7 rad of the exact angle; 0 where both components are
 /// 0 and NaN where either is NaN.
-SEGEN_MULTIVERSION(V3, , void, direction_row, (const float* gy, const float* gx, float* dir, std::ptrdiff_t n), (gy, gx, dir, n)) {
+SEGEN_MULTIVERSION(V3, , void, direction_row,
+                   (const float* gy, const float* gx, float* dir, std::ptrdiff_t n), (gy, gx, dir, n)) {
   std::ptrdiff_t i = 0;
 #if SEGEN_HAVE_VECTOR_EXT
   using V = VecOf<float>::type;
@@ -609,20 +616,20 @@ void edge_filter_into(ImageView<const T> src, ImageView<O> out, ImageView<O> dir
 // Sobel and Scharr differ only by their operator.
 #define SEGEN_EDGE_FILTER(name, op)                                                                          \
   template <class T, class O>                                                                                \
-  void name##_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                    \
+  void name##_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                   \
     edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Magnitude, border, cval);             \
   }                                                                                                          \
   template <class T, class O>                                                                                \
-  void name##_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border,     \
+  void name##_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border,    \
                    double cval) {                                                                            \
     edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::op, EdgeOutput::Magnitude, border, cval); \
   }                                                                                                          \
   template <class T, class O>                                                                                \
-  void name##_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                  \
+  void name##_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                 \
     edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Row, border, cval);                   \
   }                                                                                                          \
   template <class T, class O>                                                                                \
-  void name##_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                  \
+  void name##_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                 \
     edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Col, border, cval);                   \
   }
 SEGEN_EDGE_FILTER(sobel, Sobel)
@@ -712,44 +719,44 @@ SEGEN_EDGE_VALUE_FORM(scharr_v)
                                                             double);                                           \
   template SEGEN_API void convolve_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                                ImageView<const double>, Border, double);       \
-  template SEGEN_API Image<filter_output_t<T>> convolve<T>(ImageView<const T>, ImageView<const double>, Border,  \
+  template SEGEN_API Image<filter_output_t<T>> convolve<T>(ImageView<const T>, ImageView<const double>, Border, \
                                                            double);                                            \
-  template SEGEN_API void separable_into<T, filter_output_t<T>>(                                                \
+  template SEGEN_API void separable_into<T, filter_output_t<T>>(                                               \
       ImageView<const T>, ImageView<filter_output_t<T>>, const std::vector<double>&, const std::vector<double>&, \
       Border, double);                                                                                         \
-  template SEGEN_API Image<filter_output_t<T>> separable<T>(ImageView<const T>, const std::vector<double>&,      \
-                                                            const std::vector<double>&, Border, double);        \
+  template SEGEN_API Image<filter_output_t<T>> separable<T>(ImageView<const T>, const std::vector<double>&,    \
+                                                            const std::vector<double>&, Border, double);       \
   template SEGEN_API void gaussian_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                                double, double, Border, double, double);        \
-  template SEGEN_API Image<filter_output_t<T>> gaussian<T>(ImageView<const T>, double, double, Border, double,   \
+  template SEGEN_API Image<filter_output_t<T>> gaussian<T>(ImageView<const T>, double, double, Border, double, \
                                                            double);                                            \
   template SEGEN_API void uniform_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                               int, int, Border, double);                       \
-  template SEGEN_API Image<filter_output_t<T>> uniform<T>(ImageView<const T>, int, int, Border, double);        \
+  template SEGEN_API Image<filter_output_t<T>> uniform<T>(ImageView<const T>, int, int, Border, double);       \
   template SEGEN_API void laplace_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                               Border, double);                                 \
   template SEGEN_API Image<filter_output_t<T>> laplace<T>(ImageView<const T>, Border, double);                 \
-  template SEGEN_API void gaussian_laplace_into<T, filter_output_t<T>>(                                         \
-      ImageView<const T>, ImageView<filter_output_t<T>>, double, double, Border, double, double);               \
-  template SEGEN_API Image<filter_output_t<T>> gaussian_laplace<T>(ImageView<const T>, double, double, Border,   \
+  template SEGEN_API void gaussian_laplace_into<T, filter_output_t<T>>(                                        \
+      ImageView<const T>, ImageView<filter_output_t<T>>, double, double, Border, double, double);              \
+  template SEGEN_API Image<filter_output_t<T>> gaussian_laplace<T>(ImageView<const T>, double, double, Border, \
                                                                    double, double);                            \
-  template SEGEN_API void edge_filter_into<T, filter_output_t<T>>(ImageView<const T>,                           \
-                                                                  ImageView<filter_output_t<T>>,                \
-                                                                  ImageView<filter_output_t<T>>, EdgeOperator,  \
+  template SEGEN_API void edge_filter_into<T, filter_output_t<T>>(ImageView<const T>,                          \
+                                                                  ImageView<filter_output_t<T>>,               \
+                                                                  ImageView<filter_output_t<T>>, EdgeOperator, \
                                                                   EdgeOutput, Border, double);                 \
   SEGEN_INSTANTIATE_EDGE(T, sobel)                                                                             \
   SEGEN_INSTANTIATE_EDGE(T, scharr)
 
 #define SEGEN_INSTANTIATE_EDGE(T, name)                                                                        \
-  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>,  \
+  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                              Border, double);                                  \
-  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>,  \
+  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                              ImageView<filter_output_t<T>>, Border, double);   \
-  template SEGEN_API Image<filter_output_t<T>> name<T>(ImageView<const T>, Border, double);                     \
-  template SEGEN_API void name##_h_into<T, filter_output_t<T>>(ImageView<const T>,                              \
+  template SEGEN_API Image<filter_output_t<T>> name<T>(ImageView<const T>, Border, double);                    \
+  template SEGEN_API void name##_h_into<T, filter_output_t<T>>(ImageView<const T>,                             \
                                                                ImageView<filter_output_t<T>>, Border, double); \
-  template SEGEN_API Image<filter_output_t<T>> name##_h<T>(ImageView<const T>, Border, double);                 \
-  template SEGEN_API void name##_v_into<T, filter_output_t<T>>(ImageView<const T>,                              \
+  template SEGEN_API Image<filter_output_t<T>> name##_h<T>(ImageView<const T>, Border, double);                \
+  template SEGEN_API void name##_v_into<T, filter_output_t<T>>(ImageView<const T>,                             \
                                                                ImageView<filter_output_t<T>>, Border, double); \
   template SEGEN_API Image<filter_output_t<T>> name##_v<T>(ImageView<const T>, Border, double);
 

@@ -27,8 +27,8 @@ struct Block {
 };
 
 // Append the runs of nonzero pixels of `m` (length w).
-SEGEN_MULTIVERSION(V3, , void, find_runs, (const std::uint8_t* m, std::ptrdiff_t w, std::vector<Run>& runs),
-                   (m, w, runs)) {
+SEGEN_MULTIVERSION(V3, , void, find_runs,
+                   (const std::uint8_t* m, std::ptrdiff_t w, std::vector<Run>& runs), (m, w, runs)) {
   std::ptrdiff_t x = 0;
   while (x < w) {
     // skip background, 8 bytes at a time when possible

@@ -340,11 +340,12 @@ void nearest_rows(ImageView<const T> src, ImageView<T> out, const std::vector<st
 namespace detail {
 // The hot loops: for each pixel type, `name##_impl<T>` compiled per CPU level (see detail/dispatch.hpp).
 #define SEGEN_JOB_ROWS_T(name, Job, T)                                                                          \
-  SEGEN_MULTIVERSION(V3, , void, name, (const Job<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1), (J, y0, y1)) { \
-    name##_impl<T>(J, y0, y1);                                                                                 \
+  SEGEN_MULTIVERSION(V3, , void, name, (const Job<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1), (J, y0, y1)) {  \
+    name##_impl<T>(J, y0, y1);                                                                                  \
   }
-#define SEGEN_JOB_ROWS(name, Job) \
-  SEGEN_JOB_ROWS_T(name, Job, u8) SEGEN_JOB_ROWS_T(name, Job, u16) SEGEN_JOB_ROWS_T(name, Job, float) SEGEN_JOB_ROWS_T(name, Job, double)
+#define SEGEN_JOB_ROWS(name, Job)                                     \
+  SEGEN_JOB_ROWS_T(name, Job, u8) SEGEN_JOB_ROWS_T(name, Job, u16)    \
+  SEGEN_JOB_ROWS_T(name, Job, float) SEGEN_JOB_ROWS_T(name, Job, double)
 SEGEN_JOB_ROWS(resize_rows, ResizeJob)
 }  // namespace detail
 

@@ -1,10 +1,10 @@
 #pragma once
 // Private to color.cpp: AVX2/FMA kernels for the float-output colour conversions (uint8, uint16 and float32
-// input), for CPUs of level x86-64-v3. RGB -> HSV is detail::hsv_pixels on __m256; both compute the same
-// formulas as the portable loops in color.cpp, eight pixels at a time, de-interleaving RGB in registers (blends + one lane permute
-// per channel) instead of through planar buffers. Every pixel, the first and last few of a span included,
-// goes through the same vector code (short ends are padded), so results never depend on where a span
-// starts, i.e. on the thread count.
+// input), for CPUs of level x86-64-v3 (RGB -> HSV is detail::hsv_pixels on __m256). They compute the same
+// formulas as the portable loops in color.cpp, eight pixels at a time, de-interleaving RGB in registers
+// (blends + one lane permute per channel) instead of through planar buffers. Every pixel, the first and
+// last few of a span included, goes through the same vector code (short ends are padded), so results never
+// depend on where a span starts, i.e. on the thread count.
 
 #include <cstddef>  // std::ptrdiff_t
 #include <cstdint>  // std::uint8_t, std::uint16_t

@@ -14,7 +14,7 @@
 // The first argument is the highest level worth a copy (V3: baseline x86-64 and x86-64-v3, i.e. AVX2/FMA;
 // V4: also x86-64-v4, i.e. AVX-512), the second extra attributes for every copy (e.g. SEGEN_NO_CONTRACT;
 // may be empty). Any x86-64 CPU runs a default build: the level is read from the CPU once, and the
-// environment variable SEGEN_CPU_LEVEL=baseline|v3|v4 lowers it (to test or time the other paths).
+// environment variable SEGEN_CPU_LEVEL=baseline|v3 lowers it (to test or time the other paths).
 //
 // Builds without run-time dispatch (-DSEGEN_NATIVE=ON, -DSEGEN_DISPATCH=OFF, compilers other than GCC 11+,
 // targets other than x86-64) compile each body once, for the level the compiler targets anyway
@@ -91,14 +91,14 @@ inline CpuLevel cpu_level() {
 
 // The copies and the function that picks one. `name##_at` is the body, a template on the level.
 #define SEGEN_MV_BODY_DECL_(attrs, ret, name, params) \
-  template <::segen::detail::CpuLevel kLevel>          \
+  template <::segen::detail::CpuLevel kLevel>         \
   SEGEN_ALWAYS_INLINE attrs ret name##_at params
 // The copies are opaque to interprocedural optimisation (noipa), as ifunc-dispatched clones are: no copy
 // is specialised for its callers' constants, which would change the rounding of some loops (the float64
 // Gaussian's last columns) from one build to the next.
 #define SEGEN_MV_COPY_(target, attrs, level, ret, name, suffix, params, args) \
   target attrs __attribute__((noipa)) ret name##_##suffix params {            \
-    return name##_at<::segen::detail::CpuLevel::level> args;                 \
+    return name##_at<::segen::detail::CpuLevel::level> args;                  \
   }
 #define SEGEN_MULTIVERSION_V3_(attrs, ret, name, params, args)                        \
   SEGEN_MV_BODY_DECL_(attrs, ret, name, params);                                      \
@@ -127,7 +127,7 @@ inline CpuLevel cpu_level() {
 
 inline CpuLevel cpu_level() { return kBuildLevel; }
 
-#define SEGEN_MV_ONE_(top, attrs, ret, name, params, args)                                              \
+#define SEGEN_MV_ONE_(top, attrs, ret, name, params, args)                                             \
   template <::segen::detail::CpuLevel kLevel>                                                          \
   SEGEN_ALWAYS_INLINE attrs ret name##_at params;                                                      \
   attrs ret name params {                                                                              \
@@ -142,6 +142,7 @@ inline CpuLevel cpu_level() { return kBuildLevel; }
 
 /// Define `ret name params` as a hot loop compiled per CPU level up to `top` (V3 or V4) and picked at
 /// run time; the braces that follow are its body, where `kLevel` is the level being compiled.
-#define SEGEN_MULTIVERSION(top, attrs, ret, name, params, args) SEGEN_MULTIVERSION_##top##_(attrs, ret, name, params, args)
+#define SEGEN_MULTIVERSION(top, attrs, ret, name, params, args) \
+  SEGEN_MULTIVERSION_##top##_(attrs, ret, name, params, args)
 
 }  // namespace segen::detail
