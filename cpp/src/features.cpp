@@ -820,20 +820,17 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
   detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
 }
 
-SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,
-                   (const float* m_up, const float* m, const float* m_dn, const float* gi, const float* gj,
-                    const std::uint8_t* ok, std::ptrdiff_t w, float low, float high, std::uint8_t* cls,
-                    std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),
-                   (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
-  nms_row_impl<float>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
-}
-SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,
-                   (const double* m_up, const double* m, const double* m_dn, const double* gi, const double* gj,
-                    const std::uint8_t* ok, std::ptrdiff_t w, double low, double high, std::uint8_t* cls,
-                    std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),
-                   (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {
-  nms_row_impl<double>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
-}
+#define SEGEN_NMS_ROW(F)                                                                                   \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,                                               \
+                     (const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,                \
+                      const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,        \
+                      std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),                       \
+                     (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {                   \
+    nms_row_impl<F>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);                       \
+  }
+SEGEN_NMS_ROW(float)
+SEGEN_NMS_ROW(double)
+#undef SEGEN_NMS_ROW
 
 /// Rows of output per block of the Canny pipeline (plus a few halo rows of smoothing and gradients).
 constexpr std::ptrdiff_t kCannyRows = 32;
