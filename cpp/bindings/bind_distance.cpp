@@ -11,12 +11,9 @@ void bind_distance(py::module_& m) {
       "distance_transform_edt",
       [](const py::array& mask, double sampling_row, double sampling_col) -> py::array {
         auto src = image_view<const std::uint8_t>(mask, "mask", false);
-        auto out = new_array<double>(src.height, src.width);
-        auto dst = image_view<double>(out, "out", false);
-        {
-          py::gil_scoped_release nogil;
+        auto out = fill_new_array<double>(src.height, src.width, 0, [&](auto dst) {
           segen::distance_transform_edt_into(src, dst, sampling_row, sampling_col);
-        }
+        });
         return out;
       },
       py::arg("mask"), py::arg("sampling_row"), py::arg("sampling_col"),

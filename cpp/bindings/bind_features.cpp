@@ -109,12 +109,9 @@ void bind_features(py::module_& m) {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image", false);
           const auto nf = static_cast<std::ptrdiff_t>(frequencies.size() * thetas.size());
-          auto out = new_array<float>(src.height, src.width, nf > 0 ? nf : 1);
-          auto dst = image_view<float>(out, "out");
-          {
-            py::gil_scoped_release nogil;
+          auto out = fill_new_array<float>(src.height, src.width, nf > 0 ? nf : 1, [&](auto dst) {
             segen::gabor_bank_into<T>(src, o, dst);
-          }
+          });
           return out;
         });
       },
@@ -133,12 +130,9 @@ void bind_features(py::module_& m) {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image");
           auto mv = mask_view(mask, src.height, src.width);
-          auto out = new_array<double>(bins_h, bins_s, bins_v);
-          auto dst = image_view<double>(out, "out");
-          {
-            py::gil_scoped_release nogil;
+          auto out = fill_new_array<double>(bins_h, bins_s, bins_v, [&](auto dst) {
             segen::color_histogram_into<T>(src, dst, mv, normalize);
-          }
+          });
           return out;
         });
       },

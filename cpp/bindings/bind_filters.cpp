@@ -20,12 +20,9 @@ py::array filter_call(const py::array& image, F&& f) {
     using T = typename decltype(tag)::type;
     using O = segen::filter_output_t<T>;
     auto src = image_view<const T>(image, "image");
-    auto out = new_array<O>(src.height, src.width, image.ndim() == 3 ? src.channels : 0);
-    auto dst = image_view<O>(out, "out");
-    {
-      py::gil_scoped_release nogil;  // no Python objects are touched inside this block
+    auto out = fill_new_array<O>(src.height, src.width, image.ndim() == 3 ? src.channels : 0, [&](auto dst) {
       f(src, dst);
-    }
+    });
     return out;
   });
 }

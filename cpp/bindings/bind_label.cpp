@@ -29,13 +29,10 @@ void bind_label(py::module_& m) {
       [](const py::array& mask, int connectivity) -> py::tuple {
         auto src = image_view<const std::uint8_t>(mask, "mask", false);
         const auto conn = to_connectivity(connectivity);
-        auto out = new_array<std::int32_t>(src.height, src.width);
-        auto dst = image_view<std::int32_t>(out, "out", false);
         std::int32_t n = 0;
-        {
-          py::gil_scoped_release nogil;
+        auto out = fill_new_array<std::int32_t>(src.height, src.width, 0, [&](auto dst) {
           n = segen::label_into(src, dst, conn);
-        }
+        });
         return py::make_tuple(out, n);
       },
       py::arg("mask"), py::arg("connectivity"), "Connected components (private).");
@@ -44,12 +41,9 @@ void bind_label(py::module_& m) {
       "remove_small_objects",
       [](const py::array& labels, std::int64_t max_size) -> py::array {
         auto src = image_view<const std::int32_t>(labels, "labels", false);
-        auto out = new_array<std::int32_t>(src.height, src.width);
-        auto dst = image_view<std::int32_t>(out, "out", false);
-        {
-          py::gil_scoped_release nogil;
+        auto out = fill_new_array<std::int32_t>(src.height, src.width, 0, [&](auto dst) {
           segen::remove_small_objects_into(src, dst, max_size);
-        }
+        });
         return out;
       },
       py::arg("labels"), py::arg("max_size"), "Remove small regions (private).");
@@ -64,12 +58,9 @@ void bind_label(py::module_& m) {
         else if (mode == "inner") bm = segen::BoundaryMode::Inner;
         else if (mode == "outer") bm = segen::BoundaryMode::Outer;
         else throw segen::InvalidArgument("`mode` must be 'thick', 'inner' or 'outer'; got '" + mode + "'");
-        auto out = new_array<std::uint8_t>(src.height, src.width);
-        auto dst = image_view<std::uint8_t>(out, "out", false);
-        {
-          py::gil_scoped_release nogil;
+        auto out = fill_new_array<std::uint8_t>(src.height, src.width, 0, [&](auto dst) {
           segen::find_boundaries_into(src, dst, conn, bm, background);
-        }
+        });
         return out;
       },
       py::arg("label_image"), py::arg("connectivity"), py::arg("mode"), py::arg("background"),
@@ -117,13 +108,10 @@ void bind_label(py::module_& m) {
         return dispatch_image_dtype(image, "image", [&](auto tag) -> py::tuple {
           using T = typename decltype(tag)::type;
           auto iv = image_view<const T>(image, "image");
-          auto out = new_array<std::int32_t>(lab.height, lab.width);
-          auto dst = image_view<std::int32_t>(out, "out", false);
           std::int32_t n = 0;
-          {
-            py::gil_scoped_release nogil;
+          auto out = fill_new_array<std::int32_t>(lab.height, lab.width, 0, [&](auto dst) {
             n = segen::merge_regions_into<T>(lab, iv, dst, threshold, conn);
-          }
+          });
           return py::make_tuple(out, n);
         });
       },

@@ -31,12 +31,9 @@ void bind_transform(py::module_& m) {
         return dispatch_image_dtype(image, "image", [&](auto tag) -> py::array {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image");
-          auto out = new_array<T>(src.height, src.width, image.ndim() == 3 ? src.channels : 0);
-          auto dst = image_view<T>(out, "out");
-          {
-            py::gil_scoped_release nogil;  // no Python objects are touched inside this block
+          auto out = fill_new_array<T>(src.height, src.width, image.ndim() == 3 ? src.channels : 0, [&](auto dst) {
             segen::flip_into<T>(src, dst, axis);
-          }
+          });
           return out;
         });
       },
@@ -54,12 +51,9 @@ void bind_transform(py::module_& m) {
           if (height < 1 || width < 1 || height > segen::kMaxOutputPixels / width)
             throw segen::InvalidArgument("`output_shape` (" + std::to_string(height) + ", " + std::to_string(width) +
                                          ") must be positive and at most 2**30 pixels");
-          auto out = new_array<T>(height, width, image.ndim() == 3 ? src.channels : 0);
-          auto dst = image_view<T>(out, "out");
-          {
-            py::gil_scoped_release nogil;  // no Python objects are touched inside this block
+          auto out = fill_new_array<T>(height, width, image.ndim() == 3 ? src.channels : 0, [&](auto dst) {
             segen::resize_into<T>(src, dst, interp, anti_aliasing);
-          }
+          });
           return out;
         });
       },
@@ -87,12 +81,9 @@ void bind_transform(py::module_& m) {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image");
           const auto shape = segen::rotated_shape(src.height, src.width, angle, resize);
-          auto out = new_array<T>(shape[0], shape[1], image.ndim() == 3 ? src.channels : 0);
-          auto dst = image_view<T>(out, "out");
-          {
-            py::gil_scoped_release nogil;  // no Python objects are touched inside this block
+          auto out = fill_new_array<T>(shape[0], shape[1], image.ndim() == 3 ? src.channels : 0, [&](auto dst) {
             segen::rotate_into<T>(src, dst, angle, opt);
-          }
+          });
           return out;
         });
       },

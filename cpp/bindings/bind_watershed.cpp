@@ -25,12 +25,9 @@ void bind_watershed(py::module_& m) {
         return dispatch_image_dtype(image, "image", [&](auto tag) -> py::array {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image", false);
-          auto out = new_array<std::int32_t>(src.height, src.width);
-          auto dst = image_view<std::int32_t>(out, "out", false);
-          {
-            py::gil_scoped_release nogil;
+          auto out = fill_new_array<std::int32_t>(src.height, src.width, 0, [&](auto dst) {
             segen::watershed_into<T>(src, mk, ms, dst, o);
-          }
+          });
           return out;
         });
       },
@@ -44,12 +41,9 @@ void bind_watershed(py::module_& m) {
         return dispatch_image_dtype(image, "image", [&](auto tag) -> py::array {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image", false);
-          auto out = new_array<std::int32_t>(src.height, src.width);
-          auto dst = image_view<std::int32_t>(out, "out", false);
-          {
-            py::gil_scoped_release nogil;
+          auto out = fill_new_array<std::int32_t>(src.height, src.width, 0, [&](auto dst) {
             segen::local_minima_into<T>(src, dst, conn);
-          }
+          });
           return out;
         });
       },

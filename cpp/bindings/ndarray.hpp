@@ -76,6 +76,19 @@ py::array_t<T> new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c = 
       {static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w), static_cast<py::ssize_t>(c)});
 }
 
+/// A new array of shape (h, w) (c == 0) or (h, w, c), filled by `fill(view)` with the GIL released (the
+/// core touches no Python object): the bindings' "allocate the result, compute into it" step.
+template <class O, class F>
+py::array_t<O> fill_new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c, F&& fill) {
+  auto out = new_array<O>(h, w, c);
+  auto dst = image_view<O>(out, "out");
+  {
+    py::gil_scoped_release nogil;
+    fill(dst);
+  }
+  return out;
+}
+
 /// Call `f(Tag<T>{})` with T the element type of `a`, among the four image dtypes.
 template <class F>
 decltype(auto) dispatch_image_dtype(const py::array& a, const char* name, F&& f) {

@@ -10,6 +10,7 @@
 
 #include "detail/color_avx2.hpp"
 #include "detail/color_avx512.hpp"
+#include "detail/color_hsv.hpp"
 #include "detail/common.hpp"
 #include "segen/parallel.hpp"
 
@@ -115,39 +116,13 @@ SEGEN_ALWAYS_INLINE void gray_impl(const T* s, W* d, std::ptrdiff_t n) {
 
 // ---- HSV -------------------------------------------------------------------------------------
 
-// Hue/saturation/value of planar r, g, b. For integer T the ratios are computed on the raw integers (H
-// and S are scale-free) and only V is scaled.
+// Hue/saturation/value of planar r, g, b (detail::hsv_pixels, one pixel at a time: the loop vectorises).
+// For integer T the ratios are computed on the raw integers (H and S are scale-free) and only V is scaled.
 template <class T, class W, bool kChecked>
 SEGEN_ALWAYS_INLINE void hsv_planar(const W* __restrict R, const W* __restrict G, const W* __restrict B,
                                    W* __restrict H, W* __restrict S, W* __restrict V, std::ptrdiff_t n) {
-  constexpr W k = unit_scale<T, W>();
-  for (std::ptrdiff_t i = 0; i < n; ++i) {
-    const W r = R[i], g = G[i], b = B[i];
-    const W mx = vmax(vmax(r, g), b), mn = vmin(vmin(r, g), b);
-    const W delta = mx - mn;
-    const bool grey = delta == W(0);
-    // scikit-image assigns red, then green, then blue: the last channel equal to the max wins.
-    const W num_r = g - b, num_g = b - r, num_b = r - g;
-    const W num = b == mx ? num_b : (g == mx ? num_g : num_r);
-    const W off = b == mx ? W(4) : (g == mx ? W(2) : W(0));
-    const W h0 = (off + num / (grey ? W(1) : delta)) * W(1.0 / 6.0);  // 1 ulp from / 6, no division
-    const W h1 = h0 + W(1);
-    const W h = grey ? W(0) : (h0 < W(0) ? h1 : h0);
-    // Grey gives 0 / 1 = 0; delta / 0 (negative inputs) is +-inf as in scikit-image.
-    const W sat = delta / (grey ? W(1) : mx);
-    if constexpr (!kChecked) {
-      H[i] = h;
-      S[i] = sat;
-      V[i] = mx * k;
-    } else {
-      // NaN results become 0, and a NaN input anywhere zeroes the pixel.
-      const W nf = nan_flag(r, g, b);
-      const W hz = h == h ? h : W(0), sz = sat == sat ? sat : W(0), vz = mx == mx ? mx : W(0);
-      H[i] = nf == W(0) ? hz : W(0);
-      S[i] = nf == W(0) ? sz : W(0);
-      V[i] = nf == W(0) ? vz : W(0);
-    }
-  }
+  for (std::ptrdiff_t i = 0; i < n; ++i)
+    detail::hsv_pixels<detail::HsvArith::Fast, kChecked, W>(R[i], G[i], B[i], unit_scale<T, W>(), H[i], S[i], V[i]);
 }
 
 template <class T, class W>
@@ -334,34 +309,59 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-// ---- hot loops: one non-template function per type, compiled for baseline and AVX2 -------------
+// ---- hot loops: one function per type, compiled per CPU level (detail/dispatch.hpp) ---------------
 
-// rgb2lab's loop (double-precision arithmetic, compute-bound) also gets an x86-64-v4 (AVX-512) clone:
-// 2x faster than the AVX2 one on an AVX-512 CPU (AMD Zen 5), same results. rgb2gray's loop, bound by
-// memory, ran 2x slower as a v4 clone (and as AVX-512 intrinsics), so it stays as it is.
-#if !defined(SEGEN_NO_DISPATCH) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    defined(__linux__)
-#define SEGEN_COLOR_LAB_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define SEGEN_COLOR_LAB_CLONES SEGEN_HOT_CLONES
+// HSV <-> RGB rows: AVX-512 or AVX2/FMA kernels where the level has them (float output), else the portable
+// loops. rgb2gray's loop, bound by memory, ran 2x slower as an AVX-512 copy, so it stops at AVX2;
+// rgb2lab's (double-precision arithmetic, compute-bound) is 2x faster with AVX-512 (AMD Zen 5).
+template <detail::CpuLevel kLevel, class T, class W>
+SEGEN_ALWAYS_INLINE void hsv_row_at_level(const T* s, W* d, std::ptrdiff_t n) {
+#if SEGEN_COLOR_HAVE_AVX2
+  if constexpr (!std::is_same_v<T, double> && kLevel >= detail::CpuLevel::V4) {
+    detail::color_avx512::hsv_row<T>(s, d, n, unit_scale<T, float>());
+    return;
+  } else if constexpr (!std::is_same_v<T, double> && kLevel >= detail::CpuLevel::V3) {
+    detail::color_avx2::hsv_row<T>(s, d, n, unit_scale<T, float>());
+    return;
+  }
 #endif
+  hsv_impl<T, W>(s, d, n);
+}
+template <detail::CpuLevel kLevel, class T, class W>
+SEGEN_ALWAYS_INLINE void hsv2rgb_row_at_level(const T* s, W* d, std::ptrdiff_t n) {
+#if SEGEN_COLOR_HAVE_AVX2
+  if constexpr (!std::is_same_v<T, double> && kLevel >= detail::CpuLevel::V4) {
+    detail::color_avx512::hsv2rgb_row<T>(s, d, n, unit_scale<T, float>());
+    return;
+  } else if constexpr (!std::is_same_v<T, double> && kLevel >= detail::CpuLevel::V3) {
+    detail::color_avx2::hsv2rgb_row<T>(s, d, n, unit_scale<T, float>());
+    return;
+  }
+#endif
+  hsv2rgb_impl<T, W>(s, d, n);
+}
 
 namespace detail {
-#define SEGEN_COLOR_ROWS(T, W)                                                                       \
-  SEGEN_HOT_CLONES void color_gray_row(const T* s, W* d, std::ptrdiff_t n) { gray_impl<T, W>(s, d, n); } \
-  SEGEN_HOT_CLONES void color_hsv_row(const T* s, W* d, std::ptrdiff_t n) { hsv_impl<T, W>(s, d, n); }   \
-  SEGEN_HOT_CLONES void color_hsv2rgb_row(const T* s, W* d, std::ptrdiff_t n) {                     \
-    hsv2rgb_impl<T, W>(s, d, n);                                                                       \
-  }                                                                                                    \
-  SEGEN_COLOR_LAB_CLONES void color_lab_row(const T* s, W* d, std::ptrdiff_t n, const LabParams& P) { \
-    lab_impl<T, W>(s, d, n, P);                                                                        \
+// `top`: the highest level with its own copy of the HSV rows (double has no vector kernels).
+#define SEGEN_COLOR_ROWS(T, W, top)                                                                          \
+  SEGEN_MULTIVERSION(V3, , void, color_gray_row, (const T* s, W* d, std::ptrdiff_t n), (s, d, n)) {          \
+    gray_impl<T, W>(s, d, n);                                                                                \
+  }                                                                                                          \
+  SEGEN_MULTIVERSION(top, , void, color_hsv_row, (const T* s, W* d, std::ptrdiff_t n), (s, d, n)) {          \
+    hsv_row_at_level<kLevel, T, W>(s, d, n);                                                                 \
+  }                                                                                                          \
+  SEGEN_MULTIVERSION(top, , void, color_hsv2rgb_row, (const T* s, W* d, std::ptrdiff_t n), (s, d, n)) {      \
+    hsv2rgb_row_at_level<kLevel, T, W>(s, d, n);                                                             \
+  }                                                                                                          \
+  SEGEN_MULTIVERSION(V4, , void, color_lab_row,                                                              \
+                     (const T* s, W* d, std::ptrdiff_t n, const LabParams& P), (s, d, n, P)) {               \
+    lab_impl<T, W>(s, d, n, P);                                                                              \
   }
-SEGEN_COLOR_ROWS(u8, float)
-SEGEN_COLOR_ROWS(u16, float)
-SEGEN_COLOR_ROWS(float, float)
-SEGEN_COLOR_ROWS(double, double)
+SEGEN_COLOR_ROWS(u8, float, V4)
+SEGEN_COLOR_ROWS(u16, float, V4)
+SEGEN_COLOR_ROWS(float, float, V4)
+SEGEN_COLOR_ROWS(double, double, V3)
 #undef SEGEN_COLOR_ROWS
-#undef SEGEN_COLOR_LAB_CLONES
 }  // namespace detail
 
 // ---- public API ------------------------------------------------------------------------------
@@ -410,22 +410,6 @@ template <class T>
 void rgb2hsv_into(ImageView<const T> src, ImageView<color_float_t<T>> out) {
   require_rgb(src);
   detail::require_same_shape(src, out, "image", "out");
-#if SEGEN_COLOR_HAVE_AVX2  // x86-64 with GCC or Clang: vector kernels chosen at run time
-  if constexpr (!std::is_same_v<T, double>) {
-    if (detail::color_avx512::available()) {
-      for_pixels(src, out, [](const T* s, float* d, std::ptrdiff_t n) {
-        detail::color_avx512::hsv_row<T>(s, d, n, unit_scale<T, float>());
-      });
-      return;
-    }
-    if (detail::color_avx2::available()) {
-      for_pixels(src, out, [](const T* s, float* d, std::ptrdiff_t n) {
-        detail::color_avx2::hsv_row<T>(s, d, n, unit_scale<T, float>());
-      });
-      return;
-    }
-  }
-#endif
   for_pixels(src, out, [](const T* s, color_float_t<T>* d, std::ptrdiff_t n) { detail::color_hsv_row(s, d, n); });
 }
 
@@ -440,22 +424,6 @@ template <class T>
 void hsv2rgb_into(ImageView<const T> src, ImageView<color_float_t<T>> out) {
   require_rgb(src);
   detail::require_same_shape(src, out, "image", "out");
-#if SEGEN_COLOR_HAVE_AVX2  // x86-64 with GCC or Clang: vector kernels chosen at run time
-  if constexpr (!std::is_same_v<T, double>) {
-    if (detail::color_avx512::available()) {
-      for_pixels(src, out, [](const T* s, float* d, std::ptrdiff_t n) {
-        detail::color_avx512::hsv2rgb_row<T>(s, d, n, unit_scale<T, float>());
-      });
-      return;
-    }
-    if (detail::color_avx2::available()) {
-      for_pixels(src, out, [](const T* s, float* d, std::ptrdiff_t n) {
-        detail::color_avx2::hsv2rgb_row<T>(s, d, n, unit_scale<T, float>());
-      });
-      return;
-    }
-  }
-#endif
   for_pixels(src, out,
              [](const T* s, color_float_t<T>* d, std::ptrdiff_t n) { detail::color_hsv2rgb_row(s, d, n); });
 }
@@ -490,7 +458,7 @@ Image<color_float_t<T>> rgb2lab(ImageView<const T> src, const std::string& illum
   return out;
 }
 
-#define SEGEN_INSTANTIATE(T)                                                                              \
+#define SEGEN_INSTANTIATE(T)                                                                               \
   template SEGEN_API void rgb2gray_into<T>(ImageView<const T>, ImageView<color_float_t<T>>);               \
   template SEGEN_API Image<color_float_t<T>> rgb2gray<T>(ImageView<const T>);                              \
   template SEGEN_API void rgb2hsv_into<T>(ImageView<const T>, ImageView<color_float_t<T>>);                \
@@ -501,10 +469,7 @@ Image<color_float_t<T>> rgb2lab(ImageView<const T> src, const std::string& illum
                                           const std::string&);                                             \
   template SEGEN_API Image<color_float_t<T>> rgb2lab<T>(ImageView<const T>, const std::string&,            \
                                                         const std::string&);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

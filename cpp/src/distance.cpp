@@ -16,8 +16,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Column pass on columns [x0, x1): out(y, x) = number of rows to the nearest background pixel in
 // column x (inf if the column has none). Sweeps whole rows so that memory is read in order.
-SEGEN_HOT_CLONES
-void column_pass(ImageView<const std::uint8_t> mask, ImageView<double> out, std::ptrdiff_t x0, std::ptrdiff_t x1) {
+SEGEN_MULTIVERSION(V3, , void, column_pass,
+                   (ImageView<const std::uint8_t> mask, ImageView<double> out, std::ptrdiff_t x0, std::ptrdiff_t x1),
+                   (mask, out, x0, x1)) {
   const std::ptrdiff_t h = mask.height;
   {
     const std::uint8_t* m = mask.row(0);

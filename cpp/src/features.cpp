@@ -11,6 +11,7 @@
 #include <utility>  // std::pair
 #include <vector>
 
+#include "detail/color_hsv.hpp"
 #include "detail/common.hpp"
 #include "detail/features_canny.hpp"
 #include "detail/features_fir.hpp"
@@ -37,109 +38,48 @@ void require_positive(double v, const char* name) {
 }
 
 // ---- hot loops -----------------------------------------------------------------------------------------
-// Each FIR loop is compiled three times: baseline x86-64 and x86-64-v3 (AVX2/FMA) with 32-byte vectors
-// through SEGEN_HOT_CLONES, and x86-64-v4 (AVX-512) with 64-byte vectors, chosen at run time from the
-// CPU's features (the 64-byte form is a different instantiation, which target_clones cannot express).
+// Each FIR loop is compiled per CPU level (detail/dispatch.hpp): baseline x86-64 and x86-64-v3 (AVX2/FMA)
+// with 32-byte vectors, x86-64-v4 (AVX-512) with 64-byte vectors (vector_bytes(kLevel)).
 // Every form computes each output with the same taps in the same order, so only the usual FMA-vs-no-FMA
 // rounding differs between machines, never between thread counts.
-#if !defined(SEGEN_NO_DISPATCH) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    defined(__linux__) && __GNUC__ >= 12
-#define SEGEN_FEATURES_V4 1
-#define SEGEN_V4 __attribute__((target("arch=x86-64-v4")))
-bool cpu_has_v4() {
-  static const bool yes = __builtin_cpu_supports("x86-64-v4");
-  return yes;
+using detail::vector_bytes;
+
+#define SEGEN_FIR_FORMS(F)                                                                                       \
+  SEGEN_MULTIVERSION(V4, , void, hot_cfir_row,                                                                   \
+                     (const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n,           \
+                      detail::Store mode, F cr, F ci), (in, hr, hi, taps, re, im, n, mode, cr, ci)) {            \
+    constexpr int B = vector_bytes(kLevel);                                                                      \
+    if (mode == detail::Store::Add)                                                                              \
+      detail::cfir_row<F, detail::Store::Add, B>(in, hr, hi, taps, re, im, n);                                   \
+    else if (mode == detail::Store::Rotate)                                                                      \
+      detail::cfir_row<F, detail::Store::Rotate, B>(in, hr, hi, taps, re, im, n, cr, ci);                        \
+    else                                                                                                         \
+      detail::cfir_row<F, detail::Store::Set, B>(in, hr, hi, taps, re, im, n);                                   \
+  }                                                                                                              \
+  SEGEN_MULTIVERSION(V4, , void, hot_fir_col2,                                                                   \
+                     (const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,         \
+                      std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n),                                \
+                     (a, b, stride, h, taps, re, im, os, nrows, n)) {                                            \
+    detail::fir_col2<F, vector_bytes(kLevel)>(a, b, stride, h, taps, re, im, os, nrows, n);                      \
+  }
+SEGEN_FIR_FORMS(float)
+SEGEN_FIR_FORMS(double)
+#undef SEGEN_FIR_FORMS
+// The real FIRs serve only the float magnitudes of gabor_bank.
+SEGEN_MULTIVERSION(V4, , void, hot_fir_row,
+                   (const float* in, const float* h, int taps, float* out, std::ptrdiff_t n), (in, h, taps, out, n)) {
+  detail::fir_row<float, vector_bytes(kLevel)>(in, h, taps, out, n);
 }
-#else
-#define SEGEN_FEATURES_V4 0
-#endif
+SEGEN_MULTIVERSION(V4, , void, hot_fir_col,
+                   (const float* rows, std::ptrdiff_t stride, const float* h, int taps, float* out, std::ptrdiff_t os,
+                    std::ptrdiff_t nrows, std::ptrdiff_t n), (rows, stride, h, taps, out, os, nrows, n)) {
+  detail::fir_col<float, vector_bytes(kLevel)>(rows, stride, h, taps, out, os, nrows, n);
+}
 
-#define SEGEN_FIR_FORMS(F)                                                                                       \
-  SEGEN_HOT_CLONES void v3_cfir_row(const F* in, const F* hr, const F* hi, int taps, F* re, F* im,               \
-                                    std::ptrdiff_t n, detail::Store mode, F cr, F ci) {                          \
-    if (mode == detail::Store::Add)                                                                              \
-      detail::cfir_row<F, detail::Store::Add>(in, hr, hi, taps, re, im, n);                                      \
-    else if (mode == detail::Store::Rotate)                                                                      \
-      detail::cfir_row<F, detail::Store::Rotate>(in, hr, hi, taps, re, im, n, cr, ci);                           \
-    else                                                                                                         \
-      detail::cfir_row<F, detail::Store::Set>(in, hr, hi, taps, re, im, n);                                      \
-  }                                                                                                              \
-  SEGEN_HOT_CLONES void v3_fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re,  \
-                                    F* im, std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {          \
-    detail::fir_col2<F>(a, b, stride, h, taps, re, im, os, nrows, n);                                            \
-  }
-SEGEN_FIR_FORMS(float)
-SEGEN_FIR_FORMS(double)
-#undef SEGEN_FIR_FORMS
-#define SEGEN_FIR_FORMS_REAL(F)                                                                                  \
-  SEGEN_HOT_CLONES void v3_fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {               \
-    detail::fir_row<F>(in, h, taps, out, n);                                                                     \
-  }                                                                                                              \
-  SEGEN_HOT_CLONES void v3_fir_col(const F* rows, std::ptrdiff_t stride, const F* h, int taps, F* out,           \
-                                   std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {                  \
-    detail::fir_col<F>(rows, stride, h, taps, out, os, nrows, n);                                                \
-  }
-SEGEN_FIR_FORMS_REAL(float)  // the real FIRs serve only the float magnitudes of gabor_bank
-#undef SEGEN_FIR_FORMS_REAL
-
-#if SEGEN_FEATURES_V4
-#define SEGEN_FIR_FORMS(F)                                                                                       \
-  SEGEN_V4 void v4_cfir_row(const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n,     \
-                            detail::Store mode, F cr, F ci) {                                                    \
-    if (mode == detail::Store::Add)                                                                              \
-      detail::cfir_row<F, detail::Store::Add, 64>(in, hr, hi, taps, re, im, n);                                  \
-    else if (mode == detail::Store::Rotate)                                                                      \
-      detail::cfir_row<F, detail::Store::Rotate, 64>(in, hr, hi, taps, re, im, n, cr, ci);                       \
-    else                                                                                                         \
-      detail::cfir_row<F, detail::Store::Set, 64>(in, hr, hi, taps, re, im, n);                                  \
-  }                                                                                                              \
-  SEGEN_V4 void v4_fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,   \
-                            std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {                         \
-    detail::fir_col2<F, 64>(a, b, stride, h, taps, re, im, os, nrows, n);                                        \
-  }
-SEGEN_FIR_FORMS(float)
-SEGEN_FIR_FORMS(double)
-#undef SEGEN_FIR_FORMS
-#define SEGEN_FIR_FORMS_REAL(F)                                                                                  \
-  SEGEN_V4 void v4_fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {                       \
-    detail::fir_row<F, 64>(in, h, taps, out, n);                                                                 \
-  }                                                                                                              \
-  SEGEN_V4 void v4_fir_col(const F* rows, std::ptrdiff_t stride, const F* h, int taps, F* out, std::ptrdiff_t os, \
-                           std::ptrdiff_t nrows, std::ptrdiff_t n) {                                             \
-    detail::fir_col<F, 64>(rows, stride, h, taps, out, os, nrows, n);                                            \
-  }
-SEGEN_FIR_FORMS_REAL(float)  // the real FIRs serve only the float magnitudes of gabor_bank
-#undef SEGEN_FIR_FORMS_REAL
-
-#define SEGEN_PICK(name, ...) (cpu_has_v4() ? v4_##name(__VA_ARGS__) : v3_##name(__VA_ARGS__))
-#else
-#define SEGEN_PICK(name, ...) v3_##name(__VA_ARGS__)
-#endif
-
-SEGEN_HOT_CLONES void hot_magnitude(const float* __restrict a, const float* __restrict b, float scale,
-                                    float* __restrict out, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, hot_magnitude,
+                   (const float* __restrict a, const float* __restrict b, float scale, float* __restrict out,
+                    std::ptrdiff_t n), (a, b, scale, out, n)) {
   for (std::ptrdiff_t x = 0; x < n; ++x) out[x] = scale * std::sqrt(a[x] * a[x] + b[x] * b[x]);
-}
-
-// The FIR loops (kernels splatted, see detail::splat; widths multiples of detail::kRowBlock).
-template <class F>
-void hot_cfir_row(const F* in, const F* hr, const F* hi, int taps, F* re, F* im, std::ptrdiff_t n, detail::Store mode,
-                  F cr = 1, F ci = 0) {
-  SEGEN_PICK(cfir_row, in, hr, hi, taps, re, im, n, mode, cr, ci);
-}
-template <class F>
-void hot_fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {
-  SEGEN_PICK(fir_row, in, h, taps, out, n);
-}
-template <class F>
-void hot_fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,
-                  std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n) {
-  SEGEN_PICK(fir_col2, a, b, stride, h, taps, re, im, os, nrows, n);
-}
-template <class F>
-void hot_fir_col(const F* rows, std::ptrdiff_t stride, const F* h, int taps, F* out, std::ptrdiff_t os,
-                 std::ptrdiff_t nrows, std::ptrdiff_t n) {
-  SEGEN_PICK(fir_col, rows, stride, h, taps, out, os, nrows, n);
 }
 
 /// Rows per block of the column passes: the strip loops reuse the taps' rows from L1 within a block.
@@ -289,7 +229,7 @@ class GaborEngine {
         hot_cfir_row(pad_.data() + (r0 + i + p) * pw_, kre_.data() + p * kx_ * detail::kSplat<F>,
                      kim_.data() + p * kx_ * detail::kSplat<F>,
                      static_cast<int>(kx_), re + i * ps_, im + i * ps_, wp_,
-                     p > 0 ? detail::Store::Add : detail::Store::Set);
+                     p > 0 ? detail::Store::Add : detail::Store::Set, F(1), F(0));
       factor[i] = {1.0, 0.0};
     }
   }
@@ -555,87 +495,53 @@ Image<float> gabor_bank(ImageView<const T> image, const GaborBankOptions& opt) {
 
 namespace {
 
-// numpy's float remainder x % 1 (the result takes the sign of the divisor).
-template <class F>
-F py_mod1(F x) {
-  F m = std::fmod(x, F(1));
-  if (m != 0) {
-    if (m < 0) m += F(1);
-  } else {
-    m = F(0);
-  }
-  return m;
-}
-
-// H, S, V of one pixel with skimage.color.rgb2hsv's arithmetic (F: its working precision).
-template <class F>
-inline void hsv_pixel(F r, F g, F b, F& h, F& s, F& v) {
-  v = std::max(std::max(r, g), b);
-  const F delta = v - std::min(std::min(r, g), b);
-  s = F(0);
-  h = F(0);
-  if (delta != 0) {
-    s = delta / v;
-    F h6;  // later tests win, as in rgb2hsv: blue over green over red
-    if (b == v)
-      h6 = F(4) + (r - g) / delta;
-    else if (g == v)
-      h6 = F(2) + (b - r) / delta;
-    else
-      h6 = (g - b) / delta;
-    h = py_mod1<F>(h6 / F(6));
-  }
-}
-
-// H, S, V of the n RGB pixels at p (integers scaled by `scale` first), vectorised: the same operations as
-// hsv_pixel lane by lane (selects instead of branches; x % 1 is x + 1 for x in (-1, 0) and x on [0, 1)).
+// H, S, V of the n RGB pixels at p with skimage.color.rgb2hsv's arithmetic (detail::hsv_pixels; F: its
+// working precision, integers scaled by `scale` first), a vector of pixels at a time.
 template <class T, class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void hsv_row_impl(const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv) {
+  constexpr auto kArith = detail::HsvArith::Skimage;
+  std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   using V = detail::vec_t<F>;
   constexpr int L = detail::Vec<F>::lanes;
-  std::ptrdiff_t x = 0;
-  const V zero{}, one = zero + F(1), two = zero + F(2), four = zero + F(4), six = zero + F(6);
   for (; x + L <= n; x += L) {
-    V r, g, b;
+    V r, g, b, h, s, v;
     for (int l = 0; l < L; ++l) {
       r[l] = static_cast<F>(p[3 * (x + l)]);
       g[l] = static_cast<F>(p[3 * (x + l) + 1]);
       b[l] = static_cast<F>(p[3 * (x + l) + 2]);
     }
-    if constexpr (std::is_integral_v<T>) r *= scale, g *= scale, b *= scale;
-    const V mx = r > g ? r : g, v = mx > b ? mx : b;
-    const V mr = r < g ? r : g, mn = mr < b ? mr : b;
-    const V delta = v - mn;
-    const auto nz = delta != zero;
-    const V safe = nz ? delta : one;
-    const V s = nz ? delta / v : zero;
-    const auto bmax = b == v, gmax = g == v;
-    const V num = bmax ? r - g : (gmax ? b - r : g - b);
-    const V off = bmax ? four : (gmax ? two : zero);
-    const V q = off + num / safe;
-    V h = q / six;
-    h = h < zero ? h + one : h;
-    h = nz ? h : zero;
+    detail::hsv_pixels<kArith, false, F>(r, g, b, scale, h, s, v);
     std::memcpy(hh + x, &h, sizeof(V));
     std::memcpy(ss + x, &s, sizeof(V));
     std::memcpy(vv + x, &v, sizeof(V));
   }
-  for (; x < n; ++x) {
-    F r = static_cast<F>(p[3 * x]), g = static_cast<F>(p[3 * x + 1]), b = static_cast<F>(p[3 * x + 2]);
-    if constexpr (std::is_integral_v<T>) r *= scale, g *= scale, b *= scale;
-    hsv_pixel<F>(r, g, b, hh[x], ss[x], vv[x]);
-  }
+#endif
+  for (; x < n; ++x)
+    detail::hsv_pixels<kArith, false, F>(static_cast<F>(p[3 * x]), static_cast<F>(p[3 * x + 1]),
+                                         static_cast<F>(p[3 * x + 2]), scale, hh[x], ss[x], vv[x]);
 }
 
-// Bins of four values among n equal bins of [0, 1] (edges k * step, as np.linspace computes them; values
-// outside clamped into the first / last bin): the integer part of x * n, corrected by one against the exact
-// edges.
+// The bin of x among n equal bins of [0, 1] (edges k * step, as np.linspace computes them; values outside
+// clamped into the first / last bin): the integer part of x * n, corrected by one against the exact edges.
+// bins4 is the same for four values at once.
+inline std::int32_t bin1(double x, std::int32_t n, double step) {
+  double c = x > 0.0 ? x : 0.0;  // NaN -> 0 (such pixels are not counted anyway)
+  c = c < 1.0 ? c : 1.0;
+  std::int32_t k = static_cast<std::int32_t>(c * static_cast<double>(n));
+  k = k < n - 1 ? k : n - 1;
+  if (k + 1 <= n - 1 && c >= static_cast<double>(k + 1) * step) ++k;
+  if (k > 0 && c < static_cast<double>(k) * step) --k;
+  return k;
+}
+
+#if SEGEN_HAVE_VECTOR_EXT
 typedef double D4 __attribute__((vector_size(32)));
 typedef std::int32_t I4 __attribute__((vector_size(16)));
 
 SEGEN_ALWAYS_INLINE I4 bins4(D4 x, std::int32_t n, double step) {
   const D4 zero{}, one = zero + 1.0;
-  D4 c = x > zero ? x : zero;  // NaN -> 0 (such pixels are not counted anyway)
+  D4 c = x > zero ? x : zero;
   c = c < one ? c : one;
   I4 k = __builtin_convertvector(c * static_cast<double>(n), I4);
   const I4 last = I4{} + (n - 1);
@@ -646,12 +552,14 @@ SEGEN_ALWAYS_INLINE I4 bins4(D4 x, std::int32_t n, double step) {
   const I4 down = (k > I4{}) & __builtin_convertvector(c < __builtin_convertvector(k, D4) * step, I4);
   return k + down;
 }
+#endif
 
 // Flat bin index (hue-major) of each pixel of a row from its H, S, V; -1 where one of them is not finite.
 template <class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss, const F* vv, std::ptrdiff_t n,
                                                  const std::int32_t* nb, const double* step, std::int32_t* idx) {
   std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   auto load4 = [](const F* p) {
     D4 d;
     for (int l = 0; l < 4; ++l) d[l] = static_cast<double>(p[l]);
@@ -664,17 +572,18 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss
     const I4 out = k | ~finite;  // -1 where not finite
     std::memcpy(idx + x, &out, sizeof(out));
   }
+#endif
   for (; x < n; ++x) {
-    D4 h{}, s{}, v{};
-    h[0] = hh[x], s[0] = ss[x], v[0] = vv[x];
-    const I4 k = (bins4(h, nb[0], step[0]) * nb[1] + bins4(s, nb[1], step[1])) * nb[2] + bins4(v, nb[2], step[2]);
-    const bool finite = std::isfinite(h[0]) && std::isfinite(s[0]) && std::isfinite(v[0]);
-    idx[x] = finite ? k[0] : -1;
+    const double h = hh[x], s = ss[x], v = vv[x];
+    const bool finite = std::isfinite(h) && std::isfinite(s) && std::isfinite(v);
+    idx[x] = finite ? (bin1(h, nb[0], step[0]) * nb[1] + bin1(s, nb[1], step[1])) * nb[2] + bin1(v, nb[2], step[2])
+                    : -1;
   }
 }
 
 #define SEGEN_HSV_ROW(T, F)                                                                                   \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void hsv_row(const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv) { \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hsv_row,                                                    \
+                     (const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv), (p, n, scale, hh, ss, vv)) { \
     hsv_row_impl<T, F>(p, n, scale, hh, ss, vv);                                                              \
   }
 SEGEN_HSV_ROW(std::uint8_t, double)
@@ -683,10 +592,11 @@ SEGEN_HSV_ROW(float, float)
 SEGEN_HSV_ROW(double, double)
 #undef SEGEN_HSV_ROW
 
-#define SEGEN_BIN_ROW(F)                                                                                        \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void bin_row(const F* hh, const F* ss, const F* vv, std::ptrdiff_t n,      \
-                                                  const std::int32_t* nb, const double* step, std::int32_t* idx) { \
-    bin_row_impl<F>(hh, ss, vv, n, nb, step, idx);                                                              \
+#define SEGEN_BIN_ROW(F)                                                                                             \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, bin_row,                                                           \
+                     (const F* hh, const F* ss, const F* vv, std::ptrdiff_t n, const std::int32_t* nb,               \
+                      const double* step, std::int32_t* idx), (hh, ss, vv, n, nb, step, idx)) {                      \
+    bin_row_impl<F>(hh, ss, vv, n, nb, step, idx);                                                                   \
   }
 SEGEN_BIN_ROW(float)
 SEGEN_BIN_ROW(double)
@@ -772,21 +682,25 @@ Image<double> color_histogram(ImageView<const T> image, int bins_h, int bins_s, 
 
 namespace {
 
-#define SEGEN_CANNY_ROWS(W)                                                                                    \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void vpass(const double* const* rows, const double* wl, int r, double* out, \
-                                                std::ptrdiff_t n, W) {                                          \
-    detail::gauss_vpass<W>(rows, wl, r, out, n);                                                                \
-  }                                                                                                             \
-  SEGEN_HOT_CLONES void divide_row(W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n) {           \
-    for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d[x] + add;                                                 \
-  }                                                                                                             \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void hpass(const double* ext, const double* wl, int r, W* out,            \
-                                                std::ptrdiff_t n) {                                             \
-    detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                 \
-  }                                                                                                             \
-  SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void sobel_row(const W* up, const W* cur, const W* dn, std::ptrdiff_t w,    \
-                                                    W* gi, W* gj, W* mag) {                                     \
-    detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                          \
+#define SEGEN_CANNY_ROWS(W)                                                                                          \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, vpass,                                                             \
+                     (const double* const* rows, const double* wl, int r, double* out, std::ptrdiff_t n, W tag),     \
+                     (rows, wl, r, out, n, tag)) {                                                                   \
+    (void)tag;                                                                                                       \
+    detail::gauss_vpass<W>(rows, wl, r, out, n);                                                                     \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, , void, divide_row,                                                                         \
+                     (W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n), (o, d, add, n)) {            \
+    for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d[x] + add;                                                       \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hpass,                                                             \
+                     (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n), (ext, wl, r, out, n)) { \
+    detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                      \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, sobel_row,                                                         \
+                     (const W* up, const W* cur, const W* dn, std::ptrdiff_t w, W* gi, W* gj, W* mag),               \
+                     (up, cur, dn, w, gi, gj, mag)) {                                                                \
+    detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                               \
   }
 SEGEN_CANNY_ROWS(float)
 SEGEN_CANNY_ROWS(double)
@@ -794,14 +708,15 @@ SEGEN_CANNY_ROWS(double)
 
 // An image row as scipy sees it in skimage.feature.canny: in double, integers scaled by 1 / dtype max,
 // masked-out pixels 0 (m == nullptr: no mask); `ones` gets the mask itself as 0 / 1.
-#define SEGEN_CONVERT_ROW(T)                                                                                   \
-  SEGEN_HOT_CLONES void convert_row(const T* __restrict src, const std::uint8_t* __restrict m, double scale,    \
-                                    double* __restrict d, double* __restrict ones, std::ptrdiff_t n) {          \
+#define SEGEN_CONVERT_ROW(T)                                                                                    \
+  SEGEN_MULTIVERSION(V3, , void, convert_row,                                                                   \
+                     (const T* __restrict src, const std::uint8_t* __restrict m, double scale, double* __restrict d, \
+                      double* __restrict ones, std::ptrdiff_t n), (src, m, scale, d, ones, n)) {                \
     if (m) {                                                                                                    \
       for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(m[x] ? src[x] : T(0)) * scale;          \
-      for (std::ptrdiff_t x = 0; x < n; ++x) ones[x] = m[x] ? 1.0 : 0.0;                                       \
+      for (std::ptrdiff_t x = 0; x < n; ++x) ones[x] = m[x] ? 1.0 : 0.0;                                        \
     } else {                                                                                                    \
-      for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(src[x]) * scale;                       \
+      for (std::ptrdiff_t x = 0; x < n; ++x) d[x] = static_cast<double>(src[x]) * scale;                        \
     }                                                                                                           \
   }
 SEGEN_CONVERT_ROW(std::uint8_t)
@@ -816,6 +731,7 @@ SEGEN_CONVERT_ROW(double)
 // `strong`. Vectorised: all four neighbour cases are computed and selected per lane; fp-contract is off so
 // the interpolation rounds as the scalar reference (see detail::interp_le).
 
+#if SEGEN_HAVE_VECTOR_EXT
 template <class F>
 struct NmsVec {
   static constexpr int L = detail::Vec<F>::lanes;
@@ -824,21 +740,23 @@ struct NmsVec {
   using I = std::conditional_t<sizeof(F) == 4, std::int32_t, std::int64_t>;
   typedef I M __attribute__((vector_size(32)));
 };
+#endif
 
 template <class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,
                                     const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,
                                     std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
+  cls[0] = detail::kNotEdge;
+  cls[w - 1] = detail::kNotEdge;
+  std::ptrdiff_t x = 1;
+#if SEGEN_HAVE_VECTOR_EXT
   using NV = NmsVec<F>;
   using V = typename NV::V;
   using VD = typename NV::VD;
   using M = typename NV::M;
   using I = typename NV::I;
   constexpr int L = NV::L;
-  cls[0] = detail::kNotEdge;
-  cls[w - 1] = detail::kNotEdge;
   const V vlow = V{} + low, vhigh = V{} + high, zero = V{};
-  std::ptrdiff_t x = 1;
   for (; x + L <= w - 1; x += L) {
     V mc;
     std::memcpy(&mc, m + x, sizeof(V));
@@ -898,19 +816,21 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
       if (strong_m[l]) strong.push_back(offset + x + l);
     }
   }
+#endif
   detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
 }
 
-SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void nms_row(const float* m_up, const float* m, const float* m_dn, const float* gi, const float* gj,
-                              const std::uint8_t* ok, std::ptrdiff_t w, float low, float high, std::uint8_t* cls,
-                              std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
-  nms_row_impl<float>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
-}
-SEGEN_HOT_CLONES SEGEN_NO_CONTRACT void nms_row(const double* m_up, const double* m, const double* m_dn, const double* gi,
-                              const double* gj, const std::uint8_t* ok, std::ptrdiff_t w, double low, double high,
-                              std::uint8_t* cls, std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
-  nms_row_impl<double>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);
-}
+#define SEGEN_NMS_ROW(F)                                                                                   \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,                                               \
+                     (const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,                \
+                      const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,        \
+                      std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),                       \
+                     (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {                   \
+    nms_row_impl<F>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);                       \
+  }
+SEGEN_NMS_ROW(float)
+SEGEN_NMS_ROW(double)
+#undef SEGEN_NMS_ROW
 
 /// Rows of output per block of the Canny pipeline (plus a few halo rows of smoothing and gradients).
 constexpr std::ptrdiff_t kCannyRows = 32;
@@ -1167,24 +1087,21 @@ Image<std::uint8_t> canny(ImageView<const T> image, const CannyOptions& opt, Ima
   return out;
 }
 
-#define SEGEN_INSTANTIATE(T)                                                                                   \
+#define SEGEN_INSTANTIATE(T)                                                                                  \
   template SEGEN_API void gabor_into<T>(ImageView<const T>, ImageView<feature_float_t<T>>,                    \
                                         ImageView<feature_float_t<T>>, const GaborOptions&);                  \
   template SEGEN_API GaborResponse<feature_float_t<T>> gabor<T>(ImageView<const T>, const GaborOptions&);     \
-  template SEGEN_API void gabor_bank_into<T>(ImageView<const T>, const GaborBankOptions&, ImageView<float>);   \
+  template SEGEN_API void gabor_bank_into<T>(ImageView<const T>, const GaborBankOptions&, ImageView<float>);  \
   template SEGEN_API Image<float> gabor_bank<T>(ImageView<const T>, const GaborBankOptions&);                 \
   template SEGEN_API void color_histogram_into<T>(ImageView<const T>, ImageView<double>,                      \
                                                   ImageView<const std::uint8_t>, bool);                       \
   template SEGEN_API Image<double> color_histogram<T>(ImageView<const T>, int, int, int,                      \
                                                       ImageView<const std::uint8_t>, bool);                   \
-  template SEGEN_API void canny_into<T>(ImageView<const T>, ImageView<std::uint8_t>, const CannyOptions&,      \
+  template SEGEN_API void canny_into<T>(ImageView<const T>, ImageView<std::uint8_t>, const CannyOptions&,     \
                                         ImageView<const std::uint8_t>);                                       \
   template SEGEN_API Image<std::uint8_t> canny<T>(ImageView<const T>, const CannyOptions&,                    \
                                                   ImageView<const std::uint8_t>);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

@@ -10,6 +10,7 @@
 
 #include "detail/common.hpp"
 #include "detail/filters_engine.hpp"
+#include "detail/simd.hpp"
 #include "segen/parallel.hpp"
 
 namespace segen {
@@ -17,32 +18,19 @@ namespace detail {
 
 // ---- hot loops (compiled for baseline x86-64 and AVX2/FMA, chosen at load time) ---------------------
 
-SEGEN_HOT_CLONES void convert_row(const std::uint8_t* s, float* d, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, convert_row, (const std::uint8_t* s, float* d, std::ptrdiff_t n), (s, d, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
 }
-SEGEN_HOT_CLONES void convert_row(const std::uint16_t* s, float* d, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, convert_row, (const std::uint16_t* s, float* d, std::ptrdiff_t n), (s, d, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
 }
 
 namespace {
 
-// The vector helpers below are always inlined into their callers, so no vector crosses a call boundary
-// and GCC's note about the AVX calling convention does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-// 32-byte GCC/Clang vectors: one AVX register in the AVX2 clone, two SSE registers in the baseline one.
+// 32-byte vectors (detail/simd.hpp): one AVX register at x86-64-v3, two SSE registers at baseline, a
+// scalar in the portable build.
 template <class A>
-struct VecOf;
-template <>
-struct VecOf<float> {
-  typedef float type __attribute__((vector_size(32)));
-};
-template <>
-struct VecOf<double> {
-  typedef double type __attribute__((vector_size(32)));
-};
+using VecOf = detail::Vec<A>;
 
 template <class V, class A>
 SEGEN_ALWAYS_INLINE V loadu(const A* p) {
@@ -101,7 +89,7 @@ SEGEN_ALWAYS_INLINE void taps_scalar(const typename TapPattern<A>::View& pat, co
 template <class A>
 SEGEN_ALWAYS_INLINE void apply_taps_impl(const typename TapPattern<A>::View& pat, const A* const* p, A* out,
                                         std::ptrdiff_t n) {
-  constexpr std::ptrdiff_t L = static_cast<std::ptrdiff_t>(32 / sizeof(A));
+  constexpr std::ptrdiff_t L = VecOf<A>::lanes;
   constexpr int NV = 8;
   std::ptrdiff_t i = 0;
   for (; i + NV * L <= n; i += NV * L) taps_block<A, NV>(pat, p, out, i);
@@ -113,12 +101,14 @@ SEGEN_ALWAYS_INLINE void apply_taps_impl(const typename TapPattern<A>::View& pat
 
 /// out[i] = sum over the pattern's taps of w * p[slot][i], for i in [0, n).
 /// The hot loops call nothing out of line (see TapPattern::View).
-SEGEN_HOT_CLONES void apply_taps_view(TapPattern<float>::View pat, const float* const* p, float* out,
-                                      std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, apply_taps_view,
+                   (TapPattern<float>::View pat, const float* const* p, float* out, std::ptrdiff_t n),
+                   (pat, p, out, n)) {
   apply_taps_impl<float>(pat, p, out, n);
 }
-SEGEN_HOT_CLONES void apply_taps_view(TapPattern<double>::View pat, const double* const* p, double* out,
-                                      std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, apply_taps_view,
+                   (TapPattern<double>::View pat, const double* const* p, double* out, std::ptrdiff_t n),
+                   (pat, p, out, n)) {
   apply_taps_impl<double>(pat, p, out, n);
 }
 template <class A>
@@ -184,7 +174,7 @@ SEGEN_ALWAYS_INLINE void rows_block(const A* w, int kh, int kw, std::ptrdiff_t s
 template <class A>
 SEGEN_ALWAYS_INLINE void rows_impl(const A* w, int kh, int kw, std::ptrdiff_t step, const A* const* p,
                                   A* const* out, std::ptrdiff_t n) {
-  constexpr std::ptrdiff_t L = static_cast<std::ptrdiff_t>(32 / sizeof(A));
+  constexpr std::ptrdiff_t L = VecOf<A>::lanes;
   std::ptrdiff_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) rows_block<A, 2>(w, kh, kw, step, p, out, i);
   for (; i + L <= n; i += L) rows_block<A, 1>(w, kh, kw, step, p, out, i);
@@ -200,20 +190,24 @@ SEGEN_ALWAYS_INLINE void rows_impl(const A* w, int kh, int kw, std::ptrdiff_t st
 
 }  // namespace
 
-SEGEN_HOT_CLONES void rows_taps(const float* w, int kh, int kw, std::ptrdiff_t step, const float* const* p,
-                                float* const* out, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, rows_taps,
+                   (const float* w, int kh, int kw, std::ptrdiff_t step, const float* const* p, float* const* out,
+                    std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
   rows_impl<float>(w, kh, kw, step, p, out, n);
 }
-SEGEN_HOT_CLONES void rows_taps(const double* w, int kh, int kw, std::ptrdiff_t step, const double* const* p,
-                                double* const* out, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, rows_taps,
+                   (const double* w, int kh, int kw, std::ptrdiff_t step, const double* const* p, double* const* out,
+                    std::ptrdiff_t n), (w, kh, kw, step, p, out, n)) {
   rows_impl<double>(w, kh, kw, step, p, out, n);
 }
 
 /// mag[i] = sqrt((a[i]^2 + b[i]^2) / 2).
-SEGEN_HOT_CLONES void magnitude_row(const float* a, const float* b, float* mag, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, magnitude_row,
+                   (const float* a, const float* b, float* mag, std::ptrdiff_t n), (a, b, mag, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) mag[i] = std::sqrt((a[i] * a[i] + b[i] * b[i]) * 0.5f);
 }
-SEGEN_HOT_CLONES void magnitude_row(const double* a, const double* b, double* mag, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, magnitude_row,
+                   (const double* a, const double* b, double* mag, std::ptrdiff_t n), (a, b, mag, n)) {
   for (std::ptrdiff_t i = 0; i < n; ++i) mag[i] = std::sqrt((a[i] * a[i] + b[i] * b[i]) * 0.5);
 }
 
@@ -251,11 +245,13 @@ SEGEN_ALWAYS_INLINE float atan2_scalar(float y, float x) {
 
 /// dir[i] = atan2(gy[i], gx[i]) in float, within 4e-7 rad of the exact angle; 0 where both components are
 /// 0 and NaN where either is NaN.
-SEGEN_HOT_CLONES void direction_row(const float* gy, const float* gx, float* dir, std::ptrdiff_t n) {
+SEGEN_MULTIVERSION(V3, , void, direction_row,
+                   (const float* gy, const float* gx, float* dir, std::ptrdiff_t n), (gy, gx, dir, n)) {
+  std::ptrdiff_t i = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   using V = VecOf<float>::type;
   typedef std::int32_t VI __attribute__((vector_size(32)));
   constexpr std::ptrdiff_t L = 8;
-  std::ptrdiff_t i = 0;
   for (; i + L <= n; i += L) {
     const V y = loadu<V>(gy + i), x = loadu<V>(gx + i);
     const VI sy = __builtin_bit_cast(VI, y);
@@ -273,6 +269,7 @@ SEGEN_HOT_CLONES void direction_row(const float* gy, const float* gx, float* dir
     p = ((x != x) | (y != y)) ? x + y : p;
     storeu(dir + i, p);
   }
+#endif
   for (; i < n; ++i) dir[i] = atan2_scalar(gy[i], gx[i]);
 }
 void direction_row(const double* gy, const double* gx, double* dir, std::ptrdiff_t n) {
@@ -616,39 +613,28 @@ void edge_filter_into(ImageView<const T> src, ImageView<O> out, ImageView<O> dir
   }
 }
 
-template <class T, class O>
-void sobel_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Sobel, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void sobel_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border, double cval) {
-  edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::Sobel, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void sobel_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Sobel, EdgeOutput::Row, border, cval);
-}
-template <class T, class O>
-void sobel_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Sobel, EdgeOutput::Col, border, cval);
-}
-template <class T, class O>
-void scharr_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Scharr, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void scharr_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border,
-                 double cval) {
-  edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::Scharr, EdgeOutput::Magnitude, border, cval);
-}
-template <class T, class O>
-void scharr_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Scharr, EdgeOutput::Row, border, cval);
-}
-template <class T, class O>
-void scharr_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {
-  edge_filter_into<T, O>(src, out, {}, EdgeOperator::Scharr, EdgeOutput::Col, border, cval);
-}
+// Sobel and Scharr differ only by their operator.
+#define SEGEN_EDGE_FILTER(name, op)                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                   \
+    edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Magnitude, border, cval);             \
+  }                                                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_into(ImageView<const T> src, ImageView<O> magnitude, ImageView<O> direction, Border border,    \
+                   double cval) {                                                                            \
+    edge_filter_into<T, O>(src, magnitude, direction, EdgeOperator::op, EdgeOutput::Magnitude, border, cval); \
+  }                                                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_h_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                 \
+    edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Row, border, cval);                   \
+  }                                                                                                          \
+  template <class T, class O>                                                                                \
+  void name##_v_into(ImageView<const T> src, ImageView<O> out, Border border, double cval) {                 \
+    edge_filter_into<T, O>(src, out, {}, EdgeOperator::op, EdgeOutput::Col, border, cval);                   \
+  }
+SEGEN_EDGE_FILTER(sobel, Sobel)
+SEGEN_EDGE_FILTER(scharr, Scharr)
+#undef SEGEN_EDGE_FILTER
 
 // ---- value-returning forms ----------------------------------------------------------------------------
 
@@ -733,51 +719,48 @@ SEGEN_EDGE_VALUE_FORM(scharr_v)
                                                             double);                                           \
   template SEGEN_API void convolve_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                                ImageView<const double>, Border, double);       \
-  template SEGEN_API Image<filter_output_t<T>> convolve<T>(ImageView<const T>, ImageView<const double>, Border,  \
+  template SEGEN_API Image<filter_output_t<T>> convolve<T>(ImageView<const T>, ImageView<const double>, Border, \
                                                            double);                                            \
-  template SEGEN_API void separable_into<T, filter_output_t<T>>(                                                \
+  template SEGEN_API void separable_into<T, filter_output_t<T>>(                                               \
       ImageView<const T>, ImageView<filter_output_t<T>>, const std::vector<double>&, const std::vector<double>&, \
       Border, double);                                                                                         \
-  template SEGEN_API Image<filter_output_t<T>> separable<T>(ImageView<const T>, const std::vector<double>&,      \
-                                                            const std::vector<double>&, Border, double);        \
+  template SEGEN_API Image<filter_output_t<T>> separable<T>(ImageView<const T>, const std::vector<double>&,    \
+                                                            const std::vector<double>&, Border, double);       \
   template SEGEN_API void gaussian_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                                double, double, Border, double, double);        \
-  template SEGEN_API Image<filter_output_t<T>> gaussian<T>(ImageView<const T>, double, double, Border, double,   \
+  template SEGEN_API Image<filter_output_t<T>> gaussian<T>(ImageView<const T>, double, double, Border, double, \
                                                            double);                                            \
   template SEGEN_API void uniform_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                               int, int, Border, double);                       \
-  template SEGEN_API Image<filter_output_t<T>> uniform<T>(ImageView<const T>, int, int, Border, double);        \
+  template SEGEN_API Image<filter_output_t<T>> uniform<T>(ImageView<const T>, int, int, Border, double);       \
   template SEGEN_API void laplace_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                               Border, double);                                 \
   template SEGEN_API Image<filter_output_t<T>> laplace<T>(ImageView<const T>, Border, double);                 \
-  template SEGEN_API void gaussian_laplace_into<T, filter_output_t<T>>(                                         \
-      ImageView<const T>, ImageView<filter_output_t<T>>, double, double, Border, double, double);               \
-  template SEGEN_API Image<filter_output_t<T>> gaussian_laplace<T>(ImageView<const T>, double, double, Border,   \
+  template SEGEN_API void gaussian_laplace_into<T, filter_output_t<T>>(                                        \
+      ImageView<const T>, ImageView<filter_output_t<T>>, double, double, Border, double, double);              \
+  template SEGEN_API Image<filter_output_t<T>> gaussian_laplace<T>(ImageView<const T>, double, double, Border, \
                                                                    double, double);                            \
-  template SEGEN_API void edge_filter_into<T, filter_output_t<T>>(ImageView<const T>,                           \
-                                                                  ImageView<filter_output_t<T>>,                \
-                                                                  ImageView<filter_output_t<T>>, EdgeOperator,  \
+  template SEGEN_API void edge_filter_into<T, filter_output_t<T>>(ImageView<const T>,                          \
+                                                                  ImageView<filter_output_t<T>>,               \
+                                                                  ImageView<filter_output_t<T>>, EdgeOperator, \
                                                                   EdgeOutput, Border, double);                 \
   SEGEN_INSTANTIATE_EDGE(T, sobel)                                                                             \
   SEGEN_INSTANTIATE_EDGE(T, scharr)
 
 #define SEGEN_INSTANTIATE_EDGE(T, name)                                                                        \
-  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>,  \
+  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                              Border, double);                                  \
-  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>,  \
+  template SEGEN_API void name##_into<T, filter_output_t<T>>(ImageView<const T>, ImageView<filter_output_t<T>>, \
                                                              ImageView<filter_output_t<T>>, Border, double);   \
-  template SEGEN_API Image<filter_output_t<T>> name<T>(ImageView<const T>, Border, double);                     \
-  template SEGEN_API void name##_h_into<T, filter_output_t<T>>(ImageView<const T>,                              \
+  template SEGEN_API Image<filter_output_t<T>> name<T>(ImageView<const T>, Border, double);                    \
+  template SEGEN_API void name##_h_into<T, filter_output_t<T>>(ImageView<const T>,                             \
                                                                ImageView<filter_output_t<T>>, Border, double); \
-  template SEGEN_API Image<filter_output_t<T>> name##_h<T>(ImageView<const T>, Border, double);                 \
-  template SEGEN_API void name##_v_into<T, filter_output_t<T>>(ImageView<const T>,                              \
+  template SEGEN_API Image<filter_output_t<T>> name##_h<T>(ImageView<const T>, Border, double);                \
+  template SEGEN_API void name##_v_into<T, filter_output_t<T>>(ImageView<const T>,                             \
                                                                ImageView<filter_output_t<T>>, Border, double); \
   template SEGEN_API Image<filter_output_t<T>> name##_v<T>(ImageView<const T>, Border, double);
 
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 #undef SEGEN_INSTANTIATE_EDGE
 

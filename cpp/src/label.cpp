@@ -27,8 +27,8 @@ struct Block {
 };
 
 // Append the runs of nonzero pixels of `m` (length w).
-SEGEN_HOT_CLONES
-void find_runs(const std::uint8_t* m, std::ptrdiff_t w, std::vector<Run>& runs) {
+SEGEN_MULTIVERSION(V3, , void, find_runs,
+                   (const std::uint8_t* m, std::ptrdiff_t w, std::vector<Run>& runs), (m, w, runs)) {
   std::ptrdiff_t x = 0;
   while (x < w) {
     // skip background, 8 bytes at a time when possible
@@ -386,10 +386,7 @@ std::int32_t merge_regions_into(ImageView<const std::int32_t> labels, ImageView<
                                               const RegionMeasurements&);                                     \
   template SEGEN_API std::int32_t merge_regions_into<T>(ImageView<const std::int32_t>, ImageView<const T>,     \
                                                         ImageView<std::int32_t>, double, Connectivity);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

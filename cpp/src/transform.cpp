@@ -338,16 +338,15 @@ void nearest_rows(ImageView<const T> src, ImageView<T> out, const std::vector<st
 }  // namespace
 
 namespace detail {
-// The hot loops, one non-template function per type so that each is compiled for baseline and AVX2.
-#define SEGEN_RESIZE_ROWS(T)                                                                      \
-  SEGEN_HOT_CLONES void resize_rows(const ResizeJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1) { \
-    resize_rows_impl<T>(J, y0, y1);                                                               \
+// The hot loops: for each pixel type, `name##_impl<T>` compiled per CPU level (see detail/dispatch.hpp).
+#define SEGEN_JOB_ROWS_T(name, Job, T)                                                                          \
+  SEGEN_MULTIVERSION(V3, , void, name, (const Job<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1), (J, y0, y1)) {  \
+    name##_impl<T>(J, y0, y1);                                                                                  \
   }
-SEGEN_RESIZE_ROWS(u8)
-SEGEN_RESIZE_ROWS(u16)
-SEGEN_RESIZE_ROWS(float)
-SEGEN_RESIZE_ROWS(double)
-#undef SEGEN_RESIZE_ROWS
+#define SEGEN_JOB_ROWS(name, Job)                                     \
+  SEGEN_JOB_ROWS_T(name, Job, u8) SEGEN_JOB_ROWS_T(name, Job, u16)    \
+  SEGEN_JOB_ROWS_T(name, Job, float) SEGEN_JOB_ROWS_T(name, Job, double)
+SEGEN_JOB_ROWS(resize_rows, ResizeJob)
 }  // namespace detail
 
 namespace {
@@ -628,15 +627,9 @@ SEGEN_ALWAYS_INLINE void rotate_rows_impl(const RotateJob<T>& J, std::ptrdiff_t 
 }  // namespace
 
 namespace detail {
-#define SEGEN_ROTATE_ROWS(T)                                                                      \
-  SEGEN_HOT_CLONES void rotate_rows(const RotateJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1) { \
-    rotate_rows_impl<T>(J, y0, y1);                                                               \
-  }
-SEGEN_ROTATE_ROWS(u8)
-SEGEN_ROTATE_ROWS(u16)
-SEGEN_ROTATE_ROWS(float)
-SEGEN_ROTATE_ROWS(double)
-#undef SEGEN_ROTATE_ROWS
+SEGEN_JOB_ROWS(rotate_rows, RotateJob)
+#undef SEGEN_JOB_ROWS
+#undef SEGEN_JOB_ROWS_T
 }  // namespace detail
 
 std::array<std::ptrdiff_t, 2> rotated_shape(std::ptrdiff_t height, std::ptrdiff_t width, double angle, bool resize) {
@@ -713,10 +706,7 @@ Image<T> flip(ImageView<const T> src, int axis) {
   template SEGEN_API Image<T> rotate<T>(ImageView<const T>, double, const RotateOptions&);                 \
   template SEGEN_API void flip_into<T>(ImageView<const T>, ImageView<T>, int);                             \
   template SEGEN_API Image<T> flip<T>(ImageView<const T>, int);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

@@ -443,10 +443,7 @@ std::vector<std::ptrdiff_t> peak_local_max(ImageView<const T> image, const PeakO
                                                       ImageView<const std::uint8_t>, const WatershedOptions&);     \
   template SEGEN_API std::vector<std::ptrdiff_t> peak_local_max<T>(ImageView<const T>, const PeakOptions&);        \
   template SEGEN_API std::int32_t local_minima_into<T>(ImageView<const T>, ImageView<std::int32_t>, Connectivity);
-SEGEN_INSTANTIATE(std::uint8_t)
-SEGEN_INSTANTIATE(std::uint16_t)
-SEGEN_INSTANTIATE(float)
-SEGEN_INSTANTIATE(double)
+SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 
 }  // namespace segen

@@ -1,19 +1,21 @@
 #pragma once
 // Private to color.cpp: AVX2/FMA kernels for the float-output colour conversions (uint8, uint16 and float32
-// input), chosen at run time when the CPU has AVX2 and FMA. They compute the same formulas as the portable
-// loops in color.cpp, eight pixels at a time, de-interleaving RGB in registers (blends + one lane permute
-// per channel) instead of through planar buffers. Every pixel, the first and last few of a span included,
-// goes through the same vector code (short ends are padded), so results never depend on where a span
-// starts, i.e. on the thread count.
+// input), for CPUs of level x86-64-v3 (RGB -> HSV is detail::hsv_pixels on __m256). They compute the same
+// formulas as the portable loops in color.cpp, eight pixels at a time, de-interleaving RGB in registers
+// (blends + one lane permute per channel) instead of through planar buffers. Every pixel, the first and
+// last few of a span included, goes through the same vector code (short ends are padded), so results never
+// depend on where a span starts, i.e. on the thread count.
 
 #include <cstddef>  // std::ptrdiff_t
 #include <cstdint>  // std::uint8_t, std::uint16_t
 #include <cstring>  // std::memcpy
 #include <type_traits>  // std::is_same_v
 
-// Unlike SEGEN_HOT_CLONES these need no ifunc support, only target attributes: they are compiled in every
-// x86-64 build with GCC or Clang, SEGEN_NO_DISPATCH ones included, and chosen by a CPU check at run time.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "detail/color_hsv.hpp"  // hsv_pixels
+
+// Compiled in every x86-64 build with GCC or Clang (target attributes); color.cpp calls them from its
+// x86-64-v3 copies (detail/dispatch.hpp).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SEGEN_PORTABLE)
 #define SEGEN_COLOR_HAVE_AVX2 1
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -34,11 +36,6 @@ namespace segen::detail::color_avx2 {
 #define SEGEN_AVX2_FN __attribute__((target("avx2,fma")))
 #define SEGEN_AVX2_INLINE inline __attribute__((target("avx2,fma"), always_inline))
 
-/// True when this CPU runs the kernels below (checked once).
-inline bool available() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
 
 // ---- loading 8 interleaved pixels as three float vectors (24 samples, memory order) ---------------
 
@@ -87,29 +84,9 @@ SEGEN_AVX2_INLINE void interleave(__m256 r, __m256 g, __m256 b, __m256& a0, __m2
 /// RGB -> HSV, as hsv_planar() in color.cpp; `kChecked` zeroes NaN results and pixels with a NaN input.
 template <bool kChecked>
 struct Hsv {
-  __m256 scale;  // applied to V only (1/255, 1/65535 or 1)
+  float scale;  // applied to V only (1/255, 1/65535 or 1)
   SEGEN_AVX2_INLINE void operator()(__m256 r, __m256 g, __m256 b, __m256& h, __m256& s, __m256& v) const {
-    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
-    const __m256 mx = _mm256_max_ps(_mm256_max_ps(r, g), b), mn = _mm256_min_ps(_mm256_min_ps(r, g), b);
-    const __m256 delta = _mm256_sub_ps(mx, mn);
-    const __m256 grey = _mm256_cmp_ps(delta, zero, _CMP_EQ_OQ);
-    const __m256 is_b = _mm256_cmp_ps(b, mx, _CMP_EQ_OQ), is_g = _mm256_cmp_ps(g, mx, _CMP_EQ_OQ);
-    const __m256 num =
-        _mm256_blendv_ps(_mm256_blendv_ps(_mm256_sub_ps(g, b), _mm256_sub_ps(b, r), is_g), _mm256_sub_ps(r, g), is_b);
-    const __m256 off = _mm256_blendv_ps(_mm256_and_ps(is_g, _mm256_set1_ps(2.0f)), _mm256_set1_ps(4.0f), is_b);
-    const __m256 h0 =
-        _mm256_mul_ps(_mm256_add_ps(off, _mm256_div_ps(num, _mm256_blendv_ps(delta, one, grey))),
-                      _mm256_set1_ps(1.0f / 6.0f));
-    const __m256 hh = _mm256_blendv_ps(h0, _mm256_add_ps(h0, one), _mm256_cmp_ps(h0, zero, _CMP_LT_OQ));
-    h = _mm256_andnot_ps(grey, hh);
-    s = _mm256_div_ps(delta, _mm256_blendv_ps(mx, one, grey));
-    v = _mm256_mul_ps(mx, scale);
-    if constexpr (kChecked) {
-      const __m256 bad = _mm256_or_ps(_mm256_cmp_ps(r, g, _CMP_UNORD_Q), _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
-      h = _mm256_andnot_ps(_mm256_or_ps(bad, _mm256_cmp_ps(h, h, _CMP_UNORD_Q)), h);
-      s = _mm256_andnot_ps(_mm256_or_ps(bad, _mm256_cmp_ps(s, s, _CMP_UNORD_Q)), s);
-      v = _mm256_andnot_ps(_mm256_or_ps(bad, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)), v);
-    }
+    hsv_pixels<HsvArith::Fast, kChecked, float>(r, g, b, scale, h, s, v);
   }
 };
 
@@ -178,7 +155,7 @@ SEGEN_AVX2_FN void run3(const T* s, float* d, std::ptrdiff_t n, const F& f) {
 
 template <class T>
 SEGEN_AVX2_FN void hsv_row(const T* s, float* d, std::ptrdiff_t n, float scale) {
-  run3<T>(s, d, n, Hsv<std::is_same_v<T, float>>{_mm256_set1_ps(scale)});
+  run3<T>(s, d, n, Hsv<std::is_same_v<T, float>>{scale});
 }
 
 template <class T>

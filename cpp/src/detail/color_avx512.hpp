@@ -1,6 +1,6 @@
 #pragma once
 // Private to color.cpp: AVX-512 versions of the kernels in color_avx2.hpp, sixteen pixels at a time,
-// chosen at run time when the CPU has AVX-512F. Same operations in the same order as the AVX2 kernels, so
+// for CPUs of level x86-64-v4. Same operations in the same order as the AVX2 kernels, so
 // both give identical results; RGB is de-interleaved with two-source lane permutes (two per channel).
 
 #include <cstddef>  // std::ptrdiff_t, std::size_t
@@ -17,12 +17,6 @@ namespace segen::detail::color_avx512 {
 #define SEGEN_AVX512_FN __attribute__((target("avx2,fma,avx512f")))
 #define SEGEN_AVX512_INLINE inline __attribute__((target("avx2,fma,avx512f"), always_inline))
 
-/// True when this CPU runs the kernels below (checked once).
-inline bool available() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-                         __builtin_cpu_supports("fma");
-  return ok;
-}
 
 // ---- 16 interleaved pixels as three float vectors (48 samples, memory order) -------------------------
 
@@ -78,30 +72,9 @@ SEGEN_AVX512_INLINE __m512 scatter_part(__m512 r, __m512 g, __m512 b) {
 
 template <bool kChecked>
 struct Hsv {
-  __m512 scale;
+  float scale;  // applied to V only (1/255, 1/65535 or 1)
   SEGEN_AVX512_INLINE void operator()(__m512 r, __m512 g, __m512 b, __m512& h, __m512& s, __m512& v) const {
-    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
-    const __m512 mx = _mm512_max_ps(_mm512_max_ps(r, g), b), mn = _mm512_min_ps(_mm512_min_ps(r, g), b);
-    const __m512 delta = _mm512_sub_ps(mx, mn);
-    const __mmask16 grey = _mm512_cmp_ps_mask(delta, zero, _CMP_EQ_OQ);
-    const __mmask16 is_b = _mm512_cmp_ps_mask(b, mx, _CMP_EQ_OQ), is_g = _mm512_cmp_ps_mask(g, mx, _CMP_EQ_OQ);
-    const __m512 num =
-        _mm512_mask_blend_ps(is_b, _mm512_mask_blend_ps(is_g, _mm512_sub_ps(g, b), _mm512_sub_ps(b, r)),
-                             _mm512_sub_ps(r, g));
-    const __m512 off =
-        _mm512_mask_blend_ps(is_b, _mm512_maskz_mov_ps(is_g, _mm512_set1_ps(2.0f)), _mm512_set1_ps(4.0f));
-    const __m512 h0 = _mm512_mul_ps(_mm512_add_ps(off, _mm512_div_ps(num, _mm512_mask_blend_ps(grey, delta, one))),
-                                    _mm512_set1_ps(1.0f / 6.0f));
-    const __m512 hh = _mm512_mask_add_ps(h0, _mm512_cmp_ps_mask(h0, zero, _CMP_LT_OQ), h0, one);
-    h = _mm512_maskz_mov_ps(static_cast<__mmask16>(~grey), hh);
-    s = _mm512_div_ps(delta, _mm512_mask_blend_ps(grey, mx, one));
-    v = _mm512_mul_ps(mx, scale);
-    if constexpr (kChecked) {
-      const __mmask16 bad = _mm512_cmp_ps_mask(r, g, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
-      h = _mm512_maskz_mov_ps(static_cast<__mmask16>(~(bad | _mm512_cmp_ps_mask(h, h, _CMP_UNORD_Q))), h);
-      s = _mm512_maskz_mov_ps(static_cast<__mmask16>(~(bad | _mm512_cmp_ps_mask(s, s, _CMP_UNORD_Q))), s);
-      v = _mm512_maskz_mov_ps(static_cast<__mmask16>(~(bad | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q))), v);
-    }
+    hsv_pixels<HsvArith::Fast, kChecked, float>(r, g, b, scale, h, s, v);
   }
 };
 
@@ -183,7 +156,7 @@ SEGEN_AVX512_FN void run3(const T* s, float* d, std::ptrdiff_t n, const F& f) {
 
 template <class T>
 SEGEN_AVX512_FN void hsv_row(const T* s, float* d, std::ptrdiff_t n, float scale) {
-  run3<T>(s, d, n, Hsv<std::is_same_v<T, float>>{_mm512_set1_ps(scale)});
+  run3<T>(s, d, n, Hsv<std::is_same_v<T, float>>{scale});
 }
 
 template <class T>

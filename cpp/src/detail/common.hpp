@@ -2,30 +2,17 @@
 // Private helpers shared by the implementation files; never installed.
 
 #include <cstddef>  // std::ptrdiff_t
+#include <cstdint>  // std::uint8_t, std::uint16_t
 #include <cstdio>   // std::snprintf
 #include <string>   // std::string, std::to_string
 
 #include "segen/error.hpp"
 #include "segen/image.hpp"
 
-// SEGEN_HOT_CLONES: put it before a hot loop function to compile it twice, for baseline x86-64 and for
-// x86-64-v3 CPUs (AVX2 + FMA), with the choice made once at load time (GCC/Clang ifunc). The x86-64-v3 clone
-// is chosen from the CPU's features; GCC dispatches "arch=<cpu name>" clones on the CPU *model*, so an
-// "arch=haswell" clone is skipped on other models (an AMD EPYC with AVX2 got the baseline clone).
-// A build with -DSEGEN_NATIVE=ON (or on other targets) compiles it once for the build machine instead.
-#if !defined(SEGEN_NO_DISPATCH) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    defined(__linux__)
-#define SEGEN_HOT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SEGEN_HOT_CLONES
-#endif
+#include "detail/dispatch.hpp"  // SEGEN_MULTIVERSION, SEGEN_ALWAYS_INLINE, SEGEN_NO_CONTRACT
 
-// SEGEN_ALWAYS_INLINE: for small helpers of the hot loops, so that they are inlined into every clone.
-#if defined(__GNUC__)
-#define SEGEN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define SEGEN_ALWAYS_INLINE inline
-#endif
+/// Apply the macro M to each pixel type of the public API (explicit instantiations, per-type hot loops).
+#define SEGEN_FOR_PIXEL_TYPES(M) M(std::uint8_t) M(std::uint16_t) M(float) M(double)
 
 namespace segen::detail {
 

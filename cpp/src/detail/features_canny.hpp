@@ -26,6 +26,7 @@ enum : std::uint8_t { kNotEdge = 0, kEdge = 1, kCandidate = 2 };
 // a symmetric kernel is summed as x[0] w[0] + (x[-r] + x[r]) w[r] + ... + (x[-1] + x[1]) w[1] (outermost
 // pair first), without fused multiply-adds. `wl[j]` is the weight at offset -j (j = 0..r).
 
+#if SEGEN_HAVE_VECTOR_EXT
 /// W(x) as a double: rounds to float for W = float, identity for double.
 template <class W>
 SEGEN_ALWAYS_INLINE vec_t<double> round_to(vec_t<double> v) {
@@ -36,16 +37,18 @@ SEGEN_ALWAYS_INLINE vec_t<double> round_to(vec_t<double> v) {
     return __builtin_convertvector(__builtin_convertvector(v, F4), vec_t<double>);
   }
 }
+#endif
 
 /// Vertical pass: out[x] = W(sum over the 2r + 1 rows `rows[0..2r]` centred on rows[r]), stored back as a
 /// double (exactly).
 template <class W>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_vpass(const double* const* rows, const double* wl, int r, double* out,
                                                 std::ptrdiff_t n) {
-  using V = vec_t<double>;
-  constexpr int L = Vec<double>::lanes;
   const double* c = rows[r];
   std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_VECTOR_EXT
+  using V = vec_t<double>;
+  constexpr int L = Vec<double>::lanes;
   for (; x + 2 * L <= n; x += 2 * L) {  // two vectors per step for two independent sums
     V a0 = vload<double>(c + x) * wl[0], a1 = vload<double>(c + x + L) * wl[0];
     for (int j = r; j >= 1; --j) {
@@ -57,6 +60,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_vpass(const double* const* rows
     vstore<double, 32>(out + x, round_to<W>(a0));
     vstore<double, 32>(out + x + L, round_to<W>(a1));
   }
+#endif
   for (; x < n; ++x) {
     double acc = c[x] * wl[0];
     for (int j = r; j >= 1; --j) acc += (rows[r - j][x] + rows[r + j][x]) * wl[j];
@@ -67,9 +71,10 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_vpass(const double* const* rows
 /// Horizontal pass over a row extended by r samples on each side (ext[x + r] is sample x).
 template <class W>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_hpass(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n) {
+  std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_VECTOR_EXT
   using V = vec_t<double>;
   constexpr int L = Vec<double>::lanes;
-  std::ptrdiff_t x = 0;
   for (; x + 2 * L <= n; x += 2 * L) {
     const double* c = ext + r + x;
     V a0 = vload<double>(c) * wl[0], a1 = vload<double>(c + L) * wl[0];
@@ -80,6 +85,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_hpass(const double* ext, const 
     const V r0 = round_to<W>(a0), r1 = round_to<W>(a1);
     for (int l = 0; l < L; ++l) out[x + l] = static_cast<W>(r0[l]), out[x + L + l] = static_cast<W>(r1[l]);
   }
+#endif
   for (; x < n; ++x) {
     const double* c = ext + r + x;
     double acc = c[0] * wl[0];

@@ -1,8 +1,7 @@
 #pragma once
-// Private building blocks of features.cpp: 32-byte vector helpers (GCC vector extensions, lowered to
-// SSE2 in the baseline clone and to AVX2/FMA in the Haswell clone), aligned scratch buffers, border-extended
-// rows and the FIR inner loops. Everything here is inlined into the SEGEN_HOT_CLONES functions of
-// features.cpp; nothing is exported.
+// Private building blocks of features.cpp: aligned scratch buffers, border-extended rows and the FIR inner
+// loops on detail/simd.hpp's vectors. Everything here is inlined into the per-CPU-level copies of
+// features.cpp's hot loops (detail/dispatch.hpp); nothing is exported.
 
 #include <algorithm>  // std::min
 #include <cmath>    // std::exp
@@ -14,20 +13,7 @@
 #include <vector>   // std::vector
 
 #include "detail/common.hpp"
-
-// Functions that must round every product on its own (no fused multiply-add), to reproduce a reference's
-// rounding exactly. An always-inline callee needs the same attribute as its caller.
-#if defined(__GNUC__) && !defined(__clang__)
-#define SEGEN_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#define SEGEN_NO_CONTRACT
-#endif
-
-// The 32-byte vector helpers below are always inlined, so the baseline clone's "AVX vector return without
-// AVX enabled changes the ABI" note does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+#include "detail/simd.hpp"  // vec_t, vload, vstore
 
 namespace segen::detail {
 
@@ -75,28 +61,6 @@ class Buffer {
   F* p_ = nullptr;
   std::size_t n_ = 0;
 };
-
-// ---- vectors ---------------------------------------------------------------------------------------
-// vec_t<F, B>: B-byte vectors of F. B = 32 everywhere (AVX2 in the x86-64-v3 clone, pairs of SSE registers
-// in the baseline one); B = 64 only in functions compiled for x86-64-v4 (AVX-512).
-template <class F, int B = 32>
-struct Vec {
-  typedef F type __attribute__((vector_size(B)));
-  static constexpr int lanes = B / static_cast<int>(sizeof(F));
-};
-template <class F, int B = 32>
-using vec_t = typename Vec<F, B>::type;
-
-template <class F, int B = 32>
-SEGEN_ALWAYS_INLINE vec_t<F, B> vload(const F* p) {
-  vec_t<F, B> v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-template <class F, int B>
-SEGEN_ALWAYS_INLINE void vstore(F* p, vec_t<F, B> v) {
-  std::memcpy(p, &v, sizeof(v));
-}
 
 /// Kernels are passed to the FIR loops "splatted": weight t repeated kSplat<F> times (a 64-byte group) at
 /// [t * kSplat, (t + 1) * kSplat), so a broadcast is a plain vector load of any width up to 64 bytes (GCC
