@@ -1,4 +1,4 @@
-"""``segen train judge``: the digit classifier behind :mod:`segen.judge` (imports torch; the ``train`` extra).
+"""``segen train judge``: the digit classifier behind :mod:`segen.eval.judge` (imports torch; the ``train`` extra).
 
 The judge is trained on the training split of :func:`segen.data.digits` only (never on generated
 images, never on the held-out split), with small random shifts as augmentation, for a fixed number of
