@@ -32,7 +32,7 @@ Images are numpy arrays, (H, W) grey or (H, W, C) channels-last RGB; see the REA
 from __future__ import annotations
 
 import importlib
-import sys
+import os
 
 from .errors import (
     DTypeError,
@@ -104,46 +104,12 @@ _LAZY = {
     "OnnxGenerator": "onnx",
     "DenseSegmenter": "onnx",
 }
-# modules of segen before the subpackages (0.1): the old dotted names still import, with a DeprecationWarning
-_MOVED = {
-    "runtime": "segen.onnx",
-    "base": "segen.models",
-    "dense": "segen.onnx",
-    "datasets": "segen.data",
-    "judge": "segen.eval.judge",
-    "registry": "segen.plugins",
-    "hookspecs": "segen.plugins.hookspecs",
-    "builtin": "segen.plugins.builtin",
-    "gen_training": "segen.training.generator",
-    "judge_training": "segen.training.judge",
-}
-
-
-class _MovedFinder:  # a meta path finder and loader (not importlib.abc: that costs ~30 ms of imports)
-    """Imports ``segen.<old name>`` as the module that now holds it (``segen.data`` -> ``segen.data``)."""
-
-    def find_spec(self, fullname, path, target=None):
-        prefix, _, rest = fullname.partition(".")
-        if prefix != __name__ or rest not in _MOVED:
-            return None
-        return type(__spec__)(fullname, self)  # importlib.machinery.ModuleSpec, without importing it
-
-    def create_module(self, spec):
-        return None  # the default: a new, empty module
-
-    def exec_module(self, module):
-        import warnings
-
-        new = _MOVED[module.__name__.partition(".")[2]]
-        warnings.warn(
-            f"{module.__name__} moved to {new}; import that instead", DeprecationWarning, stacklevel=3
-        )
-        target = importlib.import_module(new)
-        module.__getattr__ = lambda name: getattr(target, name)  # every attribute read from the new module
-        module.__dir__ = lambda: dir(target)
-
-
-sys.meta_path.append(_MovedFinder())
+# segen 0.1's module names (segen.datasets, ...): one-line modules in _moved/ that import the new module with
+# a DeprecationWarning (segen._shared.moved); the folder is on the package's path, so they import as before
+_MOVED = frozenset(
+    "runtime base dense datasets judge registry hookspecs builtin gen_training judge_training".split()
+)
+__path__.append(os.path.join(__path__[0], "_moved"))
 
 
 def __getattr__(name: str):
@@ -156,7 +122,7 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     if name in _MOVED:
-        return importlib.import_module(f"{__name__}.{name}")  # through _MovedFinder: warns once
+        return importlib.import_module(f"{__name__}.{name}")  # segen/_moved/<name>.py: warns once
     if name == "__version__":
         from ._core import __version__
 

@@ -1,0 +1,5 @@
+"""``segen.builtin``, segen 0.1's name of :mod:`segen.plugins.builtin`: imports it, with a DeprecationWarning."""
+
+from segen._shared.moved import alias
+
+alias(__name__, "segen.plugins.builtin")

@@ -1,0 +1,5 @@
+"""``segen.datasets``, segen 0.1's name of :mod:`segen.data`: imports it, with a DeprecationWarning."""
+
+from segen._shared.moved import alias
+
+alias(__name__, "segen.data")

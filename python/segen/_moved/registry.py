@@ -1,0 +1,5 @@
+"""``segen.registry``, segen 0.1's name of :mod:`segen.plugins`: imports it, with a DeprecationWarning."""
+
+from segen._shared.moved import alias
+
+alias(__name__, "segen.plugins")
