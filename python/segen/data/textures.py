@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 from .._shared.validation import check_int, check_real
+from ..color import rgb2gray
 from ..errors import InvalidArgumentError
 from ._common import _SPLITS, _TRAIN_FRACTION, SegmentationData, _check_size, _child_rngs
 
@@ -27,7 +28,7 @@ def _texture_photo(name: str, scale: int) -> np.ndarray:
         raise ImportError("segen.data.textures needs scikit-image: pip install 'segen[train]'") from exc
     img = np.asarray(getattr(data, name)(), dtype=np.float32) / 255.0
     if img.ndim == 3:
-        img = img[..., :3] @ np.array([0.2125, 0.7154, 0.0721], np.float32)
+        img = rgb2gray(np.ascontiguousarray(img[..., :3]))
     if scale > 1:
         h, w = (img.shape[0] // scale) * scale, (img.shape[1] // scale) * scale
         img = img[:h, :w].reshape(h // scale, scale, w // scale, scale).mean(axis=(1, 3))
