@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..errors import DTypeError, InvalidArgumentError
 from .hookspecs import hookimpl
+from .shipped import lazy
 
 __all__ = [
     "register_segmenters",
@@ -228,14 +229,7 @@ def register_segmenters(register):
     register("foreground-kmeans", foreground_kmeans)
 
 
-def _train_judge(output, **params):
-    from ..training.judge import train
-
-    return train(output, **params)
-
-
 @hookimpl
 def register_trainers(register):
-    register(
-        "judge", _train_judge, extra="train", summary="train the digit classifier that scores generators"
-    )
+    judge = lazy("segen.training.judge:train")  # torch only when the recipe runs
+    register("judge", judge, extra="train", summary="train the digit classifier that scores generators")

@@ -202,7 +202,7 @@ def test_registration_is_lazy_and_cheap():
 # ---- the example third-party plugin, installed with pip ----------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # uninstalled when this file is done: later tests see no extra plugin
 def example_plugin(tmp_path_factory):
     src = tmp_path_factory.mktemp("example") / "plugin"
     shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
