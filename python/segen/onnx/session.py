@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import threading
 import warnings
 from typing import Mapping, Sequence
 
@@ -157,6 +158,7 @@ class OnnxModel:
                 "corrupt or from another model"
             )
         self._session = None
+        self._session_lock = threading.Lock()  # one session even when many threads ask first
 
     def __reduce__(self):
         """Pickle as the constructor's arguments plus the metadata (e.g. to send to a Dask worker): the
@@ -177,7 +179,9 @@ class OnnxModel:
     def session(self):
         """The ``onnxruntime.InferenceSession``, created on first access."""
         if self._session is None:
-            self._session = self._make_session()
+            with self._session_lock:
+                if self._session is None:
+                    self._session = self._make_session()
         return self._session
 
     def _make_session(self):

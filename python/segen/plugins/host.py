@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -334,26 +335,41 @@ class PluginHost:
 
 
 _host: PluginHost | None = None
+_loading: PluginHost | None = None  # the host being loaded, seen only by the loading thread (under _lock)
+_lock = threading.RLock()
 
 
 def get_host() -> PluginHost:
-    """The process-wide plugin host, loaded on first use."""
-    global _host
-    if _host is None:
-        host = PluginHost()
-        _host = host
+    """The process-wide plugin host, loaded on first use.
+
+    Thread-safe: the first callers wait while one of them loads the plugins, and the host is published only
+    once loading has finished (before, a second thread could see a half-loaded registry and be told that
+    ``kmeans`` does not exist). A plugin that asks for the host while it is being loaded (from the loading
+    thread) gets the host being loaded.
+    """
+    global _host, _loading
+    host = _host
+    if host is not None:
+        return host
+    with _lock:
+        if _host is not None:
+            return _host
+        if _loading is not None:  # re-entered by the loading thread itself (a plugin's import or hook)
+            return _loading
+        host = _loading = PluginHost()
         try:
             host.load()
-        except BaseException:
-            _host = None
-            raise
-    return _host
+        finally:
+            _loading = None
+        _host = host
+        return host
 
 
 def reset() -> None:
     """Forget the loaded plugins; the next registry lookup loads them again (e.g. after a pip install)."""
     global _host
-    _host = None
+    with _lock:
+        _host = None
 
 
 def register_plugin(plugin, name: str | None = None) -> str:

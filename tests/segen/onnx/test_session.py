@@ -240,3 +240,30 @@ def test_random_operators_are_found_and_refused_in_generators(tmp_path, seg_path
         OnnxModel(tmp_path / "noisy-generation.onnx").run({"z": np.zeros((1, 4), np.float32)})
     with pytest.warns(RuntimeWarning, match="random numbers inside the graph"):
         OnnxModel(_noisy_graph(tmp_path, "classification")).session
+
+
+def test_session_is_made_once_when_many_threads_ask_first(seg_path, monkeypatch):
+    import threading
+    import time
+
+    model = OnnxModel(seg_path)
+    made, real = [], OnnxModel._make_session
+
+    def slow_make(self):
+        made.append(1)
+        time.sleep(0.05)  # widen the window two threads would both enter without the lock
+        return real(self)
+
+    monkeypatch.setattr(OnnxModel, "_make_session", slow_make)
+    barrier, sessions = threading.Barrier(8), []
+
+    def first_use():
+        barrier.wait()
+        sessions.append(model.session)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and len(sessions) == 8 and all(s is sessions[0] for s in sessions)

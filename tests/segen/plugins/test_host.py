@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import segen
 from click.testing import CliRunner
-from helpers import ROOT
+from helpers import ROOT, run_python
 from segen import plugins
 from segen.cli import cli, main
 from segen.errors import PluginError, SegenPluginWarning, UnknownModelError
@@ -280,3 +280,50 @@ def test_trace_prints_each_hook_call(fake_env, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "[segen plugins] register_segmenters of plugin 'good'" in err
     assert "register_segmenters of plugin 'builtin'" in err
+
+
+_EIGHT_THREADS = """
+import threading, segen
+barrier, results = threading.Barrier(8), []
+def first_use():
+    barrier.wait()
+    try:
+        results.append(type(segen.get_segmenter("kmeans", k=2)).__name__)
+    except Exception as exc:
+        results.append(repr(exc))
+threads = [threading.Thread(target=first_use) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(set(results)), len(results))
+"""
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_first_use_from_eight_threads_in_a_fresh_process(attempt):
+    # the host was once published before its plugins were loaded: 7 of 8 threads got UnknownModelError
+    out = run_python(_EIGHT_THREADS).strip().splitlines()[-1]
+    assert out == "['FunctionSegmenter'] 8"
+
+
+def test_a_plugin_asking_for_the_host_while_it_loads_gets_that_host(monkeypatch):
+    seen = []
+    module = types.ModuleType("segen_test_reentrant")
+
+    @segen.hookimpl
+    def register_segmenters(register):
+        seen.append(plugins.get_host())  # re-entrant: must neither deadlock nor load a second host
+        register("reentrant", lambda: segen.FunctionSegmenter(lambda img: img > 0, name="r"))
+
+    module.register_segmenters = register_segmenters
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(
+        plugins.host, "DEFAULT_PLUGINS", (*plugins.host.DEFAULT_PLUGINS, ("reentrant", module.__name__))
+    )
+    plugins.reset()
+    try:
+        host = plugins.get_host()
+        assert seen == [host] and "reentrant" in segen.list_segmenters()
+    finally:
+        plugins.reset()
