@@ -42,13 +42,23 @@ def num_threads(n: int):
         segen.set_num_threads(saved)
 
 
-def run_python(code: str, *args: str, timeout: float = 120) -> str:
-    """Run `code` in a fresh interpreter (``python -c``); it must exit 0. Returns its standard output."""
+def run_python(code: str, *args: str, timeout: float = 120, env_path: str | None = None) -> str:
+    """Run `code` in a fresh interpreter (``python -c``); it must exit 0. Returns its standard output.
+    `env_path` is put in front of PYTHONPATH (e.g. the tests folder, for ``import helpers``)."""
+    import os
     import subprocess
     import sys
 
+    env = dict(os.environ)
+    if env_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env_path, env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
@@ -67,3 +77,15 @@ def modules_loaded(code: str, names) -> list[str]:
     """Which of the module `names` a fresh interpreter has imported after running `code`."""
     out = run_python(code + f"\nimport sys\nprint(sorted(m for m in {tuple(names)!r} if m in sys.modules))")
     return eval(out.strip().splitlines()[-1])  # a list of str literals printed above
+
+
+class DyingSegmenter:
+    """A picklable segmenter that ends its process on an image whose first pixel is 255 (as a worker killed by
+    a huge image would die) and labels any other image 0."""
+
+    def segment(self, image):
+        import os
+
+        if image.flat[0] == 255:
+            os._exit(3)
+        return np.zeros(image.shape[:2], np.int32)

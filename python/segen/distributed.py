@@ -335,13 +335,13 @@ def _segment_block(block, *, segmenter, options):
     return _resolve(segmenter, options).segment(np.ascontiguousarray(block)).astype(np.int32)
 
 
-def _segment_one(path, out_dir, segmenter, options, version):
+def _segment_one(path, target, segmenter, options, version):
     """One task of :func:`segment_files`: (input path, output path or None, error message or None)."""
     if version != __version__:  # a worker with another segen than the client (RELIABILITY D2)
         raise SegenError(f"segen version skew: client {version}, worker {__version__}")
     try:
         labels = _resolve(segmenter, options).segment(io.imread(path))
-        out = io.write_labels(pathlib.Path(out_dir) / (pathlib.Path(path).stem + "_labels.png"), labels)
+        out = io.write_labels(target, labels)
         return str(path), str(out), None
     except Exception as exc:  # one bad file must not stop the batch (RELIABILITY X2)
         return str(path), None, f"{type(exc).__name__}: {exc}"
@@ -358,7 +358,8 @@ def segment_files(paths, segmenter, out_dir, *, client=None, **options) -> list[
         A registry name (each worker makes it once, with `options`) or a picklable segmenter object.
     out_dir : str or os.PathLike
         Folder for the label images (created); each is written to a temporary file and renamed, so a
-        failed task leaves nothing half-written.
+        failed task leaves nothing half-written. Inputs that share a stem (``a.png``, ``sub/a.png``) get
+        ``a_labels.png``, ``a-2_labels.png``, ... in the order of `paths`, never one file for both.
     client : dask.distributed.Client, optional
         Where to run; default Dask's local threaded scheduler.
 
@@ -366,7 +367,8 @@ def segment_files(paths, segmenter, out_dir, *, client=None, **options) -> list[
     -------
     report : list of dict
         One ``{"input", "output", "error"}`` per file, in the order of `paths`; ``error`` is None on
-        success and the exception's message otherwise (the other files still run).
+        success and the exception's message otherwise (the other files still run). A task whose worker
+        died (``KilledWorker``: a file too large for a worker's memory, say) is reported the same way.
 
     Raises
     ------
@@ -381,12 +383,41 @@ def segment_files(paths, segmenter, out_dir, *, client=None, **options) -> list[
     out_dir.mkdir(parents=True, exist_ok=True)
     if not isinstance(segmenter, str):
         _resolve(segmenter, options)  # options with an object: error now
+    names = _output_names(paths)
     tasks = [
-        dask.delayed(_segment_one, pure=True)(str(p), str(out_dir), segmenter, options, __version__)
-        for p in paths
+        dask.delayed(_segment_one, pure=True)(str(p), str(out_dir / n), segmenter, options, __version__)
+        for p, n in zip(paths, names)
     ]
-    results = client.compute(tasks, sync=True) if client is not None else dask.compute(*tasks)
+    if client is None:  # Dask's threaded scheduler: every error is caught inside the task
+        results = dask.compute(*tasks)
+    else:
+        results = [_gather_one(str(p), f) for p, f in zip(paths, client.compute(tasks))]
     return [{"input": i, "output": o, "error": e} for i, o, e in results]
+
+
+def _output_names(paths) -> list[str]:
+    """``<stem>_labels.png`` for each path; a name already taken (case-insensitively) gets -2, -3, ..."""
+    used: set[str] = set()
+    names = []
+    for p in paths:
+        stem = pathlib.Path(p).stem
+        name, k = f"{stem}_labels.png", 1
+        while name.lower() in used:
+            k += 1
+            name = f"{stem}-{k}_labels.png"
+        used.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _gather_one(path: str, future):
+    """One future's result; a lost task (its worker died) becomes that file's error, not the call's."""
+    try:
+        return future.result()
+    except SegenError:  # version skew between client and workers: the whole call is wrong
+        raise
+    except Exception as exc:
+        return path, None, f"{type(exc).__name__}: {exc}"
 
 
 def client(

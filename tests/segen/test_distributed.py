@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pathlib
 import pickle
+import types
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 da = pytest.importorskip("dask.array")
 
 import segen  # noqa: E402
-from helpers import MODES  # noqa: E402
+from helpers import MODES, ROOT, run_python  # noqa: E402
 from segen import distributed as D  # noqa: E402
 from segen import filters as F  # noqa: E402
 from segen.errors import InvalidArgumentError, ModelError, SegenError  # noqa: E402
@@ -166,7 +168,65 @@ def test_segment_files_reports_bad_files_and_writes_atomically(fcn, tmp_path):
 
 def test_version_skew_is_refused(tmp_path):
     with pytest.raises(SegenError, match="version skew"):
-        D._segment_one(str(tmp_path / "x.png"), str(tmp_path), "otsu", {}, "0.0.0-other")
+        D._segment_one(str(tmp_path / "x.png"), str(tmp_path / "x_labels.png"), "otsu", {}, "0.0.0-other")
+
+
+def test_segment_files_never_writes_two_inputs_to_one_file(tmp_path):
+    from segen import io
+
+    img = (np.arange(48 * 64) % 251).astype(np.uint8).reshape(48, 64)
+    (tmp_path / "sub").mkdir()
+    paths = [tmp_path / "a.png", tmp_path / "sub" / "a.png", tmp_path / "A.tif", tmp_path / "a-2.png"]
+    for k, p in enumerate(paths):
+        io.imwrite(p, np.roll(img, 7 * k, axis=1))
+    report = D.segment_files(paths, "threshold", tmp_path / "out", level=0.5)
+    outputs = [pathlib.Path(r["output"]).name for r in report]
+    assert outputs == ["a_labels.png", "a-2_labels.png", "A-3_labels.png", "a-2-2_labels.png"]
+    assert len({o.lower() for o in outputs}) == 4  # distinct on case-insensitive file systems too
+    seg = segen.get_segmenter("threshold", level=0.5)
+    for p, r in zip(paths, report):  # each output is its own input's labels
+        np.testing.assert_array_equal(io.imread(r["output"]), seg.segment(io.imread(p)))
+
+
+_KILLED = """
+import sys, pathlib, numpy as np, dask, distributed
+from helpers import DyingSegmenter
+from segen import distributed as D, io
+if __name__ == "__main__":
+    tmp = pathlib.Path(sys.argv[1])
+    io.imwrite(tmp / "ok.png", np.zeros((8, 8), np.uint8))
+    io.imwrite(tmp / "dies.png", np.full((8, 8), 255, np.uint8))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+            with distributed.Client(cluster) as client:
+                report = D.segment_files([tmp / "ok.png", tmp / "dies.png"], DyingSegmenter(), tmp / "o", client=client)
+    print([(pathlib.Path(r["input"]).name, (r["error"] or "ok").split(":")[0]) for r in report])
+"""
+
+
+def test_segment_files_reports_a_file_whose_worker_died(tmp_path):
+    pytest.importorskip("dask.distributed")
+    last = run_python(_KILLED, str(tmp_path), env_path=str(ROOT / "tests")).strip().splitlines()[-1]
+    report = dict(eval(last))  # [(name, "ok" or the exception's type)], printed above
+    assert report["dies.png"] == "KilledWorker"  # the call returned a report instead of raising
+    assert report["ok.png"] in ("ok", "KilledWorker")  # lost too if it was queued on the dying worker
+
+
+def test_a_task_whose_worker_died_is_reported_not_raised():
+    KilledWorker = pytest.importorskip("distributed").KilledWorker
+
+    class Lost:
+        def result(self):
+            raise KilledWorker("segment-123", types.SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
+
+    class Skewed:
+        def result(self):
+            raise SegenError("segen version skew: client 0.1.0, worker 0.0.9")
+
+    path, out, error = D._gather_one("big.tif", Lost())
+    assert (path, out) == ("big.tif", None) and error.startswith("KilledWorker")
+    with pytest.raises(SegenError, match="version skew"):
+        D._gather_one("a.png", Skewed())
 
 
 def test_local_cluster_client_sets_one_segen_thread_per_task(rng):
