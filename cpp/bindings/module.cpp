@@ -52,6 +52,7 @@ PYBIND11_MODULE(_core, m) {
   });
 
   m.def("set_num_threads", &segen::set_num_threads, py::arg("n"));
+  m.attr("MAX_THREADS") = segen::kMaxThreads;
   m.def("get_num_threads", &segen::get_num_threads);
 
   bind_filters(m);

@@ -1,5 +1,7 @@
 #include "segen/parallel.hpp"
 
+#include "segen/error.hpp"
+
 #include <algorithm>           // std::min, std::max
 #include <atomic>              // std::atomic
 #include <condition_variable>  // std::condition_variable
@@ -7,6 +9,7 @@
 #include <cstdlib>             // std::getenv, std::atoi
 #include <exception>           // std::exception_ptr
 #include <mutex>               // std::mutex
+#include <string>              // std::to_string
 #include <thread>              // std::thread
 #include <vector>              // std::vector
 
@@ -16,7 +19,7 @@ namespace {
 int default_threads() {
   if (const char* env = std::getenv("SEGEN_NUM_THREADS")) {
     const int n = std::atoi(env);
-    if (n > 0) return n;
+    if (n > 0) return std::min(n, kMaxThreads);  // an environment has no caller to throw to: capped
   }
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(hw);
@@ -176,7 +179,12 @@ Pool& pool() {
 
 }  // namespace
 
-void set_num_threads(int n) { pool().set_threads(n); }
+void set_num_threads(int n) {
+  if (n > kMaxThreads) {
+    throw InvalidArgument("`n` must be <= " + std::to_string(kMaxThreads) + " threads; got " + std::to_string(n));
+  }
+  pool().set_threads(n);
+}
 int get_num_threads() { return pool().threads(); }
 void parallel_for(std::ptrdiff_t n, const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn,
                   std::ptrdiff_t grain) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "segen/error.hpp"
 #include "segen/parallel.hpp"
 
 namespace {
@@ -61,3 +62,10 @@ TEST(Parallel, ZeroRestoresDefault) {
 }
 
 }  // namespace
+
+TEST(Parallel, ThreadCountIsBounded) {
+  ThreadsGuard guard;
+  EXPECT_THROW(segen::set_num_threads(segen::kMaxThreads + 1), segen::InvalidArgument);
+  segen::set_num_threads(segen::kMaxThreads);
+  EXPECT_EQ(segen::get_num_threads(), segen::kMaxThreads);
+}

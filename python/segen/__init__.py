@@ -138,12 +138,13 @@ def set_num_threads(n: int | None) -> None:
     """Set the number of threads segen's C++ core uses (``None`` or 0 restores the default).
 
     The default is the ``SEGEN_NUM_THREADS`` environment variable if set, else the number of hardware
-    threads. Results never depend on the thread count.
+    threads. At most 1024 (``segen._core.MAX_THREADS``; the environment variable is capped there). Results
+    never depend on the thread count.
     """
     from . import _core
     from ._shared.validation import check_int
 
-    _core.set_num_threads(0 if n is None else check_int(n, "n", minimum=0))
+    _core.set_num_threads(0 if n is None else check_int(n, "n", minimum=0, maximum=_core.MAX_THREADS))
 
 
 def get_num_threads() -> int:

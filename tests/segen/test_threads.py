@@ -1,7 +1,13 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import segen
 from helpers import num_threads
+from segen import _core
+from segen.errors import InvalidArgumentError
 
 
 def test_thread_knob_round_trip():
@@ -32,3 +38,20 @@ def test_threads_in_parallel_from_python():
     with ThreadPoolExecutor(4) as ex:
         for got in ex.map(lambda _: segen.transform.flip(img, axis=None), range(16)):
             np.testing.assert_array_equal(got, want)
+
+
+def test_thread_count_is_bounded():
+    # 10**6 threads once reached ONNX Runtime, which crashed (SIGSEGV); the C++ pool could not start them
+    with pytest.raises(InvalidArgumentError, match=r"`n` must be <= 1024; got 1000000"):
+        segen.set_num_threads(10**6)
+    with pytest.raises(InvalidArgumentError, match=r"`n` must be <= 1024 threads; got 1025"):
+        _core.set_num_threads(1025)  # the C++ check too, for C++ callers
+    with num_threads(2):
+        assert segen.get_num_threads() == 2  # a refused count changes nothing
+
+
+def test_environment_thread_count_is_capped():
+    code = "import segen; print(segen.get_num_threads())"
+    env = dict(os.environ, SEGEN_NUM_THREADS="100000")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(_core.MAX_THREADS) == "1024"

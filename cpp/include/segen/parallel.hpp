@@ -14,8 +14,14 @@
 
 namespace segen {
 
+/// @brief The most threads segen uses: a larger count is refused (an OS refuses to start that many
+/// threads long before, and a runtime given such a count, ONNX Runtime's, crashed).
+inline constexpr int kMaxThreads = 1024;
+
 /// @brief Set the number of threads segen uses (1 = serial). `n <= 0` restores the default: the value of
-/// the `SEGEN_NUM_THREADS` environment variable if set, else the number of hardware threads.
+/// the `SEGEN_NUM_THREADS` environment variable if set (at most kMaxThreads), else the number of hardware
+/// threads.
+/// @throws InvalidArgument if `n` > kMaxThreads.
 SEGEN_API void set_num_threads(int n);
 
 /// @brief The number of threads segen uses.

@@ -140,12 +140,14 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     return v
 
 
-def check_int(value, name: str, *, minimum: int | None = None) -> int:
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise DTypeError(f"`{name}` must be an int; got {type(value).__name__}")
     v = int(value)
     if minimum is not None and v < minimum:
         raise InvalidArgumentError(f"`{name}` must be >= {minimum}; got {v}")
+    if maximum is not None and v > maximum:
+        raise InvalidArgumentError(f"`{name}` must be <= {maximum}; got {v}")
     return v
 
 

@@ -48,7 +48,7 @@ class _Group(click.Group):
 @click.version_option(package_name="segen", prog_name="segen")
 @click.option(
     "--threads",
-    type=click.IntRange(1, 4096),
+    type=click.IntRange(1, 1024),  # segen._core.MAX_THREADS (not imported here: `segen --help` stays light)
     help="Threads for segen's kernels and ONNX Runtime (default: SEGEN_NUM_THREADS, else all cores).",
 )
 def cli(threads: int | None) -> None:

@@ -133,7 +133,7 @@ class OnnxModel:
         else:
             raise InvalidArgumentError(f"`metadata` must be a dict or a path; got {type(metadata).__name__}")
         if threads is not None:
-            threads = check_int(threads, "threads", minimum=1)
+            threads = check_int(threads, "threads", minimum=1, maximum=_core.MAX_THREADS)
         self.threads = threads
         if isinstance(providers, str) or not providers:
             raise InvalidArgumentError(

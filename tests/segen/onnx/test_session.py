@@ -152,6 +152,8 @@ def test_bad_constructor_arguments(seg_path):
         OnnxModel(seg_path, providers="CPUExecutionProvider")
     with pytest.raises(InvalidArgumentError, match="threads"):
         OnnxModel(seg_path, threads=0)
+    with pytest.raises(InvalidArgumentError, match="`threads` must be <= 1024"):
+        OnnxModel(seg_path, threads=10**6)  # once a SIGSEGV inside ONNX Runtime
     with pytest.raises(InvalidArgumentError, match="metadata"):
         OnnxModel(seg_path, metadata=3)
 
