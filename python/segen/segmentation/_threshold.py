@@ -7,17 +7,25 @@ import numpy as np
 from .._shared.validation import as_array, check_int
 from ..errors import InvalidArgumentError
 
+#: Integer images whose values span at most this many levels (every 8- and 16-bit image) get one bin per
+#: level, as in scikit-image; wider ones (uint32, int64 data) get `nbins` bins instead of a histogram
+#: over the whole range, which took 32 GiB for a uint32 image.
+MAX_LEVELS = 2**16
+
 
 def _histogram(image: np.ndarray, nbins: int):
     """Counts (float32) and bin centres as scikit-image's ``histogram(..., source_range='image')``."""
     flat = image.reshape(-1)
-    if flat.dtype.kind in "iub":
-        lo, hi = int(flat.min()), int(flat.max())
+    lo, hi = flat.min(), flat.max()
+    if flat.dtype.kind in "iub" and int(hi) - int(lo) < MAX_LEVELS:
+        lo, hi = int(lo), int(hi)
         counts = np.bincount((flat.astype(np.int64) - lo), minlength=hi - lo + 1)
         centers = np.arange(lo, hi + 1)
     else:
         # the range keeps the image's dtype, so float32 images get float32 bin edges as in scikit-image
-        counts, edges = np.histogram(flat, bins=nbins, range=(flat.min(), flat.max()))
+        if flat.dtype.kind in "iub":  # a wide integer range: float bins (exact for values below 2**53)
+            flat, lo, hi = flat.astype(np.float64), float(lo), float(hi)
+        counts, edges = np.histogram(flat, bins=nbins, range=(lo, hi))
         centers = (edges[:-1] + edges[1:]) / 2.0
     return counts.astype(np.float32), centers
 
@@ -28,7 +36,7 @@ def _check_threshold_image(image, nbins):
         raise InvalidArgumentError(f"`image` must be non-empty; got shape {tuple(arr.shape)}")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise InvalidArgumentError("`image` must contain only finite values (no NaN or inf)")
-    nbins = check_int(nbins, "nbins", minimum=2)
+    nbins = check_int(nbins, "nbins", minimum=2, maximum=MAX_LEVELS)
     return arr, nbins
 
 
@@ -40,7 +48,8 @@ def threshold_otsu(image, nbins: int = 256):
     image : ndarray
         Grey-level image (any shape; all values are pooled).
     nbins : int, optional
-        Histogram bins for float images (default 256); integer images use one bin per value.
+        Histogram bins for float images (default 256; at most 65536); integer images use one bin per
+        value when their values span at most 65536 levels (every 8- and 16-bit image), else `nbins`.
 
     Returns
     -------
@@ -92,7 +101,8 @@ def threshold_multiotsu(image, classes: int = 3, nbins: int = 256) -> np.ndarray
     classes : int, optional
         Number of classes, 2 or 3 (default 3): ``classes - 1`` thresholds are returned.
     nbins : int, optional
-        Histogram bins for float images (default 256); integer images use one bin per value.
+        Histogram bins for float images (default 256; at most 65536); integer images use one bin per
+        value when their values span at most 65536 levels (every 8- and 16-bit image), else `nbins`.
 
     Returns
     -------
@@ -140,16 +150,23 @@ def threshold_multiotsu(image, classes: int = 3, nbins: int = 256) -> np.ndarray
     S = np.concatenate([[0.0], np.cumsum(p * c)])
     n = p.size
     # classes [0, i], [i+1, j], [j+1, n-1]; thresholds centres[i] < centres[j]
-    i = np.arange(n)[:, None]
+    # in blocks of rows i, so memory stays ~16 MB per temporary even for 65536 levels (a full n x n table
+    # took 34 GB); the first maximum in row-major order wins, as np.argmax over the whole table would
+    best, a, b = -np.inf, 0, 0
     j = np.arange(n)[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w0, s0 = P[i + 1], S[i + 1]
-        w1, s1 = P[j + 1] - P[i + 1], S[j + 1] - S[i + 1]
-        w2, s2 = 1.0 - P[j + 1], S[n] - S[j + 1]
-        var = s0**2 / w0 + s1**2 / w1 + s2**2 / w2
-    valid = (j > i) & (w0 > 0) & (w1 > 0) & (w2 > 0)
-    var = np.where(valid, var, -np.inf)
-    a, b = np.unravel_index(int(np.argmax(var)), var.shape)
+    step = max(1, 2**21 // n)
+    for start in range(0, n, step):
+        i = np.arange(start, min(start + step, n))[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w0, s0 = P[i + 1], S[i + 1]
+            w1, s1 = P[j + 1] - P[i + 1], S[j + 1] - S[i + 1]
+            w2, s2 = 1.0 - P[j + 1], S[n] - S[j + 1]
+            var = s0**2 / w0 + s1**2 / w1 + s2**2 / w2
+        valid = (j > i) & (w0 > 0) & (w1 > 0) & (w2 > 0)
+        var = np.where(valid, var, -np.inf)
+        k = int(np.argmax(var))
+        if var.flat[k] > best:
+            best, (a, b) = var.flat[k], (start + k // n, k % n)
     return np.array([centers[a], centers[b]])
 
 

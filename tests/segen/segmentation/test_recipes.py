@@ -45,6 +45,37 @@ def test_multiotsu_equals_skimage(camera, coffee):
     np.testing.assert_allclose(seg.threshold_multiotsu(f), filters.threshold_multiotsu(f), atol=1e-12)
 
 
+def test_multiotsu_over_thousands_of_levels_equals_a_whole_table_search(rng):
+    # 4096 grey levels: the search runs in 8 blocks of rows (it once built the whole 4096 x 4096 table);
+    # the reference is the whole table, between-class variance sum(w_k * mu_k**2) at every pair (i < j)
+    img = np.concatenate([rng.normal(m, 300, 4000) for m in (700, 2000, 3400)])
+    img = np.clip(img, 0, 4095).astype(np.uint16)
+    img[:2] = (0, 4095)
+    p = np.bincount(img).astype(np.float64)
+    p /= p.sum()
+    v = np.arange(p.size, dtype=np.float64)
+    P, S = np.cumsum(p), np.cumsum(p * v)
+    i, j = np.triu_indices(p.size, k=1)
+    w = np.stack([P[i], P[j] - P[i], 1 - P[j]])
+    m = np.stack([S[i], S[j] - S[i], S[-1] - S[j]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = np.where((w > 0).all(0), (m**2 / w).sum(0), -np.inf)
+    k = int(np.argmax(between))
+    np.testing.assert_array_equal(seg.threshold_multiotsu(img), [i[k], j[k]])
+
+
+def test_wide_integer_ranges_use_nbins(rng):
+    # uint32 values up to 4e9: a bin per level was a 32 GiB histogram; nbins bins as for floats instead
+    img = np.concatenate([rng.integers(0, 10**6, 500), rng.integers(3 * 10**9, 4 * 10**9, 500)])
+    img = img.astype(np.uint32)
+    t = seg.threshold_otsu(img)
+    assert 10**6 <= t < 3 * 10**9
+    assert t == filters.threshold_otsu(img.astype(np.float64))  # the float path, 256 bins, agrees
+    assert len(seg.threshold_multiotsu(img.astype(np.int64) * 2)) == 2
+    with pytest.raises(ValueError, match="`nbins` must be <= 65536"):
+        seg.threshold_multiotsu(img.astype(np.float32), nbins=10**9)
+
+
 @pytest.mark.parametrize(
     "image, kwargs, exc, match",
     [
