@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import pathlib
 
@@ -76,7 +77,7 @@ def run_without_torch(code: str, timeout: float = 120) -> None:
 def modules_loaded(code: str, names) -> list[str]:
     """Which of the module `names` a fresh interpreter has imported after running `code`."""
     out = run_python(code + f"\nimport sys\nprint(sorted(m for m in {tuple(names)!r} if m in sys.modules))")
-    return eval(out.strip().splitlines()[-1])  # a list of str literals printed above
+    return ast.literal_eval(out.strip().splitlines()[-1])  # the list printed above
 
 
 class DyingSegmenter:

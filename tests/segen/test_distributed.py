@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pathlib
 import pickle
 import types
@@ -207,7 +208,7 @@ if __name__ == "__main__":
 def test_segment_files_reports_a_file_whose_worker_died(tmp_path):
     pytest.importorskip("dask.distributed")
     last = run_python(_KILLED, str(tmp_path), env_path=str(ROOT / "tests")).strip().splitlines()[-1]
-    report = dict(eval(last))  # [(name, "ok" or the exception's type)], printed above
+    report = dict(ast.literal_eval(last))  # [(name, "ok" or the exception's type)], printed above
     assert report["dies.png"] == "KilledWorker"  # the call returned a report instead of raising
     assert report["ok.png"] in ("ok", "KilledWorker")  # lost too if it was queued on the dying worker
 
