@@ -110,6 +110,11 @@ GaborGeometry gabor_geometry(const GaborOptions& o) {
     if (g.sx == 0) g.sx = s;
     if (g.sy == 0) g.sy = s;
   }
+  // The kernel divides by sigma_x * sigma_y and by their squares: below ~1e-154 these underflow to 0 (NaN kernel).
+  if (!(g.sx * g.sx > 0 && g.sy * g.sy > 0 && std::isfinite(1.0 / (g.sx * g.sy))))
+    throw InvalidArgument("the Gabor envelope's sigma (" + detail::format_number(g.sx) + ", " +
+                          detail::format_number(g.sy) +
+                          ") is too small for a finite kernel: lower `frequency` or raise `sigma_x` / `sigma_y`");
   g.ct = std::cos(o.theta);
   g.st = std::sin(o.theta);
   // Same expressions (and evaluation order) as scikit-image, so the sizes agree at integer boundaries.

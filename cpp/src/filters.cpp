@@ -487,7 +487,8 @@ std::vector<double> gaussian_kernel(double sigma, double truncate, int order) {
   std::vector<double> k(static_cast<std::size_t>(2 * r + 1));
   double sum = 0;
   for (std::ptrdiff_t x = -r; x <= r; ++x) {
-    const double v = std::exp(-0.5 / s2 * static_cast<double>(x * x));
+    const double t = static_cast<double>(x) / sigma;  // not x^2 / sigma^2: sigma^2 underflows to 0 for sigma < 1e-162
+    const double v = std::exp(-0.5 * t * t);
     k[x + r] = v;
     sum += v;
   }
@@ -499,6 +500,10 @@ std::vector<double> gaussian_kernel(double sigma, double truncate, int order) {
   } else if (order == 2) {  // d2/dx2: (x^2 / s2^2 - 1 / s2) * phi
     for (std::ptrdiff_t x = -r; x <= r; ++x) k[x + r] *= static_cast<double>(x * x) / (s2 * s2) - 1.0 / s2;
   }
+  for (const double v : k)  // a derivative of a very narrow Gaussian (1 / sigma^2 overflows) has no finite kernel
+    if (!std::isfinite(v))
+      throw InvalidArgument("`sigma` " + detail::format_number(sigma) + " is too small for a derivative of order " +
+                            std::to_string(order) + ": its kernel is not finite (1 / sigma^2 overflows)");
   return k;
 }
 

@@ -78,7 +78,7 @@ TapsD bilinear_taps(std::ptrdiff_t in, std::ptrdiff_t out, double sigma) {
     r = static_cast<std::ptrdiff_t>(4.0 * sigma + 0.5);
     g.assign(static_cast<std::size_t>(2 * r + 1), 0.0);
     double sum = 0;
-    for (std::ptrdiff_t k = -r; k <= r; ++k) sum += g[k + r] = std::exp(-0.5 / (sigma * sigma) * double(k * k));
+    for (std::ptrdiff_t k = -r; k <= r; ++k) sum += g[k + r] = std::exp(-0.5 * (double(k) / sigma) * (double(k) / sigma));
     for (double& v : g) v /= sum;
   }
   TapsD t;

@@ -93,6 +93,20 @@ TEST(Filters, GaussianKernelAndBlur) {
   for (std::ptrdiff_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a.data()[i], b.data()[i], 1e-4);
 }
 
+// A sigma so small that sigma^2 underflows still gives the identity kernel (it gave NaN: -0.5 / 0 * 0), and a
+// derivative kernel that cannot be finite is refused by name.
+TEST(Filters, TinySigma) {
+  for (const double s : {1e-300, 4.9e-324, 1e-10}) {
+    const std::vector<double> k = segen::gaussian_kernel(s, 4.0);
+    ASSERT_EQ(k.size(), 1u);
+    EXPECT_EQ(k[0], 1.0);
+  }
+  const Image<float> img = ramp_image(5, 6);
+  const Image<float> out = segen::gaussian<float>(img.view(), 1e-300, 1e-300, Border::Reflect);
+  for (std::ptrdiff_t i = 0; i < out.size(); ++i) EXPECT_EQ(out.data()[i], img.data()[i]);
+  EXPECT_THROW(segen::gaussian_kernel(1e-300, 4.0, 2), segen::InvalidArgument);
+}
+
 TEST(Filters, SobelOfARamp) {
   Image<double> img(6, 6);
   for (std::ptrdiff_t y = 0; y < 6; ++y)

@@ -39,6 +39,7 @@ from .errors import (
     InvalidArgumentError,
     ModelError,
     PluginError,
+    ResourceLimitError,
     SegenError,
     SegenPluginWarning,
     UnknownModelError,
@@ -52,9 +53,12 @@ __all__ = [
     "UnknownModelError",
     "PluginError",
     "ModelError",
+    "ResourceLimitError",
     "SegenPluginWarning",
     "set_num_threads",
     "get_num_threads",
+    "set_memory_limit",
+    "get_memory_limit",
     "get_segmenter",
     "get_generator",
     "list_segmenters",
@@ -145,6 +149,26 @@ def set_num_threads(n: int | None) -> None:
     from ._shared.validation import check_int
 
     _core.set_num_threads(0 if n is None else check_int(n, "n", minimum=0, maximum=_core.MAX_THREADS))
+
+
+def set_memory_limit(nbytes) -> None:
+    """Set the budget for allocations sized by a parameter or by values in the data (bytes, or ``"8G"``).
+
+    Bin counts, the largest label, a model's declared sizes and the like are checked against it before
+    anything is allocated; over it, the call raises :class:`~segen.errors.ResourceLimitError` naming the
+    parameter. The default is ``SEGEN_MEMORY_LIMIT`` if set, else 4 GiB; ``None`` restores it. Arrays that
+    are as large as the input (a filtered image) are not counted.
+    """
+    from ._shared.limits import set_memory_limit as _set
+
+    _set(nbytes)
+
+
+def get_memory_limit() -> int:
+    """Return the budget of :func:`set_memory_limit`, in bytes."""
+    from ._shared.limits import get_memory_limit as _get
+
+    return _get()
 
 
 def get_num_threads() -> int:

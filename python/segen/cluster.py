@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -168,6 +169,14 @@ def kmeans(
         if not np.isfinite(centers).all():
             raise InvalidArgumentError("`init` must contain only finite values")
         mode = "given"
+    # squared distances summed over all samples must stay finite (1e300 gave inertia inf and every label 0)
+    big = math.sqrt(np.finfo(arr.dtype).max / (4.0 * arr.shape[0] * arr.shape[1]))
+    top = float(np.abs(arr).max())
+    if top > big:
+        raise InvalidArgumentError(
+            f"`X` has values up to {top:.3g} in magnitude; its squared distances would overflow {arr.dtype} "
+            f"(at most {big:.3g} for {arr.shape[0]} samples of {arr.shape[1]} features): rescale `X`"
+        )
     labels, cen, inertia, n_iter = _core.kmeans(arr, k, mode, centers, n_init, max_iter, tol, seed_int)
     return KMeansResult(labels=labels, centers=cen, inertia=float(inertia), n_iter=int(n_iter))
 

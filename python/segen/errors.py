@@ -15,6 +15,10 @@ __all__ = [
     "UnknownModelError",
     "PluginError",
     "ModelError",
+    "ModelIntegrityError",
+    "ModelSignatureError",
+    "UnsafeModelError",
+    "ResourceLimitError",
     "SegenPluginWarning",
 ]
 
@@ -51,6 +55,28 @@ class PluginError(SegenError, RuntimeError):
 class ModelError(SegenError, RuntimeError):
     """A model file is missing, truncated, does not match its metadata or fails in ONNX Runtime (also a
     ``RuntimeError``). The message names the model file; ONNX Runtime's own error is chained."""
+
+
+class ModelIntegrityError(ModelError):
+    """A model's bytes (the ``.onnx`` or an external data file) do not match the digest of its metadata,
+    or an external data file is missing or short: truncated, corrupt, tampered with or from another model."""
+
+
+class ModelSignatureError(ModelError):
+    """A model's inputs or outputs contradict its metadata or what segen needs: output channels other than
+    the declared classes, a generator image with other than 1 or 3 channels, an output size that does not
+    follow the input or the declared size."""
+
+
+class UnsafeModelError(ModelError):
+    """A model would make segen read outside its folder (an external data location with ``..``, an absolute
+    path, a symlink leaving the folder): refused before any such file is opened."""
+
+
+class ResourceLimitError(SegenError, ValueError, MemoryError):
+    """A call would allocate more than segen's memory limit (:func:`segen.set_memory_limit`) for a size set
+    by a parameter or by a value inside the data (bin counts, the largest label, a latent size), refused
+    before allocating (also a ``ValueError`` and a ``MemoryError``)."""
 
 
 class SegenPluginWarning(UserWarning):

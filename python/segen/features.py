@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from . import _core
+from ._shared.limits import check_allocation
 from ._shared.validation import as_array, check_image, check_int, check_mode, check_positive, check_real
 from .errors import DTypeError, InvalidArgumentError
 
@@ -420,6 +421,7 @@ def color_histogram(image, bins=(8, 4, 4), *, mask=None, normalize=True, channel
             f"`bins` must be an int or three ints (hue, saturation, value); got {bins!r}"
         )
     bh, bs, bv = (check_int(b, "bins", minimum=1) for b in items)
+    check_allocation(8.0 * bh * bs * bv, f"a {bh} x {bs} x {bv} float64 histogram (`bins`)")
     arr, _ = check_image(image, channel_axis=channel_axis, channels=3)
     m = _check_mask(mask, arr.shape[:2])
     return _core.color_histogram(arr, bh, bs, bv, m, bool(normalize))

@@ -59,15 +59,21 @@ def contact_sheet(
     return np.asarray(sheet)
 
 
-def _palette(n: int) -> np.ndarray:
-    """n + 1 RGB colours: black for label 0, then well-separated hues (golden-ratio steps), deterministic."""
-    i = np.arange(1, n + 1, dtype=np.float64)
+def _colours(values: np.ndarray) -> np.ndarray:
+    """RGB colours in [0, 1] of label values: black for 0, then well-separated hues (golden-ratio steps); a
+    label's colour depends only on its value."""
+    i = np.asarray(values, dtype=np.float64)
     h = (i * 0.618033988749895) % 1.0
     s = 0.55 + 0.35 * ((i * 0.37) % 1.0)
     v = 0.75 + 0.25 * ((i * 0.71) % 1.0)
-    k = (np.array([5.0, 3.0, 1.0])[None, :] + h[:, None] * 6) % 6
-    rgb = v[:, None] - v[:, None] * s[:, None] * np.clip(np.minimum(k, 4 - k), 0, 1)
-    return np.vstack([np.zeros((1, 3)), rgb])
+    k = (np.array([5.0, 3.0, 1.0]) + h[..., None] * 6) % 6
+    rgb = v[..., None] - (v * s)[..., None] * np.clip(np.minimum(k, 4 - k), 0, 1)
+    return np.where((i == 0)[..., None], 0.0, rgb)
+
+
+def _palette(n: int) -> np.ndarray:
+    """n + 1 RGB colours, for labels 0..n."""
+    return _colours(np.arange(n + 1))
 
 
 def label2rgb(labels: np.ndarray) -> np.ndarray:
@@ -79,7 +85,11 @@ def label2rgb(labels: np.ndarray) -> np.ndarray:
     if lab.size and lab.min() < 0:
         lab = np.where(lab < 0, 0, lab)
     top = int(lab.max()) if lab.size else 0
-    return (_palette(top)[lab] * 255).round().astype(np.uint8)
+    if top <= 2 * lab.size + 4096:
+        return (_palette(top)[lab] * 255).round().astype(np.uint8)
+    # sparse labels (e.g. 2**31 - 1 in a small image): a table per distinct value, not per value up to `top`
+    values, inverse = np.unique(lab, return_inverse=True)
+    return (_colours(values)[inverse.reshape(lab.shape)] * 255).round().astype(np.uint8)
 
 
 def boundaries(labels: np.ndarray) -> np.ndarray:

@@ -188,3 +188,15 @@ def test_dbscan_all_noise_and_threads(rng):
 def test_dbscan_bad_input(X, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         dbscan(X, **kwargs)
+
+
+def test_kmeans_refuses_values_whose_squares_overflow():
+    # values near 1e300 once gave inertia inf and every sample in cluster 0
+    X = np.random.default_rng(0).random((100, 2))
+    with pytest.raises(ValueError, match=r"`X` has values up to .*overflow float64.*rescale `X`"):
+        kmeans(X * 1e300, 3, seed=0)
+    with pytest.raises(ValueError, match="overflow float32"):
+        kmeans((X * 1e30).astype(np.float32), 3, seed=0)
+    big = kmeans(X * 1e140, 3, seed=0)  # still representable: same clustering as the unscaled data
+    np.testing.assert_array_equal(big.labels, kmeans(X, 3, seed=0).labels)
+    assert np.isfinite(big.inertia)

@@ -519,3 +519,12 @@ def test_core_rejects_bad_arguments_itself():
         _core.laplace(np.zeros((4, 4), np.float32)[:, ::2], "reflect", 0.0)
     with pytest.raises(TypeError, match="image"):
         _core.laplace(np.zeros((4, 4), np.int64), "reflect", 0.0)
+
+
+@pytest.mark.parametrize("sigma", [1e-300, 5e-324, 1e-170])
+def test_gaussian_tiny_sigma_is_the_identity(sigma):
+    # sigma**2 underflows to 0 below ~1e-162: the kernel was NaN (-0.5 / 0 * 0)
+    img = random_image(np.random.default_rng(0), (9, 8), np.float64)
+    np.testing.assert_array_equal(segen.filters.gaussian(img, sigma=sigma), img)
+    with pytest.raises(ValueError, match=r"`sigma` .* too small for a derivative of order 2"):
+        segen.filters.gaussian_laplace(img, sigma=1e-300)

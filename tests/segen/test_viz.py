@@ -266,3 +266,14 @@ def test_contact_sheet_titles_and_scaling():
     caption = sheet[y + tile : y + tile + CAPTION, x : x + tile + 8]
     assert (caption < 128).any()  # the title is drawn in black under its tile
     assert (sheet[y2 + tile : y2 + tile + CAPTION, x2 : x2 + tile] == 255).all()  # empty title: nothing
+
+
+def test_label2rgb_sparse_huge_labels():
+    # a table per label value up to 2**31 - 1 once needed 48 GiB; colours depend only on the value
+    big = np.array([[0, 2**31 - 1], [5, 5]])
+    out = label2rgb(big)
+    np.testing.assert_array_equal(out[1, 0], label2rgb(np.array([[5]]))[0, 0])
+    assert out[0, 0].tolist() == [0, 0, 0] and out[0, 1].tolist() != [0, 0, 0]
+    np.testing.assert_array_equal(
+        label2rgb(np.array([[0, 1, 2, 3]])), label2rgb(np.array([[0, 1, 2, 3]]) + 0)
+    )

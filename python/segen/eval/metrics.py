@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._shared.limits import check_allocation
 from .._shared.validation import check_int
 from ..errors import InvalidArgumentError
 
@@ -41,6 +42,9 @@ def segmentation_scores(pred, true, num_classes: int) -> dict:
             raise InvalidArgumentError(
                 f"`{name}` values must be in [0, {num_classes}); got {a.min()}..{a.max()}"
             )
+    check_allocation(
+        16.0 * num_classes**2, f"a {num_classes} x {num_classes} confusion matrix (`num_classes`)"
+    )
     cm = np.bincount(
         true.ravel().astype(np.int64) * num_classes + pred.ravel(), minlength=num_classes**2
     ).reshape(num_classes, num_classes)

@@ -24,3 +24,8 @@ def test_scores_errors():
         segmentation_scores(np.zeros(3, int), np.zeros(4, int), 2)
     with pytest.raises(InvalidArgumentError, match="pred"):
         segmentation_scores(np.full(3, 5), np.zeros(3, int), 2)
+
+
+def test_huge_num_classes_refused_up_front():
+    with pytest.raises(MemoryError, match="`num_classes`"):
+        segmentation_scores(np.zeros((2, 2), int), np.zeros((2, 2), int), 10**6)
