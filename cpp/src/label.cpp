@@ -89,6 +89,36 @@ std::int32_t max_label_of(ImageView<const std::int32_t> labels, const char* name
   return mx;
 }
 
+// Dense indices for the labels of an image, so that per-label tables take memory in proportion to the pixels,
+// not to the largest label (a 2-pixel image holding label 2^31 - 1 once made 16 GiB of tables): the identity
+// when the largest label is small next to the pixel count, else the rank among the distinct labels (0 -> 0).
+// Ranks keep the order of the labels, so renumbering by increasing label is unchanged.
+class LabelIndex {
+ public:
+  LabelIndex(ImageView<const std::int32_t> labels, std::int32_t max_label) {
+    const std::ptrdiff_t n = labels.height * labels.width;
+    if (static_cast<std::ptrdiff_t>(max_label) <= 2 * n + 4096) {
+      size_ = static_cast<std::ptrdiff_t>(max_label) + 1;
+      return;
+    }
+    distinct_.reserve(static_cast<std::size_t>(n) + 1);
+    distinct_.push_back(0);
+    for (std::ptrdiff_t y = 0; y < labels.height; ++y) distinct_.insert(distinct_.end(), labels.row(y), labels.row(y) + labels.width);
+    std::sort(distinct_.begin(), distinct_.end());
+    distinct_.erase(std::unique(distinct_.begin(), distinct_.end()), distinct_.end());
+    size_ = static_cast<std::ptrdiff_t>(distinct_.size());
+  }
+  std::ptrdiff_t size() const { return size_; }
+  std::ptrdiff_t operator()(std::int32_t l) const {
+    if (distinct_.empty()) return l;
+    return std::lower_bound(distinct_.begin(), distinct_.end(), l) - distinct_.begin();
+  }
+
+ private:
+  std::vector<std::int32_t> distinct_;
+  std::ptrdiff_t size_ = 0;
+};
+
 }  // namespace
 
 std::int32_t label_into(ImageView<const std::uint8_t> mask, ImageView<std::int32_t> out, Connectivity connectivity) {
@@ -191,23 +221,29 @@ std::int64_t remove_small_objects_into(ImageView<const std::int32_t> labels, Ima
   detail::require_same_shape(labels, out, "labels", "out");
   if (max_size < 0) throw InvalidArgument("`max_size` must be >= 0; got " + std::to_string(max_size));
   const std::int32_t mx = max_label_of(labels, "labels");
-  std::vector<std::int64_t> area(static_cast<std::size_t>(mx) + 1, 0);
+  const LabelIndex index(labels, mx);
+  const std::ptrdiff_t L = index.size();
+  std::vector<std::int64_t> area(static_cast<std::size_t>(L), 0);
+  std::vector<std::int32_t> lut(static_cast<std::size_t>(L), 0);
   for (std::ptrdiff_t y = 0; y < labels.height; ++y) {
     const std::int32_t* r = labels.row(y);
-    for (std::ptrdiff_t x = 0; x < labels.width; ++x) ++area[r[x]];
+    for (std::ptrdiff_t x = 0; x < labels.width; ++x) {
+      const std::ptrdiff_t i = index(r[x]);
+      ++area[i];
+      lut[i] = r[x];
+    }
   }
   std::int64_t removed = 0;
-  std::vector<std::int32_t> lut(static_cast<std::size_t>(mx) + 1);
-  for (std::int32_t l = 0; l <= mx; ++l) {
-    const bool drop = l != 0 && area[l] > 0 && area[l] <= max_size;
+  for (std::ptrdiff_t i = 1; i < L; ++i) {
+    const bool drop = area[i] > 0 && area[i] <= max_size;
     removed += drop;
-    lut[l] = drop ? 0 : l;
+    if (drop) lut[i] = 0;
   }
   parallel_for(labels.height, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
       const std::int32_t* r = labels.row(y);
       std::int32_t* o = out.row(y);
-      for (std::ptrdiff_t x = 0; x < labels.width; ++x) o[x] = lut[r[x]];
+      for (std::ptrdiff_t x = 0; x < labels.width; ++x) o[x] = lut[index(r[x])];
     }
   }, 32);
   return removed;
@@ -321,7 +357,8 @@ std::int32_t merge_regions_into(ImageView<const std::int32_t> labels, ImageView<
   if (!(threshold >= 0) || !std::isfinite(threshold))
     throw InvalidArgument("`threshold` must be finite and >= 0; got " + detail::format_number(threshold));
   const std::int32_t mx = max_label_of(labels, "label_image");
-  const std::ptrdiff_t h = labels.height, w = labels.width, C = image.channels, L = mx + 1;
+  const LabelIndex index(labels, mx);  // regions are numbered by their dense index from here on
+  const std::ptrdiff_t h = labels.height, w = labels.width, C = image.channels, L = index.size();
   std::vector<std::int64_t> area(L, 0);
   std::vector<double> sum(static_cast<std::size_t>(L * C), 0.0);
   std::vector<std::uint64_t> edges;
@@ -336,15 +373,15 @@ std::int32_t merge_regions_into(ImageView<const std::int32_t> labels, ImageView<
     const std::int32_t* rn = y + 1 < h ? labels.row(y + 1) : nullptr;
     const T* im = image.row(y);
     for (std::ptrdiff_t x = 0; x < w; ++x) {
-      const std::int32_t l = r[x];
+      const auto l = static_cast<std::int32_t>(index(r[x]));
       ++area[l];
       for (std::ptrdiff_t c = 0; c < C; ++c) sum[l * C + c] += static_cast<double>(im[x * C + c]);
-      if (x + 1 < w) add_edge(l, r[x + 1]);
+      if (x + 1 < w) add_edge(l, static_cast<std::int32_t>(index(r[x + 1])));
       if (rn) {
-        add_edge(l, rn[x]);
+        add_edge(l, static_cast<std::int32_t>(index(rn[x])));
         if (eight) {
-          if (x + 1 < w) add_edge(l, rn[x + 1]);
-          if (x > 0) add_edge(l, rn[x - 1]);
+          if (x + 1 < w) add_edge(l, static_cast<std::int32_t>(index(rn[x + 1])));
+          if (x > 0) add_edge(l, static_cast<std::int32_t>(index(rn[x - 1])));
         }
       }
     }
@@ -375,7 +412,7 @@ std::int32_t merge_regions_into(ImageView<const std::int32_t> labels, ImageView<
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
       const std::int32_t* r = labels.row(y);
       std::int32_t* o = out.row(y);
-      for (std::ptrdiff_t x = 0; x < w; ++x) o[x] = lut[r[x]];
+      for (std::ptrdiff_t x = 0; x < w; ++x) o[x] = lut[index(r[x])];
     }
   }, 32);
   return m;

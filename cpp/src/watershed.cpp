@@ -371,7 +371,10 @@ std::vector<std::ptrdiff_t> peak_local_max(ImageView<const T> image, const PeakO
   if (o.min_distance < 0) throw InvalidArgument("`min_distance` must be >= 0; got " + std::to_string(o.min_distance));
   if (o.exclude_border < 0)
     throw InvalidArgument("`exclude_border` must be >= 0; got " + std::to_string(o.exclude_border));
-  const std::ptrdiff_t h = image.height, w = image.width, r = o.min_distance;
+  const std::ptrdiff_t h = image.height, w = image.width;
+  // A distance of max(h, w) already spans the image (one window holds every pixel, every two pixels are closer
+  // than it): larger ones give the same peaks, so clamp instead of sizing buffers and loops by the parameter.
+  const std::ptrdiff_t r = std::min<std::ptrdiff_t>(o.min_distance, std::max(h, w));
   std::vector<std::uint8_t> cand(static_cast<std::size_t>(h * w), 0);
   if (r == 0 || h * w == 1) {
     for (std::ptrdiff_t y = 0; y < h; ++y)
@@ -395,7 +398,7 @@ std::vector<std::ptrdiff_t> peak_local_max(ImageView<const T> image, const PeakO
       }
     if (all) std::fill(cand.begin(), cand.end(), 0);
   }
-  const std::ptrdiff_t b = o.exclude_border;
+  const std::ptrdiff_t b = std::min<std::ptrdiff_t>(o.exclude_border, std::max(h, w));
   std::vector<std::ptrdiff_t> idx;
   for (std::ptrdiff_t y = b; y < h - b; ++y)
     for (std::ptrdiff_t x = b; x < w - b; ++x)

@@ -40,6 +40,21 @@ TEST(PeakLocalMax, SinglePeak) {
   EXPECT_EQ(p[1], 3);
 }
 
+// A distance or border beyond the image behaves as one of max(h, w): same peaks, no buffers or loops
+// sized by the parameter (min_distance = INT_MAX once ran for minutes).
+TEST(PeakLocalMax, HugeDistanceIsClamped) {
+  segen::Image<float> img(9, 11, 1);
+  for (std::ptrdiff_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<float>((i * 37) % 23);
+  segen::PeakOptions a, b;
+  a.min_distance = b.min_distance = 2147483647;
+  a.exclude_border = b.exclude_border = 0;
+  b.min_distance = 11;
+  EXPECT_EQ(segen::peak_local_max<float>(img.view(), a), segen::peak_local_max<float>(img.view(), b));
+  EXPECT_EQ(segen::peak_local_max<float>(img.view(), a).size(), 2u);
+  a.exclude_border = 2147483647;
+  EXPECT_TRUE(segen::peak_local_max<float>(img.view(), a).empty());
+}
+
 TEST(LocalMinima, PlateausAndConstant) {
   segen::Image<std::uint8_t> img(3, 3, 1);
   const std::uint8_t v[] = {1, 2, 1, 2, 2, 2, 0, 2, 5};

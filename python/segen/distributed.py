@@ -138,7 +138,15 @@ def map_overlap(
     d = tuple(int(v) for v in d)
     kwargs = dict(kwargs or {})
     arr = _as_dask(array, channel_axis)
-    probe_shape = (2 * max(d) + 3, 2 * max(d) + 3) + arr.shape[2:]
+    # A reach of half the axis or more (a sigma far larger than the image) needs the whole axis per block:
+    # keep that axis in one chunk and let `func` apply its own border mode there (padding by more than
+    # the axis once built a graph for minutes and failed; the result is the same).
+    whole = [i for i in (0, 1) if 2 * d[i] >= arr.shape[i]]
+    if whole:
+        arr = arr.rechunk({i: -1 for i in whole})
+        d = tuple(0 if i in whole else d[i] for i in (0, 1))
+    side = min(2 * max(d) + 3, 33)  # the probe only checks parameters and the dtype: a small block will do
+    probe_shape = (side, side) + arr.shape[2:]
     probe = func(np.zeros(probe_shape, arr.dtype), **kwargs)  # bad parameters fail now, not on a worker
     out_dtype = np.asarray(probe).dtype
     if np.asarray(probe).shape[:2] != probe_shape[:2]:

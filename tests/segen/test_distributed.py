@@ -240,3 +240,19 @@ def test_local_cluster_client_sets_one_segen_thread_per_task(rng):
         np.testing.assert_allclose(got, F.gaussian(img, 1.0), atol=TOL)
     with pytest.raises(InvalidArgumentError, match="local cluster"):
         D.client("tcp://127.0.0.1:1", n_workers=2)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "wrap", "constant"])
+def test_gaussian_sigma_far_larger_than_the_image(mode):
+    # sigma 1000 on 64 x 48 once spent minutes building a graph, then failed ("chunks do not add up")
+    import time
+
+    img = np.random.default_rng(1).random((64, 48)).astype(np.float32)
+    start = time.perf_counter()
+    for sigma in (1000, (20, 1000), 13):  # both axes, one axis, a halo larger than a chunk
+        arr = da.from_array(img, chunks=16)
+        got = segen.distributed.gaussian(arr, sigma=sigma, mode=mode).compute()
+        np.testing.assert_allclose(
+            got, segen.filters.gaussian(img, sigma=sigma, mode=mode), rtol=1e-5, atol=1e-6
+        )
+    assert time.perf_counter() - start < 30

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from .. import _core
+from .._shared.limits import check_allocation
 from .._shared.validation import as_array, check_image, check_int, check_positive
 from ..errors import DTypeError, InvalidArgumentError
 from ._common import _as_labels, _as_mask, _check_connectivity
@@ -155,6 +156,9 @@ def relabel_sequential(label_field, offset: int = 1):
     if arr.size and arr.min() < 0:
         raise InvalidArgumentError(f"`label_field` must not contain negative labels; got {int(arr.min())}")
     mx = int(arr.max()) if arr.size else 0
+    check_allocation(
+        5.0 * (mx + 1), f"`forward_map` for the largest label {mx}", "it has one entry per value up to it"
+    )
     present = np.zeros(mx + 1, dtype=bool)
     present[arr.reshape(-1)] = True
     present[0] = False
@@ -253,8 +257,16 @@ def _measure(label_image, intensity_image=None, channel_axis=-1):
                 f"{inten.shape[:2]}"
             )
     mx = int(lab.max())
-    area, centroid, bbox, mean = _core.regionprops(lab, inten, mx)
-    return area, centroid, bbox, mean, inten
+    if mx <= 2 * lab.size + 4096:
+        area, centroid, bbox, mean = _core.regionprops(lab, inten, mx)
+        return area, centroid, bbox, mean, inten, None
+    # sparse labels (e.g. 2**31 - 1 in a small image): measure the ranks, one table row per distinct label
+    values, ranks = np.unique(lab, return_inverse=True)
+    if values[0] != 0:
+        values, ranks = np.concatenate([[0], values]), ranks + 1
+    ranks = np.ascontiguousarray(ranks.reshape(lab.shape), dtype=np.int32)
+    area, centroid, bbox, mean = _core.regionprops(ranks, inten, int(values.size - 1))
+    return area, centroid, bbox, mean, inten, values
 
 
 def regionprops(
@@ -300,7 +312,7 @@ def regionprops(
     >>> r.label, r.area, r.centroid, r.bbox
     (1, 4, (0.5, 1.5), (0, 1, 2, 3))
     """
-    area, centroid, bbox, mean, inten = _measure(label_image, intensity_image, channel_axis)
+    area, centroid, bbox, mean, inten, values = _measure(label_image, intensity_image, channel_axis)
     out = []
     for lab in np.flatnonzero(area[1:]) + 1:
         mi = None
@@ -308,7 +320,7 @@ def regionprops(
             mi = float(mean[lab, 0]) if inten.ndim == 2 else mean[lab].copy()
         out.append(
             RegionProperties(
-                label=int(lab),
+                label=int(lab if values is None else values[lab]),
                 area=int(area[lab]),
                 centroid=(float(centroid[lab, 0]), float(centroid[lab, 1])),
                 bbox=tuple(int(v) for v in bbox[lab]),
@@ -427,11 +439,8 @@ def remove_labels(
         raise DTypeError(f"`predicate` must be callable; got {type(predicate).__name__}")
     lab = _as_labels(label_image, "label_image")
     regions = regionprops(lab, intensity_image, channel_axis=channel_axis)
-    lut = np.arange(int(lab.max()) + 1, dtype=np.int32)
-    for r in regions:
-        if predicate(r):
-            lut[r.label] = 0
-    out = lut[lab]
+    drop = np.array([r.label for r in regions if predicate(r)], dtype=np.int32)
+    out = np.where(np.isin(lab, drop), 0, lab).astype(np.int32, copy=False)
     if relabel:
         out = relabel_sequential(out)[0]
     return out

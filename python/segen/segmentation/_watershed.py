@@ -79,7 +79,9 @@ def peak_local_max(
     else:
         border = check_int(exclude_border, "exclude_border", minimum=0)
     n = -1 if num_peaks is None or num_peaks == math.inf else check_int(num_peaks, "num_peaks", minimum=0)
-    return _core.peak_local_max(arr, md, thr, border, n)
+    # distances past max(H, W) give the peaks of max(H, W) (the core clamps too; its parameter is a C int)
+    span = max(arr.shape)
+    return _core.peak_local_max(arr, min(md, span), thr, min(border, span), min(n, 2**62))
 
 
 def _regular_seeds(shape, n_points: int) -> np.ndarray:

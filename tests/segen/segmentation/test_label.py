@@ -199,3 +199,32 @@ def test_remove_labels_by_predicate(coins):
 @pytest.fixture(scope="module")
 def coins():
     return data.coins()
+
+
+# ---- sparse, huge label values (once 8-16 GiB of per-label tables from a 2-pixel image) ----------------
+
+
+def test_huge_label_values_equal_small_ones():
+    big = np.array([[0, 2**31 - 1, 2**31 - 1], [7, 7, 2**31 - 1]], np.int32)
+    small = np.array([[0, 2, 2], [1, 1, 2]], np.int32)
+    img = np.array([[0.0, 0.5, 0.5], [0.1, 0.1, 0.55]])
+    back = {0: 0, 1: 7, 2: 2**31 - 1}
+    for got, want in zip(seg.regionprops(big, img), seg.regionprops(small, img), strict=True):
+        assert got.label == back[want.label]
+        assert (got.area, got.centroid, got.bbox, got.mean_intensity) == (
+            want.area,
+            want.centroid,
+            want.bbox,
+            want.mean_intensity,
+        )
+    np.testing.assert_array_equal(
+        seg.remove_small_objects(big, max_size=2),
+        np.vectorize(back.get)(seg.remove_small_objects(small, max_size=2)),
+    )
+    np.testing.assert_array_equal(
+        seg.remove_labels(big, lambda r: r.area == 2), np.where(big == 7, 0, big).astype(np.int32)
+    )
+    merged = seg.merge_regions(big, img, 0.1)
+    np.testing.assert_array_equal(merged, seg.merge_regions(small, img, 0.1))
+    r, fw, inv = seg.relabel_sequential(np.array([[0, 5_000_000]]))  # 25 MB of map: under the budget
+    assert r.tolist() == [[0, 1]] and inv.tolist() == [0, 5_000_000] and fw.size == 5_000_001

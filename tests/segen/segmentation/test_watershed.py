@@ -187,3 +187,16 @@ def test_peak_local_max_bad_input():
         seg.peak_local_max(np.ones((5, 5)), exclude_border=-2)
     with pytest.raises(ValueError, match="NaN"):
         seg.peak_local_max(np.full((5, 5), np.nan))
+
+
+def test_peak_local_max_huge_distance_is_clamped():
+    # min_distance beyond the image once gave a pybind11 signature dump (10**12) or ran for minutes (10**7)
+    rng = np.random.default_rng(3)
+    img = ndi.gaussian_filter(rng.random((120, 90)), 3)
+    want = feature.peak_local_max(img, min_distance=120, exclude_border=False)
+    for md in (120, 10**7, 10**12):
+        got = segen.segmentation.peak_local_max(img, min_distance=md, exclude_border=False)
+        np.testing.assert_array_equal(got, want)
+    assert segen.segmentation.peak_local_max(img, min_distance=10**12).shape == (0, 2)
+    assert segen.segmentation.peak_local_max(img, exclude_border=10**15).shape == (0, 2)
+    assert len(segen.segmentation.peak_local_max(img, num_peaks=10**30)) > 0
