@@ -12,7 +12,28 @@ from ..color import rgb2gray
 from ..errors import InvalidArgumentError
 from ..transform import resize
 
-__all__ = ["as_float01", "nearest_resize", "normalise"]
+__all__ = ["all_finite", "as_float01", "check_finite", "nearest_resize", "normalise"]
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """Whether a numeric array holds no NaN or infinity (two reductions, no temporary array).
+
+    Examples
+    --------
+    >>> all_finite(np.array([0.0, 1.0])), all_finite(np.array([0.0, np.nan])), all_finite(np.arange(3))
+    (True, False, True)
+    """
+    if a.dtype.kind not in "fc" or a.size == 0:
+        return True
+    if a.dtype.kind == "c":
+        return bool(np.isfinite(a).all())
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
+
+
+def check_finite(a: np.ndarray, name: str, what: str = "") -> None:
+    """:class:`~segen.InvalidArgumentError` naming `name` if a float array holds NaN or infinity."""
+    if not all_finite(a):
+        raise InvalidArgumentError(f"`{name}` must be finite; it holds NaN or infinite values{what}")
 
 
 def as_float01(image: np.ndarray) -> np.ndarray:
@@ -27,7 +48,8 @@ def as_float01(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float32) / np.float32(255)
     if image.dtype == np.uint16:
         return image.astype(np.float32) / np.float32(65535)
-    return image.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf: refused by `normalise`
+        return image.astype(np.float32, copy=False)
 
 
 def nearest_resize(labels: np.ndarray, shape) -> np.ndarray:
@@ -55,7 +77,8 @@ def normalise(image: np.ndarray, *, channels: int, mean=None, std=None, size=Non
     Raises
     ------
     InvalidArgumentError
-        If the image's channels cannot be brought to `channels` (the message names the model `name`).
+        If the image's channels cannot be brought to `channels` (the message names the model `name`), or
+        the image holds NaN or infinity, or values beyond float32's range once normalised.
 
     Examples
     --------
@@ -79,4 +102,5 @@ def normalise(image: np.ndarray, *, channels: int, mean=None, std=None, size=Non
         x = x - np.asarray(mean, np.float32)
     if std is not None:
         x = x / np.asarray(std, np.float32)
+    check_finite(x, "image", " (or values beyond float32's range once normalised)")
     return x

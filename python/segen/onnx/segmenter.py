@@ -22,9 +22,9 @@ import numpy as np
 
 from .._shared.docs import fill_doc
 from .._shared.validation import check_image, check_int
-from ..errors import InvalidArgumentError, ModelError
+from ..errors import InvalidArgumentError, ModelError, ModelSignatureError
 from ..models import Segmenter
-from .preprocessing import nearest_resize, normalise
+from .preprocessing import check_finite, nearest_resize, normalise
 from .session import OnnxBacked
 
 __all__ = ["OnnxSegmenter", "DenseSegmenter"]
@@ -39,6 +39,11 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
     output ``(N, K, H, W)`` holds per-class scores (label = argmax, an index into ``classes``); with K = 1 it
     is a foreground score thresholded at the metadata's ``threshold`` (default 0). Labels are resized back
     to the image (nearest).
+
+    Every run checks the scores: K must be the number of ``classes`` in the metadata (or 1 for two
+    classes), H and W the input's, and no score NaN or infinite (:class:`~segen.errors.ModelSignatureError`,
+    :class:`~segen.ModelError`); an image holding NaN or infinity is an
+    :class:`~segen.InvalidArgumentError` naming `image`.
 
     Parameters
     ----------
@@ -73,7 +78,26 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
         data set), else None (the default sample scene)."""
         return self._sample() if self._sample is not None else None
 
+    def _check_scores(self, scores: np.ndarray, size) -> None:
+        """(1, K, H, W) scores against the metadata's classes and the input's size (H, W)."""
+        if scores.ndim != 4 or scores.shape[0] != 1:
+            raise ModelSignatureError(
+                f"model {self.model.path}: output must be (1, K, {size[0]}, {size[1]}); got {scores.shape}"
+            )
+        k, n = scores.shape[1], len(self.info.classes)
+        if n and k != n and not (k == 1 and n == 2):
+            raise ModelSignatureError(
+                f"model {self.model.path}: output has {k} channels but the metadata names {n} classes "
+                f"{list(self.info.classes)[:8]}"
+            )
+        if tuple(scores.shape[2:]) != tuple(size):
+            raise ModelSignatureError(
+                f"model {self.model.path}: output must be (1, K, {size[0]}, {size[1]}) for an input of "
+                f"{size[0]} x {size[1]}; got {scores.shape}"
+            )
+
     def _segment(self, image):
+        check_finite(image, "image")
         x = normalise(
             image,
             channels=self._channels,
@@ -84,8 +108,7 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
         )
         batch = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
         scores = self.model.run({self._input: batch})[0]
-        if scores.ndim != 4 or scores.shape[0] != 1:
-            raise ModelError(f"model {self.model.path}: output must be (1, K, H, W); got {scores.shape}")
+        self._check_scores(scores, self._size)
         if scores.shape[1] == 1:
             labels = (scores[0, 0] > float(self.model.metadata.get("threshold", 0.0))).astype(np.int32)
         else:
@@ -185,10 +208,7 @@ class DenseSegmenter(OnnxSegmenter):
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         out = self.model.run({self._input: x[None]})[0]
-        if out.ndim != 4 or out.shape[0] != 1 or out.shape[2:] != x.shape[1:]:
-            raise ModelError(
-                f"model {self.model.path}: output must be (1, K, {x.shape[1]}, {x.shape[2]}); got {out.shape}"
-            )
+        self._check_scores(out, x.shape[1:])
         return out[0]
 
     # -- inference ---------------------------------------------------------------------------------------
@@ -200,6 +220,7 @@ class DenseSegmenter(OnnxSegmenter):
         margin; the default runs the whole image at once.
         """
         arr, _ = check_image(image, "image", channel_axis=-1)
+        check_finite(arr, "image")
         h, w = arr.shape[:2]
         if tile is None:
             return self._run(self.prepare(arr))[:, :h, :w]
@@ -228,6 +249,7 @@ class DenseSegmenter(OnnxSegmenter):
     def _segment(self, image):
         h, w = image.shape[:2]
         self._check_size(image)
+        check_finite(image, "image")
         if _round_up(h, self.stride) * _round_up(w, self.stride) > self.tile * self.tile:
             return self._tiled(image, self.tile, lambda s: np.argmax(s, axis=0).astype(np.int32))
         labels = np.argmax(self._run(self.prepare(image)), axis=0).astype(np.int32)

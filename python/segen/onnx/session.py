@@ -13,14 +13,20 @@ import numpy as np
 
 from .. import _core
 from .._shared.validation import check_int
-from ..errors import DTypeError, InvalidArgumentError, ModelError, PluginError
+from ..errors import (
+    DTypeError,
+    InvalidArgumentError,
+    ModelError,
+    ModelIntegrityError,
+    ModelSignatureError,
+    PluginError,
+)
 from ..models import ModelInfo
-from .sidecar import _check_metadata, _check_spec, load_metadata, props_in, sha256_of
+from . import _proto
+from .preprocessing import all_finite
+from .sidecar import DEFAULT_MAX_BYTES, _check_metadata, _check_spec, load_metadata, props_in, read_model
 
 __all__ = ["DEFAULT_MAX_BYTES", "RANDOM_OPS", "OnnxModel", "OnnxBacked", "random_ops"]
-
-#: Largest model file read (2 GiB, protobuf's own limit); a larger file is refused before parsing.
-DEFAULT_MAX_BYTES = 2 * 1024**3
 
 _ORT_TYPES = {
     "tensor(float)": "float32",
@@ -34,6 +40,8 @@ _ORT_TYPES = {
     "tensor(int64)": "int64",
     "tensor(bool)": "bool",
 }
+#: A name no model uses, given to ONNX Runtime as the only in-memory external data file.
+_NO_FILE = "segen-no-external-data-file"
 #: ONNX operators that draw random numbers inside the graph: a model using them gives different results on
 #: every run, so a generator must take its noise as an input instead.
 RANDOM_OPS = (
@@ -46,19 +54,45 @@ RANDOM_OPS = (
 )
 
 
-def random_ops(path) -> list[str]:
-    """Names of the :data:`RANDOM_OPS` used by the nodes of an ONNX file (without parsing it: a node's
-    ``op_type`` is stored as protobuf field 4, a length-prefixed string, so each operator name is searched
-    for with its field tag and length in front; functions and subgraphs are covered the same way)."""
-    data = pathlib.Path(path).read_bytes()
-    return [op for op in RANDOM_OPS if b"\x22" + bytes([len(op)]) + op.encode() in data]
+def random_ops(model) -> list[str]:
+    """Names of the :data:`RANDOM_OPS` used anywhere in an ONNX model: its graph, every subgraph (``If``,
+    ``Loop``, ``Scan`` bodies, at any depth) and every model-local function, whatever the operator's domain;
+    also ``Dropout`` given a ``training_mode`` input (random when that is true) and ONNX Runtime's
+    ``com.microsoft`` dropout operators.
+
+    `model` is a path, the serialized bytes, or a scan from :mod:`segen.onnx._proto`. Raises
+    :class:`~segen.ModelError` if the bytes are not an ONNX protobuf segen can read.
+    """
+    if isinstance(model, _proto.ModelScan):
+        found = model
+    else:
+        data = (
+            model if isinstance(model, (bytes, bytearray, memoryview)) else pathlib.Path(model).read_bytes()
+        )
+        try:
+            found = _proto.scan(data)
+        except _proto.ProtoError as exc:
+            raise ModelError(f"not an ONNX protobuf segen can read: {exc}") from None
+    ops = set()
+    for domain, op, inputs in found.nodes:
+        if op in RANDOM_OPS:
+            ops.add(op)
+        elif op == "Dropout" and domain in ("", "ai.onnx") and len(inputs) > 2 and inputs[2]:
+            ops.add("Dropout(training_mode)")
+        elif op.endswith("Dropout") and domain == "com.microsoft":
+            ops.add(op)
+    return [op for op in RANDOM_OPS if op in ops] + sorted(ops - set(RANDOM_OPS))
 
 
 class OnnxModel:
     """An ONNX model file with its metadata, run through ONNX Runtime.
 
-    Constructing checks the files (they exist, the size is sane, the sha256 matches the metadata) but does
-    not parse the model: the ONNX Runtime session is made on first use (:meth:`run` or :attr:`session`).
+    Constructing checks the files (they exist, the size is sane, the digest of the model and its external
+    data matches the metadata's ``sha256``); the ONNX Runtime session is made on first use (:meth:`run` or
+    :attr:`session`), from bytes read and checked against the digest again then: the session runs exactly
+    the bytes that were verified, however the files change in between (:func:`segen.onnx.read_model`).
+    Every run checks the outputs against the metadata's ``outputs`` (rank, fixed sizes, sizes named like
+    an input's) and refuses NaN or infinite values in float inputs and outputs.
 
     Parameters
     ----------
@@ -78,14 +112,19 @@ class OnnxModel:
         costs a wake-up per kernel but burns no CPU between calls; generators turn it on, their many
         small kernels gain more than they lose).
     max_bytes : int, optional
-        Refuse model files larger than this before parsing them (default 2 GiB).
+        Refuse models larger than this, external data included, before reading them (default 2 GiB).
 
     Raises
     ------
     ModelError
-        If a file is missing, empty, too large, truncated or corrupt (sha256 mismatch), or the metadata is
-        invalid. Later, from :attr:`session`: if ONNX Runtime cannot load the model, or the model's own
-        ``segen.*`` metadata or its input signature disagree with the metadata.
+        If a file is missing, empty, too large, or the metadata is invalid. Later, from :attr:`session`: if
+        ONNX Runtime cannot load the model, or the model's own ``segen.*`` metadata or its input signature
+        disagree with the metadata, or a generator draws random numbers inside its graph.
+    ModelIntegrityError
+        If the model or its external data does not match the metadata's ``sha256`` (truncated, corrupt,
+        tampered with), now or when the session is made.
+    UnsafeModelError
+        If an external data location leaves the model's folder.
 
     Examples
     --------
@@ -142,21 +181,14 @@ class OnnxModel:
         self.providers = tuple(providers)
         self.enable_mem_arena = bool(enable_mem_arena)
         self.allow_spinning = bool(allow_spinning)
-        self.input_spec = _check_spec(self.metadata["inputs"], str(self.metadata_path or self.path))
-        size = self.path.stat().st_size
-        if size == 0:
-            raise ModelError(f"model file {self.path} is empty")
-        if size > max_bytes:
-            raise ModelError(
-                f"model file {self.path} is {size} bytes, over the limit of {max_bytes} (`max_bytes`)"
-            )
-        digest = sha256_of(self.path)
-        if digest != self.metadata["sha256"].lower():
-            raise ModelError(
-                f"model file {self.path} does not match its metadata (sha256 {digest[:12]}…, "
-                f"expected {self.metadata['sha256'][:12]}…; {size} bytes): the file is truncated, "
-                "corrupt or from another model"
-            )
+        where = str(self.metadata_path or self.path)
+        self.input_spec = _check_spec(self.metadata["inputs"], where)
+        self.max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
+        # shapes with their dimension names ("N", "H", ...): an output's H must be the input's H
+        self._named_inputs = _check_spec(self.metadata["inputs"], where, names=True)
+        outputs = self.metadata.get("outputs")
+        self._named_outputs = _check_spec(outputs, where, "outputs", names=True) if outputs else {}
+        self._read_verified()  # fail early; the session reads and checks again (no window in between)
         self._session = None
         self._session_lock = threading.Lock()  # one session even when many threads ask first
 
@@ -184,6 +216,19 @@ class OnnxModel:
                     self._session = self._make_session()
         return self._session
 
+    def _read_verified(self):
+        """The model's bytes (:func:`~segen.onnx.read_model`), checked against the metadata's digest."""
+        loaded = read_model(self.path, max_bytes=self.max_bytes)
+        expected = self.metadata["sha256"].lower()
+        if loaded.digest != expected:
+            extra = f" and {len(loaded.files)} external data file(s)" if loaded.files else ""
+            raise ModelIntegrityError(
+                f"model file {self.path}{extra} does not match its metadata (sha256 {loaded.digest[:12]}…, "
+                f"expected {expected[:12]}…; {loaded.size} bytes): the file is truncated, corrupt, changed "
+                "or from another model"
+            )
+        return loaded
+
     def _make_session(self):
         import onnxruntime as ort
 
@@ -199,7 +244,9 @@ class OnnxModel:
         # (docs/neural.md); many tiny kernels in a row (generators) pay a wake-up each, so they may spin
         opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.allow_spinning else "0")
         opts.log_severity_level = 3
-        rand = random_ops(self.path)
+        loaded = self._read_verified()
+        model_bytes = loaded.session_bytes()  # external tensors copied in from the bytes just verified
+        rand = random_ops(loaded.scan)
         if rand:
             msg = (
                 f"model {self.path} draws random numbers inside the graph ({', '.join(rand)}): its results "
@@ -208,10 +255,15 @@ class OnnxModel:
             if self.metadata["task"] == "generation":
                 raise ModelError(msg + "; a generator must take its latent noise as an input (`z`)")
             warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        if hasattr(opts, "add_external_initializers_from_files_in_memory"):
+            # every external tensor was copied in above; a reference segen's reader missed fails here
+            # instead of ONNX Runtime reading a file nobody verified
+            opts.add_external_initializers_from_files_in_memory([_NO_FILE], [b"\0"], [1])
         try:
-            session = ort.InferenceSession(str(self.path), sess_options=opts, providers=list(self.providers))
+            session = ort.InferenceSession(model_bytes, sess_options=opts, providers=list(self.providers))
         except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf/... types
             raise ModelError(f"ONNX Runtime cannot load model {self.path}: {exc}".splitlines()[0]) from exc
+        del model_bytes, loaded
         granted = session.get_providers()
         missing = [p for p in self.providers if p not in granted]
         if missing:
@@ -252,12 +304,66 @@ class OnnxModel:
                     f"model {self.path}: input {name!r} has shape {node.shape} but the metadata "
                     f"says {spec['shape']}"
                 )
+        declared = {o.name: o for o in session.get_outputs()}
+        for name, spec in self._named_outputs.items():
+            node = declared.get(name)
+            if node is None:
+                raise ModelSignatureError(
+                    f"model {self.path}: the metadata lists output {name!r}; the model's outputs are "
+                    f"{sorted(declared)}"
+                )
+            dtype = _ORT_TYPES.get(node.type)
+            if dtype is not None and np.dtype(dtype) != spec["dtype"]:
+                raise ModelSignatureError(
+                    f"model {self.path}: output {name!r} is {node.type} but the metadata says {spec['dtype']}"
+                )
+            shape = node.shape if isinstance(node.shape, list) else None
+            if shape is not None and (
+                len(shape) != len(spec["shape"])
+                or any(
+                    isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(shape, spec["shape"])
+                )
+            ):
+                raise ModelSignatureError(
+                    f"model {self.path}: output {name!r} has shape {shape} but the metadata says {spec['shape']}"
+                )
+
+    def _check_outputs(self, feeds: dict, names: list[str], outputs: list) -> None:
+        """Outputs against the metadata's ``outputs``: rank, fixed sizes, sizes named like an input's
+        dimension; and no NaN or infinity in a float output (RELIABILITY M10)."""
+        bound = {}
+        for name, spec in self._named_inputs.items():
+            for d, size in zip(spec["shape"], feeds[name].shape):
+                if isinstance(d, str):
+                    bound.setdefault(d, (size, name))
+        for name, out in zip(names, outputs):
+            spec = self._named_outputs.get(name)
+            if spec is not None:
+                want = spec["shape"]
+                bad = out.ndim != len(want)
+                for d, size in zip(want, out.shape):
+                    if isinstance(d, int):
+                        bad = bad or size != d
+                    elif isinstance(d, str):
+                        bad = bad or bound.setdefault(d, (size, name))[0] != size
+                if bad:
+                    shown = [f"{d}={bound[d][0]}" if isinstance(d, str) and d in bound else d for d in want]
+                    raise ModelSignatureError(
+                        f"model {self.path}: output {name!r} has shape {out.shape}; the metadata says "
+                        f"{shown} (named sizes from the inputs {sorted(self._named_inputs)})"
+                    )
+            if not all_finite(out):
+                raise ModelError(
+                    f"model {self.path}: output {name!r} holds NaN or infinite values (the inputs were "
+                    "finite): the model or its weights are broken"
+                )
 
     def validate_inputs(self, inputs) -> dict[str, np.ndarray]:
         """Check arrays against the metadata's input signature; returns ``{name: array}``.
 
         A single array is accepted for a one-input model. Raises :class:`~segen.InvalidArgumentError` for a
-        missing or unknown input or a wrong shape, :class:`~segen.DTypeError` for a wrong dtype.
+        missing or unknown input, a wrong shape, sizes named alike in the metadata (e.g. the batch ``N``)
+        that differ between inputs, or NaN or infinite values; :class:`~segen.DTypeError` for a wrong dtype.
         """
         if not isinstance(inputs, Mapping):
             if len(self.input_spec) != 1:
@@ -281,7 +387,16 @@ class OnnxModel:
             if a.ndim != len(want) or any(w is not None and w != s for w, s in zip(want, a.shape)):
                 shown = tuple("?" if w is None else w for w in want)
                 raise InvalidArgumentError(f"`{name}` must have shape {shown}; got {a.shape}")
+            if not all_finite(a):
+                raise InvalidArgumentError(f"`{name}` must be finite; it holds NaN or infinite values")
             out[name] = np.ascontiguousarray(a)
+        seen = {}
+        for name, spec in self._named_inputs.items():
+            for d, size in zip(spec["shape"], out[name].shape):
+                if isinstance(d, str) and seen.setdefault(d, (size, name))[0] != size:
+                    raise InvalidArgumentError(
+                        f"`{name}` has {d} = {size} but `{seen[d][1]}` has {d} = {seen[d][0]}; they must agree"
+                    )
         return out
 
     def run(self, inputs, output_names: Sequence[str] | None = None) -> list[np.ndarray]:
@@ -292,14 +407,19 @@ class OnnxModel:
         InvalidArgumentError, DTypeError
             If an input does not match the metadata.
         ModelError
-            If ONNX Runtime fails while loading or running the model.
+            If ONNX Runtime fails while loading or running the model, or an output holds NaN or infinity.
+        ModelSignatureError
+            If an output's shape contradicts the metadata's ``outputs``.
         """
         feeds = self.validate_inputs(inputs)
         session = self.session
+        names = [o.name for o in session.get_outputs()] if output_names is None else list(output_names)
         try:
-            return session.run(None if output_names is None else list(output_names), feeds)
+            outputs = session.run(names, feeds)
         except Exception as exc:
             raise ModelError(f"model {self.path.name} failed in ONNX Runtime: {exc}".splitlines()[0]) from exc
+        self._check_outputs(feeds, names, outputs)
+        return outputs
 
     __call__ = run
 

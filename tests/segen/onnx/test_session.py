@@ -68,7 +68,7 @@ def test_size_limit(seg_path):
         OnnxModel(seg_path, max_bytes=10)
 
 
-def test_corrupt_model_with_matching_hash_fails_in_ort_with_model_error(tmp_path):
+def test_corrupt_model_with_matching_hash_fails_with_model_error(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"this is not a protobuf" * 10)
     meta = {
@@ -77,9 +77,22 @@ def test_corrupt_model_with_matching_hash_fails_in_ort_with_model_error(tmp_path
         "sha256": hashlib.sha256(bad.read_bytes()).hexdigest(),
     }
     bad.with_suffix(".json").write_text(json.dumps(meta))
-    model = OnnxModel(bad)  # the file checks pass; ORT parses on first use
-    with pytest.raises(ModelError, match="ONNX Runtime cannot load") as info:
+    model = OnnxModel(bad)  # the file checks pass; the protobuf is read on first use
+    with pytest.raises(ModelError, match="cannot load model .*not an ONNX protobuf"):
         model.session
+
+
+def test_model_onnx_runtime_refuses_fails_with_its_message_chained(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("NoSuchOp", ["x"], ["y"], domain="no.such")], "g", [x], [x])
+    model = helper.make_model(graph, opset_imports=_opset(), ir_version=8)
+    path = tmp_path / "unknown-op.onnx"
+    path.write_bytes(model.SerializeToString())
+    meta = {"task": "classification", "inputs": {"x": {"shape": [1], "dtype": "float32"}}}
+    meta["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="ONNX Runtime cannot load") as info:
+        OnnxModel(path).session
     assert info.value.__cause__ is not None
 
 

@@ -1,0 +1,404 @@
+"""Hostile and broken ONNX models and sidecars (RELIABILITY.md 3.4, M1-M10, M12): integrity of the model and
+its external data on the bytes loaded, sidecar bounds, output checks, non-finite data, hidden random ops."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import warnings
+
+import numpy as np
+import pytest
+from segen.errors import (
+    InvalidArgumentError,
+    ModelError,
+    ModelIntegrityError,
+    ModelSignatureError,
+    UnsafeModelError,
+)
+from segen.onnx import (
+    DenseSegmenter,
+    OnnxGenerator,
+    OnnxModel,
+    OnnxSegmenter,
+    _proto,
+    load_metadata,
+    random_ops,
+    read_model,
+    sha256_of,
+)
+from tiny_models import (
+    digest_v1,
+    make_external_segmenter,
+    make_generator_model,
+    make_hidden_random_generator,
+    make_segmenter_model,
+)
+
+onnx = pytest.importorskip("onnx")
+
+from helpers import ROOT  # noqa: E402
+
+X = np.full((1, 1, 16, 16), 0.75, np.float32)
+
+
+def _edit_json(path, **change):
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta.update(change)
+    path.with_suffix(".json").write_text(json.dumps(meta))
+
+
+# ---- integrity: one digest over the model and its external data, on the bytes loaded (M1, M2, M4) ------------
+
+
+def test_external_data_model_loads_from_memory_and_runs(tmp_path, monkeypatch):
+    path = make_external_segmenter(tmp_path)
+    monkeypatch.chdir(ROOT)  # ONNX Runtime would resolve a relative location against the working directory
+    (scores,) = OnnxModel(path).run(X)
+    np.testing.assert_allclose(scores[0, :, 0, 0], [-0.25, 0.25])
+    loaded = read_model(path)
+    assert set(loaded.files) == {"ext-seg.bin"}
+    assert _proto.scan(loaded.session_bytes()).external == []  # ONNX Runtime gets no file to open
+
+
+def test_digest_scheme_covers_external_data_and_keeps_plain_sha256(tmp_path):
+    path = make_external_segmenter(tmp_path)
+    onnx_bytes, weights = path.read_bytes(), (tmp_path / "ext-seg.bin").read_bytes()
+    assert sha256_of(path) == digest_v1(onnx_bytes, {"ext-seg.bin": weights})
+    assert sha256_of(path) != hashlib.sha256(onnx_bytes).hexdigest()
+    plain = make_segmenter_model(tmp_path)  # self-contained: the plain sha256, as every older sidecar has
+    assert sha256_of(plain) == hashlib.sha256(plain.read_bytes()).hexdigest()
+
+
+def test_shipped_sidecars_verify_under_the_digest_scheme():
+    paths = sorted(ROOT.glob("plugins/*/models/*.onnx"))
+    assert len(paths) >= 10
+    for path in paths:
+        assert sha256_of(path) == load_metadata(path.with_suffix(".json"))["sha256"], path
+
+
+def test_tampered_external_weights_are_refused(tmp_path):
+    path = make_external_segmenter(tmp_path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    (tmp_path / "ext-seg.bin").write_bytes(np.array([0.1], np.float32).tobytes())  # same size, new weights
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # the .onnx alone did not change
+    with pytest.raises(ModelIntegrityError, match="external data file.*does not match its metadata"):
+        OnnxModel(path)
+
+
+def test_missing_or_short_external_file(tmp_path):
+    path = make_external_segmenter(tmp_path)
+    (tmp_path / "ext-seg.bin").write_bytes(b"\0\0")  # 2 of the 4 bytes the tensor needs
+    with pytest.raises(ModelIntegrityError, match="reads bytes 0..4 of external data file 'ext-seg.bin'"):
+        OnnxModel(path)
+    (tmp_path / "ext-seg.bin").unlink()
+    with pytest.raises(ModelIntegrityError, match="not found"):
+        OnnxModel(path)
+
+
+def test_max_bytes_counts_external_data(tmp_path):
+    path = make_external_segmenter(tmp_path)
+    size = path.stat().st_size
+    OnnxModel(path, max_bytes=size + 4)
+    with pytest.raises(ModelError, match="max_bytes"):
+        OnnxModel(path, max_bytes=size + 3)
+
+
+@pytest.mark.parametrize(
+    "location", ["../outside.bin", "/etc/passwd", "sub/../../outside.bin", "C:/w.bin", "a\\..\\b.bin", "."]
+)
+def test_external_locations_outside_the_folder_are_unsafe(tmp_path, location):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (tmp_path / "outside.bin").write_bytes(np.array([0.5], np.float32).tobytes())
+    path = make_external_segmenter(folder, location=location, write=False)
+    with pytest.raises(UnsafeModelError, match="external data location"):
+        OnnxModel(path)
+
+
+def test_external_symlink_leaving_the_folder_is_unsafe(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (tmp_path / "outside.bin").write_bytes(np.array([0.5], np.float32).tobytes())
+    os.symlink(tmp_path / "outside.bin", folder / "ext-seg.bin")
+    path = make_external_segmenter(folder, write=False)
+    with pytest.raises(UnsafeModelError, match="outside the model's folder"):
+        OnnxModel(path)
+    # also with a relative model path, whose folder is "" (the containment check is not a no-op there)
+    monkeypatch.chdir(folder)
+    with pytest.raises(UnsafeModelError, match="outside the model's folder"):
+        OnnxModel("ext-seg.onnx")
+
+
+def test_same_size_rewrite_with_the_same_mtime_is_caught(tmp_path):
+    path = make_generator_model(tmp_path)
+    OnnxModel(path).session  # digest computed (once cached by path, size and mtime)
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    i = data.index(np.float32(np.random.default_rng(0).normal()).tobytes())  # inside W's raw data
+    data[i] ^= 0x40
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert sha256_of(path) != load_metadata(path.with_suffix(".json"))["sha256"]
+    with pytest.raises(ModelIntegrityError, match="does not match its metadata"):
+        OnnxModel(path)
+
+
+def test_model_swapped_after_construction_is_refused_at_session(tmp_path):
+    path = make_segmenter_model(tmp_path)
+    model = OnnxModel(path)  # checked here ...
+    other = make_segmenter_model(tmp_path, "other", props={"segen.note": "swapped"})
+    os.replace(other, path)  # ... and the file is replaced before the session is made
+    with pytest.raises(ModelIntegrityError, match="does not match its metadata"):
+        model.session
+    assert model._session is None
+
+
+def test_session_is_made_from_the_bytes_verified(tmp_path, monkeypatch):
+    """The session runs the bytes whose digest was checked: read_model is called once per session and ONNX
+    Runtime is handed its bytes, never the path."""
+    import onnxruntime as ort
+    from segen.onnx import session as session_module
+
+    path = make_segmenter_model(tmp_path)
+    model = OnnxModel(path)
+    reads, given = [], []
+    real_read, real_session = session_module.read_model, ort.InferenceSession
+    monkeypatch.setattr(
+        session_module, "read_model", lambda *a, **k: reads.append(real_read(*a, **k)) or reads[-1]
+    )
+    monkeypatch.setattr(
+        ort, "InferenceSession", lambda model, **k: given.append(model) or real_session(model, **k)
+    )
+    model.session
+    assert len(reads) == 1 and given == [reads[0].data]
+
+
+# ---- sidecar validation (M6, M8) -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ('"std": [0.0]', "`std` must be > 0"),
+        ('"std": [NaN]', "`std` must be finite"),
+        ('"std": [Infinity]', "`std` must be finite"),
+        ('"std": [-1.0]', "`std` must be > 0"),
+        ('"std": [1.0, 1.0]', "`std` must be a number or a list of one per channel"),
+        ('"mean": [NaN]', "`mean` must be finite"),
+        ('"mean": [-Infinity]', "`mean` must be finite"),
+        ('"mean": "0.5"', "`mean` must be a number"),
+        ('"channels": 5', "`channels` must be 1 or 3"),
+        ('"classes": []', "`classes` must be a list of 1..65536"),
+        ('"classes": [1, 2]', "`classes` must be a list"),
+        ('"input_size": [1000000000, 16]', "`input_size` must be"),
+        ('"input_size": [16384, 16384]', "`input_size` .* is over"),
+        ('"stride": 1000000000', "`stride` must be an int in 1..1024"),
+        ('"min_size": 0', "`min_size` must be an int"),
+        ('"threshold": NaN', "`threshold` must be a finite number"),
+        (
+            '"outputs": {"scores": {"shape": ["N", 3, "H", "W"], "dtype": "float32"}}',
+            "3 channels but `classes`",
+        ),
+        ('"inputs": {"image": {"shape": ["N", 1, 16, 1000000000000], "dtype": "float32"}}', "list of ints"),
+        ('"inputs": {"image": {"shape": ["N", 1, -16, 16], "dtype": "float32"}}', "list of ints"),
+        ('"inputs": {"image": {"shape": ["N", true, 16, 16], "dtype": "float32"}}', "list of ints"),
+    ],
+)
+def test_segmenter_sidecar_refusals_name_the_field(tmp_path, change, match):
+    path = make_segmenter_model(tmp_path)
+    text = path.with_suffix(".json").read_text()
+    key = change.split(":")[0]
+    meta = json.loads(text)
+    meta.pop(key.strip('"'), None)
+    path.with_suffix(".json").write_text(json.dumps(meta)[:-1] + ", " + change + "}")
+    with pytest.raises(ModelError, match=match):
+        load_metadata(path.with_suffix(".json"))
+    with pytest.raises(ModelError, match=match):
+        OnnxSegmenter(path)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"output_range": [1, 1]}, "`output_range` must be \\[low, high\\]"),
+        ({"output_range": [1, -1]}, "`output_range`"),
+        ({"output_range": [0]}, "`output_range`"),
+        ({"output_range": [0, 1e400]}, "`output_range`"),
+        ({"latent_size": 10**9}, "`latent_size` must be an int in 1..65536"),
+        ({"latent_size": 0}, "`latent_size`"),
+        ({"latent_size": True}, "`latent_size`"),
+        ({"latent_size": 4.0}, "`latent_size`"),
+        ({"num_classes": 10**9}, "`num_classes` must be an int in 1..65536"),
+        ({"output_size": [10**9, 10**9]}, "`output_size`"),
+        ({"classes": ["x"] * 70000}, "`classes` must be a list of 1..65536 names; got 70000"),
+    ],
+)
+def test_generator_sidecar_refusals_name_the_field(tmp_path, change, match):
+    path = make_generator_model(tmp_path)
+    _edit_json(path, **change)
+    with pytest.raises(ModelError, match=match):
+        OnnxGenerator(path)
+
+
+def test_latent_input_disagreeing_with_latent_size(tmp_path):
+    with pytest.raises(ModelSignatureError, match="has size 4 but the metadata's `latent_size` is 8"):
+        OnnxGenerator(make_generator_model(tmp_path, meta={"latent_size": 8}))
+
+
+# ---- output checks on the first call (M7, M8) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_segmenter_output_channels_must_match_the_classes(tmp_path, k):
+    classes = ["a", "b", "c"] if k == 1 else ["background", "bright"]
+    path = make_segmenter_model(tmp_path, out_channels=k)
+    _edit_json(path, classes=classes)
+    seg = OnnxSegmenter(path)
+    with pytest.raises(ModelSignatureError, match=f"output has {k} channels but the metadata names"):
+        seg.segment(np.zeros((16, 16), np.uint8))
+
+
+def test_one_channel_score_for_two_classes_is_accepted(tmp_path):
+    path = make_segmenter_model(tmp_path, out_channels=1)  # fg only: the foreground-score form
+    labels = OnnxSegmenter(path).segment(np.full((16, 16), 200, np.uint8))
+    assert (labels == 1).all()
+
+
+def test_segmenter_output_size_must_follow_the_input(tmp_path):
+    seg = OnnxSegmenter(make_segmenter_model(tmp_path, pool=True))
+    with pytest.raises(ModelSignatureError, match="output must be \\(1, K, 16, 16\\)"):
+        seg.segment(np.zeros((16, 16), np.uint8))
+
+
+def test_dense_segmenter_checks_channels_and_size(tmp_path):
+    path = make_segmenter_model(tmp_path, size=("H", "W"), out_channels=3)
+    _edit_json(path, stride=8, input_size=None)
+    seg = DenseSegmenter(path)
+    with pytest.raises(ModelSignatureError, match="output has 3 channels"):
+        seg.segment(np.zeros((16, 24), np.uint8))
+    path = make_segmenter_model(tmp_path, "pooled", size=("H", "W"), pool=True)
+    _edit_json(path, stride=8, input_size=None)
+    with pytest.raises(ModelSignatureError, match="for an input of 16 x 24"):
+        DenseSegmenter(path).segment(np.zeros((16, 24), np.uint8))
+
+
+def test_outputs_listed_in_the_sidecar_are_checked_against_named_input_sizes(tmp_path):
+    path = make_segmenter_model(tmp_path, size=("H", "W"), pool=True)
+    outputs = {"scores": {"shape": ["N", 2, "H", "W"], "dtype": "float32"}}
+    _edit_json(path, input_size=None, outputs=outputs)
+    model = OnnxModel(path)
+    with pytest.raises(ModelSignatureError, match="output 'scores' has shape \\(1, 2, 4, 4\\).*'H=8'"):
+        model.run(np.zeros((1, 1, 8, 8), np.float32))
+    _edit_json(path, outputs={"logits": outputs["scores"]})
+    with pytest.raises(ModelSignatureError, match="lists output 'logits'"):
+        OnnxModel(path).session
+
+
+@pytest.mark.parametrize("channels", [2, 5])
+def test_generator_images_must_have_1_or_3_channels(tmp_path, channels):
+    gen = OnnxGenerator(make_generator_model(tmp_path, channels=channels))
+    with pytest.raises(ModelSignatureError, match=f"the model gives {channels}"):
+        gen.generate(2, seed=0)
+
+
+def test_rgb_generator_and_declared_channels(tmp_path):
+    gen = OnnxGenerator(make_generator_model(tmp_path, channels=3))
+    assert gen.generate(2, seed=0).shape == (2, 8, 8, 3)
+    gen = OnnxGenerator(make_generator_model(tmp_path, "decl", channels=3, meta={"channels": 1}))
+    with pytest.raises(ModelSignatureError, match="must have 1 channels; the model gives 3"):
+        gen.generate(1, seed=0)
+
+
+def test_generator_output_size_must_match_the_sidecar(tmp_path):
+    gen = OnnxGenerator(make_generator_model(tmp_path, meta={"output_size": [16, 16]}))
+    with pytest.raises(ModelSignatureError, match="must be 16 x 16 .*gives 8 x 8"):
+        gen.generate(1, seed=0)
+
+
+# ---- non-finite data (M10) -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e300])
+def test_non_finite_pixels_are_refused_by_name(tmp_path, bad):
+    img = np.full((16, 16), 0.5)
+    img[3, 4] = bad
+    with pytest.raises(InvalidArgumentError, match="`image` must be finite"):
+        OnnxSegmenter(make_segmenter_model(tmp_path)).segment(img)
+    fcn = ROOT / "plugins" / "segen_fcn" / "models" / "fcn-shapes.onnx"
+    if fcn.is_file():
+        seg = DenseSegmenter(fcn, tile=16)
+        rgb = np.repeat(img[..., None], 3, axis=2)
+        with pytest.raises(InvalidArgumentError, match="`image` must be finite"):
+            seg.segment(rgb)
+        with pytest.raises(InvalidArgumentError, match="`image` must be finite"):
+            seg.segment(np.pad(rgb, ((0, 48), (0, 48), (0, 0))))  # tiled
+        with pytest.raises(InvalidArgumentError, match="`image` must be finite"):
+            seg.logits(rgb)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e300])
+def test_non_finite_latents_are_refused_by_name(tmp_path, bad):
+    gen = OnnxGenerator(make_generator_model(tmp_path))
+    z = np.zeros((2, 4))
+    z[1, 2] = bad
+    with warnings.catch_warnings(), pytest.raises(InvalidArgumentError, match="`z` must be finite"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # Generator.generate's float32 cast of 1e300
+        gen.generate(2, z=z)
+
+
+def test_generator_with_nan_output_is_a_model_error_not_noise(tmp_path):
+    gen = OnnxGenerator(make_generator_model(tmp_path, nan=True))
+    with pytest.raises(ModelError, match="output 'images' holds NaN or infinite values"):
+        gen.generate(2, seed=0)
+
+
+def test_segmenter_with_nan_logits_is_a_model_error(tmp_path):
+    seg = OnnxSegmenter(make_segmenter_model(tmp_path, log=True))  # log of negative scores
+    with pytest.raises(ModelError, match="holds NaN or infinite values"):
+        seg.segment(np.full((16, 16), 200, np.uint8))
+
+
+def test_model_run_refuses_non_finite_inputs_and_disagreeing_batch(tmp_path):
+    model = OnnxModel(make_segmenter_model(tmp_path))
+    with pytest.raises(InvalidArgumentError, match="`image` must be finite"):
+        model.run(np.full((1, 1, 16, 16), np.nan, np.float32))
+    gen = OnnxModel(make_generator_model(tmp_path, "cond", conditional=True))
+    with pytest.raises(InvalidArgumentError, match="`labels` has N = 3 but `z` has N = 2"):
+        gen.run({"z": np.zeros((2, 4), np.float32), "labels": np.zeros(3, np.int64)})
+
+
+# ---- random operators anywhere in the model (M9) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "where, op",
+    [
+        ("if", "RandomNormalLike"),
+        ("nested", "RandomNormalLike"),
+        ("function", "RandomNormalLike"),
+        ("dropout", "Dropout(training_mode)"),
+    ],
+)
+def test_random_ops_hidden_in_subgraphs_and_functions_are_refused(tmp_path, where, op):
+    path = make_hidden_random_generator(tmp_path, where)
+    assert random_ops(path) == [op]
+    gen = OnnxGenerator(path)
+    with pytest.raises(ModelError, match=re.escape(f"draws random numbers inside the graph ({op})")):
+        gen.generate(2, seed=0)
+
+
+def test_random_op_names_in_tensor_bytes_are_not_operators(tmp_path):
+    # the previous byte search flagged any b'"\rRandomUniform' in the file, e.g. inside a tensor's bytes
+    path = make_segmenter_model(tmp_path)
+    model = onnx.load(str(path))
+    blob = np.frombuffer(b'"\rRandomUniform', np.uint8)
+    model.graph.initializer.append(onnx.numpy_helper.from_array(blob, "blob"))
+    path.write_bytes(model.SerializeToString())
+    _edit_json(path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    assert b'"\rRandomUniform' in path.read_bytes()
+    assert random_ops(path) == []
+    OnnxModel(path).session  # no warning
