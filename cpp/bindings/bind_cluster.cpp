@@ -43,7 +43,7 @@ void bind_cluster(py::module_& m) {
           segen::ImageView<T> cen(centers.mutable_data(), k > 0 ? k : 0, xv.width);
           segen::KMeansInfo info;
           {
-            py::gil_scoped_release nogil;
+            NoGil nogil;
             info = segen::kmeans_into<T>(xv, k, o, cv, lv, cen);
           }
           return py::make_tuple(labels, centers, info.inertia, info.n_iter);
@@ -64,7 +64,7 @@ void bind_cluster(py::module_& m) {
           segen::ImageView<std::uint8_t> cv(reinterpret_cast<std::uint8_t*>(core.mutable_data()), xv.height, 1);
           std::int32_t n = 0;
           {
-            py::gil_scoped_release nogil;
+            NoGil nogil;
             n = segen::dbscan_into<T>(xv, eps, min_samples, lv, cv);
           }
           return py::make_tuple(labels, core, n);

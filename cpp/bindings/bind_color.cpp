@@ -43,7 +43,7 @@ py::array convert(const py::array& image, const py::object& out_arg, std::ptrdif
     if (in_lo < out_lo + dst.size() * sizeof(W) && out_lo < in_lo + src.size() * sizeof(T))
       throw segen::InvalidArgument("`out` must not overlap `image`");
     {
-      py::gil_scoped_release nogil;  // no Python objects are touched inside this block
+      NoGil nogil;  // no Python objects are touched inside this block
       kernel(src, dst);
     }
     return out;

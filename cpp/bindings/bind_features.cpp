@@ -51,7 +51,7 @@ void bind_features(py::module_& m) {
         const segen::GaborOptions o = gabor_options(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds, offset);
         segen::Image<double> k;
         {
-          py::gil_scoped_release nogil;
+          NoGil nogil;
           k = segen::gabor_kernel(o);
         }
         auto out = new_array<double>(k.height(), k.width(), 2);
@@ -79,7 +79,7 @@ void bind_features(py::module_& m) {
           auto vre = image_view<F>(re, "real");
           auto vim = image_view<F>(im, "imag");
           {
-            py::gil_scoped_release nogil;
+            NoGil nogil;
             segen::gabor_into<T>(src, vre, vim, o);
           }
           return py::make_tuple(re, im);
@@ -159,7 +159,7 @@ void bind_features(py::module_& m) {
           segen::ImageView<std::uint8_t> dst(reinterpret_cast<std::uint8_t*>(out.mutable_data()), src.height, src.width,
                                             1);
           {
-            py::gil_scoped_release nogil;
+            NoGil nogil;
             segen::canny_into<T>(src, dst, o, mv);
           }
           return out;

@@ -142,7 +142,7 @@ void bind_filters(py::module_& m) {
             dir_view = image_view<O>(dir, "direction");
           }
           {
-            py::gil_scoped_release nogil;  // no Python objects are touched inside this block
+            NoGil nogil;  // no Python objects are touched inside this block
             segen::edge_filter_into<T, O>(src, dst, dir_view, eop, which, border, cval);
           }
           if (with_direction) return py::make_tuple(out, dir);

@@ -80,7 +80,7 @@ void bind_label(py::module_& m) {
         out.bbox = column_view(bbox);
         if (intensity.is_none()) {
           {
-            py::gil_scoped_release nogil;
+            NoGil nogil;
             segen::regionprops_into<float>(lab, segen::ImageView<const float>(), max_label, out);
           }
           return py::make_tuple(area, centroid, bbox, py::none());
@@ -92,7 +92,7 @@ void bind_label(py::module_& m) {
           py::array_t<double> mean({L, std::ptrdiff_t(iv.channels)});
           out.mean_intensity = column_view(mean);
           {
-            py::gil_scoped_release nogil;
+            NoGil nogil;
             segen::regionprops_into<T>(lab, iv, max_label, out);
           }
           return py::make_tuple(area, centroid, bbox, mean);

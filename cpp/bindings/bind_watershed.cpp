@@ -62,7 +62,7 @@ void bind_watershed(py::module_& m) {
         dispatch_image_dtype(image, "image", [&](auto tag) {
           using T = typename decltype(tag)::type;
           auto src = image_view<const T>(image, "image", false);
-          py::gil_scoped_release nogil;
+          NoGil nogil;
           peaks = segen::peak_local_max<T>(src, o);
         });
         const std::ptrdiff_t np_ = static_cast<std::ptrdiff_t>(peaks.size() / 2);

@@ -23,6 +23,17 @@ Border parse_border(const std::string& mode) {
                         mode + "'");
 }
 
+namespace {
+unsigned long g_main_thread = 0;  // threading.main_thread().ident, read when the module is imported
+}  // namespace
+
+bool on_python_main_thread() { return g_main_thread != 0 && PyThread_get_thread_ident() == g_main_thread; }
+
+bool python_interrupt_requested() {
+  py::gil_scoped_acquire gil;  // this thread released it for the core call
+  return PyErr_CheckSignals() != 0;
+}
+
 }  // namespace segen::bind
 
 namespace {
@@ -39,9 +50,14 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "segen's compiled core (private: use the segen package)";
   m.attr("__version__") = SEGEN_VERSION_INFO;
 
+  segen::bind::g_main_thread =
+      py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const segen::Interrupted&) {
+      // the signal handler's exception (KeyboardInterrupt for Ctrl-C) is already set: raise it
+      if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
     } catch (const segen::InvalidArgument& e) {
       raise_from_errors_module("InvalidArgumentError", e.what());
     } catch (const segen::TypeMismatch& e) {

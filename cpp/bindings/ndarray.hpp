@@ -11,6 +11,7 @@
 
 #include "segen/error.hpp"
 #include "segen/image.hpp"
+#include "segen/parallel.hpp"
 
 namespace segen::bind {
 
@@ -76,6 +77,25 @@ py::array_t<T> new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c = 
       {static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w), static_cast<py::ssize_t>(c)});
 }
 
+/// True when the interpreter has a pending signal whose handler raised (Ctrl-C: KeyboardInterrupt): the
+/// interrupt check of core calls made from the main thread. The exception stays set for the binding to
+/// raise when the core stops with segen::Interrupted (module.cpp).
+bool python_interrupt_requested();
+
+/// Whether the calling thread is Python's main thread (the only one that runs signal handlers).
+bool on_python_main_thread();
+
+/// Releases the GIL for a core call (which touches no Python object) and, on the main thread, lets Ctrl-C
+/// stop it: the core polls python_interrupt_requested between blocks and in its long loops.
+class NoGil {
+ public:
+  NoGil() : scope_(on_python_main_thread() ? &python_interrupt_requested : nullptr) {}
+
+ private:
+  InterruptScope scope_;
+  py::gil_scoped_release release_;
+};
+
 /// A new array of shape (h, w) (c == 0) or (h, w, c), filled by `fill(view)` with the GIL released (the
 /// core touches no Python object): the bindings' "allocate the result, compute into it" step.
 template <class O, class F>
@@ -83,7 +103,7 @@ py::array_t<O> fill_new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t
   auto out = new_array<O>(h, w, c);
   auto dst = image_view<O>(out, "out");
   {
-    py::gil_scoped_release nogil;
+    NoGil nogil;
     fill(dst);
   }
   return out;

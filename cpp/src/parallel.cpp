@@ -4,6 +4,7 @@
 
 #include <algorithm>           // std::min, std::max
 #include <atomic>              // std::atomic
+#include <chrono>              // std::chrono::steady_clock
 #include <condition_variable>  // std::condition_variable
 #include <cstdint>             // std::uint64_t
 #include <cstdlib>             // std::getenv, std::atoi
@@ -26,6 +27,19 @@ int default_threads() {
 }
 
 thread_local bool t_inside_parallel = false;
+
+thread_local InterruptCheck t_check = nullptr;
+thread_local unsigned t_polls = 0;
+thread_local std::chrono::steady_clock::time_point t_last_check{};
+
+// Ask the calling thread's check if 10 ms have passed since the last time (between blocks of a job).
+void check_interrupt_now() {
+  if (t_check == nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - t_last_check < std::chrono::milliseconds(10)) return;
+  t_last_check = now;
+  if (t_check()) throw Interrupted("interrupted");
+}
 
 // A pool of persistent workers. One job at a time: a job is a range cut into `blocks_` blocks that the
 // workers and the calling thread take from a shared counter. Which thread computes a block never changes
@@ -53,6 +67,15 @@ class Pool {
     const int nthreads = threads();
     const std::ptrdiff_t max_blocks = (n + grain - 1) / grain;
     if (nthreads <= 1 || max_blocks <= 1 || t_inside_parallel) {
+      if (t_check != nullptr && !t_inside_parallel && max_blocks > 1) {
+        // one thread, but interruptible: the same blocks a pool would take, in order, checked between
+        const std::ptrdiff_t blocks = std::min<std::ptrdiff_t>(max_blocks, 64);
+        for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+          check_interrupt_now();
+          serial_range(n * b / blocks, n * (b + 1) / blocks, fn);
+        }
+        return;
+      }
       serial(n, fn);
       return;
     }
@@ -62,8 +85,10 @@ class Pool {
       return;
     }
     ensure_workers(nthreads - 1);
-    // A few blocks per thread balance uneven rows without making blocks tiny.
-    const std::ptrdiff_t blocks = std::min<std::ptrdiff_t>(max_blocks, static_cast<std::ptrdiff_t>(nthreads) * 4);
+    // A few blocks per thread balance uneven rows without making blocks tiny; more when the caller has an
+    // interrupt check, which it asks between its blocks (the split never changes a result).
+    const std::ptrdiff_t per_thread = t_check != nullptr ? 16 : 4;
+    const std::ptrdiff_t blocks = std::min<std::ptrdiff_t>(max_blocks, static_cast<std::ptrdiff_t>(nthreads) * per_thread);
     {
       std::lock_guard<std::mutex> lk(state_mutex_);
       fn_ = &fn;
@@ -84,11 +109,16 @@ class Pool {
 
  private:
   static void serial(std::ptrdiff_t n, const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {
-    if (n <= 0) return;
+    if (n > 0) serial_range(0, n, fn);
+  }
+
+  static void serial_range(std::ptrdiff_t lo, std::ptrdiff_t hi,
+                           const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {
+    if (hi <= lo) return;
     const bool was = t_inside_parallel;
     t_inside_parallel = true;
     try {
-      fn(0, n);
+      fn(lo, hi);
     } catch (...) {
       t_inside_parallel = was;
       throw;
@@ -104,8 +134,10 @@ class Pool {
       if (b >= blocks_) break;
       const std::ptrdiff_t lo = n_ * b / blocks_, hi = n_ * (b + 1) / blocks_;
       try {
+        check_interrupt_now();  // a no-op on pool workers: only the calling thread has a check
         if (hi > lo) (*fn_)(lo, hi);
       } catch (...) {
+        next_.store(blocks_);  // the job failed or was interrupted: hand out no more blocks
         std::lock_guard<std::mutex> lk(state_mutex_);
         if (!error_) error_ = std::current_exception();
       }
@@ -186,6 +218,22 @@ void set_num_threads(int n) {
   pool().set_threads(n);
 }
 int get_num_threads() { return pool().threads(); }
+
+InterruptCheck set_interrupt_check(InterruptCheck check) {
+  const InterruptCheck previous = t_check;
+  t_check = check;
+  t_polls = 0;
+  t_last_check = std::chrono::steady_clock::now();
+  return previous;
+}
+
+void poll_interrupt() {
+  if (t_check == nullptr || (++t_polls & 255u) != 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - t_last_check < std::chrono::milliseconds(10)) return;
+  t_last_check = now;
+  if (t_check()) throw Interrupted("interrupted");
+}
 void parallel_for(std::ptrdiff_t n, const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn,
                   std::ptrdiff_t grain) {
   if (n <= 0) return;

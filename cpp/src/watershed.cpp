@@ -130,7 +130,9 @@ inline bool on_line(Grid& g, std::ptrdiff_t index, std::int32_t label) {
 
 template <bool Compact, bool Wsl, class Push, class Pop, class Empty>
 void flood(Grid& g, double compactness, Push&& push, Pop&& pop, Empty&& empty) {
+  std::uint32_t steps = 0;
   while (!empty()) {
+    if ((++steps & 4095u) == 0) poll_interrupt();
     const Elem e = pop();
     if constexpr (Compact || Wsl) {
       if (g.out[e.index] && e.index != e.source) continue;
@@ -169,7 +171,9 @@ void flood_levels(Grid& g, const L* level, std::size_t nlevels, const std::vecto
   std::int32_t* out = g.out.data();
   const std::uint8_t* mask = g.mask.data();
   const int nnb = g.nnb;
+  std::uint32_t steps = 0;
   while (count > 0) {
+    if ((++steps & 4095u) == 0) poll_interrupt();
     while (head[cur] == fifo[cur].size()) {
       fifo[cur].clear();
       head[cur] = 0;
@@ -316,6 +320,7 @@ std::int32_t local_minima_into(ImageView<const T> image, ImageView<std::int32_t>
   for (std::ptrdiff_t y = 0; y < h; ++y) std::fill(out.row(y), out.row(y) + w, 0);
   std::int32_t n = 0;
   for (std::ptrdiff_t start = 0; start < h * w; ++start) {
+    if ((start & 4095) == 0) poll_interrupt();
     if (seen[start]) continue;
     const T v = image(start / w, start % w);
     plateau.clear();

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <stdexcept>
 #include <vector>
 
@@ -68,4 +70,44 @@ TEST(Parallel, ThreadCountIsBounded) {
   EXPECT_THROW(segen::set_num_threads(segen::kMaxThreads + 1), segen::InvalidArgument);
   segen::set_num_threads(segen::kMaxThreads);
   EXPECT_EQ(segen::get_num_threads(), segen::kMaxThreads);
+}
+
+// A thread's interrupt check stops a parallel job between blocks (at 1 thread too) and a long serial loop
+// (poll_interrupt); the job then throws Interrupted. Without a check nothing changes.
+namespace {
+std::atomic<int> g_asked{0};
+bool stop_now() { return ++g_asked > 0; }
+}  // namespace
+
+TEST(Parallel, InterruptCheckStopsLongWork) {
+  ThreadsGuard g;
+  for (int threads : {1, 2}) {
+    segen::set_num_threads(threads);
+    std::atomic<int> blocks{0};
+    auto slow = [&](std::ptrdiff_t, std::ptrdiff_t) {
+      ++blocks;
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    };
+    {
+      segen::InterruptScope scope(&stop_now);
+      g_asked = 0;
+      EXPECT_THROW(segen::parallel_for(64, slow), segen::Interrupted);
+      EXPECT_GE(g_asked.load(), 1);
+      EXPECT_LT(blocks.load(), 16) << threads;  // stopped early, not after every block
+    }
+    blocks = 0;
+    segen::parallel_for(64, slow);  // the scope is gone: runs to the end
+    EXPECT_GE(blocks.load(), 1);
+  }
+  {
+    segen::InterruptScope scope(&stop_now);
+    bool thrown = false;
+    try {
+      for (int i = 0; i < 100000000; ++i) segen::poll_interrupt();  // ~0.1-1 s without the check
+    } catch (const segen::Interrupted&) {
+      thrown = true;
+    }
+    EXPECT_TRUE(thrown);
+  }
+  EXPECT_EQ(segen::set_interrupt_check(nullptr), nullptr);  // scopes restored the previous (none)
 }

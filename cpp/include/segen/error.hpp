@@ -28,4 +28,11 @@ class SEGEN_API TypeMismatch : public Error {
   using Error::Error;
 };
 
+/// @brief A long operation was stopped by the calling thread's interrupt check (see parallel.hpp;
+/// Python: the `KeyboardInterrupt` that stopped it). Outputs are then incomplete and must be discarded.
+class SEGEN_API Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace segen

@@ -36,4 +36,30 @@ SEGEN_API int get_num_threads();
 SEGEN_API void parallel_for(std::ptrdiff_t n, const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn,
                             std::ptrdiff_t grain = 1);
 
+/// @brief A function asked now and then whether the current long operation should stop (the Python
+/// binding's checks for Ctrl-C). It runs on the thread that installed it, never on a pool worker.
+using InterruptCheck = bool (*)();
+
+/// @brief Install `check` for the calling thread (nullptr removes it); returns the previous one.
+/// Operations started on this thread then call it between parallel_for blocks and in their long serial
+/// loops, at most about every 10 ms, and throw Interrupted when it returns true.
+SEGEN_API InterruptCheck set_interrupt_check(InterruptCheck check);
+
+/// @brief Throw Interrupted if this thread's interrupt check asks to stop. Cheap enough for a loop that
+/// does a few hundred operations per call: the clock is read once every 256 calls, the check at most
+/// every 10 ms. A no-op on threads without a check (and on pool workers).
+SEGEN_API void poll_interrupt();
+
+/// @brief Installs an interrupt check for a scope and restores the previous one after it.
+class InterruptScope {
+ public:
+  explicit InterruptScope(InterruptCheck check) : previous_(set_interrupt_check(check)) {}
+  ~InterruptScope() { set_interrupt_check(previous_); }
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  InterruptCheck previous_;
+};
+
 }  // namespace segen
