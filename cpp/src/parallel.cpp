@@ -10,6 +10,9 @@
 #include <cstdlib>             // std::getenv, std::atoi
 #include <exception>           // std::exception_ptr
 #include <mutex>               // std::mutex
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>           // pthread_atfork
+#endif
 #include <string>              // std::to_string
 #include <thread>              // std::thread
 #include <vector>              // std::vector
@@ -53,6 +56,7 @@ class Pool {
     std::lock_guard<std::mutex> lk(config_mutex_);
     return threads_;
   }
+  int threads_unlocked() const { return threads_; }  // only in a fork child: one thread, mutexes unusable
 
   void set_threads(int n) {
     std::lock_guard<std::mutex> job_lk(job_mutex_);  // never resize while a job runs
@@ -203,9 +207,34 @@ class Pool {
   std::exception_ptr error_;
 };
 
+std::atomic<Pool*> g_pool{nullptr};
+
+#if defined(__unix__) || defined(__APPLE__)
+// After fork() the child has the pool's memory but none of its threads: waiting for them would hang the
+// first parallel_for (multiprocessing's default "fork" start method did). The child abandons that pool,
+// without touching its possibly locked mutexes or its thread objects, and makes a new one on first use
+// with the same thread count.
+int g_threads_at_fork = 0;
+void forget_pool_in_child() {
+  Pool* old = g_pool.exchange(nullptr);
+  if (old != nullptr) g_threads_at_fork = old->threads_unlocked();
+}
+#endif
+
 Pool& pool() {
   // Leaked on purpose: joining threads from a static destructor at interpreter exit can deadlock.
-  static Pool* p = new Pool();
+  Pool* p = g_pool.load();
+  if (p != nullptr) return *p;
+#if defined(__unix__) || defined(__APPLE__)
+  static const bool registered = pthread_atfork(nullptr, nullptr, &forget_pool_in_child) == 0;
+  (void)registered;
+#endif
+  Pool* fresh = new Pool();  // no lock (a fork could catch one held): the first to publish wins
+#if defined(__unix__) || defined(__APPLE__)
+  if (g_threads_at_fork > 0) fresh->set_threads(g_threads_at_fork);
+#endif
+  if (g_pool.compare_exchange_strong(p, fresh)) return *fresh;
+  delete fresh;  // another thread published first; this one never started a thread
   return *p;
 }
 

@@ -6,6 +6,11 @@
 #include <stdexcept>
 #include <vector>
 
+#if defined(__unix__)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 #include "segen/error.hpp"
 #include "segen/parallel.hpp"
 
@@ -111,3 +116,27 @@ TEST(Parallel, InterruptCheckStopsLongWork) {
   }
   EXPECT_EQ(segen::set_interrupt_check(nullptr), nullptr);  // scopes restored the previous (none)
 }
+
+#if defined(__unix__)
+// fork() after the pool has threads: the child's first parallel_for once waited forever for workers that
+// do not exist there. It makes a new pool with the same thread count.
+TEST(Parallel, ForkChildGetsAWorkingPool) {
+  ThreadsGuard g;
+  segen::set_num_threads(2);
+  std::atomic<int> sum{0};
+  segen::parallel_for(64, [&](std::ptrdiff_t a, std::ptrdiff_t b) { sum += static_cast<int>(b - a); });
+  ASSERT_EQ(sum.load(), 64);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(20);  // a hang ends the child with SIGALRM, which the parent reports
+    std::atomic<int> s{0};
+    segen::parallel_for(64, [&](std::ptrdiff_t a, std::ptrdiff_t b) { s += static_cast<int>(b - a); });
+    _exit(s.load() == 64 && segen::get_num_threads() == 2 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child did not exit (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+#endif

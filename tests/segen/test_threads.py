@@ -55,3 +55,25 @@ def test_environment_thread_count_is_capped():
     env = dict(os.environ, SEGEN_NUM_THREADS="100000")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(_core.MAX_THREADS) == "1024"
+
+
+def test_fork_after_the_pool_started():
+    # multiprocessing's "fork" start method after segen had used its threads: the children's first
+    # parallel call waited forever for pool workers that do not exist in a child
+    code = """
+import multiprocessing as mp
+import numpy as np, segen
+segen.set_num_threads(2)
+img = np.random.default_rng(0).random((256, 256)).astype(np.float32)
+want = float(segen.filters.gaussian(img, sigma=2).sum())
+
+def child(_):
+    return float(segen.filters.gaussian(img, sigma=2).sum()), segen.get_num_threads()
+
+with mp.get_context("fork").Pool(2) as pool:
+    got = pool.map(child, range(4))
+assert got == [(want, 2)] * 4, (got, want)
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
