@@ -80,8 +80,12 @@ def main(argv=None) -> int:
     """Entry point of the ``segen`` script: one clear line and a non-zero code on errors."""
     try:
         code = cli.main(args=argv, prog_name="segen", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except click.exceptions.Abort as exc:
+        # Ctrl-C: click turned the KeyboardInterrupt into Abort. The plugin host notes on it which plugin
+        # it was loading (and how to skip that plugin): a plugin hanging at import is named here.
+        interrupt = exc.__cause__ or exc.__context__
+        notes = [str(n) for n in getattr(interrupt, "__notes__", ())]
+        click.echo("segen: aborted" + "".join(f"; {n}" for n in notes), err=True)
         return 130
     except click.exceptions.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""

@@ -9,7 +9,30 @@ Loading happens once, on the first registry lookup (never at ``import segen``), 
 
 A failure at any step becomes a :class:`PluginFailure` (plugin, distribution and version, phase, error),
 one :class:`~segen.SegenPluginWarning`, and a line in ``segen plugins``; everything else keeps working.
-What a failing registration hook had registered is withdrawn, so a plugin is never half-registered.
+What a failing registration hook had registered is withdrawn, so a plugin is never half-registered, and a
+lookup of one of its names (``broken:model``) raises :class:`~segen.UnknownModelError` saying that the
+plugin failed, chained to the plugin's exception.
+
+What counts as a plugin's failure
+---------------------------------
+Any exception a plugin's import or hook raises: ``Exception``, and also ``SystemExit``, ``GeneratorExit``
+and other ``BaseException`` subclasses (a plugin calling ``sys.exit()`` at import must not end the program).
+An exception whose ``str()``/``repr()`` itself raises is described by its type name.
+
+``KeyboardInterrupt`` is the one exception the host tells apart by where it comes from. A Ctrl-C the user
+presses while a plugin is imported or registered is the user's: it propagates (nothing is swallowed), with a
+note naming the plugin being loaded and the switch that skips it (``SEGEN_DISABLE_PLUGINS=name``), so a
+plugin that hangs at import can be found and bypassed. A ``KeyboardInterrupt`` the plugin raises on its own
+(no Ctrl-C was pressed) is that plugin's failure like any other exception. The host knows a Ctrl-C was
+pressed because, while it loads plugins in the main thread, its own SIGINT handler (doing what Python's
+default handler does, plus noting the press) replaces the default one; in other threads a Ctrl-C never
+raises, so a ``KeyboardInterrupt`` there is always the plugin's. Where it cannot tell (a SIGINT handler other
+than Python's default is installed, or the plugin replaced the host's), it propagates the interrupt. A
+Ctrl-C that a plugin catches and swallows during its import is raised again once that import ends.
+
+A plugin whose import (or hook) takes longer than ``SEGEN_PLUGIN_SLOW_SECONDS`` (default 5) gets a notice on
+standard error naming it and the switch that skips it; nothing is killed. Each plugin's import time is in
+``segen plugins``.
 
 Environment switches
 --------------------
@@ -23,14 +46,21 @@ Environment switches
     re-raise a plugin's failure as :class:`~segen.PluginError` instead of warning (for CI).
 ``SEGEN_TRACE_PLUGINS=1``
     print every hook call (hook and plugin) to standard error.
+``SEGEN_PLUGIN_SLOW_SECONDS=5``
+    after this many seconds in one plugin's import or hook, say so on standard error (0: never).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import math
 import os
+import signal
 import sys
 import threading
+import time
+import traceback
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -39,11 +69,12 @@ import pluggy
 
 from ..errors import PluginError, SegenPluginWarning
 from . import hookspecs
-from .registry import KINDS, Registry
+from .registry import KINDS, Registry, describe_exception
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "DEFAULT_PLUGINS",
+    "SLOW_SECONDS",
     "PluginFailure",
     "PluginHost",
     "get_host",
@@ -57,6 +88,9 @@ __all__ = [
 ENTRY_POINT_GROUP = "segen"
 #: segen's own plugins: (plugin name, module), registered after the entry points like any plugin.
 DEFAULT_PLUGINS = (("builtin", "segen.plugins.builtin"),)
+#: Seconds one plugin's import or hook may take before a notice on standard error names it
+#: (``SEGEN_PLUGIN_SLOW_SECONDS`` overrides; 0 turns the notice off).
+SLOW_SECONDS = 5.0
 
 _REGISTER_HOOKS = {
     "register_segmenters": "segmenter",
@@ -76,6 +110,120 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _slow_seconds() -> float | None:
+    """``SEGEN_PLUGIN_SLOW_SECONDS`` (default :data:`SLOW_SECONDS`); None when the notice is off."""
+    raw = os.environ.get("SEGEN_PLUGIN_SLOW_SECONDS", "").strip()
+    try:
+        value = float(raw) if raw else SLOW_SECONDS
+    except ValueError:
+        value = SLOW_SECONDS
+    if math.isnan(value):
+        value = SLOW_SECONDS
+    return value if 0 < value < math.inf else None
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(note)
+
+
+class _CtrlC:
+    """Tells a Ctrl-C the user presses during one plugin step from a ``KeyboardInterrupt`` the plugin raises.
+
+    In the main thread, Python's default SIGINT handler is replaced for the step by one that does the same
+    (raise ``KeyboardInterrupt``) and notes the press. In any other thread a Ctrl-C never raises, so a
+    ``KeyboardInterrupt`` there is the plugin's. Where neither holds, it cannot tell and says "the user's".
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._handler = self._on_sigint  # one bound method: getsignal() gives this object back
+        self._installed = False
+        self._previous = None
+        self._can_tell = threading.current_thread() is not threading.main_thread()
+
+    def _on_sigint(self, signum, frame):
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            try:
+                previous = signal.getsignal(signal.SIGINT)
+                if previous is signal.default_int_handler:
+                    signal.signal(signal.SIGINT, self._handler)
+                    self._installed, self._previous = True, previous
+            except (ValueError, OSError):  # not the main interpreter, or no signals here
+                previous = None
+            # SIG_IGN: a Ctrl-C is ignored; SIG_DFL: it ends the process. Neither raises KeyboardInterrupt.
+            self._can_tell = self._installed or previous in (signal.SIG_IGN, signal.SIG_DFL)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._installed:
+            with contextlib.suppress(ValueError, OSError):
+                if signal.getsignal(signal.SIGINT) is self._handler:  # a plugin's own handler stays
+                    signal.signal(signal.SIGINT, self._previous)
+
+    def users(self) -> bool:
+        """Whether a ``KeyboardInterrupt`` caught during the step is to be treated as the user's Ctrl-C."""
+        if self.pressed or not self._can_tell:
+            return True
+        try:  # the plugin replaced the host's handler: its Ctrl-C would not be noted
+            return self._installed and signal.getsignal(signal.SIGINT) is not self._handler
+        except (ValueError, OSError):
+            return True
+
+
+class _SlowNotice:
+    """One watcher thread: names, on standard error, a plugin step that runs longer than `seconds` (a
+    thread per load, not per step: a timer per step cost a few milliseconds per load). Nothing is killed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._cond = threading.Condition()
+        self._step: tuple[float, str] | None = None  # (deadline, notice)
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="segen-plugin-watch", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    @contextlib.contextmanager
+    def step(self, notice: str):
+        with self._cond:
+            self._step = (time.monotonic() + self.seconds, notice)
+            self._cond.notify()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._step = None
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed:
+                    if self._step is None:
+                        self._cond.wait()
+                        continue
+                    deadline, notice = self._step
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self._step = None  # one notice per step
+                        break
+                    self._cond.wait(left)
+                if self._closed:
+                    return
+            with contextlib.suppress(Exception):  # written outside the lock: stderr may block
+                sys.stderr.write(notice)
+                sys.stderr.flush()
+
+
 @dataclass(frozen=True)
 class PluginFailure:
     """A plugin that could not be imported, validated or registered."""
@@ -85,10 +233,20 @@ class PluginFailure:
     error: BaseException
     distribution: str | None = None
     version: str | None = None
+    #: ``"TypeName: message"``, taken once when the failure is recorded (see :func:`describe_exception`)
+    message: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.message:
+            object.__setattr__(self, "message", describe_exception(self.error))
 
     @property
-    def message(self) -> str:
-        return f"{type(self.error).__name__}: {self.error}"
+    def traceback(self) -> str:
+        """The plugin's traceback as text (``segen plugins --traceback``)."""
+        try:
+            return "".join(traceback.format_exception(type(self.error), self.error, self.error.__traceback__))
+        except Exception:  # noqa: BLE001 - a hostile exception must not break the report
+            return self.message + "\n"
 
     def __str__(self) -> str:
         where = f" ({self.distribution} {self.version})" if self.distribution else ""
@@ -103,6 +261,7 @@ class _PluginRecord:
     version: str | None = None
     builtin: bool = False
     hooks: list[str] = field(default_factory=list)
+    import_seconds: float | None = None
 
 
 class PluginHost:
@@ -131,6 +290,8 @@ class PluginHost:
         self._conflicts_seen: set = set()
         self._commands_added: set[int] = set()
         self.trace = _env_flag("SEGEN_TRACE_PLUGINS")
+        self.slow_seconds = _slow_seconds()
+        self._watch: _SlowNotice | None = None
 
     # ---- failures ------------------------------------------------------------------------------------------
     def _fail(self, plugin: str, phase: str, error: BaseException) -> None:
@@ -139,15 +300,82 @@ class PluginHost:
             plugin, phase, error, rec.distribution if rec else None, rec.version if rec else None
         )
         self.failures.append(failure)
+        self.registry.mark_unavailable(plugin, f"{phase}: {failure.message}", error)
         if self.strict:
             raise PluginError(str(failure)) from error
         warnings.warn(
-            f"{failure}; the plugin was skipped (`segen plugins` shows it)", SegenPluginWarning, stacklevel=3
+            f"{failure}; the plugin was skipped (`segen plugins` shows it)", SegenPluginWarning, stacklevel=4
         )
+
+    def _where(self, name: str) -> str:
+        rec = self.records.get(name)
+        return f" ({rec.distribution} {rec.version})" if rec is not None and rec.distribution else ""
+
+    @contextlib.contextmanager
+    def _watching(self):
+        """The slow-step watcher for a load (or a run-time registration); nested uses share one."""
+        if self._watch is not None or self.slow_seconds is None:
+            yield
+            return
+        self._watch = _SlowNotice(self.slow_seconds)
+        try:
+            yield
+        finally:
+            self._watch.close()
+            self._watch = None
+
+    def _slow_step(self, name: str, phase: str):
+        """A context in which plugin `name`'s step is named on standard error if it outlasts ``slow_seconds``."""
+        if self._watch is None:
+            return contextlib.nullcontext()
+        what = "importing" if phase == "import" else f"running its {phase} hook"
+        return self._watch.step(
+            f"segen: plugin {name!r}{self._where(name)} has been {what} for more than {self.slow_seconds:g} s; "
+            f"if it hangs, press Ctrl-C and run with SEGEN_DISABLE_PLUGINS={name} to skip it "
+            "(SEGEN_NO_PLUGIN_AUTOLOAD=1 skips every installed plugin)\n"
+        )
+
+    def _interrupted(self, exc: KeyboardInterrupt, name: str, phase: str) -> KeyboardInterrupt:
+        what = "importing" if phase == "import" else f"running the {phase} hook of"
+        _add_note(
+            exc,
+            f"segen was {what} plugin {name!r}{self._where(name)} when interrupted; if that plugin hangs or "
+            f"stops segen, skip it with SEGEN_DISABLE_PLUGINS={name} (SEGEN_NO_PLUGIN_AUTOLOAD=1 skips every "
+            "installed plugin)",
+        )
+        return exc
+
+    def _guarded(self, name: str, phase: str, fn, *args):
+        """Run one step of plugin `name` (its import, registration or a hook): ``(True, result)``, or
+        ``(False, None)`` with the failure recorded. Any exception the plugin raises is its failure,
+        ``SystemExit`` included; a Ctrl-C the user pressed propagates (see the module's docstring)."""
+        error = None
+        start = time.perf_counter()
+        with self._slow_step(name, phase), _CtrlC() as ctrl_c:
+            try:
+                result = fn(*args)
+            except KeyboardInterrupt as exc:
+                if ctrl_c.users():
+                    raise self._interrupted(exc, name, phase) from None
+                error = exc
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: a plugin must not end the host
+                error = exc
+        if ctrl_c.pressed:  # pressed during the step, and the plugin swallowed the KeyboardInterrupt
+            raise self._interrupted(KeyboardInterrupt(), name, phase)
+        if phase == "import" and name in self.records:
+            self.records[name].import_seconds = time.perf_counter() - start
+        if error is not None:
+            self._fail(name, phase, error)
+            return False, None
+        return True, result
 
     # ---- loading -------------------------------------------------------------------------------------------
     def load(self) -> PluginHost:
         """Load entry points and built-ins and run the registration hooks (call once)."""
+        with self._watching():
+            return self._load()
+
+    def _load(self) -> PluginHost:
         if self.autoload:
             self._load_entry_points()
         if self.builtins:
@@ -176,35 +404,30 @@ class PluginHost:
             self.records[ep.name] = _PluginRecord(
                 ep.name, ep.value, dist_name, dist.version if dist else None
             )
-            try:
-                module = ep.load()
-            except (Exception, SystemExit) as exc:  # noqa: BLE001 - a plugin must never take the host down
-                self._fail(ep.name, "import", exc)
-                continue
-            self._add(ep.name, module)
+            ok, module = self._guarded(ep.name, "import", ep.load)
+            if ok:
+                self._add(ep.name, module)
         for name in allow or ():
             if name not in seen:
+                installed = ", ".join(repr(ep.name) for ep in eps) or "none"
                 warnings.warn(
-                    f"SEGEN_PLUGINS names {name!r}, which is not an installed segen plugin",
+                    f"SEGEN_PLUGINS names {name!r}, which is not an installed segen plugin (installed: {installed})",
                     SegenPluginWarning,
                     stacklevel=3,
                 )
 
     def _import_and_add(self, name: str, module_name: str, *, builtin: bool) -> None:
         self.records[name] = _PluginRecord(name, module_name, builtin=builtin)
-        try:
-            module = importlib.import_module(module_name)
-        except (Exception, SystemExit) as exc:  # noqa: BLE001
-            self._fail(name, "import", exc)
-            return
-        self._add(name, module)
+        ok, module = self._guarded(name, "import", importlib.import_module, module_name)
+        if ok:
+            self._add(name, module)
 
     def _add(self, name: str, plugin) -> bool:
         """Register `plugin` with pluggy and check its hooks; False (and a failure) if that fails."""
-        try:
-            self.pm.register(plugin, name=name)
-        except Exception as exc:  # noqa: BLE001 - pluggy's validation (bad hook signature, ...) or a dup
-            self._fail(name, "validate", exc)
+        # pluggy's validation (bad hook signature, ...) or a duplicate; it also reads the plugin's attributes,
+        # which a module's __getattr__ can turn into anything
+        ok, _ = self._guarded(name, "validate", lambda: self.pm.register(plugin, name=name))
+        if not ok:
             return False
         hooks = []
         unknown = []
@@ -250,11 +473,11 @@ class PluginHost:
                 args = {"register": register}
                 if self.trace:
                     sys.stderr.write(f"[segen plugins] {hook_name} of plugin {name!r}\n")
-                try:
-                    impl.function(*[args[a] for a in impl.argnames])
-                except Exception as exc:  # noqa: BLE001
+                ok, _ = self._guarded(
+                    name, hook_name, lambda: impl.function(*[args[a] for a in impl.argnames])
+                )
+                if not ok:
                     self.registry.remove(kind, name)
-                    self._fail(name, hook_name, exc)
         self._warn_conflicts()
 
     def _warn_conflicts(self) -> None:
@@ -279,8 +502,9 @@ class PluginHost:
         if name in self.records:
             raise PluginError(f"a plugin named {name!r} is already registered")
         self.records[name] = _PluginRecord(name, getattr(plugin, "__name__", type(plugin).__name__))
-        if self._add(name, plugin):
-            self._collect(name)
+        with self._watching():
+            if self._add(name, plugin):
+                self._collect(name)
         return name
 
     def unregister_plugin(self, name: str) -> None:
@@ -291,28 +515,43 @@ class PluginHost:
             self.registry.remove(kind, name)
         self.records.pop(name, None)
         self.failures = [f for f in self.failures if f.plugin != name]
+        self.registry.unavailable.pop(name, None)
 
     def add_commands(self, cli) -> None:
         """Let every plugin add its subcommands to the click group `cli` (once per group)."""
         if id(cli) in self._commands_added:
             return
         self._commands_added.add(id(cli))
+        with self._watching():
+            self._add_commands(cli)
+
+    def _add_commands(self, cli) -> None:
         for impl in self.pm.hook.register_commands.get_hookimpls():
             if self.trace:
                 sys.stderr.write(f"[segen plugins] register_commands of plugin {impl.plugin_name!r}\n")
-            try:
-                impl.function(*[{"cli": cli}[a] for a in impl.argnames])
-            except Exception as exc:  # noqa: BLE001
-                self._fail(impl.plugin_name, "register_commands", exc)
+            self._guarded(
+                impl.plugin_name,
+                "register_commands",
+                impl.function,
+                *[{"cli": cli}[a] for a in impl.argnames],
+            )
 
     # ---- reporting -----------------------------------------------------------------------------------------
-    def report(self, *, include_builtins: bool = False, hook: str | None = None) -> list[dict]:
-        """Loaded and failed plugins as a list of JSON-ready dicts (what ``segen plugins`` prints)."""
+    def report(
+        self, *, include_builtins: bool = False, hook: str | None = None, tracebacks: bool = False
+    ) -> list[dict]:
+        """Loaded and failed plugins as a list of JSON-ready dicts (what ``segen plugins`` prints); with
+        `tracebacks`, each error carries the plugin's traceback."""
         out = []
         for rec in self.records.values():
             if rec.builtin and not include_builtins:
                 continue
-            errors = [{"phase": f.phase, "error": f.message} for f in self.failures if f.plugin == rec.name]
+            errors = []
+            for f in self.failures:
+                if f.plugin == rec.name:
+                    errors.append({"phase": f.phase, "error": f.message})
+                    if tracebacks:
+                        errors[-1]["traceback"] = f.traceback
             if hook is not None and hook not in rec.hooks:
                 continue
             item = {"name": rec.name, "module": rec.module}
@@ -320,6 +559,8 @@ class PluginHost:
                 item["distribution"] = rec.distribution
                 item["version"] = rec.version
             item["hooks"] = rec.hooks
+            if rec.import_seconds is not None:
+                item["import_seconds"] = round(rec.import_seconds, 3)
             provides = {}
             for kind in KINDS:
                 names = [e.name for e in self.registry.entries(kind) if e.plugin == rec.name]
@@ -382,6 +623,8 @@ def unregister_plugin(name: str) -> None:
     get_host().unregister_plugin(name)
 
 
-def plugin_report(*, include_builtins: bool = False, hook: str | None = None) -> list[dict]:
+def plugin_report(
+    *, include_builtins: bool = False, hook: str | None = None, tracebacks: bool = False
+) -> list[dict]:
     """See :meth:`PluginHost.report`."""
-    return get_host().report(include_builtins=include_builtins, hook=hook)
+    return get_host().report(include_builtins=include_builtins, hook=hook, tracebacks=tracebacks)

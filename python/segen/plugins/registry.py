@@ -11,6 +11,10 @@ working under their qualified names, the short name becomes ambiguous, a :class:
 names both plugins when they are loaded, and a lookup by the short name raises
 :class:`~segen.UnknownModelError` listing the qualified names. A plugin registering one name twice is an
 error in that plugin (:class:`~segen.PluginError`).
+
+A plugin that failed to load (the host calls :meth:`Registry.mark_unavailable`) has no entries; a lookup of
+``<that plugin>:<name>`` says the plugin failed and why, chained to the plugin's exception, and an unknown
+short name mentions the plugins that failed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Callable
 
 from ..errors import InvalidArgumentError, PluginError, UnknownModelError
 
-__all__ = ["KINDS", "Entry", "Registry"]
+__all__ = ["KINDS", "Entry", "Registry", "describe_exception"]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -49,6 +53,26 @@ class Entry:
         return f"{self.plugin}:{self.name}"
 
 
+def describe_exception(exc: BaseException) -> str:
+    """``"TypeName: message"`` for any exception, also a hostile one: when its ``str()`` raises, its
+    ``repr()``; when that raises too, the type name and a note. Never raises."""
+    try:
+        name = type(exc).__name__
+        if not isinstance(name, str):
+            raise TypeError
+    except BaseException:  # noqa: BLE001 - a metaclass can make even the name raise
+        name = "exception"
+    for describe in (str, repr):
+        try:
+            text = describe(exc)
+        except BaseException:  # noqa: BLE001 - whatever __str__ raises (the caller handles a user's Ctrl-C)
+            continue
+        if describe is repr:
+            return text
+        return f"{name}: {text}" if text else name
+    return f"{name} (its str() and repr() raise)"
+
+
 def _first_line(obj) -> str:
     doc = inspect.getdoc(obj) or ""
     return doc.strip().splitlines()[0].strip() if doc.strip() else ""
@@ -60,6 +84,12 @@ class Registry:
     def __init__(self) -> None:
         self._entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
         self.conflicts: list[tuple[str, str, tuple[str, ...]]] = []  # (kind, short name, qualified names)
+        #: plugins that failed to load or register: plugin name -> (what failed, the plugin's exception)
+        self.unavailable: dict[str, tuple[str, BaseException]] = {}
+
+    def mark_unavailable(self, plugin: str, why: str, error: BaseException) -> None:
+        """Note that `plugin` failed (`why`: e.g. ``"import: ImportError: ..."``); lookups of its names say so."""
+        self.unavailable.setdefault(plugin, (why, error))
 
     # ---- writing ----------------------------------------------------------------------------------------
     def add(
@@ -150,13 +180,31 @@ class Registry:
                 f"{what} name {name!r} is ambiguous: it is registered by several plugins "
                 f"({names}); use a qualified name"
             )
+        plugin, qualified, _ = name.partition(":")
+        if qualified and plugin in self.unavailable:
+            why, error = self.unavailable[plugin]
+            raise UnknownModelError(
+                f"{what} {name!r} is unavailable: plugin {plugin!r} failed at {why} "
+                "(`segen plugins` shows its error)"
+            ) from error
         known = sorted(
             {n for e in self._entries[kind].values() for n in (e.name, e.qualified_name, *e.aliases)}
         )
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         listing = "segen list" if kind != "trainer" else "segen train --help"
-        raise UnknownModelError(f"unknown {what} {name!r}{hint} (`{listing}` shows the installed ones)")
+        installed = sorted({e.plugin for table in self._entries.values() for e in table.values()})
+        if qualified and plugin not in installed:
+            hint += (
+                f"; no plugin named {plugin!r} is installed (installed: {', '.join(map(repr, installed))})"
+            )
+        failed = ""
+        if self.unavailable:
+            names = ", ".join(repr(p) for p in sorted(self.unavailable))
+            failed = f"; plugins that failed to load: {names} (`segen plugins` shows why)"
+        raise UnknownModelError(
+            f"unknown {what} {name!r}{hint} (`{listing}` shows the installed ones){failed}"
+        )
 
     def create(self, kind: str, name, options: dict):
         """Resolve `name` and call its factory with `options`, checking the option names first."""
@@ -180,7 +228,14 @@ class Registry:
                         f"{', '.join('`%s`' % a for a in allowed) or 'none'}"
                     ) from None
                 raise
-        obj = entry.factory(**options)
+        try:
+            obj = entry.factory(**options)
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # SystemExit, ...: a plugin's factory must not end the program
+            raise PluginError(
+                f"the factory of {KINDS[kind]} {entry.qualified_name!r} raised {describe_exception(exc)}"
+            ) from exc
         if kind == "segmenter" and not callable(getattr(obj, "segment", None)):
             raise PluginError(
                 f"the factory of segmenter {entry.qualified_name!r} returned "

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import select
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import types
 import warnings
 
@@ -327,3 +329,265 @@ def test_a_plugin_asking_for_the_host_while_it_loads_gets_that_host(monkeypatch)
         assert seen == [host] and "reentrant" in segen.list_segmenters()
     finally:
         plugins.reset()
+
+
+# ---- plugins that raise what is not an Exception, hang, or break str() (RELIABILITY L1, L8, L9) ------------
+
+NASTY = textwrap.dedent(
+    """
+    class Nasty(Exception):
+        def __str__(self):
+            raise RuntimeError("str() of this exception raises")
+
+        def __repr__(self):
+            raise RuntimeError("so does repr()")
+    """
+)
+HOSTILE = {
+    "exit-at-import": ("import", "raise SystemExit(3)", "SystemExit: 3"),
+    "exit-in-hook": ("register_segmenters", "HOOK:raise SystemExit('bye')", "SystemExit: bye"),
+    "base-at-import": ("import", "raise GeneratorExit('odd')", "GeneratorExit: odd"),
+    "ctrl-c-at-import": ("import", "raise KeyboardInterrupt", "KeyboardInterrupt"),
+    "ctrl-c-in-hook": ("register_segmenters", "HOOK:raise KeyboardInterrupt", "KeyboardInterrupt"),
+    "bad-str-at-import": ("import", NASTY + "\nraise Nasty()", "Nasty (its str() and repr() raise)"),
+    "bad-str-in-hook": (
+        "register_segmenters",
+        NASTY + "\nHOOK:raise Nasty()",
+        "Nasty (its str() and repr() raise)",
+    ),
+}
+
+
+def _hostile_module(code: str) -> str:
+    """A plugin module: `code` at import, or (after ``HOOK:``) in its register_segmenters hook, which
+    registers a segmenter first (withdrawn when the hook fails)."""
+    head, hook, body = code.partition("HOOK:")
+    if not hook:
+        return head
+    return (
+        head
+        + "\nimport segen\n\n@segen.hookimpl\ndef register_segmenters(register):\n"
+        + "    register('hostile', lambda: None)\n    "
+        + body
+        + "\n"
+    )
+
+
+@pytest.fixture
+def sigint_default():
+    """Python's own SIGINT handler (a shell's background job may have started the tests ignoring SIGINT)."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_what_a_plugin_raises_is_its_failure_never_the_hosts(case, fake_env, monkeypatch, sigint_default):
+    phase, code, message = HOSTILE[case]
+    module = "segen_" + case.replace("-", "_")
+    _fake_dist(fake_env, f"segen-{case}", {case: module}, {module: textwrap.dedent(_hostile_module(code))})
+    monkeypatch.setenv("SEGEN_PLUGINS", f"good,{case}")
+    try:
+        host, caught = _load()
+    finally:
+        sys.modules.pop(module, None)
+    (failure,) = host.failures
+    assert (failure.plugin, failure.phase, failure.message) == (case, phase, message)
+    assert len(caught) == 1 and message in str(caught[0].message)
+    names = {e.name for e in host.registry.entries("segmenter")}
+    assert {"halves", "kmeans"} <= names and "hostile" not in names  # the others go on; nothing half-done
+    assert failure.traceback.strip()  # formatting the traceback survives a hostile str() too
+    # its models: a clear error naming the plugin, chained to what the plugin raised
+    with pytest.raises(UnknownModelError, match=f"plugin '{case}' failed at {phase}") as info:
+        host.registry.create("segmenter", f"{case}:hostile", {})
+    assert info.value.__cause__ is failure.error
+    with pytest.raises(UnknownModelError, match=f"plugins that failed to load: '{case}'"):
+        host.registry.resolve("segmenter", "hostile")
+
+
+@pytest.mark.parametrize("case", ["exit-in-hook", "bad-str-at-import"])
+@pytest.mark.parametrize("command", [["list"], ["plugins", "--traceback"]])
+def test_list_and_plugins_commands_survive_hostile_plugins(case, command, fake_env, monkeypatch):
+    # `segen list` and `segen plugins` once ended with exit 3 and nothing printed (SystemExit in a hook), or
+    # exit 1 (an exception whose str() raises)
+    phase, code, message = HOSTILE[case]
+    module = "segen_" + case.replace("-", "_")
+    _fake_dist(fake_env, f"segen-{case}", {case: module}, {module: textwrap.dedent(_hostile_module(code))})
+    monkeypatch.setenv("SEGEN_PLUGINS", f"good,{case}")
+    monkeypatch.setattr(plugins.host, "_host", None)  # the command loads the plugins itself
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SegenPluginWarning)
+            res = CliRunner().invoke(cli, command)
+    finally:
+        sys.modules.pop(module, None)
+    assert res.exit_code == 0, res.output
+    if command == ["list"]:
+        assert "halves" in res.output and "kmeans" in res.output
+    else:
+        report = {p["name"]: p for p in json.loads(res.output)}
+        (error,) = report[case]["errors"]
+        assert report[case]["status"] == "failed" and error["phase"] == phase and error["error"] == message
+        assert "Traceback" in error["traceback"] and report["good"]["status"] == "ok"
+        assert report["good"]["import_seconds"] >= 0  # RELIABILITY L8: import time measured
+
+
+def test_a_ctrl_c_pressed_during_a_plugins_import_is_the_users(fake_env, monkeypatch, sigint_default):
+    # a real SIGINT while a plugin imports: it propagates (never swallowed), naming the plugin and the bypass
+    code = "import signal\nsignal.raise_signal(signal.SIGINT)\n"
+    _fake_dist(fake_env, "segen-pressed", {"pressed": "segen_pressed_mod"}, {"segen_pressed_mod": code})
+    monkeypatch.setenv("SEGEN_PLUGINS", "pressed")
+    try:
+        with pytest.raises(KeyboardInterrupt) as info:
+            PluginHost().load()
+    finally:
+        sys.modules.pop("segen_pressed_mod", None)
+    note = " ".join(getattr(info.value, "__notes__", []))
+    if sys.version_info >= (3, 11):
+        assert "importing plugin 'pressed' (segen-pressed 1.0)" in note
+        assert "SEGEN_DISABLE_PLUGINS=pressed" in note
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the host's handler is gone
+
+
+def test_a_ctrl_c_a_plugin_swallows_is_raised_again(fake_env, monkeypatch, sigint_default):
+    code = """
+        import signal
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            pass  # a plugin must not eat the user's Ctrl-C
+    """
+    _fake_dist(fake_env, "segen-eats", {"eats": "segen_eats_mod"}, {"segen_eats_mod": code})
+    monkeypatch.setenv("SEGEN_PLUGINS", "eats")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            PluginHost().load()
+    finally:
+        sys.modules.pop("segen_eats_mod", None)
+
+
+def test_a_keyboard_interrupt_propagates_where_the_host_cannot_tell_whose_it_is(fake_env, monkeypatch):
+    # a SIGINT handler of the application's own: the host cannot see a Ctrl-C, so it never swallows one
+    import signal
+
+    _fake_dist(
+        fake_env, "segen-kbi", {"kbi": "segen_kbi_mod"}, {"segen_kbi_mod": "raise KeyboardInterrupt\n"}
+    )
+    monkeypatch.setenv("SEGEN_PLUGINS", "kbi")
+    before = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            PluginHost().load()
+    finally:
+        signal.signal(signal.SIGINT, before)
+        sys.modules.pop("segen_kbi_mod", None)
+
+
+def test_a_keyboard_interrupt_a_plugin_raises_in_another_thread_is_its_failure(fake_env, monkeypatch):
+    # only the main thread receives a Ctrl-C: in a loading thread, a KeyboardInterrupt is the plugin's own
+    _fake_dist(
+        fake_env, "segen-kbi", {"kbi": "segen_kbi_mod"}, {"segen_kbi_mod": "raise KeyboardInterrupt\n"}
+    )
+    monkeypatch.setenv("SEGEN_PLUGINS", "good,kbi")
+    out = []
+    thread = threading.Thread(target=lambda: out.append(_load()))
+    try:
+        thread.start()
+        thread.join(60)
+    finally:
+        sys.modules.pop("segen_kbi_mod", None)
+    host, _ = out[0]
+    assert [(f.plugin, f.phase, f.message) for f in host.failures] == [("kbi", "import", "KeyboardInterrupt")]
+
+
+def test_a_slow_plugin_is_named_on_stderr(fake_env, monkeypatch, capfd):
+    code = "import time\ntime.sleep(1.0)\n"
+    _fake_dist(fake_env, "segen-slow", {"slow": "segen_slow_mod"}, {"segen_slow_mod": code})
+    monkeypatch.setenv("SEGEN_PLUGINS", "good,slow")
+    monkeypatch.setenv("SEGEN_PLUGIN_SLOW_SECONDS", "0.2")
+    try:
+        host, caught = _load()
+    finally:
+        sys.modules.pop("segen_slow_mod", None)
+    err = capfd.readouterr().err
+    assert err.count("segen: plugin") == 1, err  # the slow one only, once
+    assert "plugin 'slow' (segen-slow 1.0) has been importing for more than 0.2 s" in err
+    assert "SEGEN_DISABLE_PLUGINS=slow" in err
+    assert not host.failures and not caught and host.records["slow"].import_seconds >= 1.0
+    monkeypatch.setenv("SEGEN_PLUGIN_SLOW_SECONDS", "0")  # off
+    host, _ = _load()
+    assert "segen: plugin" not in capfd.readouterr().err
+
+
+_HANGING_PLUGIN_CLI = """
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job may ignore SIGINT
+from segen.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_a_plugin_hanging_at_import_is_named_and_can_be_bypassed(tmp_path):
+    import os
+    import signal
+
+    _fake_dist(
+        tmp_path,
+        "segen-hangs",
+        {"hangs": "segen_hangs_mod"},
+        {"segen_hangs_mod": "import time\ntime.sleep(600)\n"},
+    )
+    env = dict(os.environ, SEGEN_PLUGINS="hangs", SEGEN_PLUGIN_SLOW_SECONDS="0.5")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tmp_path), env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HANGING_PLUGIN_CLI, "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        ready, _, _ = select.select([proc.stderr], [], [], 60)
+        notice = proc.stderr.readline() if ready else ""  # the first thing on stderr, after 0.5 s
+        assert "plugin 'hangs' (segen-hangs 1.0) has been importing for more than 0.5 s" in notice
+        proc.send_signal(signal.SIGINT)  # the user's Ctrl-C stops it, and says which plugin was loading
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and stdout == ""
+    if sys.version_info >= (3, 11):
+        assert "segen: aborted; segen was importing plugin 'hangs'" in stderr
+        assert "SEGEN_DISABLE_PLUGINS=hangs" in stderr
+    # the way out it gave (RELIABILITY L9)
+    env["SEGEN_DISABLE_PLUGINS"] = "hangs"
+    res = subprocess.run(
+        [sys.executable, "-m", "segen", "list"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert res.returncode == 0 and "kmeans" in res.stdout
+
+
+def test_a_factory_raising_system_exit_is_a_plugin_error():
+    host = PluginHost(autoload=False, builtins=False)
+
+    def factory():
+        raise SystemExit(4)
+
+    mod = types.ModuleType("exits")
+    mod.register_segmenters = segen.hookimpl(lambda register: register("exits", factory))
+    host.register_plugin(mod, "exits")
+    with pytest.raises(PluginError, match="factory of segmenter 'exits:exits' raised SystemExit: 4") as info:
+        host.registry.create("segmenter", "exits", {})
+    assert isinstance(info.value.__cause__, SystemExit)
+
+
+def test_a_qualified_name_of_a_plugin_that_is_not_installed_lists_the_installed_ones(fake_env):
+    host, _ = _load()
+    with pytest.raises(
+        UnknownModelError, match=r"no plugin named 'nope' is installed \(installed: 'builtin', 'good'"
+    ):
+        host.registry.resolve("segmenter", "nope:kmeans")
