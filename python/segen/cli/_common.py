@@ -26,6 +26,24 @@ def parse_params(pairs) -> dict:
     return out
 
 
+def make_model(kind: str, name: str, options: dict, name_hint: str):
+    """``get_segmenter``/``get_generator``, with the user's mistakes as usage errors (exit code 2): an unknown
+    name names `name_hint` (the option or argument that gave it), an option the model rejects (bad name,
+    type or value) names ``-p``; the model's own message says which option and why."""
+    from ..errors import DTypeError, InvalidArgumentError, UnknownModelError
+    from ..plugins import get_generator, get_segmenter
+
+    get = get_segmenter if kind == "segmenter" else get_generator
+    try:
+        return get(name, **options)
+    except UnknownModelError as exc:
+        raise click.BadParameter(str(exc), param_hint=name_hint) from exc
+    except (InvalidArgumentError, DTypeError) as exc:
+        if not options:  # not the user's options: the model itself is at fault
+            raise
+        raise click.BadParameter(str(exc), param_hint="'-p' / '--param'") from exc
+
+
 def entry_dict(reg, entry) -> dict:
     """One registry entry as a JSON-ready row: name, qualified name, plugin, aliases, summary."""
     d = {"name": reg.display_name(entry), "qualified_name": entry.qualified_name, "plugin": entry.plugin}

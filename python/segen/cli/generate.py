@@ -6,8 +6,7 @@ import pathlib
 
 import click
 
-from ..plugins import get_generator
-from ._common import OUTPUT_DIR, PARAM, parse_params
+from ._common import OUTPUT_DIR, PARAM, make_model, parse_params
 
 
 def _parse_interpolate(value: str | None):
@@ -106,7 +105,7 @@ def generate(
         raise click.BadParameter("nothing to write: --no-grid needs --individual", param_hint="'--no-grid'")
     ends = _parse_interpolate(interpolate)
     lab = _parse_labels(labels, ends is not None)
-    gen = get_generator(model, **parse_params(params))
+    gen = make_model("generator", model, parse_params(params), "'MODEL'")
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = model.replace(":", "-")
     if ends is not None:

@@ -38,7 +38,7 @@ def info(name: str | None, as_json: bool) -> None:
         except UnknownModelError as exc:
             errors.append(exc)
     if not found:
-        raise errors[0]
+        raise click.BadParameter(str(errors[0]), param_hint="'NAME'") from errors[0]
     out = []
     for kind, entry in found:
         obj = reg.create(kind, entry.qualified_name, {})

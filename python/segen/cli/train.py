@@ -6,7 +6,7 @@ import pathlib
 
 import click
 
-from ..errors import SegenError
+from ..errors import SegenError, UnknownModelError
 from ..plugins import get_host
 from ._common import PARAM, output_dir, parse_params
 
@@ -45,7 +45,10 @@ def train(ctx, name: str | None, params, out_dir: pathlib.Path) -> None:
         for e in rows:
             click.echo(f"{reg.display_name(e)}  {e.summary}  [{e.plugin}; extra {e.extra!r}]")
         return
-    entry = reg.resolve("trainer", name)
+    try:
+        entry = reg.resolve("trainer", name)
+    except UnknownModelError as exc:
+        raise click.BadParameter(str(exc), param_hint="'NAME'") from exc
     kwargs = parse_params(params)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:

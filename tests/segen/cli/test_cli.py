@@ -147,18 +147,27 @@ def test_segment_writes_16_bit_labels_when_needed(many_labels_plugin, tmp_path):
         (["segment", "MISSING", "-m", "kmeans", "-o", "OUT"], 2, "does not exist"),
         (
             ["segment", "PHOTO", "-m", "kmeens", "-o", "OUT"],
-            1,
-            "unknown segmenter 'kmeens'; did you mean 'kmeans'",
+            2,
+            "Invalid value for '-m' / '--method': unknown segmenter 'kmeens'; did you mean 'kmeans'",
         ),
-        (["segment", "PHOTO", "-m", "kmeans", "-p", "k=0", "-o", "OUT"], 1, "`k` must be >= 1"),
-        (["segment", "PHOTO", "-m", "kmeans", "-p", "kk=3", "-o", "OUT"], 1, "has no option `kk`"),
+        (["segment", "PHOTO", "-m", "kmeans", "-p", "k=0", "-o", "OUT"], 2, "'--param': `k` must be >= 1"),
+        (["segment", "PHOTO", "-m", "kmeans", "-p", "kk=3", "-o", "OUT"], 2, "has no option `kk`"),
+        (["segment", "PHOTO", "-m", "watershed", "-p", "min_distance=-5", "-o", "OUT"], 2, "`min_distance`"),
+        (
+            ["segment", "PHOTO", "-m", "watershed", "-p", "min_distance=1e30", "-o", "OUT"],
+            2,
+            "`min_distance`",
+        ),
+        (["segment", "PHOTO", "-m", "watershed", "-p", "min_distance=x", "-o", "OUT"], 2, "`min_distance`"),
+        (["segment", "PHOTO", "-m", "kmeans", "--nope", "-o", "OUT"], 2, "No such option '--nope'"),
+        (["segment", "-", "-m", "kmeans", "-o", "OUT"], 2, "'-' does not exist"),
         (["segment", "PHOTO", "-m", "kmeans", "-p", "k", "-o", "OUT"], 2, "expected KEY=VALUE"),
         (["segment", "BAD", "-m", "kmeans", "-o", "OUT"], 1, "not a PNG, JPEG or TIFF"),
         (["segment", "PHOTO", "PHOTO", "-m", "kmeans", "-o", "OUT"], 2, "several inputs are named 'astro'"),
-        (["generate", "nope", "-o", "OUT"], 1, "unknown generator 'nope'"),
+        (["generate", "nope", "-o", "OUT"], 2, "unknown generator 'nope'"),
         (["generate", "x", "-n", "0", "-o", "OUT"], 2, "-n"),
-        (["info", "kmeens"], 1, "did you mean 'kmeans'"),
-        (["train", "no-such-recipe"], 1, "unknown trainer 'no-such-recipe'"),
+        (["info", "kmeens"], 2, "did you mean 'kmeans'"),
+        (["train", "no-such-recipe"], 2, "unknown trainer 'no-such-recipe'"),
     ],
 )
 def test_errors_are_one_clear_line(args, code, match, photo, tmp_path, capsys):
@@ -423,3 +432,147 @@ def test_plugin_commands_are_added_through_the_hook():
     finally:
         cli.commands.pop("hello", None)
         plugins.reset()
+
+
+# ---- RELIABILITY.md 3.6 (CLI) and 3.5 (plugins) --------------------------------------------------------------
+
+
+def test_a_huge_min_distance_comes_back(tmp_path, coffee):
+    # `segen segment -m watershed -p min_distance=<huge>` did not come back (peak_local_max sized its work by
+    # the parameter): a real process, with a time limit
+    import time
+
+    src = tmp_path / "coffee.png"
+    segen.io.imwrite(src, coffee)
+    for md in (10**6, 10**9, 10**18):
+        start = time.monotonic()
+        args = ["segment", str(src), "-m", "watershed", "-p", f"min_distance={md}", "-o", str(tmp_path / "o")]
+        res = subprocess.run(
+            [sys.executable, "-m", "segen", *args], capture_output=True, text=True, timeout=120
+        )
+        assert time.monotonic() - start < 30, md
+        # one peak spans the image (a clear usage error naming the parameter would do too)
+        assert res.returncode == 0 or (res.returncode == 2 and "min_distance" in res.stderr), res.stderr
+        assert "Traceback" not in res.stderr
+
+
+@pytest.fixture
+def misbehaving_plugin():
+    """Segmenters that raise a RuntimeError or SystemExit on an image whose first pixel is 255."""
+    mod = types.ModuleType("misbehaving")
+
+    def make(exc):
+        def run(img):
+            if img.flat[0] == 255:
+                raise exc
+            return img[..., 0] > 127 if img.ndim == 3 else img > 127
+
+        return lambda: segen.FunctionSegmenter(run, name="bad")
+
+    @segen.hookimpl
+    def register_segmenters(register):
+        register("raises", make(RuntimeError("plugin bug")))
+        register("exits", make(SystemExit(7)))
+
+    mod.register_segmenters = register_segmenters
+    plugins.register_plugin(mod, "misbehaving")
+    yield
+    plugins.unregister_plugin("misbehaving")
+
+
+@pytest.mark.parametrize(
+    "method, error", [("raises", "RuntimeError: plugin bug"), ("exits", "SystemExit: 7")]
+)
+def test_a_segmenter_raising_anything_is_that_images_error(
+    misbehaving_plugin, method, error, tmp_path, capsys
+):
+    # RELIABILITY L4/X2: a plugin's segment() raising (a RuntimeError, even SystemExit) is one image's error
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    segen.io.imwrite(good, np.zeros((8, 8), np.uint8))
+    segen.io.imwrite(bad, np.full((8, 8), 255, np.uint8))
+    out = tmp_path / "o"
+    assert main(["segment", str(bad), str(good), "-m", method, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"bad.png: segmenter '{method}' raised {error}" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["good_labels.png"]
+    assert main(["segment", str(bad), str(good), "-m", method, "-o", str(out), "--fail-fast"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("segen: error:") and error in lines[0]
+
+
+def test_not_a_tty_no_progress_bar_data_on_stdout(photo, tmp_path):
+    # RELIABILITY X7: through pipes, no progress bar; the summary on stdout, nothing else there
+    others = []
+    for i in range(3):
+        others.append(tmp_path / f"p{i}.png")
+        others[-1].write_bytes(photo.read_bytes())
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "segen",
+            "segment",
+            *map(str, others),
+            "-m",
+            "otsu",
+            "-o",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [res.stdout.strip()] and res.stdout.startswith("segmented 3 image(s)")
+    assert "image/s" not in res.stderr and "\r" not in res.stderr and "%|" not in res.stderr
+    res = subprocess.run([sys.executable, "-m", "segen", "list", "--json"], capture_output=True, text=True)
+    assert res.returncode == 0 and "kmeans" in {r["name"] for r in json.loads(res.stdout)["segmenters"]}
+
+
+def test_commands_make_no_network_attempt(photo, tmp_path, monkeypatch):
+    # RELIABILITY X5: segen downloads nothing (models ship with their plugins): no socket is ever opened
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("segen tried to open a network connection")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for args in (["list"], ["info", "kmeans"], ["segment", photo, "-m", "kmeans", "-o", tmp_path / "o"]):
+        res = _run(*args)
+        assert res.exit_code == 0 and res.exception is None, (args, res.output)
+    for name in segen.list_segmenters():
+        if name.startswith("fcn-") or name.startswith("unet-"):  # an ONNX model, if installed
+            assert _run("segment", photo, "-m", name, "-o", tmp_path / "o").exit_code == 0, name
+            break
+
+
+_GLOBALS = """
+import json, logging, signal, sys, warnings
+import numpy as np
+import segen
+
+def snapshot():
+    root = logging.getLogger()
+    return {
+        "threads": segen.get_num_threads(),
+        "numpy errors": np.geterr(),
+        "numpy print": np.get_printoptions()["precision"],
+        "logging": [root.level, len(root.handlers), logging.root.manager.disable],
+        "warnings filters": len(warnings.filters),
+        "sigint": repr(signal.getsignal(signal.SIGINT)),
+        "recursion limit": sys.getrecursionlimit(),
+        "path": list(sys.path),
+    }
+
+before = snapshot()
+segen.plugins.get_host()  # imports every installed plugin and runs its registration hooks
+after = snapshot()
+print(json.dumps({k: [before[k], after[k]] for k in before if before[k] != after[k]}))
+"""
+
+
+def test_loading_the_installed_plugins_changes_no_global_setting():
+    # RELIABILITY L10 (docs/plugins.md: a plugin changes no global setting at import or registration)
+    changed = json.loads(run_python(_GLOBALS).strip().splitlines()[-1])
+    assert changed == {}, changed
