@@ -12,6 +12,10 @@ __all__ = [
     "InvalidArgumentError",
     "DTypeError",
     "ImageReadError",
+    "ImageFileNotFoundError",
+    "ImageIsADirectoryError",
+    "ImagePermissionError",
+    "ImageLimitError",
     "UnknownModelError",
     "PluginError",
     "ModelError",
@@ -20,6 +24,7 @@ __all__ = [
     "UnsafeModelError",
     "ResourceLimitError",
     "SegenPluginWarning",
+    "ImageReadWarning",
 ]
 
 
@@ -81,3 +86,26 @@ class ResourceLimitError(SegenError, ValueError, MemoryError):
 
 class SegenPluginWarning(UserWarning):
     """A plugin failed to import or to register and was skipped; ``segen plugins`` shows the error."""
+
+
+class ImageFileNotFoundError(ImageReadError, FileNotFoundError):
+    """:func:`segen.io.imread` was given a path that does not exist (also a ``FileNotFoundError``)."""
+
+
+class ImageIsADirectoryError(ImageReadError, IsADirectoryError):
+    """:func:`segen.io.imread` was given a directory (also an ``IsADirectoryError``)."""
+
+
+class ImagePermissionError(ImageReadError, PermissionError):
+    """:func:`segen.io.imread` may not read the file (also a ``PermissionError``)."""
+
+
+class ImageLimitError(ImageReadError, ResourceLimitError):
+    """An image file declares more than :func:`segen.io.imread` accepts (pixels, decoded bytes, pages or
+    file size), refused from its header before decoding; the message names the limit and how to raise it
+    (also a ``ResourceLimitError``)."""
+
+
+class ImageReadWarning(UserWarning):
+    """An image file decoded, but showed corrupt data the decoder concealed: the pixels may differ from
+    what was written."""

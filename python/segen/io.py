@@ -2,62 +2,224 @@
 
 Decoding is done by maintained libraries — Pillow (PNG, JPEG), pypng (16-bit colour PNG, which Pillow
 cannot represent) and tifffile (TIFF) — and segen adds the conventions: RGB order (never BGR), bit depth
-preserved (a 16-bit file gives ``uint16``), and a pixel limit checked from the file header *before* any
-pixel is decoded, so a small file that claims a huge image (a decompression bomb) is refused with a clear
-error instead of exhausting memory.
+preserved (a 16-bit file gives ``uint16``), and limits checked from the file's header *before* any pixel
+is decoded, so a small file that claims a huge image (a decompression bomb) is refused with a clear error
+instead of exhausting memory or time.
+
+Limits
+------
+:func:`imread` refuses a file over any of these limits with :class:`~segen.errors.ImageLimitError` (an
+``ImageReadError``) naming the file, what it declares and the limit. Each is a keyword argument of
+:func:`imread`, else an environment variable, else the default:
+
+- ``max_pixels`` / ``SEGEN_MAX_IMAGE_PIXELS``, default 2**28 (:data:`DEFAULT_MAX_PIXELS`): width × height
+  of the image decoded.
+- ``max_bytes`` / ``SEGEN_MAX_IMAGE_BYTES``, default 1 GiB (:data:`DEFAULT_MAX_BYTES`): the size of the
+  array returned (and of any larger intermediate, e.g. a palette expanded to RGBA), pixels × channels ×
+  bytes per sample, computed from the header. A 2 MB 16-bit RGBA PNG of 65535 × 4096 is within the pixel
+  limit but declares 2 GiB.
+- ``max_pages`` / ``SEGEN_MAX_IMAGE_PAGES``, default 1000 (:data:`DEFAULT_MAX_PAGES`): the pages (IFDs) of
+  a TIFF, counted by walking the IFD chain (at most ``max_pages + 1`` steps) without decoding any.
+- ``max_file_bytes`` / ``SEGEN_MAX_IMAGE_FILE_BYTES``, default 2 GiB (:data:`DEFAULT_MAX_FILE_BYTES`): the
+  size of the file, checked before reading it.
+
+Only the first page of a multi-page TIFF (the first frame of an animated PNG) is decoded, so a read costs
+at most ``max_bytes`` of pixels, whatever the file holds after them.
+
+Only regular files are read: a FIFO, a socket or a device is refused without blocking, and the check is
+made on the opened file descriptor, so the file cannot be swapped between the check and the read.
+
+Corrupt data
+------------
+A truncated or undecodable file raises :class:`~segen.errors.ImageReadError`. JPEG decoders conceal damage
+inside the compressed data instead of failing, so a JPEG whose marker structure shows corruption (a stray
+marker inside the image data, restart markers missing or out of order, bytes between segments, scan
+parameters a valid file cannot have) is decoded with an :class:`~segen.errors.ImageReadWarning` naming the
+file and the damage: its pixels differ from what was written. Damage that leaves the marker structure intact
+(a changed byte inside the entropy-coded data) is found only by the decoder's own warnings, which Pillow
+discards; such a file decodes to a different image without a word (libjpeg itself notices about half of
+them). A TIFF with complex samples, and a TIFF or PNG with a width or height of 0, are refused. NaN and
+infinity in a float TIFF are returned as stored: check ``np.isfinite`` where it matters.
 """
 
 from __future__ import annotations
 
+import errno
+import io as _io
 import os
 import pathlib
+import stat
+import struct
 import threading
 import warnings
 from typing import Callable
 
 import numpy as np
 
-from .errors import DTypeError, ImageReadError, InvalidArgumentError
+from .errors import (
+    DTypeError,
+    ImageFileNotFoundError,
+    ImageIsADirectoryError,
+    ImageLimitError,
+    ImagePermissionError,
+    ImageReadError,
+    ImageReadWarning,
+    InvalidArgumentError,
+)
 
-__all__ = ["imread", "imwrite", "write_labels", "DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS"]
+__all__ = [
+    "imread",
+    "imwrite",
+    "write_labels",
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_FILE_BYTES",
+    "SUPPORTED_FORMATS",
+]
 
-#: Default limit on width × height × frames of an image read from a file: 2**28 (268 million pixels, e.g.
+#: Default limit on width × height of an image read from a file: 2**28 (268 million pixels, e.g.
 #: 16384 × 16384). Override per call with ``max_pixels=`` or globally with ``SEGEN_MAX_IMAGE_PIXELS``.
 DEFAULT_MAX_PIXELS = 1 << 28
 
+#: Default limit on the bytes an image decodes to (pixels × channels × bytes per sample): 1 GiB.
+#: Override per call with ``max_bytes=`` or globally with ``SEGEN_MAX_IMAGE_BYTES``.
+DEFAULT_MAX_BYTES = 1 << 30
+
+#: Default limit on the pages (IFDs) of a TIFF file: 1000. Override per call with ``max_pages=`` or
+#: globally with ``SEGEN_MAX_IMAGE_PAGES``.
+DEFAULT_MAX_PAGES = 1000
+
+#: Default limit on the size of an image file: 2 GiB. Override per call with ``max_file_bytes=`` or
+#: globally with ``SEGEN_MAX_IMAGE_FILE_BYTES``.
+DEFAULT_MAX_FILE_BYTES = 2 << 30
+
 SUPPORTED_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+
+#: The largest label :func:`write_labels` writes (int32 TIFF, segen's label dtype).
+MAX_LABEL = np.iinfo(np.int32).max
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
+# parameter name -> (environment variable, default)
+_LIMITS = {
+    "max_pixels": ("SEGEN_MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS),
+    "max_bytes": ("SEGEN_MAX_IMAGE_BYTES", DEFAULT_MAX_BYTES),
+    "max_pages": ("SEGEN_MAX_IMAGE_PAGES", DEFAULT_MAX_PAGES),
+    "max_file_bytes": ("SEGEN_MAX_IMAGE_FILE_BYTES", DEFAULT_MAX_FILE_BYTES),
+}
 
-def _max_pixels(max_pixels: int | None) -> int:
-    if max_pixels is None:
-        env = os.environ.get("SEGEN_MAX_IMAGE_PIXELS")
-        if env is None:
-            return DEFAULT_MAX_PIXELS
+
+def _limit(name: str, value) -> int:
+    """The limit `name`: `value` when given, else its environment variable, else its default."""
+    env, default = _LIMITS[name]
+    if value is None:
+        text = os.environ.get(env)
+        if text is None:
+            return default
         try:
-            max_pixels = int(env)
+            value = int(text)
         except ValueError:
-            raise InvalidArgumentError(f"`SEGEN_MAX_IMAGE_PIXELS` must be an integer; got {env!r}") from None
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels <= 0:
-        raise InvalidArgumentError(f"`max_pixels` must be a positive int; got {max_pixels!r}")
-    return int(max_pixels)
+            raise InvalidArgumentError(f"`{env}` must be an integer; got {text!r}") from None
+        if value <= 0:
+            raise InvalidArgumentError(f"`{env}` must be a positive int; got {text!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise InvalidArgumentError(f"`{name}` must be a positive int; got {value!r}")
+    return int(value)
+
+
+def _over(path, what: str, name: str, limit: int) -> ImageLimitError:
+    return ImageLimitError(
+        f"{path}: {what} exceeds `{name}` ({limit}); pass a larger {name} (or set {_LIMITS[name][0]}) "
+        "if you trust this file"
+    )
 
 
 def _check_pixels(path, width: int, height: int, frames: int, limit: int) -> None:
     n = int(width) * int(height) * max(int(frames), 1)
     if n > limit:
-        raise ImageReadError(
-            f"{path}: image of {width} x {height}"
-            + (f" x {frames} frames" if frames > 1 else "")
-            + f" = {n} pixels exceeds `max_pixels` ({limit}); pass a larger max_pixels (or set "
-            "SEGEN_MAX_IMAGE_PIXELS) if you trust this file"
+        frames_text = f" x {frames} frames" if frames > 1 else ""
+        raise _over(path, f"image of {width} x {height}{frames_text} = {n} pixels", "max_pixels", limit)
+
+
+def _check_size(path, width: int, height: int, channels: int, itemsize: int, limits: dict) -> None:
+    """Refuse an empty image, and one over the pixel or the decoded-bytes limit."""
+    if int(width) <= 0 or int(height) <= 0:
+        raise ImageReadError(f"{path}: the file declares an image of {width} x {height} pixels (empty)")
+    _check_pixels(path, width, height, 1, limits["max_pixels"])
+    n = int(width) * int(height) * int(channels) * int(itemsize)
+    if n > limits["max_bytes"]:
+        what = (
+            f"image of {width} x {height} x {channels} channel(s) of {8 * itemsize}-bit samples "
+            f"= {n} bytes ({n / (1 << 30):.2f} GiB) decoded"
         )
+        raise _over(path, what, "max_bytes", limits["max_bytes"])
 
 
-def _sniff(path: pathlib.Path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(8)
+def _open_regular(path: pathlib.Path, max_file_bytes: int):
+    """Open `path` for reading as a binary file object, refusing anything but a regular file.
+
+    The kind of file is checked with ``fstat`` on the opened descriptor (no window between check and
+    read); the open itself is non-blocking, so a FIFO with no writer does not hang it. A ``stat`` before
+    opening spares device nodes the open (opening some has side effects), but is not what is trusted.
+    """
+    try:
+        before = os.stat(path)
+        if stat.S_ISREG(before.st_mode):
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+        else:
+            fd = None
+    except FileNotFoundError:
+        raise _os_error(ImageFileNotFoundError, errno.ENOENT, "no such image file", path) from None
+    except PermissionError:
+        raise _os_error(
+            ImagePermissionError, errno.EACCES, "permission denied reading the image file", path
+        ) from None
+    except OSError as exc:  # a symlink loop, a name too long, an I/O error
+        raise ImageReadError(f"{path}: cannot open the image file ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd) if fd is not None else before
+        if stat.S_ISDIR(st.st_mode):
+            raise _os_error(ImageIsADirectoryError, errno.EISDIR, "a directory, not an image file", path)
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageReadError(
+                f"{path} is {_kind(st.st_mode)}, not a regular file; imread reads only files"
+            )
+        if st.st_size > max_file_bytes:
+            raise _over(path, f"file of {st.st_size} bytes", "max_file_bytes", max_file_bytes)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
+    return f, st.st_size
+
+
+def _os_error(cls, code: int, what: str, path) -> OSError:
+    """``cls`` (an ImageReadError and an OSError) reading ``[Errno N] what: 'path'``, with errno set."""
+    exc = cls(f"{what}: {os.fspath(path)!r}")
+    exc.errno, exc.strerror, exc.filename = code, what, os.fspath(path)
+    return exc
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"  # pragma: no cover
+
+
+def _sniff(path: pathlib.Path, f) -> str:
+    head = f.read(8)
+    f.seek(0)
     if head.startswith(_PNG_SIGNATURE):
         return "png"
     if head[:3] == b"\xff\xd8\xff":
@@ -65,89 +227,147 @@ def _sniff(path: pathlib.Path) -> str:
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
     ext = path.suffix.lower()
+    looks = " (looks like HTML or text)" if head.lstrip()[:1] in (b"<", b"{") else ""
     raise ImageReadError(
-        f"{path}: not a PNG, JPEG or TIFF file (extension {ext or 'none'!r}, first bytes {head[:4]!r})"
+        f"{path}: not a PNG, JPEG or TIFF file{looks} (extension {ext or 'none'!r}, first bytes {head[:4]!r})"
     )
 
 
-def imread(path, *, max_pixels: int | None = None) -> np.ndarray:
+def imread(
+    path,
+    *,
+    max_pixels: int | None = None,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    max_file_bytes: int | None = None,
+) -> np.ndarray:
     """Read an image file into a numpy array.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A PNG, JPEG or TIFF file. The format is taken from the file's signature, not its name.
+        A PNG, JPEG or TIFF file (a regular file: not a FIFO or a device). The format is taken from the
+        file's signature, not its name.
     max_pixels : int, optional
-        Refuse images with more pixels (width × height × frames) than this, checked from the header before
-        decoding. Default :data:`DEFAULT_MAX_PIXELS` (2**28) or the ``SEGEN_MAX_IMAGE_PIXELS`` environment
-        variable.
+        Refuse images with more pixels (width × height) than this, checked from the header before decoding.
+        Default :data:`DEFAULT_MAX_PIXELS` (2**28) or the ``SEGEN_MAX_IMAGE_PIXELS`` environment variable.
+    max_bytes : int, optional
+        Refuse images that decode to more bytes (pixels × channels × bytes per sample) than this, checked
+        from the header. Default :data:`DEFAULT_MAX_BYTES` (1 GiB) or ``SEGEN_MAX_IMAGE_BYTES``.
+    max_pages : int, optional
+        Refuse TIFF files with more pages than this, counted from the IFD chain without decoding any.
+        Default :data:`DEFAULT_MAX_PAGES` (1000) or ``SEGEN_MAX_IMAGE_PAGES``.
+    max_file_bytes : int, optional
+        Refuse files larger than this. Default :data:`DEFAULT_MAX_FILE_BYTES` (2 GiB) or
+        ``SEGEN_MAX_IMAGE_FILE_BYTES``.
 
     Returns
     -------
     image : (H, W) or (H, W, C) ndarray
-        Grey images are 2-D; colour images are channels-last RGB (C = 3) or RGBA (C = 4). dtype follows the
-        file: ``uint8`` for 8-bit, ``uint16`` for 16-bit, ``bool`` for 1-bit, ``float32`` for float TIFF.
-        Palette images become RGB (RGBA if the palette has transparency); grey+alpha becomes RGBA; CMYK and
-        YCbCr JPEGs become RGB. EXIF orientation is not applied (the pixels are returned as stored).
+        Grey images are 2-D; colour images are channels-last RGB (C = 3) or RGBA (C = 4); a TIFF gives
+        its samples per pixel as stored (C = 2, or more than 4 for multispectral data). dtype follows the
+        file: ``uint8`` for 8-bit, ``uint16`` for 16-bit, ``bool`` for 1-bit, ``float32`` for float16 and
+        float32 TIFF, ``float64`` for float64 TIFF, and other integer TIFF types (int8 ... uint64) as
+        stored. Palette images become RGB (RGBA if the palette has transparency); grey+alpha becomes RGBA;
+        CMYK and YCbCr JPEGs become RGB. EXIF orientation is not applied (the pixels are returned as
+        stored). Of a multi-page TIFF only the first page is read.
 
     Raises
     ------
-    FileNotFoundError
-        If `path` does not exist.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If `path` does not exist, is a directory or cannot be read: segen's subclasses
+        (:class:`~segen.errors.ImageFileNotFoundError`, ...) that are also ``ImageReadError``.
+    segen.errors.ImageLimitError
+        (an ``ImageReadError``) if the file is over one of the limits above.
     segen.errors.ImageReadError
-        (a ``ValueError``) if the file is not a PNG/JPEG/TIFF, is truncated or corrupt, or is larger than
-        `max_pixels`.
+        (a ``ValueError``) if the file is not a regular file, not a PNG/JPEG/TIFF, is truncated or corrupt,
+        declares an empty image, or holds complex samples.
+
+    Warns
+    -----
+    segen.errors.ImageReadWarning
+        If a JPEG shows corruption inside its image data (see the module's "Corrupt data").
     """
     path = pathlib.Path(os.fspath(path))
-    limit = _max_pixels(max_pixels)
-    if not path.exists():
-        raise FileNotFoundError(f"no such image file: {path}")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not an image file")
-    fmt = _sniff(path)
-    try:
-        if fmt == "tiff":
-            return _read_tiff(path, limit)
-        return _read_pillow(path, limit, fmt)
-    except (ImageReadError, MemoryError):
-        raise
-    except Exception as exc:  # decoder errors: truncated, corrupt, unsupported variants
-        raise ImageReadError(
-            f"{path}: cannot decode {fmt.upper()} file ({type(exc).__name__}: {exc})"
-        ) from exc
-
-
-def _read_pillow(path: pathlib.Path, limit: int, fmt: str) -> np.ndarray:
-    from PIL import Image
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        saved = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None  # our own limit, checked below, replaces Pillow's
+    limits = {
+        name: _limit(name, value)
+        for name, value in zip(_LIMITS, (max_pixels, max_bytes, max_pages, max_file_bytes))
+    }
+    f, size = _open_regular(path, limits["max_file_bytes"])
+    problem = None
+    with f:
+        fmt = _sniff(path, f)
         try:
-            with Image.open(path) as im:
-                frames = 1  # only the first frame is decoded
-                _check_pixels(path, im.width, im.height, frames, limit)
-                if fmt == "png" and im.mode in ("RGB", "RGBA", "LA", "P") and _png_bit_depth(path) == 16:
-                    return _read_png16(path)
-                return _pillow_to_array(im)
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
+            if fmt == "tiff":
+                return _read_tiff(path, f, size, limits)
+            if fmt == "jpeg":
+                data = f.read()
+                problem = _jpeg_damage(data)
+                f = _io.BytesIO(data)
+            arr = _read_pillow(path, f, limits, fmt)
+        except (ImageReadError, MemoryError):
+            raise
+        except Exception as exc:  # decoder errors: truncated, corrupt, unsupported variants
+            raise ImageReadError(
+                f"{path}: cannot decode {fmt.upper()} file ({type(exc).__name__}: {exc})"
+            ) from exc
+    if problem is not None:
+        warnings.warn(
+            f"{path}: corrupt JPEG data ({problem}); the decoder concealed it, so the pixels differ from "
+            "what was written",
+            ImageReadWarning,
+            stacklevel=2,
+        )
+    return arr
 
 
-def _png_bit_depth(path: pathlib.Path) -> int:
-    with open(path, "rb") as f:
+def _read_pillow(path: pathlib.Path, f, limits: dict, fmt: str) -> np.ndarray:
+    # The plugin class itself, not Image.open: only the sniffed format is tried, and Pillow's own
+    # decompression-bomb check (a process-wide setting, Image.MAX_IMAGE_PIXELS) is not consulted or
+    # changed — the checks below replace it.
+    from PIL import JpegImagePlugin, PngImagePlugin
+
+    depth = 8
+    if fmt == "png":
         head = f.read(33)
-    return head[24] if len(head) >= 25 and head[12:16] == b"IHDR" else 8
+        f.seek(0)
+        depth = head[24] if len(head) >= 25 and head[12:16] == b"IHDR" else 8
+    cls = PngImagePlugin.PngImageFile if fmt == "png" else JpegImagePlugin.JpegImageFile
+    with cls(f) as im:
+        png16 = fmt == "png" and depth == 16 and im.mode in ("RGB", "RGBA", "LA")
+        channels, itemsize = (4 if im.mode in ("RGBA", "LA") else 3, 2) if png16 else _pillow_layout(im)
+        _check_size(path, im.width, im.height, channels, itemsize, limits)
+        if png16:
+            f.seek(0)
+            return _read_png16(f)
+        return _pillow_to_array(im)
 
 
-def _read_png16(path: pathlib.Path) -> np.ndarray:
+def _pillow_layout(im) -> tuple[int, int]:
+    """(channels, bytes per sample) of the largest array decoding `im` makes, from its header."""
+    mode = im.mode
+    bands = len(im.getbands())
+    if mode == "P":
+        out = 4 if "transparency" in im.info else 3
+    elif mode in ("PA", "LA"):
+        out = 4
+    elif mode in ("CMYK", "YCbCr", "RGBX", "HSV", "LAB"):
+        out = 3
+    else:
+        out = bands
+    itemsize = 2 if mode.startswith("I;16") else 4 if mode in ("I", "F") or mode.startswith("I;32") else 1
+    return max(bands, out), itemsize
+
+
+def _read_png16(f) -> np.ndarray:
     import png  # pypng
 
-    with open(path, "rb") as f:
-        width, height, rows, info = png.Reader(file=f).asDirect()
-        planes = info["planes"]
-        arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
+    width, height, rows, info = png.Reader(file=f).asDirect()
+    planes = info["planes"]
+    arr = np.empty((height, width * planes), np.uint16)  # filled row by row: no list of rows held
+    for i, row in enumerate(rows):
+        arr[i] = np.frombuffer(row, np.uint16) if isinstance(row, (bytes, bytearray)) else row
+    arr = arr.reshape(height, width, planes)
     if planes == 2:  # grey + alpha -> RGBA
         arr = np.concatenate([arr[..., :1]] * 3 + [arr[..., 1:]], axis=-1)
     return np.ascontiguousarray(arr)
@@ -171,21 +391,68 @@ def _pillow_to_array(im) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _read_tiff(path: pathlib.Path, limit: int) -> np.ndarray:
+def _count_tiff_pages(f, size: int, cap: int) -> int:
+    """Pages (IFDs) in the main chain of a TIFF, walking at most ``cap + 1`` of them, decoding none.
+
+    A chain that loops or points past the end of the file stops the count there (tifffile reports it).
+    """
+    f.seek(0)
+    head = f.read(16)
+    order = "<" if head[:2] == b"II" else ">"
+    big = struct.unpack(order + "H", head[2:4])[0] == 43
+    if big:
+        count_fmt, entry, offset_fmt = "Q", 20, "Q"
+        offset = struct.unpack(order + "Q", head[8:16])[0] if len(head) >= 16 else 0
+    else:
+        count_fmt, entry, offset_fmt = "H", 12, "I"
+        offset = struct.unpack(order + "I", head[4:8])[0]
+    count_size, offset_size = struct.calcsize(count_fmt), struct.calcsize(offset_fmt)
+    seen: set[int] = set()
+    while offset and len(seen) <= cap and offset not in seen and offset + count_size <= size:
+        seen.add(offset)
+        f.seek(offset)
+        (tags,) = struct.unpack(order + count_fmt, f.read(count_size))
+        nxt = offset + count_size + tags * entry
+        if nxt + offset_size > size:
+            break
+        f.seek(nxt)
+        (offset,) = struct.unpack(order + offset_fmt, f.read(offset_size))
+    return len(seen)
+
+
+def _read_tiff(path: pathlib.Path, f, size: int, limits: dict) -> np.ndarray:
     import tifffile
 
-    with tifffile.TiffFile(path) as tif:
-        if not tif.series:
+    cap = limits["max_pages"]
+    if _count_tiff_pages(f, size, cap) > cap:
+        raise _over(path, f"TIFF file of more than {cap} pages (counting stopped there)", "max_pages", cap)
+    f.seek(0)
+    # Only the first page is parsed and decoded. Not `tif.series`: building a series walks every page
+    # (tifffile follows a corrupt IFD chain through short reads and misses most loops: a 1.3 kB file
+    # walked 130 000 pages in 8 s), and OME series open the other files their XML names (any path, a
+    # FIFO). Nor the formats whose loaders walk all pages on open (LSM, NDPI, old ScanImage): their
+    # first page reads as a plain TIFF page.
+    with tifffile.TiffFile(f, name=path.name, is_lsm=False, is_ndpi=False, is_scanimage=False) as tif:
+        try:
+            page = tif.pages[0]
+        except IndexError:
+            page = None
+        if page is None:
             raise ImageReadError(f"{path}: TIFF file holds no image")
-        series = tif.series[0]
-        shape = series.shape
-        axes = series.axes
+        axes, dtype = page.axes, page.dtype
+        shape = tuple(int(s) for s in page.shape)
+        if dtype is None or dtype.kind not in "buif":
+            kind = "complex" if dtype is not None and dtype.kind == "c" else f"{dtype} (unsupported)"
+            raise ImageReadError(
+                f"{path}: TIFF samples are {kind}; segen images are real-valued (bool, integer or float)"
+            )
         h = shape[axes.index("Y")] if "Y" in axes else 0
         w = shape[axes.index("X")] if "X" in axes else 0
-        frames = int(np.prod([s for s, a in zip(shape, axes) if a not in "YXS"], dtype=np.int64))
-        _check_pixels(path, w, h, frames, limit)
-        arr = series.asarray()
-    # only the first image of a stack; channels last
+        others = int(np.prod([s for s, a in zip(shape, axes) if a not in "YX"], dtype=np.int64))
+        itemsize = max(dtype.itemsize, 4 if dtype.kind == "f" else 1)  # float16 becomes float32
+        _check_size(path, w, h, others, itemsize, limits)
+        arr = page.asarray()
+    # channels last; other axes inside the page (depth): the first plane
     if "S" in axes:
         arr = np.moveaxis(arr, axes.index("S"), -1)
         axes = axes.replace("S", "") + "S"
@@ -198,13 +465,139 @@ def _read_tiff(path: pathlib.Path, limit: int) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+# JPEG markers: start of frame (the coding processes Pillow's libjpeg may meet), restart, and what may
+# follow the entropy-coded data of a scan (tables, another scan, comments, application data, the end).
+_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
+_NO_END = "the file ends without an end-of-image marker"
+_AFTER_SCAN = frozenset({0xC4, 0xCC, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xFE, *range(0xE0, 0xF0)})
+
+
+def _jpeg_damage(data: bytes) -> str | None:
+    """What in a JPEG's marker structure shows corrupt data, or None when it looks whole.
+
+    Checks what a decoder can only conceal: bytes between segments, a marker inside the entropy-coded data
+    that cannot be there, restart markers out of order or not as many as the restart interval needs, scan
+    parameters a valid file cannot have, a component scanned twice or never. Costs one pass over the bytes
+    in numpy and a Python step per segment. (A truncated file is reported too; the decoder raises on most.)
+    """
+    buf = np.frombuffer(data, np.uint8)
+    n = len(buf)
+    ff = np.flatnonzero(buf[:-1] == 0xFF)
+    nxt = buf[ff + 1]
+    is_rst = (nxt >= 0xD0) & (nxt <= 0xD7)
+    ends = ff[(nxt != 0) & ~is_rst]  # inside entropy-coded data: FF 00 is a byte, FF Dn a restart
+    rst = ff[is_rst]
+    frame = None
+    interval = 0
+    scanned: set[int] = set()
+    pos = 2  # after SOI
+    while True:
+        if pos >= n:
+            return _NO_END
+        if buf[pos] != 0xFF:
+            k = np.searchsorted(ff, pos)
+            stray = (int(ff[k]) if k < len(ff) else n) - pos
+            return f"{stray} stray byte(s) before a marker at byte {pos}"
+        while pos < n and buf[pos] == 0xFF:
+            pos += 1
+        if pos >= n:
+            return _NO_END
+        marker, at = int(buf[pos]), pos - 1
+        pos += 1
+        if marker == 0xD9:
+            eoi = at
+            break
+        if marker in (0x00, 0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            return f"misplaced marker 0xFF{marker:02X} at byte {at}"
+        if pos + 2 > n:
+            return _NO_END
+        length = int(buf[pos]) << 8 | int(buf[pos + 1])
+        if length < 2 or pos + length > n:
+            return f"segment 0xFF{marker:02X} at byte {at} of length {length} (the file has {n} bytes)"
+        seg = data[pos + 2 : pos + length]
+        if marker in _SOF:
+            if frame is not None:
+                return f"a second frame header at byte {at}"
+            if len(seg) < 6 or len(seg) < 6 + 3 * seg[5]:
+                return f"frame header at byte {at} shorter than its component count"
+            comps = {seg[6 + 3 * i]: (seg[7 + 3 * i] >> 4, seg[7 + 3 * i] & 15) for i in range(seg[5])}
+            height, width = struct.unpack(">HH", seg[1:5])
+            frame = (marker in _PROGRESSIVE, comps, width, height)
+        elif marker == 0xDD and len(seg) >= 2:
+            interval = seg[0] << 8 | seg[1]
+        elif marker == 0xDA:
+            if frame is None:
+                return f"a scan before the frame header at byte {at}"
+            progressive, comps, width, height = frame
+            ns = seg[0] if seg else 0
+            if ns == 0 or len(seg) < 4 + 2 * ns:
+                return f"scan header at byte {at} shorter than its component count"
+            ids = [seg[1 + 2 * i] for i in range(ns)]
+            ss, se, ah, al = seg[1 + 2 * ns], seg[2 + 2 * ns], seg[3 + 2 * ns] >> 4, seg[3 + 2 * ns] & 15
+            if any(c not in comps for c in ids) or len(set(ids)) != ns:
+                return f"scan at byte {at} of components {ids} the frame does not have"
+            if not progressive:
+                if (ss, se, ah, al) != (0, 63, 0, 0):
+                    return f"scan at byte {at} with progressive parameters in a sequential JPEG"
+                if scanned & set(ids):
+                    return f"scan at byte {at} of a component already scanned"
+            elif ss > se or se > 63 or (ss == 0) != (se == 0) or (ss > 0 and ns != 1):
+                return f"scan at byte {at} with invalid progression parameters"
+            scanned.update(ids)
+            start = pos + length
+            k = np.searchsorted(ends, start)
+            if k == len(ends):
+                return _NO_END
+            end = int(ends[k])
+            lo, hi = np.searchsorted(rst, [start, end])
+            found = buf[rst[lo:hi] + 1].astype(np.int64) - 0xD0
+            if interval == 0 and len(found):
+                return f"{len(found)} restart marker(s) in a scan without a restart interval (byte {start})"
+            if interval and height:
+                hmax = max(h for h, _ in comps.values())
+                vmax = max(v for _, v in comps.values())
+                if ns > 1:
+                    mcus = -(-width // (8 * hmax)) * -(-height // (8 * vmax))
+                else:
+                    h, v = comps[ids[0]]
+                    mcus = -(-(-(-width * h // hmax)) // 8) * -(-(-(-height * v // vmax)) // 8)
+                need = -(-mcus // interval) - 1
+                wrong = np.flatnonzero(found != np.arange(len(found)) % 8)
+                if len(wrong):
+                    return f"restart marker out of order at byte {int(rst[lo + wrong[0]])}"
+                if len(found) != need:
+                    return (
+                        f"{len(found)} restart markers in the scan at byte {at}, where its size needs {need}"
+                    )
+            pos = end
+            while pos < n and buf[pos] == 0xFF:
+                pos += 1
+            if pos < n and int(buf[pos]) not in _AFTER_SCAN:
+                return f"marker 0xFF{int(buf[pos]):02X} inside the image data at byte {end}"
+            pos = end
+            continue
+        pos += length
+    if frame is None:
+        return None  # the decoder refuses a JPEG without a frame
+    if not frame[0] and scanned != set(frame[1]):
+        return "image data ends before every component was scanned"
+    rest = data[pos:]
+    if len(rest) > 2 and rest.endswith(b"\xff\xd9") and not rest.lstrip(b"\x00").startswith(b"\xff\xd8"):
+        # trailing data is common (camera trailers, a second image), but not more entropy-coded data
+        # that ends in its own end-of-image marker: an end marker inside the image data
+        return f"an end-of-image marker at byte {eoi}, {len(rest)} bytes before the one that ends the file"
+    return None
+
+
 def imwrite(path, image, *, quality: int = 95) -> None:
     """Write an image to a PNG, JPEG or TIFF file, chosen by the file extension.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination; the extension (.png, .jpg/.jpeg, .tif/.tiff) selects the format.
+        Destination; the extension (.png, .jpg/.jpeg, .tif/.tiff) selects the format. A symlink is
+        followed: the file it points to is replaced, the link stays.
     image : (H, W) or (H, W, C) ndarray
         Grey, grey+alpha (C = 2), RGB (C = 3) or RGBA (C = 4), channels last, RGB order.
         PNG takes ``bool``, ``uint8`` and ``uint16``; JPEG takes ``uint8`` (grey or RGB); TIFF also takes
@@ -215,15 +608,22 @@ def imwrite(path, image, *, quality: int = 95) -> None:
 
     Notes
     -----
-    The file is written under a temporary name in the same folder and renamed into place, so a failed
-    or interrupted write never leaves a truncated `path`.
+    The file is written in the destination's folder and put in place with one rename, so a failed,
+    interrupted or killed write never leaves a truncated `path` (an existing one stays as it was). On
+    Linux the data goes to an unnamed file (``O_TMPFILE``) linked in only when complete, so a process
+    killed mid-write (SIGKILL included) leaves nothing behind; elsewhere a hidden temporary file is used
+    and removed on any exception (``KeyboardInterrupt`` included), though not when the process is killed.
+    An existing file keeps its permission bits; a new one gets the umask's default, as ``open`` gives.
 
     Raises
     ------
     ValueError
-        If the extension is unknown, or the image shape does not fit the format.
+        If the extension is unknown, the image shape does not fit the format, or `path` names something
+        other than a regular file (a FIFO, a device).
     TypeError
         If the dtype cannot be stored in the format without rescaling.
+    IsADirectoryError
+        If `path` is a directory.
     """
     path = pathlib.Path(os.fspath(path))
     fmt = SUPPORTED_FORMATS.get(path.suffix.lower())
@@ -240,20 +640,101 @@ def imwrite(path, image, *, quality: int = 95) -> None:
         raise InvalidArgumentError(f"`image` must be non-empty; got shape {tuple(arr.shape)}")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
-    save = _encoder(fmt, arr, quality)
-    # atomic: written under a temporary name beside `path`, then renamed, so a failed or interrupted
-    # write never leaves a truncated file (an existing `path` stays as it was)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp{path.suffix}")
+    _atomic_write(path, _encoder(fmt, arr, quality))
+
+
+#: O_TMPFILE files can be linked into place through /proc/self/fd (Linux); elsewhere a named temp file.
+_TMPFILE = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
+
+
+def _atomic_write(path: pathlib.Path, save: Callable) -> None:
+    """Run ``save(file)`` into a new file that replaces `path` (or the file a symlink `path` points to)
+    only once it is complete; keep an existing file's permission bits."""
+    target = path
+    if os.path.islink(path):  # write what the link points to, keep the link
+        target = pathlib.Path(os.path.realpath(path))
+        if os.path.islink(target):
+            raise OSError(errno.ELOOP, f"cannot write {path}: symlink loop", os.fspath(path))
+    mode = None
     try:
-        save(tmp)
-        os.replace(tmp, path)
+        st = os.stat(target)
+    except FileNotFoundError:
+        pass
+    else:
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it is a directory", os.fspath(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidArgumentError(
+                f"`path` {path} is {_kind(st.st_mode)}; imwrite replaces only regular files"
+            )
+        mode = stat.S_IMODE(st.st_mode)
+    if _TMPFILE:
+        try:
+            fd = os.open(target.parent, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+        except OSError as exc:  # a file system without O_TMPFILE: the named temporary file below
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
+        else:
+            try:
+                with os.fdopen(fd, "wb", closefd=False) as f:
+                    save(f)
+                if mode is not None:
+                    os.fchmod(fd, mode)
+                _link_into_place(fd, target)
+            finally:
+                os.close(fd)
+            return
+    tmp = _temp_name(target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            save(f)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _link_into_place(fd: int, target: pathlib.Path) -> None:
+    # os.link needs a dir_fd to call linkat(AT_SYMLINK_FOLLOW), which links the file /proc/self/fd/N is
+    # (plain link() would try to link the /proc symlink itself: EXDEV)
+    source = f"/proc/self/fd/{fd}"
+    folder = os.open(target.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    try:
+        try:
+            os.link(source, target.name, dst_dir_fd=folder, follow_symlinks=True)  # appears complete
+            return
+        except FileExistsError:
+            pass
+        tmp = _temp_name(target).name  # replacing: link beside it, then rename over it (one syscall apart)
+        os.link(source, tmp, dst_dir_fd=folder, follow_symlinks=True)
+        try:
+            os.replace(tmp, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            _unlink_quietly(tmp, folder)
+            raise
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        os.close(folder)
+
+
+def _temp_name(target: pathlib.Path) -> pathlib.Path:
+    token = os.urandom(4).hex()
+    return target.with_name(
+        f".{target.stem}.{os.getpid()}.{threading.get_ident()}.{token}.tmp{target.suffix}"
+    )
+
+
+def _unlink_quietly(path, dir_fd: int | None = None) -> None:
+    try:
+        os.unlink(path, dir_fd=dir_fd)
+    except OSError:
+        pass
 
 
 def _encoder(fmt: str, arr: np.ndarray, quality) -> Callable:
-    """Check `arr` against `fmt` and return ``save(path)`` writing it in that format."""
+    """Check `arr` against `fmt` and return ``save(file)`` writing it in that format to a binary file."""
     if fmt == "tiff":
         if arr.dtype.kind not in "buif" or arr.dtype.itemsize > 8:
             raise DTypeError(f"`image` dtype {arr.dtype} cannot be written to TIFF")
@@ -261,8 +742,11 @@ def _encoder(fmt: str, arr: np.ndarray, quality) -> Callable:
 
         photometric = "rgb" if arr.ndim == 3 and arr.shape[2] in (3, 4) else "minisblack"
         extra = {"extrasamples": ["unassalpha"]} if arr.ndim == 3 and arr.shape[2] == 4 else {}
-        return lambda target: tifffile.imwrite(
-            target, np.ascontiguousarray(arr), photometric=photometric, **extra
+        return lambda f: tifffile.imwrite(
+            tifffile.FileHandle(f, name="image.tif"),  # named: tifffile takes a name apart
+            np.ascontiguousarray(arr),
+            photometric=photometric,
+            **extra,
         )
     allowed = {"png": (np.bool_, np.uint8, np.uint16), "jpeg": (np.uint8,)}[fmt]
     if arr.dtype.type not in allowed:
@@ -276,17 +760,15 @@ def _encoder(fmt: str, arr: np.ndarray, quality) -> Callable:
     if fmt == "jpeg" and not (1 <= int(quality) <= 95):
         raise InvalidArgumentError(f"`quality` must be in 1..95; got {quality}")
     if arr.dtype == np.uint16 and arr.ndim == 3:
-        return lambda target: _write_png16(target, arr)
+        return lambda f: _write_png16(f, arr)
     from PIL import Image
 
     if arr.dtype == np.bool_:
         im = Image.fromarray(arr.astype(np.uint8) * 255).convert("1")
-    elif arr.dtype == np.uint16:
-        im = Image.fromarray(np.ascontiguousarray(arr))
-    else:  # uint8: Pillow picks L, LA, RGB or RGBA from the shape
+    else:  # uint8: Pillow picks L, LA, RGB or RGBA from the shape; uint16 grey: I;16
         im = Image.fromarray(np.ascontiguousarray(arr))
     kwargs = {"quality": int(quality)} if fmt == "jpeg" else {}
-    return lambda target: im.save(target, format=fmt.upper(), **kwargs)
+    return lambda f: im.save(f, format=fmt.upper(), **kwargs)
 
 
 def write_labels(path, labels) -> pathlib.Path:
@@ -297,17 +779,43 @@ def write_labels(path, labels) -> pathlib.Path:
     ----------
     path : str or os.PathLike
         Destination (a ``.png`` name; changed to ``.tif`` past 65535 labels).
-    labels : (H, W) ndarray of int
-        Labels >= 0.
+    labels : (H, W) ndarray of int or bool
+        Labels 0 (background) .. :data:`MAX_LABEL` (2**31 - 1, the int32 that segen's label images use).
 
     Returns
     -------
     path : pathlib.Path
         The file written (atomically, as :func:`imwrite` writes).
+
+    Raises
+    ------
+    TypeError
+        If `labels` is not an integer (or bool) array: float labels are refused, not truncated.
+    ValueError
+        If `labels` is not 2-D and non-empty, has a negative label, or one over :data:`MAX_LABEL`.
     """
     path = pathlib.Path(os.fspath(path))
     labels = np.asarray(labels)
-    top = int(labels.max()) if labels.size else 0
+    if labels.dtype == np.bool_:
+        labels = labels.view(np.uint8)
+    if labels.dtype.kind not in "iu":
+        hint = (
+            " (round and cast float labels yourself if they are whole numbers)"
+            if labels.dtype.kind == "f"
+            else ""
+        )
+        raise DTypeError(f"`labels` must be an integer array; got dtype {labels.dtype}{hint}")
+    if labels.ndim != 2 or labels.size == 0:
+        raise InvalidArgumentError(
+            f"`labels` must be a non-empty (H, W) array; got shape {tuple(labels.shape)}"
+        )
+    low, top = int(labels.min()), int(labels.max())
+    if low < 0:
+        raise InvalidArgumentError(f"`labels` must be >= 0 (0 is the background); got a label of {low}")
+    if top > MAX_LABEL:
+        raise InvalidArgumentError(
+            f"`labels` must be <= {MAX_LABEL} (int32, the largest a label file holds); got a label of {top}"
+        )
     if top <= 255:
         imwrite(path, labels.astype(np.uint8))
     elif top <= 65535:
@@ -318,10 +826,9 @@ def write_labels(path, labels) -> pathlib.Path:
     return path
 
 
-def _write_png16(path: pathlib.Path, arr: np.ndarray) -> None:
+def _write_png16(f, arr: np.ndarray) -> None:
     import png  # pypng
 
     h, w, c = arr.shape
     writer = png.Writer(width=w, height=h, bitdepth=16, greyscale=c <= 2, alpha=c in (2, 4))
-    with open(path, "wb") as f:
-        writer.write(f, arr.reshape(h, w * c))
+    writer.write(f, arr.reshape(h, w * c))

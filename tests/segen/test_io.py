@@ -159,8 +159,7 @@ def test_write_labels_picks_the_smallest_lossless_format_and_writes_atomically(t
     from PIL import Image
 
     def broken_save(self, fp, *args, **kwargs):
-        with open(fp, "wb") as f:
-            f.write(b"\x89PNG partial")
+        fp.write(b"\x89PNG partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
