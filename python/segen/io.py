@@ -190,12 +190,33 @@ def _open_regular(path: pathlib.Path, max_file_bytes: int):
             raise _over(path, f"file of {st.st_size} bytes", "max_file_bytes", max_file_bytes)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        f = os.fdopen(fd, "rb")
+        f = _CappedReader(fd, st.st_size)
     except BaseException:
         if fd is not None:
             os.close(fd)
         raise
     return f, st.st_size
+
+
+class _CappedReader(_io.BufferedReader):
+    """A file whose ``read(n)`` asks for no more than is left of it (as of ``fstat``).
+
+    Decoders read lengths the file declares: Pillow's PNG reader calls ``read(0xFFFFFFFF)`` for a
+    corrupt IDAT length and tifffile ``read(2**60)`` for a corrupt strip byte count, and a plain file
+    object allocates that much before reading the few bytes there are (a MemoryError, or gigabytes of
+    address space, from a 1 kB file).
+    """
+
+    def __init__(self, fd: int, size: int):
+        super().__init__(_io.FileIO(fd, "rb"))
+        self._size = size
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is not None and n > 0:
+            n = min(n, max(self._size - self.tell(), 0))
+            if n == 0:
+                return b""
+        return super().read(n)
 
 
 def _os_error(cls, code: int, what: str, path) -> OSError:

@@ -601,3 +601,18 @@ def test_imread_on_mutated_files_only_decodes_or_raises_image_read_error(tmp_pat
     assert sum(counts.values()) == 200
     assert counts["decoded"] + counts["warned"] + counts["clean error"] == 200, findings[:5]
     assert counts["clean error"] > 0 and counts["decoded"] > 0
+
+
+def test_files_the_fuzzer_found_decode_or_raise_under_a_memory_cap(tmp_path):
+    # tests/fuzz/regressions: a BigTIFF whose IFD chain kept tifffile walking > 120 s; PNG chunk and TIFF
+    # strip lengths of 4 GiB .. 2**60 that decoders passed to read(), allocating that much (MemoryError
+    # under the 2 GiB cap here, gigabytes of address space without one)
+    fuzz = _fuzz_module()
+    files = sorted((pathlib.Path(fuzz.__file__).parent / "regressions").iterdir())
+    assert len(files) >= 6
+    worker = fuzz.Worker(memory_mb=2048, log=tmp_path / "worker.log")
+    try:
+        answers = {f.name: worker.call(str(f), timeout=20.0) for f in files}
+    finally:
+        worker.stop()
+    assert {a["outcome"] for a in answers.values()} <= {"decoded", "warned", "clean error"}, answers
