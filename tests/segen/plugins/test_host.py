@@ -591,3 +591,17 @@ def test_a_qualified_name_of_a_plugin_that_is_not_installed_lists_the_installed_
         UnknownModelError, match=r"no plugin named 'nope' is installed \(installed: 'builtin', 'good'"
     ):
         host.registry.resolve("segmenter", "nope:kmeans")
+
+
+def test_a_hook_with_the_wrong_signature_is_refused_at_registration(fake_env):
+    # RELIABILITY L2: pluggy's PluginValidationError, recorded against the plugin; the others go on
+    mod = types.ModuleType("wrong_signature")
+    mod.register_segmenters = segen.hookimpl(lambda register, colour: register("never", lambda: None))
+    host = PluginHost(autoload=False)
+    with pytest.warns(SegenPluginWarning, match="plugin 'wrong' failed at validate: PluginValidationError"):
+        host.register_plugin(mod, "wrong")
+    host.load()
+    (failure,) = host.failures
+    assert failure.plugin == "wrong" and "colour" in failure.message
+    names = {e.name for e in host.registry.entries("segmenter")}
+    assert "never" not in names and "kmeans" in names
