@@ -46,6 +46,16 @@ class OnnxGenerator(OnnxBacked, Generator):
             )
         self._z = floats[0]
         self._labels = ints[0] if ints else None
+        if (
+            len(floats) + len(ints) != len(spec)
+            or len(ints) > 1
+            or (ints and len(spec[ints[0]]["shape"]) != 1)
+        ):
+            raise ModelSignatureError(
+                f"model {self.model.path}: a generator takes a float latent input (N, latent_size) and "
+                f"optionally an int label input (N,); the metadata lists "
+                f"{ {n: (str(s['dtype']), s['shape']) for n, s in spec.items()} }"
+            )
         zshape = spec[self._z]["shape"]
         if len(zshape) != 2:
             raise ModelSignatureError(
@@ -81,7 +91,7 @@ class OnnxGenerator(OnnxBacked, Generator):
             if real < step:  # pad a fixed-size batch
                 zb = np.concatenate([zb, np.zeros((step - real, zb.shape[1]), np.float32)])
                 lb = None if lb is None else np.concatenate([lb, np.zeros(step - real, np.int64)])
-            feeds = {self._z: np.ascontiguousarray(zb)}
+            feeds = {self._z: np.ascontiguousarray(zb, dtype=self.model.input_spec[self._z]["dtype"])}
             if self._labels is not None:
                 feeds[self._labels] = lb.astype(self.model.input_spec[self._labels]["dtype"])
             out = self.model.run(feeds)[0]
@@ -108,8 +118,8 @@ class OnnxGenerator(OnnxBacked, Generator):
         meta = self.model.metadata
         if y.ndim == 4:
             c = y.shape[1]
-            if c not in (1, 3) or c != meta.get("channels", c):
-                want = meta.get("channels", "1 or 3")
+            if c not in (1, 3) or c != (meta.get("channels") or c):
+                want = meta.get("channels") or "1 or 3"
                 raise ModelSignatureError(
                     f"model {self.model.path}: images must have {want} channels; the model gives {c} "
                     f"(output {y.shape})"
@@ -120,7 +130,7 @@ class OnnxGenerator(OnnxBacked, Generator):
                 f"model {self.model.path}: images must be {size[0]} x {size[1]} (`output_size`); the model "
                 f"gives {y.shape[-2]} x {y.shape[-1]}"
             )
-        if y.ndim == 3 and meta.get("channels", 1) != 1:
+        if y.ndim == 3 and (meta.get("channels") or 1) != 1:
             raise ModelSignatureError(
                 f"model {self.model.path}: images must have {meta['channels']} channels; the model gives "
                 f"(N, H, W) {y.shape}"

@@ -67,10 +67,21 @@ class OnnxSegmenter(OnnxBacked, Segmenter):
         self._load(path, threads, providers)
         self._sample = sample
         (self._input,) = self.model.input_names[:1]
-        shape = self.model.input_spec[self._input]["shape"]
+        spec = self.model.input_spec[self._input]
+        shape = spec["shape"]
         if len(shape) != 4:
             raise ModelError(f"model {self.model.path}: segmenter input must be (N, C, H, W); got {shape}")
         self._channels = int(self.info.channels or shape[1] or 3)
+        if spec["dtype"] != np.float32 or shape[0] not in (None, 1) or shape[1] not in (None, self._channels):
+            raise ModelSignatureError(
+                f"model {self.model.path}: segmenter input {self._input!r} must be float32 (N, "
+                f"{self._channels}, H, W) with a free or 1 batch; the metadata says {spec['dtype']} {shape}"
+            )
+        size = self.info.input_size
+        if size is not None and any(d is not None and d != s for d, s in zip(shape[2:], size)):
+            raise ModelSignatureError(
+                f"model {self.model.path}: `input_size` {list(size)} contradicts the input shape {shape}"
+            )
         return shape
 
     def sample_input(self):
@@ -158,7 +169,12 @@ class DenseSegmenter(OnnxSegmenter):
         margin: int | None = None,
         sample=None,
     ):
-        self._open(path, threads, providers, sample)
+        shape = self._open(path, threads, providers, sample)
+        if shape[2] is not None or shape[3] is not None:
+            raise ModelSignatureError(
+                f"model {self.model.path}: a dense segmenter's input must have free H and W; the metadata "
+                f"says {shape}"
+            )
         meta = self.model.metadata
         stride = meta.get("stride")
         if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:

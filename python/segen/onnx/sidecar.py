@@ -92,6 +92,13 @@ MAX_PIXELS = 1 << 26
 MAX_STRIDE = 1024
 MAX_DIM = 2**31 - 1
 
+#: Keys read with a default when absent: present, they may not be null.
+_NOT_NULL = ("name", "summary", "classes", "metrics", "training", "output_range", "threshold", "stride")
+_NOT_NULL += ("min_size", "receptive_margin")
+#: Tensor element types of ``inputs`` / ``outputs`` (those ONNX Runtime and numpy share).
+_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32")
+_DTYPES += ("uint64", "bool")
+
 _DIGEST_MAGIC = b"segen-model-digest-v1\0"
 _O_FLAGS = (
     os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -306,8 +313,11 @@ def _check_spec(spec, where: str, key: str = "inputs", *, names: bool = False) -
         try:
             dtype = np.dtype(s["dtype"])
         except (TypeError, ValueError):
+            dtype = None
+        if dtype is None or dtype.name not in _DTYPES:
             raise ModelError(
-                f"{where}: dtype of {key[:-1]} {name!r} is not a numpy dtype; got {s['dtype']!r}"
+                f"{where}: dtype of {key[:-1]} {name!r} is not a numpy dtype segen runs ({', '.join(_DTYPES)}); "
+                f"got {s['dtype']!r}"
             ) from None
         dims = [d if names or not isinstance(d, str) else None for d in shape]
         out[name] = {"shape": dims, "dtype": dtype}
@@ -381,6 +391,9 @@ def _check_metadata(meta: dict, where: str) -> None:
     _check_spec(meta.get("inputs"), where)
     if meta.get("outputs") is not None:
         _check_spec(meta["outputs"], where, "outputs")
+    for key in _NOT_NULL:
+        if key in meta and meta[key] is None:
+            raise ModelError(f"{where}: `{key}` is null; leave it out or give a value")
     sha = meta.get("sha256")
     if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha.lower())):
         raise ModelError(f"{where}: `sha256` must be the 64-hex-digit digest of the model; got {sha!r}")
@@ -406,6 +419,12 @@ def _check_metadata(meta: dict, where: str) -> None:
     ):
         shown = f"{len(classes)} of them" if isinstance(classes, list) else repr(classes)[:60]
         raise ModelError(f"{where}: `classes` must be a list of 1..{MAX_COUNT} names; got {shown}")
+    for key in ("name", "summary"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise ModelError(f"{where}: `{key}` must be a string; got {type(meta[key]).__name__}")
+    for key in ("metrics", "training"):
+        if meta.get(key) is not None and not isinstance(meta[key], Mapping):
+            raise ModelError(f"{where}: `{key}` must be an object; got {type(meta[key]).__name__}")
     threshold = meta.get("threshold")
     if threshold is not None and not (_is_number(threshold) and math.isfinite(threshold)):
         raise ModelError(f"{where}: `threshold` must be a finite number; got {threshold!r}")
@@ -427,7 +446,7 @@ def props_in(metadata_props: Mapping[str, str], where: str) -> dict:
             continue
         try:
             out[key[len(PROPS_PREFIX) :]] = json.loads(raw)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
             raise ModelError(f"{where}: metadata_props {key!r} is not JSON: {raw[:60]!r}") from None
     return out
 

@@ -402,3 +402,124 @@ def test_random_op_names_in_tensor_bytes_are_not_operators(tmp_path):
     assert b'"\rRandomUniform' in path.read_bytes()
     assert random_ops(path) == []
     OnnxModel(path).session  # no warning
+
+
+# ---- the protobuf reader -------------------------------------------------------------------------------------
+
+
+def test_reader_sees_the_nodes_onnx_sees_in_the_shipped_models():
+    for path in sorted(ROOT.glob("plugins/*/models/*.onnx")):
+        model = onnx.load(str(path))
+        found = _proto.scan(path.read_bytes())
+        assert [(d, op) for d, op, _ in found.nodes] == [(n.domain, n.op_type) for n in model.graph.node]
+        assert found.external == []
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (b"\x3a\x05abc", "runs past the end"),  # graph (field 7) of 5 bytes, 3 there
+        (b"\x0b\x0c", "wire type 3"),  # a group
+        (b"\x08" + b"\xff" * 11, "varint longer"),
+        (b"\x08", "truncated varint"),
+        (b"\x00\x01", "field number 0"),
+        (b"\x3a\x02\x0a\x00" + b"\x08\x08", None),  # a graph with an empty node, ir_version 8: fine
+    ],
+)
+def test_reader_refuses_malformed_protobuf(data, match):
+    if match is None:
+        assert _proto.scan(data).nodes == [("", "", ())]
+        return
+    with pytest.raises(_proto.ProtoError, match=match):
+        _proto.scan(data)
+
+
+def test_deeply_nested_subgraphs_are_refused_before_onnx_runtime():
+    # written by hand: the onnx package's own protobuf refuses to build it (depth limit 100)
+    def field(number: int, payload: bytes) -> bytes:
+        return _proto._encode_varint(number << 3 | 2) + _proto._encode_varint(len(payload)) + payload
+
+    graph = field(1, field(4, b"Identity"))
+    for _ in range(40):  # 3 message levels each: graph -> node -> attribute -> graph
+        attribute = field(1, b"then_branch") + field(6, graph)
+        graph = field(1, field(4, b"If") + field(5, attribute))
+    with pytest.raises(_proto.ProtoError, match="nested deeper than 100"):
+        _proto.scan(field(7, graph))
+    shallow = field(1, field(4, b"Identity"))
+    for _ in range(30):
+        shallow = field(1, field(4, b"If") + field(5, field(1, b"then_branch") + field(6, shallow)))
+    assert len(_proto.scan(field(7, shallow)).nodes) == 31
+
+
+@pytest.mark.parametrize(
+    "entries, match",
+    [
+        ([("location", "w.bin"), ("offset", "0x10")], "offset must be a non-negative integer"),
+        ([("location", "w.bin"), ("length", "-4")], "length must be"),
+        ([("location", "w.bin"), ("location", "x.bin")], "given twice"),
+        ([("location", "w.bin"), ("sneaky", "1")], "unknown external_data key"),
+        ([("offset", "0")], "no location"),
+    ],
+)
+def test_bad_external_data_entries_are_refused(tmp_path, entries, match):
+    path = make_external_segmenter(tmp_path)
+    model = onnx.load(str(path), load_external_data=False)
+    t = model.graph.initializer[0]
+    del t.external_data[:]
+    for key, value in entries:
+        e = t.external_data.add()
+        e.key, e.value = key, value
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(_proto.ProtoError, match=match):
+        _proto.scan(path.read_bytes())
+    _edit_json(path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    with pytest.raises(ModelError, match="not an ONNX protobuf segen can read"):
+        OnnxModel(path).session
+
+
+# ---- sidecar types and the model's signature (found by tests/fuzz/fuzz_onnx.py) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"classes": None}, "`classes` is null"),
+        ({"threshold": None}, "`threshold` is null"),
+        ({"receptive_margin": None}, "`receptive_margin` is null"),
+        ({"metrics": True}, "`metrics` must be an object"),
+        ({"metrics": [1, 1]}, "`metrics` must be an object"),
+        ({"name": 5}, "`name` must be a string"),
+        ({"inputs": {"image": {"shape": ["N", 1, 16, 16], "dtype": "O"}}}, "not a numpy dtype segen runs"),
+    ],
+)
+def test_sidecar_types_segen_reads_with_defaults(tmp_path, change, match):
+    path = make_segmenter_model(tmp_path)
+    _edit_json(path, **change)
+    with pytest.raises(ModelError, match=match):
+        OnnxSegmenter(path)
+
+
+def test_segmenter_input_contradicting_its_sidecar(tmp_path):
+    path = make_segmenter_model(tmp_path)
+    for spec, match in [
+        ({"shape": ["N", 3, 16, 16], "dtype": "float32"}, "must be float32 \\(N, 1, H, W\\)"),
+        ({"shape": ["N", 1, 16, 16], "dtype": "uint8"}, "the metadata says uint8"),
+        ({"shape": [4, 1, 16, 16], "dtype": "float32"}, "free or 1 batch"),
+        ({"shape": ["N", 1, 8, 16], "dtype": "float32"}, "`input_size` \\[16, 16\\] contradicts"),
+    ]:
+        _edit_json(path, inputs={"image": spec})
+        with pytest.raises(ModelSignatureError, match=match):
+            OnnxSegmenter(path)
+    _edit_json(path, inputs={"image": {"shape": ["N", 1, 16, 16], "dtype": "float32"}}, stride=8)
+    with pytest.raises(ModelSignatureError, match="must have free H and W"):
+        DenseSegmenter(path)
+
+
+def test_deeply_nested_json_in_metadata_props_is_a_model_error(tmp_path):
+    path = make_segmenter_model(tmp_path)
+    model = onnx.load(str(path))
+    model.metadata_props.add(key="segen.classes", value="[" * 100000)
+    path.write_bytes(model.SerializeToString())
+    _edit_json(path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    with pytest.raises(ModelError, match="metadata_props 'segen.classes' is not JSON"):
+        OnnxModel(path).session
