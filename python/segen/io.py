@@ -144,8 +144,11 @@ def _check_pixels(path, width: int, height: int, frames: int, limit: int) -> Non
 
 def _check_size(path, width: int, height: int, channels: int, itemsize: int, limits: dict) -> None:
     """Refuse an empty image, and one over the pixel or the decoded-bytes limit."""
-    if int(width) <= 0 or int(height) <= 0:
-        raise ImageReadError(f"{path}: the file declares an image of {width} x {height} pixels (empty)")
+    if int(width) <= 0 or int(height) <= 0 or int(channels) <= 0:
+        samples = f" of {channels} samples" if int(channels) <= 0 else ""
+        raise ImageReadError(
+            f"{path}: the file declares an image of {width} x {height} pixels{samples} (empty)"
+        )
     _check_pixels(path, width, height, 1, limits["max_pixels"])
     n = int(width) * int(height) * int(channels) * int(itemsize)
     if n > limits["max_bytes"]:
@@ -483,6 +486,8 @@ def _read_tiff(path: pathlib.Path, f, size: int, limits: dict) -> np.ndarray:
         arr = arr.astype(np.float32, copy=False)
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
+    if arr.ndim not in (2, 3) or arr.size == 0:  # the header checks above should make this unreachable
+        raise ImageReadError(f"{path}: TIFF page decoded to an array of shape {arr.shape}, not an image")
     return np.ascontiguousarray(arr)
 
 
