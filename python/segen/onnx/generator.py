@@ -121,7 +121,7 @@ class OnnxGenerator(OnnxBacked, Generator):
             if c not in (1, 3) or c != (meta.get("channels") or c):
                 want = meta.get("channels") or "1 or 3"
                 raise ModelSignatureError(
-                    f"model {self.model.path}: images must have {want} channels; the model gives {c} "
+                    f"model {self.model.path}: images must have {want} channel(s); the model gives {c} "
                     f"(output {y.shape})"
                 )
         size = self.info.output_size
@@ -132,6 +132,6 @@ class OnnxGenerator(OnnxBacked, Generator):
             )
         if y.ndim == 3 and (meta.get("channels") or 1) != 1:
             raise ModelSignatureError(
-                f"model {self.model.path}: images must have {meta['channels']} channels; the model gives "
+                f"model {self.model.path}: images must have {meta['channels']} channel(s); the model gives "
                 f"(N, H, W) {y.shape}"
             )

@@ -309,7 +309,7 @@ def test_rgb_generator_and_declared_channels(tmp_path):
     gen = OnnxGenerator(make_generator_model(tmp_path, channels=3))
     assert gen.generate(2, seed=0).shape == (2, 8, 8, 3)
     gen = OnnxGenerator(make_generator_model(tmp_path, "decl", channels=3, meta={"channels": 1}))
-    with pytest.raises(ModelSignatureError, match="must have 1 channels; the model gives 3"):
+    with pytest.raises(ModelSignatureError, match="must have 1 channel.s.; the model gives 3"):
         gen.generate(1, seed=0)
 
 
