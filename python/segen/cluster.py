@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
-from ._shared.validation import as_array, check_int, check_positive
+from ._shared.validation import C_INT_MAX, as_array, check_int, check_positive
 from .errors import DTypeError, InvalidArgumentError
 
 __all__ = ["KMeansResult", "DBSCANResult", "kmeans", "dbscan"]
@@ -78,9 +78,13 @@ def _seed_to_int(seed) -> int:
         return int(seed.integers(0, 2**63))
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise DTypeError(
-            f"`seed` must be None, an int or a numpy.random.Generator; got {type(seed).__name__}"
+            f"`seed` must be None, an int >= 0 or a numpy.random.Generator; got {type(seed).__name__}"
         )
-    return int(seed) % 2**64
+    if seed < 0:  # was taken modulo 2**64: -1 silently meant 2**64 - 1
+        raise InvalidArgumentError(f"`seed` must be >= 0; got {seed}")
+    if seed >= 2**64:  # was taken modulo 2**64 (2**64 gave seed 0's result); hashed as numpy does instead
+        return int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0])
+    return int(seed)
 
 
 def kmeans(
@@ -106,7 +110,8 @@ def kmeans(
         features (scikit-learn's convention; default 1e-4). A run also stops when no label changes.
     seed : None, int or numpy.random.Generator, optional
         Seed of segen's own generator (SplitMix64): the same seed gives the same result on any platform
-        and at any thread count. None draws a fresh seed.
+        and at any thread count. An int must be >= 0 (seeds from 2**64 up are hashed to 64 bits with
+        ``numpy.random.SeedSequence``). None draws a fresh seed.
 
     Returns
     -------
@@ -117,7 +122,7 @@ def kmeans(
     ------
     ValueError
         If `X` is empty, not 2-D or contains NaN/inf; if `k` < 1 or `k` > N; if `init` is unknown or has
-        the wrong shape; if `n_init` or `max_iter` < 1 or `tol` < 0.
+        the wrong shape; if `n_init` or `max_iter` is not in [1, 2**31 - 1], `tol` < 0 or `seed` < 0.
     TypeError
         If `X` is complex or not numeric, or `seed` has an unsupported type.
 
@@ -151,8 +156,8 @@ def kmeans(
         raise InvalidArgumentError(f"`k` must be >= 1; got {k}")
     if k > arr.shape[0]:
         raise InvalidArgumentError(f"`k` must be <= the number of samples ({arr.shape[0]}); got {k}")
-    n_init = check_int(n_init, "n_init", minimum=1)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    n_init = check_int(n_init, "n_init", minimum=1, maximum=C_INT_MAX)
+    max_iter = check_int(max_iter, "max_iter", minimum=1, maximum=C_INT_MAX)
     tol = check_positive(tol, "tol", allow_zero=True)
     seed_int = _seed_to_int(seed)
     centers = None
@@ -227,6 +232,6 @@ def dbscan(X, eps: float = 0.5, min_samples: int = 5) -> DBSCANResult:
     """
     arr = _check_data(X)
     eps = check_positive(eps, "eps")
-    min_samples = check_int(min_samples, "min_samples", minimum=1)
+    min_samples = check_int(min_samples, "min_samples", minimum=1, maximum=C_INT_MAX)
     labels, core, n = _core.dbscan(arr, eps, min_samples)
     return DBSCANResult(labels=labels, core_sample_mask=core, n_clusters=int(n))

@@ -14,7 +14,20 @@ import numpy as np
 
 from . import _core
 from ._shared.limits import check_allocation
-from ._shared.validation import as_array, check_image, check_int, check_mode, check_positive, check_real
+from ._shared.validation import (
+    F32_MAX,
+    as_array,
+    check_bool,
+    check_fits_float32,
+    check_image,
+    check_int,
+    check_kernel_radius,
+    check_mode,
+    check_positive,
+    check_real,
+    float_dtype_for,
+    prescale_for_squares,
+)
 from .errors import DTypeError, InvalidArgumentError
 
 __all__ = ["gabor_kernel", "gabor", "gabor_bank", "color_histogram", "canny"]
@@ -30,27 +43,41 @@ def _optional_sigma(value, name: str) -> float:
 
 _MAX_KERNEL_ELEMENTS = 2**26
 
+#: Highest harmonic: above 0.5 cycles per pixel a harmonic sampled at the pixels aliases onto a lower one,
+#: and the envelope's normalisation ~ frequency**2 overflowed float32 (frequency 1e30 gave inf everywhere).
+MAX_FREQUENCY = 0.5
+#: Widest bandwidth in octaves: the core computes 2**bandwidth (1e300 overflowed to a NaN sigma).
+MAX_BANDWIDTH = 1000.0
 
-def _check_kernel_size(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds) -> None:
-    """Refuse kernels over 2**26 elements (the core's limit) before any work, with scikit-image's size rule."""
-    b = 2.0**bandwidth
-    sigma = 1.0 / math.pi * math.sqrt(math.log(2) / 2.0) * (b + 1) / (b - 1) / frequency
+
+def _check_kernel_size(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds, fname="frequency") -> None:
+    """Refuse kernels over 2**26 elements (the core's limit) before any work, with scikit-image's size rule.
+
+    Computed in floats, so that extreme parameters give this error rather than ZeroDivisionError (a bandwidth
+    of 1e-300) or OverflowError (an infinite half-size).
+    """
+    # (2**b + 1) / (2**b - 1) == 1 / tanh(b ln2 / 2), without overflow for large b or 0/0 for tiny b
+    ratio = 1.0 / math.tanh(bandwidth * math.log(2) / 2.0)
+    sigma = 1.0 / math.pi * math.sqrt(math.log(2) / 2.0) * ratio / frequency
     sx, sy = sigma_x or sigma, sigma_y or sigma
     ct, st = math.cos(theta), math.sin(theta)
-    x0 = math.ceil(max(abs(n_stds * sx * ct), abs(n_stds * sy * st), 1))
-    y0 = math.ceil(max(abs(n_stds * sy * ct), abs(n_stds * sx * st), 1))
-    if (2 * x0 + 1) * (2 * y0 + 1) > _MAX_KERNEL_ELEMENTS:
+    x0 = max(abs(n_stds * sx * ct), abs(n_stds * sy * st), 1.0)
+    y0 = max(abs(n_stds * sy * ct), abs(n_stds * sx * st), 1.0)
+    if (
+        not (x0 < 2**40 and y0 < 2**40)
+        or (2 * math.ceil(x0) + 1) * (2 * math.ceil(y0) + 1) > _MAX_KERNEL_ELEMENTS
+    ):
         raise InvalidArgumentError(
-            f"the Gabor kernel would be {2 * y0 + 1} x {2 * x0 + 1}, more than 2^26 elements: raise `frequency` "
-            "or lower `sigma_x`, `sigma_y` or `n_stds`"
+            f"the Gabor kernel would be {2 * y0 + 1:.4g} x {2 * x0 + 1:.4g}, more than 2^26 elements: raise "
+            f"`{fname}` or `bandwidth`, or lower `sigma_x`, `sigma_y` or `n_stds`"
         )
 
 
 def _gabor_params(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds, offset) -> tuple:
     params = (
-        check_positive(frequency, "frequency"),
+        check_positive(frequency, "frequency", maximum=MAX_FREQUENCY),
         check_real(theta, "theta"),
-        check_positive(bandwidth, "bandwidth"),
+        check_positive(bandwidth, "bandwidth", maximum=MAX_BANDWIDTH),
         _optional_sigma(sigma_x, "sigma_x"),
         _optional_sigma(sigma_y, "sigma_y"),
         check_positive(n_stds, "n_stds", allow_zero=True),
@@ -80,12 +107,13 @@ def gabor_kernel(
     Parameters
     ----------
     frequency : float
-        Spatial frequency of the harmonic, in cycles per pixel (> 0).
+        Spatial frequency of the harmonic, in cycles per pixel, in (0, 0.5] (above 0.5 a sampled harmonic
+        aliases onto a lower frequency).
     theta : float, optional
         Orientation in radians. With ``theta=0`` the harmonic varies along x (columns), so the filter
         responds to vertical edges and stripes.
     bandwidth : float, optional
-        Bandwidth in octaves (> 0); sets ``sigma_x`` and ``sigma_y`` when they are None:
+        Bandwidth in octaves, in (0, 1000]; sets ``sigma_x`` and ``sigma_y`` when they are None:
         ``sigma = sqrt(ln 2 / 2) / pi * (2**b + 1) / (2**b - 1) / frequency``.
     sigma_x, sigma_y : float, optional
         Standard deviations of the envelope along x' and y' (> 0), i.e. before the rotation.
@@ -106,8 +134,9 @@ def gabor_kernel(
     Raises
     ------
     ValueError
-        If `frequency`, `bandwidth`, `sigma_x` or `sigma_y` is not > 0, `n_stds` is negative, a parameter is
-        not finite, or the kernel would have more than 2**26 elements.
+        If `frequency`, `bandwidth`, `sigma_x` or `sigma_y` is not > 0, `frequency` is above 0.5,
+        `bandwidth` above 1000, `n_stds` is negative, a parameter is not finite, or the kernel would have more
+        than 2**26 elements.
     TypeError
         If `dtype` is not complex (also a ValueError, as scikit-image raises).
 
@@ -129,7 +158,10 @@ def gabor_kernel(
     True
     """
     params = _gabor_params(frequency, theta, bandwidth, sigma_x, sigma_y, n_stds, offset)
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"`dtype` must be complex64 or complex128; got {dtype!r}") from None
     if dt.kind != "c" or dt.itemsize not in (8, 16):
         raise DTypeError(f"`dtype` must be complex64 or complex128; got {dt}")
     k = _core.gabor_kernel(*params)
@@ -161,7 +193,8 @@ def gabor(
     image : (H, W) or (H, W, C) array_like
         Input image; each channel of a multichannel image is filtered independently.
     frequency : float
-        Spatial frequency of the harmonic, in cycles per pixel (> 0).
+        Spatial frequency of the harmonic, in cycles per pixel, in (0, 0.5] (above 0.5 a sampled harmonic
+        aliases onto a lower frequency).
     theta : float, optional
         Orientation in radians; 0 responds to vertical edges (harmonic along x), as in scikit-image.
     bandwidth : float, optional
@@ -221,11 +254,12 @@ def gabor(
     mode = check_mode(mode)
     cval = check_real(cval, "cval")
     arr, restore = check_image(image, channel_axis=channel_axis)
+    check_fits_float32(cval, "cval", float_dtype_for(arr.dtype))  # 1e300 was an inf border
     real, imag = _core.gabor(arr, *params, mode, cval)
     return restore(real), restore(imag)
 
 
-def _float_list(values, name: str, *, positive: bool) -> list[float]:
+def _float_list(values, name: str, *, positive: bool, maximum: float | None = None) -> list[float]:
     if isinstance(values, numbers.Number) or (isinstance(values, np.ndarray) and values.ndim == 0):
         values = [values]
     try:
@@ -236,7 +270,7 @@ def _float_list(values, name: str, *, positive: bool) -> list[float]:
         ) from exc
     if not items:
         raise InvalidArgumentError(f"`{name}` must not be empty")
-    return [check_positive(v, name) if positive else check_real(v, name) for v in items]
+    return [check_positive(v, name, maximum=maximum) if positive else check_real(v, name) for v in items]
 
 
 def gabor_bank(
@@ -267,7 +301,7 @@ def gabor_bank(
         Grey image, or an RGB image which is first converted to luminance
         ``0.2125 R + 0.7154 G + 0.0721 B`` (in the input's own units).
     frequencies : float or sequence of float
-        Frequencies in cycles per pixel (each > 0).
+        Frequencies in cycles per pixel (each in (0, 0.5]).
     thetas : float or sequence of float
         Orientations in radians (0 responds to vertical edges).
     bandwidth, sigma_x, sigma_y, n_stds : optional
@@ -276,7 +310,8 @@ def gabor_bank(
         Smoothing in wavelengths: the Gaussian's sigma is ``smoothing / frequency`` (>= 0; 0 disables the
         smoothing and returns the raw magnitudes).
     smoothing_truncate : float, optional
-        The smoothing Gaussian is cut at this many sigmas (> 0; default 3).
+        The smoothing Gaussian is cut at this many sigmas (> 0; default 3). The radius,
+        ``smoothing_truncate * smoothing / frequency``, may be at most 2**20 pixels.
     mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
         Border extension of both the Gabor filtering and the smoothing.
     cval : float, optional
@@ -321,19 +356,23 @@ def gabor_bank(
     >>> feats.shape, feats.dtype
     ((64, 80, 8), dtype('float32'))
     """
-    freqs = _float_list(frequencies, "frequencies", positive=True)
+    freqs = _float_list(frequencies, "frequencies", positive=True, maximum=MAX_FREQUENCY)
     ths = _float_list(thetas, "thetas", positive=False)
-    bw = check_positive(bandwidth, "bandwidth")
+    bw = check_positive(bandwidth, "bandwidth", maximum=MAX_BANDWIDTH)
     sx = _optional_sigma(sigma_x, "sigma_x")
     sy = _optional_sigma(sigma_y, "sigma_y")
     ns = check_positive(n_stds, "n_stds", allow_zero=True)
     sm = check_positive(smoothing, "smoothing", allow_zero=True)
     st = check_positive(smoothing_truncate, "smoothing_truncate")
     mode = check_mode(mode)
-    cval = check_real(cval, "cval")
+    cval = check_real(cval, "cval", minimum=-F32_MAX / 16, maximum=F32_MAX / 16)  # float32 features
     for f in freqs:
+        # the smoothing Gaussian's sigma is smoothing / f: its radius must stay within the core's limit
+        # (smoothing 1e300 overflowed the core's int radius and returned unsmoothed magnitudes; 2**31
+        # asked for gigabytes)
+        check_kernel_radius(sm / f, st, "`smoothing` / `frequencies` times `smoothing_truncate`")
         for t in ths:
-            _check_kernel_size(f, t, bw, sx, sy, ns)
+            _check_kernel_size(f, t, bw, sx, sy, ns, "frequencies")
     arr, _ = check_image(image, channel_axis=channel_axis)
     if arr.ndim == 3:
         if arr.shape[2] != 3:
@@ -342,13 +381,26 @@ def gabor_bank(
             )
         work = np.float64 if arr.dtype == np.float64 else np.float32
         arr = np.ascontiguousarray(arr.astype(work, copy=False) @ np.asarray(LUMINANCE, dtype=work))
-    return _core.gabor_bank(arr, freqs, ths, bw, sx, sy, ns, sm, st, mode, cval)
+    if arr.dtype.kind == "f":
+        # the features are float32: values past its range (1e300) were inf all over
+        top = max(abs(float(np.fmax.reduce(arr, axis=None))), abs(float(np.fmin.reduce(arr, axis=None))))
+        if math.isfinite(top) and top > F32_MAX / 16:
+            raise InvalidArgumentError(
+                f"`image` has values up to {top:.3g}: its Gabor magnitudes would overflow the float32 features "
+                f"(at most about {F32_MAX / 16:.3g}); rescale it"
+            )
+    # the magnitudes square the responses: scale by a power of two when that could overflow (1e20 gave inf)
+    arr, cval, scale = prescale_for_squares(arr, np.float32, cval)
+    out = _core.gabor_bank(arr, freqs, ths, bw, sx, sy, ns, sm, st, mode, cval)
+    if scale != 1.0:
+        np.multiply(out, np.float32(scale), out=out)
+    return out
 
 
 def _check_mask(mask, shape) -> np.ndarray | None:
     if mask is None:
         return None
-    m = np.asarray(mask)
+    m = as_array(mask, "mask")
     if m.dtype.kind not in "biu":
         raise DTypeError(f"`mask` must be a boolean (or integer 0/1) array; got dtype {m.dtype}")
     if m.shape != tuple(shape):
@@ -424,7 +476,7 @@ def color_histogram(image, bins=(8, 4, 4), *, mask=None, normalize=True, channel
     check_allocation(8.0 * bh * bs * bv, f"a {bh} x {bs} x {bv} float64 histogram (`bins`)")
     arr, _ = check_image(image, channel_axis=channel_axis, channels=3)
     m = _check_mask(mask, arr.shape[:2])
-    return _core.color_histogram(arr, bh, bs, bv, m, bool(normalize))
+    return _core.color_histogram(arr, bh, bs, bv, m, check_bool(normalize, "normalize"))
 
 
 def _threshold(value, name: str, use_quantiles: bool) -> float:
@@ -462,7 +514,8 @@ def canny(
         Grey image. Integer images are scaled by 1 / dtype max (as ``img_as_float``); floats are used as
         they are.
     sigma : float, optional
-        Standard deviation of the Gaussian smoothing (>= 0; 0 = none).
+        Standard deviation of the Gaussian smoothing (>= 0; 0 = none; at most 262144, a kernel radius of
+        2**20).
     low_threshold : float, optional
         Lower hysteresis threshold on the gradient magnitude, in the units of the image's dtype (e.g. 0..255
         for uint8). Default: 10% of the dtype's maximum (0.1 for floats).
@@ -514,7 +567,8 @@ def canny(
     (dtype('bool'), 20, True, False)
     """
     sigma = check_positive(sigma, "sigma", allow_zero=True)
-    use_quantiles = bool(use_quantiles)
+    check_kernel_radius(sigma, 4.0, "`sigma`")  # 2**31 asked for 128 GiB of weights
+    use_quantiles = check_bool(use_quantiles, "use_quantiles")
     low = _threshold(low_threshold, "low_threshold", use_quantiles)
     high = _threshold(high_threshold, "high_threshold", use_quantiles)
     mode = check_mode(mode)

@@ -23,7 +23,19 @@ import numpy as np
 
 from . import _core
 from ._shared.docs import fill_doc
-from ._shared.validation import as_array, check_image, check_int, check_mode, check_positive, check_real
+from ._shared.validation import (
+    MAX_KERNEL_RADIUS,
+    as_array,
+    check_bool,
+    check_fits_float32,
+    check_image,
+    check_int,
+    check_mode,
+    check_positive,
+    check_real,
+    float_dtype_for,
+    prescale_for_squares,
+)
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -66,11 +78,16 @@ def _sigmas(sigma, *, allow_zero: bool) -> tuple[float, float]:
     return tuple(check_positive(v, "sigma", allow_zero=allow_zero) for v in s)  # type: ignore[return-value]
 
 
-def _common(mode, cval) -> tuple[str, float]:
-    return check_mode(mode), check_real(cval, "cval")
+def _common(mode, cval, dtype=None) -> tuple[str, float]:
+    """`mode` and `cval`; with the image's `dtype`, a `cval` that a float32 result cannot hold is refused
+    (1e300 became inf all along the border)."""
+    mode, v = check_mode(mode), check_real(cval, "cval")
+    if dtype is not None:
+        check_fits_float32(v, "cval", float_dtype_for(dtype))
+    return mode, v
 
 
-def _kernel(weights, name: str, ndim: int) -> np.ndarray:
+def _kernel(weights, name: str, ndim: int, image_dtype=None) -> np.ndarray:
     w = as_array(weights, name)
     if w.ndim != ndim:
         want = "1-D" if ndim == 1 else "2-D"
@@ -80,6 +97,8 @@ def _kernel(weights, name: str, ndim: int) -> np.ndarray:
     w = np.ascontiguousarray(w, dtype=np.float64)
     if not np.isfinite(w).all():
         raise InvalidArgumentError(f"`{name}` must contain only finite values; got NaN or inf")
+    if image_dtype is not None:  # such images are filtered in float32
+        check_fits_float32(float(np.abs(w).max()), name, float_dtype_for(image_dtype))
     return w
 
 
@@ -135,8 +154,8 @@ def correlate(image, weights, *, mode: str = "reflect", cval: float = 0.0, chann
            [0., 0., 0.]], dtype=float32)
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
-    w = _kernel(weights, "weights", 2)
-    mode, cval = _common(mode, cval)
+    w = _kernel(weights, "weights", 2, arr.dtype)
+    mode, cval = _common(mode, cval, arr.dtype)
     return restore(_core.correlate(arr, w, mode, cval, False))
 
 
@@ -185,8 +204,8 @@ def convolve(image, weights, *, mode: str = "reflect", cval: float = 0.0, channe
            [0., 0., 0.]], dtype=float32)
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
-    w = _kernel(weights, "weights", 2)
-    mode, cval = _common(mode, cval)
+    w = _kernel(weights, "weights", 2, arr.dtype)
+    mode, cval = _common(mode, cval, arr.dtype)
     return restore(_core.correlate(arr, w, mode, cval, True))
 
 
@@ -248,11 +267,15 @@ def separable(
            [-1., -2., -1.]], dtype=float32)
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
-    kr = _kernel(row_kernel, "row_kernel", 1)
-    kc = _kernel(col_kernel, "col_kernel", 1)
-    mode, cval = _common(mode, cval)
+    kr = _kernel(row_kernel, "row_kernel", 1, arr.dtype)
+    kc = _kernel(col_kernel, "col_kernel", 1, arr.dtype)
+    mode, cval = _common(mode, cval, arr.dtype)
     return restore(_core.separable(arr, kr, kc, mode, cval))
 
+
+#: The largest box the core takes: a radius of MAX_KERNEL_RADIUS each side (2**31 gave a pybind11
+#: signature dump, 2**26 the core's own `size_row`).
+_MAX_SIZE = 2 * MAX_KERNEL_RADIUS + 1
 
 # ---- smoothing -------------------------------------------------------------------------------------------
 
@@ -315,7 +338,7 @@ def gaussian(
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
     s_row, s_col = _sigmas(sigma, allow_zero=True)
-    mode, cval = _common(mode, cval)
+    mode, cval = _common(mode, cval, arr.dtype)
     truncate = check_positive(truncate, "truncate")
     return restore(_core.gaussian(arr, s_row, s_col, mode, cval, truncate))
 
@@ -328,7 +351,7 @@ def uniform(image, size=3, *, mode: str = "reflect", cval: float = 0.0, channel_
     ----------
     %(image)s
     size : int or (int, int), optional
-        Window size for both axes or as ``(rows, cols)``; >= 1. Along each axis the window starts
+        Window size for both axes or as ``(rows, cols)``; in [1, 2097153]. Along each axis the window starts
         ``size // 2`` pixels before the output pixel (scipy's placement for even sizes).
     %(mode)s
     %(cval)s
@@ -357,8 +380,8 @@ def uniform(image, size=3, *, mode: str = "reflect", cval: float = 0.0, channel_
     array([[1., 1., 1.]], dtype=float32)
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
-    s_row, s_col = (check_int(v, "size", minimum=1) for v in _pair(size, "size"))
-    mode, cval = _common(mode, cval)
+    s_row, s_col = (check_int(v, "size", minimum=1, maximum=_MAX_SIZE) for v in _pair(size, "size"))
+    mode, cval = _common(mode, cval, arr.dtype)
     return restore(_core.uniform(arr, s_row, s_col, mode, cval))
 
 
@@ -401,7 +424,7 @@ def laplace(image, *, mode: str = "reflect", cval: float = 0.0, channel_axis: in
            [ 0.,  1.,  0.]], dtype=float32)
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
-    mode, cval = _common(mode, cval)
+    mode, cval = _common(mode, cval, arr.dtype)
     return restore(_core.laplace(arr, mode, cval))
 
 
@@ -462,7 +485,7 @@ def gaussian_laplace(
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
     s_row, s_col = _sigmas(sigma, allow_zero=False)
-    mode, cval = _common(mode, cval)
+    mode, cval = _common(mode, cval, arr.dtype)
     truncate = check_positive(truncate, "truncate")
     return restore(_core.gaussian_laplace(arr, s_row, s_col, mode, cval, truncate))
 
@@ -505,12 +528,18 @@ def _edge_axis(axis) -> int:
 def _edge(name, image, axis, mode, cval, mask, channel_axis, return_direction):
     arr, restore = check_image(image, channel_axis=channel_axis)
     ax = _edge_axis(axis)
+    return_direction = check_bool(return_direction, "return_direction")
     if return_direction and ax != -1:
         raise InvalidArgumentError(f"`return_direction` needs the magnitude (axis=None); got axis={axis!r}")
-    mode, cval = _common(mode, cval)
+    mode, cval = _common(mode, cval, arr.dtype)
     keep = None if mask is None else _eroded_mask(mask, arr.shape[:2])
-    res = _core.edge_filter(arr, name, ax, mode, cval, bool(return_direction))
+    scale = 1.0
+    if ax == -1:  # the magnitude squares the gradients: keep them inside the float range (1e20 gave inf)
+        arr, cval, scale = prescale_for_squares(arr, float_dtype_for(arr.dtype), cval)
+    res = _core.edge_filter(arr, name, ax, mode, cval, return_direction)
     outs = res if isinstance(res, tuple) else (res,)
+    if scale != 1.0:
+        np.multiply(outs[0], outs[0].dtype.type(scale), out=outs[0])
     if keep is not None:
         k = keep if arr.ndim == 2 else keep[..., None]
         for o in outs:

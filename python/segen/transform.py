@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._shared.validation import check_image, check_real
+from ._shared.validation import check_fits_float32, check_image, check_real
 from .errors import InvalidArgumentError
 
 __all__ = ["resize", "rotate", "flip", "MAX_OUTPUT_PIXELS"]
@@ -184,7 +184,8 @@ def rotate(
         ``skimage.transform.rotate`` takes ``(col, row)``.
     cval : float, optional
         Value of output pixels that map outside the input, in the image's units (0 by default); saturated to
-        the dtype's range for integer images. NaN is allowed for float images.
+        the dtype's range for integer images. NaN is allowed for float images; for float32 images a finite
+        value must be within float32's range.
     method : {"bilinear", "nearest"}, optional
         Interpolation (default bilinear).
     channel_axis : int or None, optional
@@ -239,6 +240,7 @@ def rotate(
     arr, restore = check_image(image, channel_axis=channel_axis)
     angle = check_real(angle, "angle")
     cval = check_real(cval, "cval", finite=arr.dtype.kind != "f")
+    check_fits_float32(cval, "cval", arr.dtype)  # 1e300 was an inf border
     if not isinstance(resize, (bool, np.bool_)):
         raise InvalidArgumentError(f"`resize` must be True or False; got {resize!r}")
     method = _check_method(method, _ROTATE_METHODS)
@@ -287,6 +289,10 @@ def flip(image, axis: int | None = 1, *, channel_axis: int | None = -1) -> np.nd
     array([[3, 2, 1]], dtype=uint8)
     """
     arr, restore = check_image(image, channel_axis=channel_axis)
-    if axis not in (0, 1, None):
+    if axis is not None and (
+        isinstance(axis, (bool, np.bool_))
+        or not isinstance(axis, numbers.Integral)
+        or int(axis) not in (0, 1)
+    ):
         raise InvalidArgumentError(f"`axis` must be 0 (rows), 1 (columns) or None (both); got {axis!r}")
     return restore(_core.flip(arr, -1 if axis is None else int(axis)))

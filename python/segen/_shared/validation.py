@@ -20,6 +20,12 @@ from typing import Callable
 import numpy as np
 
 from ..errors import DTypeError, InvalidArgumentError
+from .limits import check_allocation
+
+#: The largest value a parameter that reaches a C ``int`` in the core may take.
+C_INT_MAX = 2**31 - 1
+#: The largest kernel radius the core's Gaussians accept (``segen::kMaxRadius``): ``truncate * sigma + 0.5``.
+MAX_KERNEL_RADIUS = 2**20
 
 CORE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
 BORDER_MODES = ("reflect", "mirror", "nearest", "constant", "wrap")
@@ -48,14 +54,35 @@ def as_core_dtype(arr: np.ndarray, name: str) -> np.ndarray:
 
 
 def as_array(value, name: str) -> np.ndarray:
-    """np.asarray with a clear error for things that are not arrays of numbers."""
+    """np.asarray with a clear error for things that are not arrays of numbers.
+
+    A view whose elements overlap in memory (``np.broadcast_to``, ``sliding_window_view``) costs the caller
+    nothing however many elements it has, but the contiguous copy segen makes of it does: that copy is
+    checked against the memory budget (:func:`~segen._shared.limits.check_allocation`) here, before anything
+    reads the array (a 65536 x 65536 view of one pixel asked for 16 GiB).
+    """
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise DTypeError(f"`{name}` must be an array of numbers; got {type(value).__name__}") from exc
     if arr.dtype.kind not in "biuf":
         raise DTypeError(f"`{name}` must be a real numeric array; got dtype {arr.dtype}")
+    check_virtual_copy(arr, name)
     return arr
+
+
+def check_virtual_copy(arr: np.ndarray, name: str) -> None:
+    """Refuse an array whose contiguous copy would need far more memory than the array occupies (a
+    broadcast or overlapping-window view) when that copy is over the memory budget."""
+    if arr.size <= 1:
+        return
+    span = arr.itemsize + sum((n - 1) * abs(s) for n, s in zip(arr.shape, arr.strides))
+    if span >= arr.nbytes:
+        return
+    check_allocation(
+        float(arr.size) * max(arr.itemsize, 4),
+        f"a contiguous copy of `{name}` (shape {_shape(arr)}, a broadcast or overlapping view)",
+    )
 
 
 def check_image(
@@ -77,6 +104,7 @@ def check_image(
     last axis); ``channel_axis=None`` with a 3-D image is an error, since volumes are not supported.
     """
     arr = as_array(image, name)
+    check_channel_axis(channel_axis)
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and not allow_channels):
         want = "2-D (H, W) or 3-D (H, W, C)" if allow_channels else "2-D (H, W)"
         raise InvalidArgumentError(f"`{name}` must be {want}; got shape {_shape(arr)}")
@@ -88,10 +116,6 @@ def check_image(
             raise InvalidArgumentError(
                 f"`{name}` is 3-D {_shape(arr)} but `channel_axis` is None; pass channel_axis=-1 (or 0) for a "
                 "multichannel image (3-D volumes are not supported)"
-            )
-        if not isinstance(channel_axis, numbers.Integral) or not -3 <= int(channel_axis) <= 2:
-            raise InvalidArgumentError(
-                f"`channel_axis` must be an int in [-3, 2] or None; got {channel_axis!r}"
             )
         axis = int(channel_axis) % 3
         if axis != 2:
@@ -124,20 +148,111 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def check_real(value, name: str, *, finite: bool = True) -> float:
+def check_channel_axis(channel_axis) -> None:
+    """`channel_axis` is None or an int in [-3, 2], whatever the image's dimensionality (a 2-D image
+    ignores it, but a string or a float there is still a mistake)."""
+    if channel_axis is None:
+        return
+    if (
+        isinstance(channel_axis, (bool, np.bool_))
+        or not isinstance(channel_axis, numbers.Integral)
+        or not -3 <= int(channel_axis) <= 2
+    ):
+        raise InvalidArgumentError(f"`channel_axis` must be an int in [-3, 2] or None; got {channel_axis!r}")
+
+
+def check_real(
+    value, name: str, *, finite: bool = True, minimum: float | None = None, maximum: float | None = None
+) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise DTypeError(f"`{name}` must be a real number; got {type(value).__name__}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int past float's range (10**400)
+        v = math.copysign(math.inf, value)
     if finite and not math.isfinite(v):
-        raise InvalidArgumentError(f"`{name}` must be finite; got {v}")
+        raise InvalidArgumentError(f"`{name}` must be finite; got {value!r}")
+    if minimum is not None and v < minimum:
+        raise InvalidArgumentError(f"`{name}` must be >= {minimum:g}; got {value!r}")
+    if maximum is not None and v > maximum:
+        raise InvalidArgumentError(f"`{name}` must be <= {maximum:g}; got {value!r}")
     return v
 
 
-def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
-    v = check_real(value, name)
+def check_positive(value, name: str, *, allow_zero: bool = False, maximum: float | None = None) -> float:
+    v = check_real(value, name, maximum=maximum)
     if v < 0 or (v == 0 and not allow_zero):
         raise InvalidArgumentError(f"`{name}` must be {'>= 0' if allow_zero else '> 0'}; got {value!r}")
     return v
+
+
+def check_bool(value, name: str) -> bool:
+    """True or False (numpy bools and the ints 0 and 1 too); anything else — a string, None, an array, 2 —
+    is an error rather than its truth value."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
+        return bool(value)
+    raise DTypeError(f"`{name}` must be True or False; got {type(value).__name__} {_short(value)}")
+
+
+def check_choice(value, name: str, choices) -> str:
+    """A string among `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidArgumentError(
+            f"`{name}` must be one of {', '.join(map(repr, choices))}; got {_short(value)}"
+        )
+    return value
+
+
+#: float32's largest value.
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_fits_float32(value: float, name: str, result_dtype) -> None:
+    """Refuse a finite `value` (a `cval`, the largest kernel weight) that a float32 result cannot hold: it
+    became inf there (a border of inf for cval=1e300, inf/NaN everywhere for a weight of 1e300)."""
+    if np.dtype(result_dtype) == np.float32 and math.isfinite(value) and abs(value) > F32_MAX:
+        raise InvalidArgumentError(
+            f"`{name}` must be within float32's range (|{name}| <= {F32_MAX:.4g}) for a float32 result; got "
+            f"{value:.4g}"
+        )
+
+
+def check_kernel_radius(sigma: float, truncate: float, what: str) -> None:
+    """Refuse a Gaussian whose radius ``truncate * sigma + 0.5`` is over the core's limit; `what` names the
+    parameters responsible (e.g. "`sigma`")."""
+    if truncate * sigma + 0.5 > MAX_KERNEL_RADIUS:
+        raise InvalidArgumentError(
+            f"{what} gives a Gaussian kernel radius of {truncate * sigma:.3g} pixels (sigma {sigma:.3g} times "
+            f"truncate {truncate:g}), more than {MAX_KERNEL_RADIUS}"
+        )
+
+
+def prescale_for_squares(arr: np.ndarray, compute_dtype, cval: float = 0.0, headroom: float = 64.0):
+    """Scale an image by a power of two so that a magnitude ``sqrt(a**2 + b**2)`` of linear responses to it
+    cannot overflow `compute_dtype` in its squares; returns ``(arr, cval, scale)``, multiply the magnitude by
+    ``scale`` afterwards (exact: powers of two only move the exponent).
+
+    A float32 image with values ~1e20 gave Sobel magnitudes of inf where the true ones are ~1e20 (the
+    squares overflow float32), and float64 ones past ~1e154 the same. Images whose finite values are all
+    below ``sqrt(max(compute_dtype)) / headroom`` (every 8/16-bit image, every float image in a sane range)
+    are returned as they are, with scale 1.
+    """
+    if arr.dtype.kind != "f":
+        return arr, cval, 1.0
+    limit = math.sqrt(float(np.finfo(compute_dtype).max)) / headroom
+    hi, lo = float(np.fmax.reduce(arr, axis=None)), float(np.fmin.reduce(arr, axis=None))  # NaN ignored
+    top = max(abs(hi), abs(lo), abs(cval))
+    if not math.isfinite(top) or top <= limit:  # inf in the image: its magnitude is inf anyway
+        return arr, cval, 1.0
+    scale = 2.0 ** math.ceil(math.log2(top / limit))
+    return np.ascontiguousarray(arr / arr.dtype.type(scale)), cval / scale, scale
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:

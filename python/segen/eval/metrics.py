@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._shared.limits import check_allocation
-from .._shared.validation import check_int
-from ..errors import InvalidArgumentError
+from .._shared.validation import as_array, check_int
+from ..errors import DTypeError, InvalidArgumentError
+
+
+def _class_indices(value, name: str) -> np.ndarray:
+    """An integer (or bool) array; floats, complex and strings are refused by name (NaN and complex labels
+    were cast to integers, strings failed inside numpy)."""
+    arr = as_array(value, name)
+    if arr.dtype.kind not in "biu":
+        raise DTypeError(f"`{name}` must hold integer class indices; got dtype {arr.dtype}")
+    return arr
 
 
 def segmentation_scores(pred, true, num_classes: int) -> dict:
@@ -29,9 +38,11 @@ def segmentation_scores(pred, true, num_classes: int) -> dict:
     ------
     InvalidArgumentError
         If the shapes differ or a value is out of range.
+    DTypeError
+        If `pred` or `true` is not an integer (or bool) array.
     """
-    pred = np.asarray(pred)
-    true = np.asarray(true)
+    pred = _class_indices(pred, "pred")
+    true = _class_indices(true, "true")
     num_classes = check_int(num_classes, "num_classes", minimum=1)
     if pred.shape != true.shape:
         raise InvalidArgumentError(

@@ -8,8 +8,12 @@ import numpy as np
 
 from .. import _core
 from .._shared.validation import check_positive
-from ..errors import InvalidArgumentError
+from ..errors import DTypeError, InvalidArgumentError
 from ._common import _as_mask
+
+#: Pixel spacings whose squares stay normal float64 numbers, and the largest distance whose square is finite.
+_MIN_SAMPLING = 1e-150
+_MAX_DISTANCE = 1e150
 
 
 def distance_transform_edt(mask, *, sampling=None) -> np.ndarray:
@@ -20,7 +24,8 @@ def distance_transform_edt(mask, *, sampling=None) -> np.ndarray:
     mask : (H, W) array_like
         Nonzero pixels are foreground; distances are measured to the zero pixels.
     sampling : float or (2,) sequence of float, optional
-        Pixel spacing along rows and columns (each > 0); default 1.
+        Pixel spacing along rows and columns; default 1. Each in [1e-150, 1e150 / (H + W)], so that squared
+        distances neither underflow to 0 nor overflow.
 
     Returns
     -------
@@ -30,7 +35,7 @@ def distance_transform_edt(mask, *, sampling=None) -> np.ndarray:
     Raises
     ------
     ValueError
-        If `mask` is empty or not 2-D, or `sampling` has a wrong length or a non-positive value.
+        If `mask` is empty or not 2-D, or `sampling` has a wrong length or a value out of range.
 
     See Also
     --------
@@ -55,8 +60,21 @@ def distance_transform_edt(mask, *, sampling=None) -> np.ndarray:
     elif isinstance(sampling, numbers.Real):
         sr = sc = check_positive(sampling, "sampling")
     else:
-        s = list(sampling)
+        try:
+            s = list(sampling)
+        except TypeError:
+            raise DTypeError(
+                f"`sampling` must be a number or a pair of numbers; got {type(sampling).__name__}"
+            ) from None
         if len(s) != 2:
             raise InvalidArgumentError(f"`sampling` must be a number or a pair; got {len(s)} values")
         sr, sc = (check_positive(v, "sampling") for v in s)
+    # squared distances are summed in float64: 1e-300 squared to 0 (every distance 0) and 1e300 to inf
+    top = _MAX_DISTANCE / (m.shape[0] + m.shape[1])
+    for v in (sr, sc):
+        if not _MIN_SAMPLING <= v <= top:
+            raise InvalidArgumentError(
+                f"`sampling` must be in [{_MIN_SAMPLING:g}, {top:.3g}] for a {m.shape[0]} x {m.shape[1]} mask "
+                f"(squared distances in float64 would underflow to 0 or overflow to inf); got {sampling!r}"
+            )
     return _core.distance_transform_edt(m, sr, sc)

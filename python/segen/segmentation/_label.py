@@ -9,9 +9,9 @@ import numpy as np
 
 from .. import _core
 from .._shared.limits import check_allocation
-from .._shared.validation import as_array, check_image, check_int, check_positive
+from .._shared.validation import as_array, check_bool, check_choice, check_image, check_int, check_positive
 from ..errors import DTypeError, InvalidArgumentError
-from ._common import _as_labels, _as_mask, _check_connectivity
+from ._common import _INT32_MAX, _as_labels, _as_mask, _check_connectivity
 
 
 def label(mask, *, connectivity: int = 2, return_num: bool = False):
@@ -59,6 +59,7 @@ def label(mask, *, connectivity: int = 2, return_num: bool = False):
     """
     m = _as_mask(mask)
     c = _check_connectivity(connectivity)
+    return_num = check_bool(return_num, "return_num")
     out, n = _core.label(m, c)
     return (out, int(n)) if return_num else out
 
@@ -100,12 +101,15 @@ def remove_small_objects(ar, max_size: int = 64, *, connectivity: int = 1) -> np
     """
     arr = as_array(ar, "ar")
     max_size = check_int(max_size, "max_size", minimum=0)
-    _check_connectivity(connectivity)
+    c = _check_connectivity(connectivity)
     if arr.dtype == np.bool_:
-        lab = label(arr, connectivity=connectivity)
-        return _core.remove_small_objects(lab, max_size) != 0
-    lab = _as_labels(arr, "ar")
-    return _core.remove_small_objects(lab, max_size)
+        lab, _ = _core.label(_as_mask(arr, "ar"), c)
+    else:
+        lab = _as_labels(arr, "ar")
+    # no object has more pixels than the image: a larger max_size removes them all, as the image's size does
+    # (2**63 reached the core's int64 parameter as a pybind11 signature dump)
+    out = _core.remove_small_objects(lab, min(max_size, lab.size))
+    return out != 0 if arr.dtype == np.bool_ else out
 
 
 def relabel_sequential(label_field, offset: int = 1):
@@ -116,7 +120,7 @@ def relabel_sequential(label_field, offset: int = 1):
     label_field : array_like of int
         Label image (0 stays 0).
     offset : int, optional
-        The first new label (>= 1; default 1).
+        The first new label (>= 1; default 1); the last new label, ``offset + n - 1``, must fit in int32.
 
     Returns
     -------
@@ -152,17 +156,26 @@ def relabel_sequential(label_field, offset: int = 1):
     arr = as_array(label_field, "label_field")
     if arr.dtype.kind not in "biu":
         raise DTypeError(f"`label_field` must have an integer dtype; got {arr.dtype}")
-    offset = check_int(offset, "offset", minimum=1)
+    if arr.dtype.kind == "b":  # a bool array would index as a mask (IndexError), not as labels 0 and 1
+        arr = arr.view(np.uint8)
+    offset = check_int(offset, "offset", minimum=1, maximum=_INT32_MAX)
     if arr.size and arr.min() < 0:
         raise InvalidArgumentError(f"`label_field` must not contain negative labels; got {int(arr.min())}")
     mx = int(arr.max()) if arr.size else 0
     check_allocation(
-        5.0 * (mx + 1), f"`forward_map` for the largest label {mx}", "it has one entry per value up to it"
+        5.0 * (mx + 1),
+        f"`label_field`'s `forward_map` for its largest label {mx}",
+        "the map has one entry per value up to it",
     )
     present = np.zeros(mx + 1, dtype=bool)
     present[arr.reshape(-1)] = True
     present[0] = False
     olds = np.flatnonzero(present)
+    if offset + olds.size - 1 > _INT32_MAX:  # was an OverflowError from numpy
+        raise InvalidArgumentError(
+            f"`offset` + the number of labels - 1 must fit in int32 (<= {_INT32_MAX}); got offset {offset} "
+            f"with {olds.size} labels"
+        )
     forward = np.zeros(mx + 1, dtype=np.int32)
     forward[olds] = np.arange(offset, offset + olds.size, dtype=np.int32)
     inverse = np.zeros(offset + olds.size, dtype=np.int32)
@@ -215,9 +228,9 @@ def find_boundaries(
     """
     lab = _as_labels(label_img, "label_img", allow_negative=True)
     c = _check_connectivity(connectivity)
-    if mode not in ("thick", "inner", "outer"):
-        raise InvalidArgumentError(f"`mode` must be 'thick', 'inner' or 'outer'; got {mode!r}")
-    bg = check_int(background, "background")
+    mode = check_choice(mode, "mode", ("thick", "inner", "outer"))
+    # labels are int32 here: a background outside int32 is no label's (2**31 reached the core's int parameter)
+    bg = check_int(background, "background", minimum=-_INT32_MAX - 1, maximum=_INT32_MAX)
     return _core.find_boundaries(lab, c, mode, bg).view(np.bool_)
 
 
@@ -437,6 +450,7 @@ def remove_labels(
     """
     if not callable(predicate):
         raise DTypeError(f"`predicate` must be callable; got {type(predicate).__name__}")
+    relabel = check_bool(relabel, "relabel")
     lab = _as_labels(label_image, "label_image")
     regions = regionprops(lab, intensity_image, channel_axis=channel_axis)
     drop = np.array([r.label for r in regions if predicate(r)], dtype=np.int32)

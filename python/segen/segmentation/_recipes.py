@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._shared.validation import check_image, check_int, check_positive, check_real
+from .._shared.validation import (
+    check_bool,
+    check_choice,
+    check_image,
+    check_int,
+    check_kernel_radius,
+    check_positive,
+    check_real,
+)
 from ..cluster import kmeans
 from ..color import rgb2gray, rgb2lab
 from ..errors import InvalidArgumentError
@@ -15,6 +23,25 @@ from ._distance import distance_transform_edt
 from ._label import label, relabel_sequential, remove_small_objects
 from ._threshold import threshold_otsu
 from ._watershed import peak_local_max, watershed
+
+#: The largest feature weight: weights are relative to the colour group's 1, and 1e300 overflowed the
+#: float32 features to inf (an error about `X` from inside k-means).
+MAX_WEIGHT = 1e6
+
+
+def _check_finite_image(arr: np.ndarray) -> None:
+    """k-means places every pixel: NaN/inf pixels (and values past float32, where features are computed)
+    are refused here by name rather than as `X` from inside :func:`segen.cluster.kmeans`."""
+    if arr.dtype.kind != "f":
+        return
+    if not np.isfinite(arr).all():
+        raise InvalidArgumentError("`image` must contain only finite values (no NaN or inf) for k-means")
+    top = float(np.abs(arr).max())
+    if top > float(np.finfo(np.float32).max):
+        raise InvalidArgumentError(
+            f"`image` has values up to {top:.3g}, past float32's range, in which its features are computed: "
+            "rescale it"
+        )
 
 
 def _scaled(group: np.ndarray, weight: float) -> np.ndarray:
@@ -75,8 +102,8 @@ def kmeans_segment(
     Raises
     ------
     ValueError
-        If `image` is empty or has a wrong shape, `features` is empty or unknown, `k` is out of range, or a
-        weight is negative.
+        If `image` is empty, has a wrong shape or NaN/inf values, `features` is empty or unknown, `k` is out
+        of range, or a weight is negative or above 1e6.
 
     See Also
     --------
@@ -101,17 +128,23 @@ def kmeans_segment(
         raise InvalidArgumentError(
             f"`image` must be grey or have 3 (RGB) channels; got {arr.shape[2]} channels"
         )
+    _check_finite_image(arr)
     if isinstance(features, str):
         features = (features,)
-    features = tuple(features)
-    if not features or any(f not in ("color", "position", "texture") for f in features):
+    given = features
+    try:
+        features = tuple(features)
+    except TypeError:  # a number: was "'int' object is not iterable"
+        features = ()
+    if not features or any(
+        not isinstance(f, str) or f not in ("color", "position", "texture") for f in features
+    ):
         raise InvalidArgumentError(
-            f"`features` must be a non-empty subset of ('color', 'position', 'texture'); got {features!r}"
+            f"`features` must be a non-empty subset of ('color', 'position', 'texture'); got {given!r}"
         )
-    if color_space not in ("lab", "rgb"):
-        raise InvalidArgumentError(f"`color_space` must be 'lab' or 'rgb'; got {color_space!r}")
-    pw = check_positive(position_weight, "position_weight", allow_zero=True)
-    tw = check_positive(texture_weight, "texture_weight", allow_zero=True)
+    color_space = check_choice(color_space, "color_space", ("lab", "rgb"))
+    pw = check_positive(position_weight, "position_weight", allow_zero=True, maximum=MAX_WEIGHT)
+    tw = check_positive(texture_weight, "texture_weight", allow_zero=True, maximum=MAX_WEIGHT)
     h, w = arr.shape[:2]
     n = h * w
     k = check_int(k, "k")
@@ -198,6 +231,7 @@ def texture_segment(
     >>> bool((lab[:, 4:28] == lab[0, 4]).all() and (lab[:, 36:60] != lab[0, 4]).all())
     True
     """
+    position_weight = check_positive(position_weight, "position_weight", allow_zero=True, maximum=MAX_WEIGHT)
     feats = ("texture", "position") if position_weight > 0 else ("texture",)
     return kmeans_segment(
         image,
@@ -252,6 +286,7 @@ def foreground_otsu(image, *, bright: bool = True, channel_axis: int | None = -1
     >>> segen.segmentation.foreground_otsu(np.array([[10, 200, 10, 220]], np.uint8)).tolist()
     [[False, True, False, True]]
     """
+    bright = check_bool(bright, "bright")
     grey = _to_grey(image, channel_axis)
     t = threshold_otsu(grey)
     return grey > t if bright else grey <= t
@@ -295,6 +330,12 @@ def foreground_kmeans(
     >>> int(segen.segmentation.foreground_kmeans(img).sum())
     16
     """
+    arr, _ = check_image(image, "image", channel_axis=channel_axis)
+    if arr.shape[0] * arr.shape[1] < 2:  # was "`k` must be in [1, 1]", for a parameter it does not have
+        raise InvalidArgumentError(
+            f"`image` must have at least 2 pixels to split into foreground and background; got shape "
+            f"{tuple(np.shape(image))}"
+        )
     lab = kmeans_segment(image, 2, color_space=color_space, seed=seed, channel_axis=channel_axis)
     border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
     bg = 1 if np.count_nonzero(border == 1) >= np.count_nonzero(border == 2) else 2
@@ -373,13 +414,17 @@ def segment_touching_objects(
     grey = _to_grey(image, channel_axis)
     md = check_int(min_distance, "min_distance", minimum=1)
     ms = check_int(max_size, "max_size", minimum=0)
+    bright = check_bool(bright, "bright")
+    fill_holes = check_bool(fill_holes, "fill_holes")
+    smooth = check_positive(smooth, "smooth", allow_zero=True)
+    check_kernel_radius(smooth, 4.0, "`smooth`")  # was gaussian's error about `sigma` and `truncate`
     t = threshold_otsu(grey) if threshold is None else check_real(threshold, "threshold")
     fg = grey > t if bright else grey <= t
     if fill_holes:
         fg = _fill_holes(fg)
     dist = distance_transform_edt(fg)
     if smooth:
-        dist = gaussian(dist, check_positive(smooth, "smooth"))
+        dist = gaussian(dist, smooth)
     peaks = peak_local_max(dist, min_distance=md, threshold_abs=0.0, exclude_border=False)
     markers = np.zeros(fg.shape, dtype=np.int32)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1, dtype=np.int32)

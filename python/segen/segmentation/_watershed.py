@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._shared.validation import check_int, check_positive, check_real
+from .._shared.validation import check_bool, check_int, check_positive, check_real
 from ..errors import InvalidArgumentError
 from ._common import _as_labels, _as_mask, _check_connectivity, _grey_image
 from ._label import label
@@ -78,7 +78,10 @@ def peak_local_max(
         border = md if exclude_border else 0
     else:
         border = check_int(exclude_border, "exclude_border", minimum=0)
-    n = -1 if num_peaks is None or num_peaks == math.inf else check_int(num_peaks, "num_peaks", minimum=0)
+    if num_peaks is None or (isinstance(num_peaks, float) and num_peaks == math.inf):
+        n = -1
+    else:
+        n = check_int(num_peaks, "num_peaks", minimum=0)
     # distances past max(H, W) give the peaks of max(H, W) (the core clamps too; its parameter is a C int)
     span = max(arr.shape)
     return _core.peak_local_max(arr, min(md, span), thr, min(border, span), min(n, 2**62))
@@ -199,7 +202,7 @@ def watershed(
     else:
         mk = _as_labels(markers, "markers", allow_negative=True, shape=arr.shape)
     comp = check_positive(compactness, "compactness", allow_zero=True)
-    return _core.watershed(arr, mk, m, c, comp, bool(watershed_line))
+    return _core.watershed(arr, mk, m, c, comp, check_bool(watershed_line, "watershed_line"))
 
 
 # ---- region tools -------------------------------------------------------------------------------
