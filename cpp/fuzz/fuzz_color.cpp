@@ -3,9 +3,10 @@
 // counts (3 expected; others must be refused), paddings, masks, bin counts and illuminant/observer strings.
 //
 // Invariants checked: grey equals the documented weighted sum; for input in [0, 1], HSV components are in
-// [0, 1] and hsv2rgb(rgb2hsv(x)) returns x; a NaN pixel gives HSV (0, 0, 0); Lab L is in [0, 100] for input in
-// [0, 1], finite for finite input, and NaN in all three for non-finite input; histogram counts sum to the
-// number of masked-in finite pixels (at most that for images outside [0, 1]), and a normalised histogram sums to 1 (or is all zeros).
+// [0, 1] and hsv2rgb(rgb2hsv(x)) returns x; rgb2hsv never gives NaN (a NaN pixel gives (0, 0, 0)); Lab L is in
+// [0, 100] for input in [0, 1], finite for finite input, and NaN in all three for non-finite input; histogram
+// counts sum to the number of masked-in finite pixels (at most that, outside the [0, 1] convention), and a
+// normalised histogram sums to 1 (or is all zeros).
 
 #include "fuzz_common.hpp"
 
@@ -59,7 +60,8 @@ void run(Provider& p) {
             const double r = unit(src.at(y, x, 0)), g = unit(src.at(y, x, 1)), b = unit(src.at(y, x, 2));
             const double e = 0.2125 * r + 0.7154 * g + 0.0721 * b, v = out.at(y, x);
             if (std::isnan(e)) FUZZ_CHECK(std::isnan(v));
-            else if (std::isfinite(e) && std::fabs(e) < 1e30) FUZZ_CHECK(std::fabs(v - e) <= ftol * std::max(1.0, std::fabs(e)));
+            else if (std::isfinite(e) && std::fabs(e) < 1e30)
+              FUZZ_CHECK(std::fabs(v - e) <= ftol * std::max(1.0, std::fabs(e)));
           }
         break;
       }

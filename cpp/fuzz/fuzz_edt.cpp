@@ -3,7 +3,8 @@
 //
 // Invariants checked: distances >= 0, 0 exactly on background, +inf everywhere iff there is no background;
 // neighbours differ by at most their spacing (the transform is 1-Lipschitz); on small inputs, equal to a
-// brute-force minimum over all background pixels (up to the rounding of the squared distances); the value-returning form agrees.
+// brute-force minimum over all background pixels (up to the rounding of the squared distances); the
+// value-returning form agrees.
 
 #include "fuzz_common.hpp"
 

@@ -77,6 +77,7 @@ void gabor(Provider& p) {
   if (p.ConsumeBool()) o.sigma_y = p.ConsumeBool() ? o.sigma_x : p.ConsumeFloatingPointInRange<double>(0.3, 4);
   if (p.ConsumeIntegralInRange<int>(0, 15) == 0) o.sigma_x = param(p, 0, 4);
   o.n_stds = p.ConsumeBool() ? 3.0 : p.ConsumeFloatingPointInRange<double>(0, 3);
+  if (o.frequency == 1e-9) o.n_stds = 3.0;  // keeps that kernel over the limit (a tiny n_stds would make it legal)
   o.offset = p.ConsumeBool() ? 0.0 : param(p, -4, 4);
   o.mode = border(p);
   o.cval = p.ConsumeBool() ? 0.0 : p.ConsumeFloatingPointInRange<double>(-10, 10);
@@ -85,7 +86,8 @@ void gabor(Provider& p) {
     FUZZ_CHECK(k.height() % 2 == 1 && k.width() % 2 == 1 && k.channels() == 2 && k.height() >= 3 && k.width() >= 3);
     FUZZ_CHECK(k.height() * k.width() <= 4096);  // small by construction here
     FUZZ_CHECK(all_finite(k.data(), k.size()));
-    Buf<F> re(s.h, s.w, s.c, p.ConsumeIntegralInRange<int>(0, 2)), im(s.h, s.w, s.c, p.ConsumeIntegralInRange<int>(0, 2));
+    Buf<F> re(s.h, s.w, s.c, p.ConsumeIntegralInRange<int>(0, 2));
+    Buf<F> im(s.h, s.w, s.c, p.ConsumeIntegralInRange<int>(0, 2));
     segen::gabor_into<T>(img.cview(), re.view(), im.view(), o);
     FUZZ_CHECK(s.h > 0 && s.w > 0);
     bool finite = true;

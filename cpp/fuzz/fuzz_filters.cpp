@@ -142,7 +142,8 @@ void run(Provider& p) {
           if (bounded && amax < 1e30) FUZZ_CHECK(all_finite(out.data(), out.size()));
         } else {
           const double sr = param(p, 0.05, 8), sc = param(p, 0.05, 8);
-          auto out = segen::gaussian_laplace<T>(src.cview(), sr, sc, b, cval, p.ConsumeFloatingPointInRange<double>(0.5, 5));
+          const double tr = p.ConsumeFloatingPointInRange<double>(0.5, 5);
+          auto out = segen::gaussian_laplace<T>(src.cview(), sr, sc, b, cval, tr);
           check_shape(out);
         }
         break;
@@ -150,7 +151,9 @@ void run(Provider& p) {
       case 6: {  // Sobel / Scharr: magnitude (+ direction) or one component
         const auto eop = p.ConsumeBool() ? segen::EdgeOperator::Sobel : segen::EdgeOperator::Scharr;
         const int which = p.ConsumeIntegralInRange<int>(0, 2);
-        const auto w = which == 0 ? segen::EdgeOutput::Magnitude : which == 1 ? segen::EdgeOutput::Row : segen::EdgeOutput::Col;
+        const auto w = which == 0   ? segen::EdgeOutput::Magnitude
+                       : which == 1 ? segen::EdgeOutput::Row
+                                    : segen::EdgeOutput::Col;
         Buf<O> out(s.h, s.w, s.c, p.ConsumeIntegralInRange<int>(0, 2));
         Buf<O> dir;
         if (p.ConsumeBool()) dir = Buf<O>(s.h, s.w, s.c, p.ConsumeIntegralInRange<int>(0, 2));

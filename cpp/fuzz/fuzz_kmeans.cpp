@@ -36,7 +36,9 @@ void run(Provider& p) {
       const int k = p.ConsumeIntegralInRange<int>(-1, 12);
       segen::KMeansOptions o;
       const int init = p.ConsumeIntegralInRange<int>(0, 2);
-      o.init = init == 0 ? segen::KMeansInit::KMeansPlusPlus : init == 1 ? segen::KMeansInit::Random : segen::KMeansInit::Given;
+      o.init = init == 0   ? segen::KMeansInit::KMeansPlusPlus
+               : init == 1 ? segen::KMeansInit::Random
+                           : segen::KMeansInit::Given;
       o.n_init = p.ConsumeIntegralInRange<int>(0, 3);
       o.max_iter = p.ConsumeIntegralInRange<int>(0, 30);
       o.tol = p.ConsumeBool() ? 1e-4 : param(p, 0, 1);

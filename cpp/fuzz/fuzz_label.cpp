@@ -1,6 +1,7 @@
 // libFuzzer target: connected-component labelling and the region tools (label.hpp): label_into,
 // remove_small_objects_into (also in place), find_boundaries_into, regionprops_into, merge_regions_into.
-// Masks go up to 256 rows (a quarter of the inputs) so that label_into's row blocks (16 rows and more each) meet at several seams.
+// Masks go up to 256 rows (a quarter of the inputs) so that label_into's row blocks (16 rows and more each)
+// meet at several seams.
 //
 // Invariants checked: label_into equals a breadth-first reference labelling exactly (labels 1..N in raster
 // order of first pixel, N <= pixels); remove_small_objects equals a reference; boundaries of Thick/Inner mode
@@ -104,7 +105,8 @@ void run(Provider& p) {
           for (std::ptrdiff_t x = 0; x < w; ++x) { ++area[l.at(y, x)]; negative |= l.at(y, x) < 0; }
         Buf<std::int32_t> before = l;
         Buf<std::int32_t> out = in_place ? Buf<std::int32_t>() : Buf<std::int32_t>(h, w, 1, 1, -1, -9);
-        const auto removed = segen::remove_small_objects_into(before.cview(), in_place ? before.view() : out.view(), max_size);
+        const auto removed =
+            segen::remove_small_objects_into(before.cview(), in_place ? before.view() : out.view(), max_size);
         FUZZ_CHECK(h > 0 && w > 0 && max_size >= 0 && !negative);
         const Buf<std::int32_t>& res = in_place ? before : out;
         std::int64_t expect_removed = 0;
@@ -120,7 +122,9 @@ void run(Provider& p) {
       case 2: {  // find_boundaries
         Buf<std::int32_t> l = label_image(p, h, w, 5);
         const int mode_i = p.ConsumeIntegralInRange<int>(0, 2);
-        const auto mode = mode_i == 0 ? segen::BoundaryMode::Thick : mode_i == 1 ? segen::BoundaryMode::Inner : segen::BoundaryMode::Outer;
+        const auto mode = mode_i == 0   ? segen::BoundaryMode::Thick
+                          : mode_i == 1 ? segen::BoundaryMode::Inner
+                                        : segen::BoundaryMode::Outer;
         const std::int32_t bg = p.ConsumeBool() ? 0 : p.ConsumeIntegralInRange<std::int32_t>(-2, 5);
         Buf<std::uint8_t> out(h, w, 1, p.ConsumeIntegralInRange<int>(0, 2), 9, 9);
         segen::find_boundaries_into(l.cview(), out.view(), conn, mode, bg);
@@ -175,7 +179,8 @@ void run(Provider& p) {
           } else {
             FUZZ_CHECK(centroid.at(k, 0) >= bbox.at(k, 0) && centroid.at(k, 0) <= bbox.at(k, 2) - 1);
             FUZZ_CHECK(centroid.at(k, 1) >= bbox.at(k, 1) && centroid.at(k, 1) <= bbox.at(k, 3) - 1);
-            for (std::ptrdiff_t c = 0; c < C; ++c) FUZZ_CHECK(mean.at(k, c) >= -10 - 1e-9 && mean.at(k, c) <= 10 + 1e-9);
+            for (std::ptrdiff_t c = 0; c < C; ++c)
+              FUZZ_CHECK(mean.at(k, c) >= -10 - 1e-9 && mean.at(k, c) <= 10 + 1e-9);
           }
         }
         break;

@@ -3,12 +3,11 @@
 //
 // Invariants checked: watershed labels come from the markers inside the mask, are 0 outside the mask, seeds
 // keep their label, and every labelled pixel is joined to a seed of its label by a path of pixels with that
-// label (flooding only spreads a label to neighbours); without watershed lines every mask pixel connected to
-// a seed is labelled. Local minima: 1..N numbered in raster order of first pixel, every labelled plateau has
-// no lower neighbour and no equal neighbour outside it. Peaks: in bounds, outside the excluded border, above
-// the threshold, in non-increasing order of value, at most num_peaks, spaced by min_distance (when >= 2).
-
-#include <deque>
+// label (or line pixels, with watershed lines): flooding only spreads a label to neighbours; without watershed
+// lines and mask, every pixel is labelled once there is a seed. Local minima: 1..N numbered in raster order of
+// first pixel, every labelled plateau has no lower neighbour and no equal neighbour outside it. Peaks: in
+// bounds, outside the excluded border, above the threshold, in non-increasing order of value, at most
+// num_peaks, spaced by min_distance (when >= 2).
 
 #include "fuzz_common.hpp"
 
@@ -50,33 +49,48 @@ void run(Provider& p) {
       segen::watershed_into<T>(img.cview(), markers.cview(), m.cview(), out.view(), o);
       FUZZ_CHECK(h > 0 && w > 0 && !has_nan && o.compactness >= 0 && std::isfinite(o.compactness));
       auto inside = [&](std::ptrdiff_t y, std::ptrdiff_t x) { return !use_mask || m.at(y, x) != 0; };
-      // every labelled pixel is reached from a seed of its label through pixels of that label
-      std::vector<std::uint8_t> seen(static_cast<std::size_t>(h * w), 0);
-      std::deque<std::ptrdiff_t> q;
+      // Every labelled pixel is reached from a seed of its label through pixels of that label (with watershed
+      // lines, also through line pixels: a pixel that passed its label on may become line afterwards, as in
+      // scikit-image). One breadth-first walk per seed label.
+      const bool lines = o.watershed_line && o.compactness == 0;
+      std::vector<std::int32_t> seed_labels;
       for (std::ptrdiff_t y = 0; y < h; ++y)
         for (std::ptrdiff_t x = 0; x < w; ++x) {
           if (!inside(y, x)) FUZZ_CHECK(out.at(y, x) == 0);
           if (inside(y, x) && markers.at(y, x) != 0) {
             FUZZ_CHECK(out.at(y, x) == markers.at(y, x));
-            seen[y * w + x] = 1;
-            q.push_back(y * w + x);
+            seed_labels.push_back(markers.at(y, x));
           }
         }
-      const bool any_seed = !q.empty();
-      while (!q.empty()) {
-        const std::ptrdiff_t c = q.front(), cy = c / w, cx = c % w;
-        q.pop_front();
-        for (int i = 0; i < nnb; ++i) {
-          const std::ptrdiff_t yy = cy + dy[i], xx = cx + dx[i];
-          if (yy < 0 || yy >= h || xx < 0 || xx >= w || seen[yy * w + xx]) continue;
-          if (out.at(yy, xx) != out.at(cy, cx)) continue;
-          seen[yy * w + xx] = 1;
-          q.push_back(yy * w + xx);
+      std::sort(seed_labels.begin(), seed_labels.end());
+      seed_labels.erase(std::unique(seed_labels.begin(), seed_labels.end()), seed_labels.end());
+      std::vector<std::uint8_t> reached(static_cast<std::size_t>(h * w), 0), seen;
+      std::vector<std::ptrdiff_t> q;
+      for (const std::int32_t lab : seed_labels) {
+        seen.assign(static_cast<std::size_t>(h * w), 0);
+        for (std::ptrdiff_t y = 0; y < h; ++y)
+          for (std::ptrdiff_t x = 0; x < w; ++x)
+            if (inside(y, x) && markers.at(y, x) == lab) {
+              seen[y * w + x] = 1;
+              q.push_back(y * w + x);
+            }
+        while (!q.empty()) {
+          const std::ptrdiff_t c = q.back(), cy = c / w, cx = c % w;
+          q.pop_back();
+          if (out.at(cy, cx) == lab) reached[c] = 1;
+          for (int i = 0; i < nnb; ++i) {
+            const std::ptrdiff_t yy = cy + dy[i], xx = cx + dx[i];
+            if (yy < 0 || yy >= h || xx < 0 || xx >= w || seen[yy * w + xx] || !inside(yy, xx)) continue;
+            const std::int32_t v = out.at(yy, xx);
+            if (v != lab && !(lines && v == 0)) continue;
+            seen[yy * w + xx] = 1;
+            q.push_back(yy * w + xx);
+          }
         }
       }
+      const bool any_seed = !seed_labels.empty();
       for (std::ptrdiff_t y = 0; y < h; ++y)
-        for (std::ptrdiff_t x = 0; x < w; ++x) FUZZ_CHECK(out.at(y, x) == 0 || seen[y * w + x]);
-      const bool lines = o.watershed_line && o.compactness == 0;
+        for (std::ptrdiff_t x = 0; x < w; ++x) FUZZ_CHECK(out.at(y, x) == 0 || reached[y * w + x]);
       if (!lines && !use_mask && any_seed)
         for (std::ptrdiff_t y = 0; y < h; ++y)
           for (std::ptrdiff_t x = 0; x < w; ++x) FUZZ_CHECK(out.at(y, x) != 0 || markers.at(y, x) != 0);

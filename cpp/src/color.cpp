@@ -132,10 +132,12 @@ SEGEN_ALWAYS_INLINE void hsv_impl(const T* s, W* d, std::ptrdiff_t n) {
     const std::ptrdiff_t m = std::min(kBlock, n - i0);
     load_planar<T, W>(s + 3 * i0, R, G, B, m);
     if constexpr (std::is_floating_point_v<T>) {
-      // Only NaN and infinite inputs can produce NaN: blocks without any take the unchecked path.
+      // Only NaN, infinite and huge inputs (|x| > max / 2, where max - min can overflow to inf and the hue
+      // becomes inf / inf) can produce NaN: blocks without any take the unchecked path.
+      constexpr W kHuge = std::numeric_limits<W>::max() / 2;
       int bad = 0;
       for (std::ptrdiff_t i = 0; i < m; ++i)
-        bad |= int(R[i] - R[i] != W(0)) | int(G[i] - G[i] != W(0)) | int(B[i] - B[i] != W(0));
+        bad |= int(!(std::fabs(R[i]) <= kHuge)) | int(!(std::fabs(G[i]) <= kHuge)) | int(!(std::fabs(B[i]) <= kHuge));
       if (bad) hsv_planar<T, W, true>(R, G, B, H, S, V, m);
       else hsv_planar<T, W, false>(R, G, B, H, S, V, m);
     } else {
