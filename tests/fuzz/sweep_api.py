@@ -6,7 +6,8 @@ For each public function of segen.filters, .features, .color, .transform, .clust
 A case replaces one parameter of a baseline by one bad value:
 
 * parameters whose baseline is an array get the array battery (``ARRAY_VALUES``): empty, 1-D, 4-D, 0-D,
-  complex, object, str, bool, float16, int8/uint32/int64, NaN/inf, non-contiguous, negative stride,
+  complex, object, str, bool, float16, int8/uint8/uint16/uint32/int64, NaN/inf, negative values, a constant
+  array, 2 and 4 channels, non-contiguous, negative stride,
   Fortran order, read-only, huge-but-cheap (``np.broadcast_to``), huge int64 values, 1x1, 1x100000,
   100000x1, one row more than the baseline, a list, a ragged list, a scalar, None, a string;
 * the others get the scalar battery (``SCALAR_VALUES``): negative, 0, fractional, tiny, NaN, +-inf, 1e300,
@@ -88,6 +89,12 @@ ARRAY_VALUES = (
     "int64_2e31",
     "float_1e300",
     "float_65535",
+    "uint8",
+    "uint16",
+    "negative",
+    "constant",
+    "2ch",
+    "4ch",
     "1x1",
     "1x100000",
     "100000x1",
@@ -179,6 +186,17 @@ def array_value(vid: str, base, rng):
         return b.astype(np.float64) * 1e300 + 1e300
     if vid == "float_65535":
         return b.astype(np.float32) * 65535
+    if vid in ("uint8", "uint16"):
+        top = 255 if vid == "uint8" else 65535
+        scale = top if b.dtype.kind == "f" else 1
+        return np.clip(b.astype(np.float64) * scale, 0, top).astype(vid)
+    if vid == "negative":  # values below zero (labels -1, images shifted below 0)
+        return (b.astype(np.float64) - 1).astype(b.dtype) if b.dtype.kind in "fi" else b.astype(np.int64) - 1
+    if vid == "constant":
+        return np.full_like(b, b.ravel()[0])
+    if vid in ("2ch", "4ch"):
+        plane = b if b.ndim == 2 else b[..., 0]
+        return np.ascontiguousarray(np.stack([plane] * int(vid[0]), axis=-1))
     if vid in ("1x1", "1x100000", "100000x1"):
         shape = {"1x1": (1, 1), "1x100000": (1, 100000), "100000x1": (100000, 1)}[vid]
         if b.ndim < 2:

@@ -144,6 +144,10 @@ def threshold_multiotsu(image, classes: int = 3, nbins: int = 256) -> np.ndarray
         raise InvalidArgumentError(
             f"`image` must have at least {classes} distinct values for {classes} classes"
         )
+    # only occupied bins can end a class: an empty bin adds exactly 0 to every cumulative sum, so the
+    # search over the occupied ones finds the same thresholds (the first maximum is at an occupied bin)
+    # in O(occupied**2) rather than O(levels**2) — a 16 x 16 uint16 image spanning 65,000 levels took 35 s
+    counts, centers = counts[keep], centers[keep]
     p = counts.astype(np.float64) / counts.sum()
     c = centers.astype(np.float64)
     P = np.concatenate([[0.0], np.cumsum(p)])  # P[i] = sum p[:i]
