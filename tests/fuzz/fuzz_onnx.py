@@ -56,9 +56,10 @@ import traceback
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-for p in (ROOT / "tests", ROOT / "python", ROOT / "plugins"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+# the test helpers (tiny_models) from the checkout; segen and its plugins as installed (a clean checkout has no
+# built extension under python/, so putting it first would hide the installed package)
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402

@@ -153,7 +153,7 @@ def test_segment_files_reports_bad_files_and_writes_atomically(fcn, tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"<html>not an image</html>")
     out = tmp_path / "out"
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as c:
         report = D.segment_files([good[0], broken, good[1]], "fcn-shapes", out, client=c)
     assert [r["error"] is None for r in report] == [True, False, True]
     assert "broken.png" in report[1]["input"] and report[1]["output"] is None
@@ -198,7 +198,7 @@ if __name__ == "__main__":
     io.imwrite(tmp / "ok.png", np.zeros((8, 8), np.uint8))
     io.imwrite(tmp / "dies.png", np.full((8, 8), 255, np.uint8))
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster:
             with distributed.Client(cluster) as client:
                 report = D.segment_files([tmp / "ok.png", tmp / "dies.png"], DyingSegmenter(), tmp / "o", client=client)
     print([(pathlib.Path(r["input"]).name, (r["error"] or "ok").split(":")[0]) for r in report])
@@ -232,7 +232,7 @@ def test_a_task_whose_worker_died_is_reported_not_raised():
 
 def test_local_cluster_client_sets_one_segen_thread_per_task(rng):
     pytest.importorskip("dask.distributed")
-    with D.client(n_workers=2, threads_per_worker=1, dashboard_address=None) as c:
+    with D.client(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c:
         threads = c.run(segen.get_num_threads)
         assert sorted(threads.values()) == [max(1, (__import__("os").cpu_count() or 1) // 2)] * 2
         img = rng.random((50, 60)).astype(np.float32)
