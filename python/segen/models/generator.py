@@ -76,7 +76,11 @@ class Generator(abc.ABC):
         elif k:
             labels = np.arange(n, dtype=np.int64) % k
         if z is not None:
-            z = np.asarray(z, dtype=np.float32)
+            z = np.asarray(z)
+            if z.dtype.kind not in "biuf":
+                raise InvalidArgumentError(f"`z` must be a real array; got dtype {z.dtype}")
+            with np.errstate(over="ignore", invalid="ignore"):  # past float32's range: inf, refused by name
+                z = z.astype(np.float32)
             want = (n, self.info.latent_size)
             if self.info.latent_size is None or z.shape != want:
                 raise InvalidArgumentError(f"`z` must have shape {want}; got {z.shape}")
