@@ -270,3 +270,56 @@ def make_hidden_random_generator(folder: pathlib.Path, where: str) -> pathlib.Pa
         "channels": 1,
     }
     return _save(model, folder / f"hidden-{where}.onnx", meta)
+
+
+def make_looping_segmenter(
+    folder: pathlib.Path, name: str = "loop-seg", *, iterations: int = 2**62
+) -> pathlib.Path:
+    """:func:`make_segmenter_model`'s scores for any (N, 1, H, W), after a Loop of `iterations` steps that
+    adds 1 to a counter (its result times 0 is added to the scores): 2**62 steps never end, the way a hostile
+    model would hold a CPU for ever on a tiny input."""
+    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, "H", "W"])
+    y = helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 2, "H", "W"])
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("Add", ["count_in", "one"], ["count_out"]),
+        ],
+        "count",
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("count_in", TensorProto.FLOAT, [1]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("count_out", TensorProto.FLOAT, [1]),
+        ],
+        [numpy_helper.from_array(np.array([1.0], np.float32), "one")],
+    )
+    inits = [
+        numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+        numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        numpy_helper.from_array(np.array([0.0], np.float32), "start"),
+        numpy_helper.from_array(np.array(iterations, np.int64), "trips"),
+        numpy_helper.from_array(np.array(True), "go"),
+    ]
+    nodes = [
+        helper.make_node("Loop", ["trips", "go", "start"], ["count"], body=body),
+        helper.make_node("Mul", ["count", "zero"], ["nothing"]),
+        helper.make_node("Sub", ["half", "image"], ["bg"]),
+        helper.make_node("Sub", ["image", "half"], ["fg"]),
+        helper.make_node("Concat", ["bg", "fg"], ["raw"], axis=1),
+        helper.make_node("Add", ["raw", "nothing"], ["scores"]),
+    ]
+    graph = helper.make_graph(nodes, "loop_seg", [x], [y], initializer=inits)
+    model = helper.make_model(graph, opset_imports=_opset(), producer_name="segen-tests", ir_version=8)
+    meta = {
+        "name": name,
+        "task": "segmentation",
+        "inputs": {"image": {"shape": ["N", 1, "H", "W"], "dtype": "float32"}},
+        "input_size": [16, 16],
+        "channels": 1,
+        "classes": ["background", "bright"],
+    }
+    return _save(model, folder / f"{name}.onnx", meta)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pathlib
 import threading
+import time
 import warnings
 from typing import Mapping, Sequence
 
@@ -113,6 +114,10 @@ class OnnxModel:
         small kernels gain more than they lose).
     max_bytes : int, optional
         Refuse models larger than this, external data included, before reading them (default 2 GiB).
+    timeout : float, optional
+        Stop a run that takes longer than this many seconds with :class:`~segen.ModelError` (default:
+        no limit). For models from elsewhere: a graph can loop 2**62 times on a tiny input. The attribute
+        of the same name can be changed later.
 
     Raises
     ------
@@ -125,6 +130,12 @@ class OnnxModel:
         tampered with), now or when the session is made.
     UnsafeModelError
         If an external data location leaves the model's folder.
+
+    Notes
+    -----
+    Ctrl-C stops a run: on Python's main thread a run on a large input (from 65,536 input values) or with
+    a `timeout` is made on a helper thread while the main thread waits, and a ``KeyboardInterrupt`` (or
+    the timeout) sets ONNX Runtime's terminate flag, which ends the run at its next operator.
 
     Examples
     --------
@@ -148,6 +159,7 @@ class OnnxModel:
         enable_mem_arena: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
         allow_spinning: bool = False,
+        timeout: float | None = None,
     ):
         self._args = dict(  # noqa: C408 - for pickling (see __reduce__)
             metadata=metadata,
@@ -156,7 +168,9 @@ class OnnxModel:
             enable_mem_arena=enable_mem_arena,
             max_bytes=max_bytes,
             allow_spinning=allow_spinning,
+            timeout=timeout,
         )
+        self.timeout = timeout
         self.path = pathlib.Path(os.fspath(path))
         if not self.path.is_file():
             raise ModelError(f"model file not found: {self.path}")
@@ -414,12 +428,71 @@ class OnnxModel:
         feeds = self.validate_inputs(inputs)
         session = self.session
         names = [o.name for o in session.get_outputs()] if output_names is None else list(output_names)
-        try:
-            outputs = session.run(names, feeds)
-        except Exception as exc:
-            raise ModelError(f"model {self.path.name} failed in ONNX Runtime: {exc}".splitlines()[0]) from exc
+        outputs = self._run_session(session, names, feeds)
         self._check_outputs(feeds, names, outputs)
         return outputs
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a run may take before it is stopped (None: no limit)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value) -> None:
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise InvalidArgumentError(f"`timeout` must be a number of seconds or None; got {value!r}")
+            if not 0 < float(value) < float("inf"):
+                raise InvalidArgumentError(f"`timeout` must be positive and finite; got {value!r}")
+            value = float(value)
+        self._timeout = value
+
+    def _run_session(self, session, names, feeds) -> list:
+        import onnxruntime as ort
+
+        opts = ort.RunOptions()
+        opts.log_severity_level = 4  # a run stopped on purpose is not logged as an ONNX Runtime error
+        timeout = self._timeout
+        big = sum(int(v.size) for v in feeds.values()) >= 1 << 16
+        watched = timeout is not None or (big and threading.current_thread() is threading.main_thread())
+        stopped = None
+        try:
+            if not watched:
+                return session.run(names, feeds, opts)
+            box: dict = {}
+            done = threading.Event()
+
+            def work():
+                try:
+                    box["out"] = session.run(names, feeds, opts)
+                except BaseException as exc:  # handed to the waiting thread
+                    box["exc"] = exc
+                finally:
+                    done.set()
+
+            # waited for with an Event, not Thread.join: Python 3.11's join, interrupted by Ctrl-C, can mark a
+            # thread that is still running as stopped (the interpreter then exits under a running session)
+            worker = threading.Thread(target=work, name=f"segen-onnx-{self.path.name}", daemon=True)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            worker.start()
+            try:
+                while not done.is_set():
+                    left = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+                    done.wait(max(left, 0.0))  # returns at once when the run ends; Ctrl-C interrupts it
+                    if deadline is not None and not done.is_set() and time.monotonic() >= deadline:
+                        stopped = f"stopped after its timeout of {timeout:g} s"
+                        opts.terminate = True
+                        done.wait()
+            except KeyboardInterrupt:
+                opts.terminate = True
+                done.wait()
+                raise
+            if "exc" in box:
+                raise box["exc"]
+            return box["out"]
+        except Exception as exc:
+            why = stopped or (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"model {self.path.name} failed in ONNX Runtime: {why}") from exc
 
     __call__ = run
 

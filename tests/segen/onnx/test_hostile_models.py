@@ -33,12 +33,13 @@ from tiny_models import (
     make_external_segmenter,
     make_generator_model,
     make_hidden_random_generator,
+    make_looping_segmenter,
     make_segmenter_model,
 )
 
 onnx = pytest.importorskip("onnx")
 
-from helpers import ROOT  # noqa: E402
+from helpers import ROOT, run_python  # noqa: E402
 
 X = np.full((1, 1, 16, 16), 0.75, np.float32)
 
@@ -523,3 +524,51 @@ def test_deeply_nested_json_in_metadata_props_is_a_model_error(tmp_path):
     _edit_json(path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
     with pytest.raises(ModelError, match="metadata_props 'segen.classes' is not JSON"):
         OnnxModel(path).session
+
+
+# ---- runs that do not end (M6: a graph holding the CPU for ever on a tiny input) ------------------------------
+
+
+def test_a_run_past_its_timeout_is_stopped(tmp_path):
+    import time
+
+    model = OnnxModel(make_looping_segmenter(tmp_path), timeout=0.5)  # a Loop of 2**62 steps
+    start = time.perf_counter()
+    with pytest.raises(ModelError, match=r"stopped after its timeout of 0\.5 s"):
+        model.run({"image": np.zeros((1, 1, 8, 8), np.float32)})
+    assert time.perf_counter() - start < 5
+    # a run that ends in time goes through the watched path and gives the model's result
+    quick = OnnxModel(make_looping_segmenter(tmp_path, "quick", iterations=3), timeout=30)
+    img = np.random.default_rng(0).random((1, 1, 8, 8), dtype=np.float32)
+    (scores,) = quick.run({"image": img})
+    np.testing.assert_allclose(scores[:, 1], img[:, 0] - 0.5, atol=1e-6)
+    quick.timeout = None
+    np.testing.assert_array_equal(quick.run({"image": img})[0], scores)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "1", True])
+def test_a_bad_timeout_is_refused_by_name(tmp_path, bad):
+    with pytest.raises(InvalidArgumentError, match="`timeout`"):
+        OnnxModel(make_segmenter_model(tmp_path), timeout=bad)
+
+
+@pytest.mark.skipif(not hasattr(os, "kill"), reason="sends SIGINT to itself")
+def test_ctrl_c_stops_a_long_onnx_run(tmp_path):
+    path = make_looping_segmenter(tmp_path)
+    code = f"""
+import os, signal, threading, time
+import numpy as np
+from segen.onnx import OnnxModel
+model = OnnxModel({str(path)!r})
+img = np.zeros((1, 1, 256, 256), np.float32)  # large enough to be watched on the main thread
+start = time.perf_counter()
+threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    model.run({{"image": img}})
+    print("finished", time.perf_counter() - start)
+except KeyboardInterrupt:
+    print("interrupted", time.perf_counter() - start)
+"""
+    out = run_python(code, timeout=120).split()
+    assert out[0] == "interrupted", out
+    assert float(out[1]) < 0.3 + 1.5, out
