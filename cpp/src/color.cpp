@@ -398,6 +398,7 @@ void rgb2gray_into(ImageView<const T> src, ImageView<color_float_t<T>> out) {
   if (out.height != src.height || out.width != src.width || out.channels != 1)
     throw InvalidArgument("`out` must have shape " + detail::shape_str(src.height, src.width, 1) + "; got " +
                           detail::shape_str(out.height, out.width, out.channels));
+  detail::require_no_overlap(src, out, "image", "out");
   for_pixels(src, out, [](const T* s, color_float_t<T>* d, std::ptrdiff_t n) { detail::color_gray_row(s, d, n); });
 }
 
@@ -412,6 +413,7 @@ template <class T>
 void rgb2hsv_into(ImageView<const T> src, ImageView<color_float_t<T>> out) {
   require_rgb(src);
   detail::require_same_shape(src, out, "image", "out");
+  detail::require_no_overlap(src, out, "image", "out");
   for_pixels(src, out, [](const T* s, color_float_t<T>* d, std::ptrdiff_t n) { detail::color_hsv_row(s, d, n); });
 }
 
@@ -426,6 +428,7 @@ template <class T>
 void hsv2rgb_into(ImageView<const T> src, ImageView<color_float_t<T>> out) {
   require_rgb(src);
   detail::require_same_shape(src, out, "image", "out");
+  detail::require_no_overlap(src, out, "image", "out");
   for_pixels(src, out,
              [](const T* s, color_float_t<T>* d, std::ptrdiff_t n) { detail::color_hsv2rgb_row(s, d, n); });
 }
@@ -442,6 +445,7 @@ void rgb2lab_into(ImageView<const T> src, ImageView<color_float_t<T>> out, const
                   const std::string& observer) {
   require_rgb(src);
   detail::require_same_shape(src, out, "image", "out");
+  detail::require_no_overlap(src, out, "image", "out");
   const std::array<double, 3> white = white_point(illuminant, observer);
   LabParams P{};
   for (int r = 0; r < 3; ++r)

@@ -334,6 +334,9 @@ void gabor_into(ImageView<const T> image, ImageView<feature_float_t<T>> real, Im
   detail::require_nonempty(image, "image");
   detail::require_same_shape(image, real, "image", "real");
   detail::require_same_shape(image, imag, "image", "imag");
+  detail::require_no_overlap(image, real, "image", "real");
+  detail::require_no_overlap(image, imag, "image", "imag");
+  detail::require_no_overlap(real, imag, "real", "imag");
   require_finite(opt.cval, "cval");
   GaborEngine<F> eng;
   eng.setup(opt, image.height, image.width);
@@ -388,6 +391,7 @@ void gabor_bank_into(ImageView<const T> image, const GaborBankOptions& opt, Imag
   if (out.height != h || out.width != w || out.channels != nf)
     throw InvalidArgument("`out` must have shape " + detail::shape_str(h, w, nf) + "; got " +
                           detail::shape_str(out.height, out.width, out.channels));
+  detail::require_no_overlap(image, out, "image", "out");
   std::vector<GaborOptions> filters;
   for (double f : opt.frequencies)
     for (double t : opt.thetas) {
@@ -968,6 +972,7 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
     throw InvalidArgument("`image` must be grey (one channel); got " + std::to_string(image.channels) +
                           " channels");
   detail::require_same_shape(image, out, "image", "out");
+  detail::require_no_overlap(image, out, "image", "out");
   const bool masked = mask.data != nullptr;
   if (masked && (mask.height != image.height || mask.width != image.width || mask.channels != 1))
     throw InvalidArgument("`mask` must have shape " + detail::shape_str(image.height, image.width, 1) + "; got " +

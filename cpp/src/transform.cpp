@@ -370,6 +370,7 @@ void resize_into(ImageView<const T> src, ImageView<T> out, Interp method, bool a
   if (out.channels != src.channels)
     throw InvalidArgument("`out` must have " + str(src.channels) + " channels like `image`; got " +
                           str(out.channels));
+  detail::require_no_overlap(src, out, "image", "out");
   check_output_size(out.height, out.width, "output_shape");
   if (src.height > std::numeric_limits<std::int32_t>::max() || src.width > std::numeric_limits<std::int32_t>::max())
     throw InvalidArgument("`image` sides must be < 2**31; got " +
@@ -644,6 +645,7 @@ void rotate_into(ImageView<const T> src, ImageView<T> out, double angle, const R
   if (out.height != g.out_h || out.width != g.out_w || out.channels != src.channels)
     throw InvalidArgument("`out` must have shape " + detail::shape_str(g.out_h, g.out_w, src.channels) + "; got " +
                           detail::shape_str(out.height, out.width, out.channels));
+  detail::require_no_overlap(src, out, "image", "out");
   if (opt.method != Interp::Nearest && opt.method != Interp::Bilinear)
     throw InvalidArgument("`method` must be Nearest or Bilinear for rotate");
   if (!std::is_floating_point_v<T> && !std::isfinite(opt.cval))
@@ -674,6 +676,7 @@ template <class T>
 void flip_into(ImageView<const T> src, ImageView<T> out, int axis) {
   detail::require_nonempty(src, "image");
   detail::require_same_shape(src, out, "image", "out");
+  detail::require_no_overlap(src, out, "image", "out");
   if (axis != 0 && axis != 1 && axis != -1)
     throw InvalidArgument("`axis` must be 0 (rows), 1 (columns) or -1 (both); got " + std::to_string(axis));
   const std::ptrdiff_t h = src.height, w = src.width, c = src.channels;

@@ -307,6 +307,7 @@ std::int32_t local_minima_into(ImageView<const T> image, ImageView<std::int32_t>
     throw InvalidArgument("`image` must be 2-D (H, W); got shape " +
                           detail::shape_str(image.height, image.width, image.channels));
   detail::require_same_shape(image, out, "image", "out");
+  detail::require_no_overlap(image, out, "image", "out");
   const std::ptrdiff_t h = image.height, w = image.width;
   if constexpr (std::is_floating_point_v<T>) {
     for (std::ptrdiff_t y = 0; y < h; ++y)

@@ -11,6 +11,7 @@
 
 #include "segen/color.hpp"
 #include "segen/error.hpp"
+#include "segen/features.hpp"
 #include "segen/filters.hpp"
 #include "segen/parallel.hpp"
 #include "segen/transform.hpp"
@@ -63,9 +64,23 @@ TEST(Catalogue, C1NullPointerAndBadSizesAreInvalidArguments) {
   EXPECT_NE(neg.find("(4, -4)"), std::string::npos) << neg;
 }
 
-// RELIABILITY C3 (partly): sizes derived from parameters are checked before allocating: a resize to
-// 2**40 x 2**40 pixels is refused by name instead of overflowing w * h. (Image<T>'s own constructor does
-// not check h * w * c for overflow: see docs/reliability-catalogue.md.)
+// RELIABILITY C2: a row stride shorter than a row (rows that overlap) is refused when the view is made,
+// before any function reads past the end of the buffer; a longer stride (padded rows) is fine.
+TEST(Catalogue, C2StrideShorterThanARowIsRefused) {
+  std::vector<float> buf(4 * 6, 1.0f);
+  const std::string m = invalid_argument_message([&] { ImageView<const float>(buf.data(), 4, 6, 1, 5); });
+  EXPECT_NE(m.find("`stride` must be at least width * channels (6)"), std::string::npos) << m;
+  EXPECT_THROW(ImageView<float>(buf.data(), 2, 3, 3, 8), segen::InvalidArgument);  // RGB rows of 9 samples
+  EXPECT_NO_THROW(ImageView<float>(buf.data(), 1, 6, 1, 0));   // one row: the stride is never used
+  const ImageView<const float> padded(buf.data(), 3, 5, 1, 8);  // 3 rows of 5 samples, 8 apart
+  const Image<float> out = segen::gaussian<float>(padded, 1.0, 1.0);
+  EXPECT_EQ(out.height(), 3);
+  EXPECT_FLOAT_EQ(out(2, 4), 1.0f);
+}
+
+// RELIABILITY C3: sizes are checked before allocating: a resize to 2**40 x 2**40 pixels is refused by
+// name, and an Image whose h * w * c elements cannot be addressed is refused instead of wrapping around
+// to a small allocation that later writes overrun.
 TEST(Catalogue, C3HugeOutputShapeIsRefusedBeforeAllocating) {
   const Image<float> img = ramp(4, 4);
   const std::ptrdiff_t huge = std::ptrdiff_t(1) << 40;
@@ -73,6 +88,11 @@ TEST(Catalogue, C3HugeOutputShapeIsRefusedBeforeAllocating) {
   EXPECT_NE(m.find("`output_shape`"), std::string::npos) << m;
   EXPECT_THROW(segen::resize<float>(img.view(), std::ptrdiff_t(1) << 31, 1), segen::InvalidArgument);
   EXPECT_THROW(segen::Image<float>(-1, 4), segen::InvalidArgument);
+  const std::ptrdiff_t big = std::ptrdiff_t(1) << 31;
+  const std::string wrap = invalid_argument_message([&] { segen::Image<float>(big, big, 4); });  // 2**64 wraps to 0
+  EXPECT_NE(wrap.find("is too large to address"), std::string::npos) << wrap;
+  EXPECT_THROW(segen::Image<double>(std::ptrdiff_t(1) << 30, std::ptrdiff_t(1) << 30, 8), segen::InvalidArgument);
+  EXPECT_EQ(segen::Image<float>(0, big, 4).size(), 0);  // empty: nothing to address
 }
 
 // RELIABILITY C5 (differs): the core has no mutable shared objects besides the thread pool; its functions
@@ -97,8 +117,9 @@ TEST(Catalogue, C5ConcurrentCallsOnOneInputGiveTheSerialResult) {
   }
 }
 
-// RELIABILITY C6 (partly): filters detect an output that overlaps the input (the same buffer, or a view
-// shifted by one row) and refuse it by name; the input is left as it was.
+// RELIABILITY C6: every `_into` function whose output could share the input's memory refuses an output
+// that overlaps its input (the same buffer, or a view shifted by one row) by name; the input is left as it
+// was. (An in-place flip once gave [3, 2, 2, 3] for [0, 1, 2, 3].)
 TEST(Catalogue, C6FiltersRefuseAnOutputAliasingTheInput) {
   Image<float> img = ramp(8, 8);
   const Image<float> before = img.clone();
@@ -110,6 +131,23 @@ TEST(Catalogue, C6FiltersRefuseAnOutputAliasingTheInput) {
   EXPECT_NE(same.find("`out` must not overlap `image`"), std::string::npos) << same;
   EXPECT_THROW((segen::uniform_into<float, float>(top, shifted, 3, 3)), segen::InvalidArgument);
   EXPECT_THROW((segen::laplace_into<float, float>(top, shifted)), segen::InvalidArgument);
+  auto refused = [](auto fn) {
+    const std::string msg = invalid_argument_message(fn);
+    return msg.find("must not overlap") != std::string::npos;
+  };
+  EXPECT_TRUE(refused([&] { segen::flip_into<float>(all, all, 1); }));
+  EXPECT_TRUE(refused([&] { segen::flip_into<float>(top, shifted, 0); }));
+  EXPECT_TRUE(refused([&] { segen::resize_into<float>(top, shifted); }));
+  EXPECT_TRUE(refused([&] { segen::rotate_into<float>(all, all, 90.0); }));
+  std::vector<std::uint8_t> bytes(64, 7);
+  const ImageView<std::uint8_t> grey(bytes.data(), 8, 8, 1);
+  EXPECT_TRUE(refused([&] { segen::canny_into<std::uint8_t>(grey, grey); }));
+  Image<float> rgb = ramp(4, 4, 3);
+  const ImageView<float> rgb_all = rgb.view();
+  EXPECT_TRUE(refused([&] { segen::rgb2hsv_into<float>(rgb_all, rgb_all); }));
+  EXPECT_TRUE(refused([&] { segen::hsv2rgb_into<float>(rgb_all, rgb_all); }));
+  EXPECT_TRUE(refused([&] { segen::rgb2lab_into<float>(rgb_all, rgb_all); }));
+  EXPECT_TRUE(refused([&] { segen::rgb2gray_into<float>(rgb_all, ImageView<float>(rgb.data(), 4, 4, 1)); }));
   for (std::ptrdiff_t i = 0; i < img.size(); ++i) ASSERT_EQ(img.data()[i], before.data()[i]);
   // adjacent, non-overlapping buffers are fine
   std::vector<float> two(2 * 4 * 4);

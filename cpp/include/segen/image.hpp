@@ -7,7 +7,7 @@
 /// apart (stride >= width * channels). Coordinates are (row, col).
 
 #include <cstddef>      // std::ptrdiff_t
-#include <cstdint>      // std::uint8_t ...
+#include <cstdint>      // std::uint8_t ..., PTRDIFF_MAX
 #include <memory>       // std::unique_ptr
 #include <string>       // std::to_string
 #include <type_traits>  // std::remove_const_t
@@ -41,8 +41,14 @@ struct ImageView {
   std::ptrdiff_t stride = 0;  ///< elements between the starts of two rows
 
   ImageView() = default;
+  /// `s` < 0 (the default) means contiguous rows (stride = w * c).
+  /// @throws InvalidArgument if rows would overlap (a stride below w * c with more than one row).
   ImageView(T* d, std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c = 1, std::ptrdiff_t s = -1)
-      : data(d), height(h), width(w), channels(c), stride(s < 0 ? w * c : s) {}
+      : data(d), height(h), width(w), channels(c), stride(s < 0 ? w * c : s) {
+    if (s >= 0 && h > 1 && w > 0 && c > 0 && s < w * c)
+      throw InvalidArgument("`stride` must be at least width * channels (" + std::to_string(w * c) +
+                            ") so that rows do not overlap; got " + std::to_string(s));
+  }
 
   /// A view of const elements converts implicitly from a view of mutable ones.
   template <class U, class = std::enable_if_t<std::is_same_v<T, const U>>>
@@ -70,10 +76,17 @@ class Image {
   Image() = default;
   Image(std::ptrdiff_t height, std::ptrdiff_t width, std::ptrdiff_t channels = 1)
       : height_(height), width_(width), channels_(channels) {
-    if (height < 0 || width < 0 || channels < 0)
-      throw InvalidArgument("`shape` must be non-negative; got (" + std::to_string(height) + ", " +
-                            std::to_string(width) + ", " + std::to_string(channels) + ")");
-    data_.reset(new T[static_cast<std::size_t>(height * width * channels)]());
+    const std::string shape =
+        "(" + std::to_string(height) + ", " + std::to_string(width) + ", " + std::to_string(channels) + ")";
+    if (height < 0 || width < 0 || channels < 0) throw InvalidArgument("`shape` must be non-negative; got " + shape);
+    // h * w * c elements of sizeof(T) bytes must be addressable: checked, not wrapped around
+    const std::ptrdiff_t most = PTRDIFF_MAX / static_cast<std::ptrdiff_t>(sizeof(T));
+    std::ptrdiff_t n = height;
+    for (const std::ptrdiff_t d : {width, channels}) {
+      if (d != 0 && n > most / d) throw InvalidArgument("an image of shape " + shape + " is too large to address");
+      n *= d;
+    }
+    data_.reset(new T[static_cast<std::size_t>(n)]());
   }
   Image(Image&&) noexcept = default;
   Image& operator=(Image&&) noexcept = default;

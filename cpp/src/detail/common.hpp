@@ -2,7 +2,7 @@
 // Private helpers shared by the implementation files; never installed.
 
 #include <cstddef>  // std::ptrdiff_t
-#include <cstdint>  // std::uint8_t, std::uint16_t
+#include <cstdint>  // std::uint8_t, std::uint16_t, std::uintptr_t
 #include <cstdio>   // std::snprintf
 #include <string>   // std::string, std::to_string
 
@@ -72,6 +72,19 @@ void require_same_shape(const ImageView<A>& a, const ImageView<B>& b, const char
     throw InvalidArgument(std::string("`") + nb + "` must have the same shape as `" + na + "`; got " +
                           shape_str(a.height, a.width, a.channels) + " and " +
                           shape_str(b.height, b.width, b.channels));
+}
+
+/// Throw InvalidArgument if `out` and `src` share memory (an `_into` function reading its input while it
+/// writes its output would read what it has just written). Empty views share nothing.
+template <class S, class D>
+void require_no_overlap(const ImageView<S>& src, const ImageView<D>& out, const char* ns, const char* nd) {
+  if (src.empty() || out.empty()) return;
+  const auto lo_s = reinterpret_cast<std::uintptr_t>(src.data);
+  const auto hi_s = reinterpret_cast<std::uintptr_t>(src.data + (src.height - 1) * src.stride + src.row_size());
+  const auto lo_d = reinterpret_cast<std::uintptr_t>(out.data);
+  const auto hi_d = reinterpret_cast<std::uintptr_t>(out.data + (out.height - 1) * out.stride + out.row_size());
+  if (lo_s < hi_d && lo_d < hi_s)
+    throw InvalidArgument(std::string("`") + nd + "` must not overlap `" + ns + "`");
 }
 
 }  // namespace segen::detail

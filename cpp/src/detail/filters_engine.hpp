@@ -81,17 +81,6 @@ TapPattern<A> make_pattern(const double* w, int n) {
   return pat;
 }
 
-/// Throw unless `out` and `src` occupy disjoint memory.
-template <class S, class D>
-void require_no_overlap(const ImageView<S>& src, const ImageView<D>& out, const char* ns, const char* nd) {
-  const auto lo_s = reinterpret_cast<std::uintptr_t>(src.data);
-  const auto hi_s = reinterpret_cast<std::uintptr_t>(src.data + (src.height - 1) * src.stride + src.row_size());
-  const auto lo_d = reinterpret_cast<std::uintptr_t>(out.data);
-  const auto hi_d = reinterpret_cast<std::uintptr_t>(out.data + (out.height - 1) * out.stride + out.row_size());
-  if (lo_s < hi_d && lo_d < hi_s)
-    throw InvalidArgument(std::string("`") + nd + "` must not overlap `" + ns + "`");
-}
-
 /// Fill the `pad_l` pixels before and `pad_r` pixels after the `w` pixels (of `c` channels) that start at
 /// buf + pad_l * c, following `border`; Border::Constant pads with `pad_value`.
 template <class A>
