@@ -173,7 +173,9 @@ def hsv2rgb(image, *, channel_axis: int | None = -1, out: np.ndarray | None = No
     -----
     The hue is periodic: H and H + 1 give the same colour, for negative hues too (scikit-image agrees for
     0 <= H < 42, and gives platform-dependent results for negative hues). A pixel with NaN in any channel
-    gives NaN in all three outputs.
+    gives NaN in all three outputs. Samples far outside [0, 1] are clamped to +-2**60 (float32 work) or
+    +-2**500 (float64) first, so that finite input gives finite output (``V * S`` would overflow, and
+    ``inf - inf`` is NaN).
 
     Examples
     --------

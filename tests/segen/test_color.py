@@ -77,6 +77,26 @@ def test_hsv2rgb_hue_is_periodic(rng):
     np.testing.assert_allclose(segen.color.hsv2rgb(shifted), segen.color.hsv2rgb(hsv), atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype, limit", [(np.float32, 2.0**60), (np.float64, 2.0**500)])
+def test_hsv2rgb_of_huge_finite_samples_is_finite(rng, dtype, limit):
+    # V * S overflowed and inf - inf gave NaN from finite input (found by tests/fuzz/sweep_api.py); samples
+    # beyond the limit are clamped to it, those within give the usual result, and NaN pixels stay NaN
+    huge = float(np.finfo(dtype).max) / 4
+    hsv = np.array(
+        [[[0.25, huge, huge], [huge, 0.5, 0.5], [-huge, -huge, 0.5], [0.3, 0.5, np.nan], [0.3, 0.5, 0.5]]],
+        dtype,
+    )
+    for _ in range(2):  # a row of 5 and, tiled, rows long enough for the vector paths
+        rgb = segen.color.hsv2rgb(hsv)
+        finite = ~np.isnan(hsv).any(axis=-1)
+        assert np.isfinite(rgb[finite]).all() and np.isnan(rgb[~finite]).all()
+        clamped = np.clip(hsv, -limit, limit)
+        np.testing.assert_array_equal(rgb[finite], segen.color.hsv2rgb(clamped)[finite])
+        hsv = np.tile(hsv, (3, 7, 1))
+    in_range = rng.random((9, 40, 3)).astype(dtype)
+    np.testing.assert_allclose(segen.color.hsv2rgb(in_range), skcolor.hsv2rgb(in_range), rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("illuminant", ["A", "B", "C", "D50", "D55", "D65", "d75", "E"])
 @pytest.mark.parametrize("observer", ["2", "10"])
 def test_rgb2lab_illuminants(rng, illuminant, observer):

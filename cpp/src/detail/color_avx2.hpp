@@ -107,10 +107,17 @@ struct HsvToRgb {
     h = _mm256_mul_ps(h, scale);
     s = _mm256_mul_ps(s, scale);
     v = _mm256_mul_ps(v, scale);
-    const __m256 h6 = _mm256_mul_ps(h, _mm256_set1_ps(6.0f)), vs = _mm256_mul_ps(v, s);
-    r = channel(5.0f, h6, v, vs);
-    g = channel(3.0f, h6, v, vs);
-    b = channel(1.0f, h6, v, vs);
+    __m256 hc = h, sc = s, vc = v;
+    if constexpr (kNan) {  // clamped to +-2**60 as in color.cpp's rgb_planar (NaN lanes are set below)
+      const __m256 hi = _mm256_set1_ps(1152921504606846976.0f), lo = _mm256_set1_ps(-1152921504606846976.0f);
+      hc = _mm256_max_ps(_mm256_min_ps(h, hi), lo);
+      sc = _mm256_max_ps(_mm256_min_ps(s, hi), lo);
+      vc = _mm256_max_ps(_mm256_min_ps(v, hi), lo);
+    }
+    const __m256 h6 = _mm256_mul_ps(hc, _mm256_set1_ps(6.0f)), vs = _mm256_mul_ps(vc, sc);
+    r = channel(5.0f, h6, vc, vs);
+    g = channel(3.0f, h6, vc, vs);
+    b = channel(1.0f, h6, vc, vs);
     if constexpr (kNan) {
       const __m256 bad = _mm256_or_ps(_mm256_cmp_ps(h, s, _CMP_UNORD_Q), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
       const __m256 nan = _mm256_and_ps(bad, _mm256_set1_ps(__builtin_nanf("")));

@@ -95,10 +95,17 @@ struct HsvToRgb {
     h = _mm512_mul_ps(h, scale);
     s = _mm512_mul_ps(s, scale);
     v = _mm512_mul_ps(v, scale);
-    const __m512 h6 = _mm512_mul_ps(h, _mm512_set1_ps(6.0f)), vs = _mm512_mul_ps(v, s);
-    r = channel(5.0f, h6, v, vs);
-    g = channel(3.0f, h6, v, vs);
-    b = channel(1.0f, h6, v, vs);
+    __m512 hc = h, sc = s, vc = v;
+    if constexpr (kNan) {  // clamped to +-2**60 as in color.cpp's rgb_planar (NaN lanes are set below)
+      const __m512 hi = _mm512_set1_ps(1152921504606846976.0f), lo = _mm512_set1_ps(-1152921504606846976.0f);
+      hc = _mm512_max_ps(_mm512_min_ps(h, hi), lo);
+      sc = _mm512_max_ps(_mm512_min_ps(s, hi), lo);
+      vc = _mm512_max_ps(_mm512_min_ps(v, hi), lo);
+    }
+    const __m512 h6 = _mm512_mul_ps(hc, _mm512_set1_ps(6.0f)), vs = _mm512_mul_ps(vc, sc);
+    r = channel(5.0f, h6, vc, vs);
+    g = channel(3.0f, h6, vc, vs);
+    b = channel(1.0f, h6, vc, vs);
     if constexpr (kNan) {
       const __mmask16 bad = _mm512_cmp_ps_mask(h, s, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
       const __m512 nan = _mm512_set1_ps(__builtin_nanf(""));
