@@ -103,6 +103,16 @@ class FunctionSegmenter(Segmenter):
             options=dict(self._options),
         )
 
+    #: (callable, args) that makes this segmenter again in another process, set by the registry when
+    #: ``segen.get_segmenter`` made it: it pickles as its registered name and options (its function is
+    #: often local to the factory). A FunctionSegmenter made directly pickles only if its function does.
+    _recreate = None
+
+    def __reduce__(self):
+        if self._recreate is not None:
+            return self._recreate
+        return super().__reduce__()
+
     def _segment(self, image):
         return self._fn(image, **self._options)
 

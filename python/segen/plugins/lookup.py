@@ -22,6 +22,12 @@ def _registry() -> Registry:
     return get_host().registry
 
 
+def recreate(kind: str, name: str, options: dict):
+    """Make the segmenter or generator that ``get_segmenter(name, **options)`` (or ``get_generator``) makes:
+    how registered objects built from local functions are unpickled in another process."""
+    return _registry().create(kind, name, options)
+
+
 def get_segmenter(name: str, **options):
     """Return a ready segmenter registered under `name`.
 

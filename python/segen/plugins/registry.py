@@ -246,4 +246,13 @@ class Registry:
                 f"the factory of generator {entry.qualified_name!r} returned "
                 f"{type(obj).__name__}, which has no generate() method"
             )
+        if "_recreate" in dir(type(obj)) and getattr(type(obj), "_recreate") is None:
+            # the class asks to be pickled as the way it was made (e.g. FunctionSegmenter, whose function is
+            # often local): another process (a Dask worker) asks its own registry for the same name and options
+            try:
+                from .lookup import recreate
+
+                obj._recreate = (recreate, (kind, entry.qualified_name, dict(options)))
+            except AttributeError:  # __slots__ or a read-only attribute: it pickles as it can
+                pass
         return obj

@@ -201,3 +201,30 @@ def test_only_watershed_has_its_own_sample():
     for name in BUILTINS:
         sample = segen.get_segmenter(name).sample_input()
         assert (sample is not None) == (name == "watershed")
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtins_pickle_as_their_name_and_options(name, photo):
+    # RELIABILITY P21: the built-in segmenters wrap functions local to their factories; they pickle as the
+    # registered name and options, and the copy (made by the receiving process's registry) agrees
+    import pickle
+
+    options = {"k": 3, "seed": 5} if name in ("kmeans", "kmeans-texture") else {}
+    seg = segen.get_segmenter(name, **options)
+    copy = pickle.loads(pickle.dumps(seg))
+    assert copy is not seg and copy.info == seg.info
+    small = photo[::4, ::4]
+    np.testing.assert_array_equal(copy.segment(small), seg.segment(small))
+
+
+def test_a_function_segmenter_made_directly_pickles_only_with_its_function():
+    import pickle
+
+    from segen.models import FunctionSegmenter
+
+    def local(image):
+        return image > 0
+
+    with pytest.raises((pickle.PicklingError, AttributeError), match="local"):
+        pickle.dumps(FunctionSegmenter(local, name="mine"))
+    assert pickle.loads(pickle.dumps(FunctionSegmenter(np.isfinite, name="finite"))).info.name == "finite"
