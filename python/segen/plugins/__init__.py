@@ -20,6 +20,7 @@ from .hookspecs import hookimpl
 from .host import (
     DEFAULT_PLUGINS,
     ENTRY_POINT_GROUP,
+    PLUGIN_API,
     PluginFailure,
     PluginHost,
     get_host,
@@ -35,6 +36,7 @@ from .shipped import lazy, register_shipped_models
 __all__ = [
     "DEFAULT_PLUGINS",
     "ENTRY_POINT_GROUP",
+    "PLUGIN_API",
     "Entry",
     "PluginFailure",
     "PluginHost",

@@ -86,6 +86,11 @@ __all__ = [
 
 #: The entry-point group plugins declare (``[project.entry-points.segen]``).
 ENTRY_POINT_GROUP = "segen"
+#: The version of the plugin interface (the hooks of :mod:`segen.plugins.hookspecs` and what they are
+#: given). A plugin module may say which one it was written for with ``SEGEN_PLUGIN_API = 1``; one written
+#: for another is skipped with a message instead of failing in a hook. Raised when a hook changes
+#: incompatibly.
+PLUGIN_API = 1
 #: segen's own plugins: (plugin name, module), registered after the entry points like any plugin.
 DEFAULT_PLUGINS = (("builtin", "segen.plugins.builtin"),)
 #: Seconds one plugin's import or hook may take before a notice on standard error names it
@@ -97,6 +102,60 @@ _REGISTER_HOOKS = {
     "register_generators": "generator",
     "register_trainers": "trainer",
 }
+
+
+def _segen_version() -> str | None:
+    try:
+        return metadata.version("segen")
+    except metadata.PackageNotFoundError:  # a source checkout on PYTHONPATH
+        return None
+
+
+def _requirement_problem(dist) -> str | None:
+    """Why `dist` cannot work with this segen, read from its ``Requires-Dist: segen ...`` before anything of
+    it is imported (None: no such requirement, it is met, or it cannot be read)."""
+    version = _segen_version()
+    if dist is None or version is None:
+        return None
+    try:
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # packaging comes with pip and onnxruntime; without it the module check remains
+        return None
+    try:
+        requires = dist.requires or ()
+        have = Version(version)
+    except (InvalidVersion, Exception):  # odd metadata: the import decides
+        return None
+    for text in requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if req.name.lower().replace("_", "-") != "segen":
+            continue
+        try:
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+        except Exception:
+            continue
+        if not req.specifier.contains(have, prereleases=True):
+            return (
+                f"it requires segen{req.specifier} and this is segen {version}: install a release of "
+                f"{dist.metadata['Name']} made for segen {version}, or segen{req.specifier}"
+            )
+    return None
+
+
+def _api_problem(module) -> str | None:
+    """Why a plugin module that declares ``SEGEN_PLUGIN_API`` cannot be used (None: it can)."""
+    api = getattr(module, "SEGEN_PLUGIN_API", None)
+    if api is None or (isinstance(api, int) and not isinstance(api, bool) and api == PLUGIN_API):
+        return None
+    return (
+        f"it was written for segen plugin API {api!r} and this segen provides API {PLUGIN_API}: "
+        "install a release of the plugin made for this segen"
+    )
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -404,6 +463,10 @@ class PluginHost:
             self.records[ep.name] = _PluginRecord(
                 ep.name, ep.value, dist_name, dist.version if dist else None
             )
+            ok, problem = self._guarded(ep.name, "validate", _requirement_problem, dist)
+            if ok and problem:  # checked before the plugin's code runs
+                self._fail(ep.name, "validate", PluginError(problem))
+                continue
             ok, module = self._guarded(ep.name, "import", ep.load)
             if ok:
                 self._add(ep.name, module)
@@ -424,6 +487,12 @@ class PluginHost:
 
     def _add(self, name: str, plugin) -> bool:
         """Register `plugin` with pluggy and check its hooks; False (and a failure) if that fails."""
+        ok, problem = self._guarded(name, "validate", _api_problem, plugin)
+        if not ok:
+            return False
+        if problem:
+            self._fail(name, "validate", PluginError(problem))
+            return False
         # pluggy's validation (bad hook signature, ...) or a duplicate; it also reads the plugin's attributes,
         # which a module's __getattr__ can turn into anything
         ok, _ = self._guarded(name, "validate", lambda: self.pm.register(plugin, name=name))

@@ -27,13 +27,15 @@ from segen.plugins import PluginHost
 EXAMPLE = ROOT / "examples" / "plugin"
 
 
-def _fake_dist(root, dist, entry_points: dict[str, str], modules: dict[str, str]):
-    """A minimal installed distribution under `root` (on sys.path): modules, a dist-info, entry points."""
+def _fake_dist(root, dist, entry_points: dict[str, str], modules: dict[str, str], requires=()):
+    """A minimal installed distribution under `root` (on sys.path): modules, a dist-info, entry points,
+    and `requires` as its Requires-Dist lines."""
     for name, code in modules.items():
         (root / f"{name}.py").write_text(textwrap.dedent(code))
     info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    extra = "".join(f"Requires-Dist: {r}\n" for r in requires)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n{extra}")
     (info / "entry_points.txt").write_text(
         "[segen]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items())
     )
@@ -605,3 +607,63 @@ def test_a_hook_with_the_wrong_signature_is_refused_at_registration(fake_env):
     assert failure.plugin == "wrong" and "colour" in failure.message
     names = {e.name for e in host.registry.entries("segmenter")}
     assert "never" not in names and "kmeans" in names
+
+
+def test_a_plugin_for_another_segen_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    """RELIABILITY L6: a distribution requiring another segen release is skipped before any of its code runs
+    (read from its Requires-Dist); a module declaring another SEGEN_PLUGIN_API is skipped before its hooks
+    are registered; both say why, and the other plugins load."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("segen")
+    except metadata.PackageNotFoundError:
+        pytest.skip("segen is not installed (a source checkout): there is no version to compare")
+    pytest.importorskip("packaging")
+    marker = tmp_path / "imported"
+    future = f"""
+        import pathlib
+        pathlib.Path({str(marker)!r}).write_text("imported")
+    """
+    _fake_dist(
+        tmp_path,
+        "segen-future",
+        {"future": "segen_future_mod"},
+        {"segen_future_mod": future},
+        requires=["numpy", "segen>=99", "segen-extra; extra == 'x'"],
+    )
+    _fake_dist(
+        tmp_path,
+        "segen-oldapi",
+        {"oldapi": "segen_oldapi_mod"},
+        {
+            "segen_oldapi_mod": "SEGEN_PLUGIN_API = 2\n"
+            + textwrap.dedent(GOOD).replace('"halves"', '"old-halves"')
+        },
+    )
+    _fake_dist(
+        tmp_path,
+        "segen-sameapi",
+        {"sameapi": "segen_sameapi_mod"},
+        {"segen_sameapi_mod": "SEGEN_PLUGIN_API = 1\n" + textwrap.dedent(GOOD)},
+        requires=[f"segen>={version}"],
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    monkeypatch.setenv("SEGEN_PLUGINS", "future,oldapi,sameapi")
+    for var in ("SEGEN_DISABLE_PLUGINS", "SEGEN_NO_PLUGIN_AUTOLOAD", "SEGEN_STRICT_PLUGINS"):
+        monkeypatch.delenv(var, raising=False)
+    try:
+        host, caught = _load()
+        failures = {f.plugin: f for f in host.failures}
+        assert set(failures) == {"future", "oldapi"}, [str(f) for f in host.failures]
+        assert failures["future"].phase == "validate"
+        assert f"requires segen>=99 and this is segen {version}" in str(failures["future"])
+        assert not marker.exists() and "segen_future_mod" not in sys.modules
+        assert "written for segen plugin API 2 and this segen provides API 1" in str(failures["oldapi"])
+        names = {e.name for e in host.registry.entries("segmenter")}
+        assert "halves" in names and "old-halves" not in names
+        assert len(caught) == 2
+    finally:
+        for m in ("segen_future_mod", "segen_oldapi_mod", "segen_sameapi_mod"):
+            sys.modules.pop(m, None)
