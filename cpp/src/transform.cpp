@@ -650,6 +650,14 @@ void rotate_into(ImageView<const T> src, ImageView<T> out, double angle, const R
     throw InvalidArgument("`method` must be Nearest or Bilinear for rotate");
   if (!std::is_floating_point_v<T> && !std::isfinite(opt.cval))
     throw InvalidArgument("`cval` must be finite for an integer image; got " + detail::format_number(opt.cval));
+  if (std::fmod(angle, 360.0) == 0.0 && g.out_h == src.height && g.out_w == src.width) {
+    // a whole number of turns, about any centre, is the identity: an exact copy (a bilinear blend that
+    // samples pixel centres with weights 1 and 0 made NaN of an infinite sample, as 0 * inf enters it)
+    parallel_for(out.height, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
+      for (std::ptrdiff_t y = y0; y < y1; ++y) std::copy(src.row(y), src.row(y) + src.row_size(), out.row(y));
+    });
+    return;
+  }
   RotateJob<T> J{src, out, g, static_cast<work_t<T>>(opt.cval), opt.method == Interp::Nearest};
   if constexpr (!std::is_floating_point_v<T>) {  // saturate first, so blends cannot overflow the type
     const double hi = double(std::numeric_limits<T>::max());

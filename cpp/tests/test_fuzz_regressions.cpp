@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "segen/color.hpp"
+#include "segen/transform.hpp"
 
 namespace {
 
@@ -31,5 +33,24 @@ void huge_finite_samples_give_no_nan() {
 
 TEST(FuzzRegressions, Rgb2HsvHugeFiniteSamplesGiveNoNanFloat64) { huge_finite_samples_give_no_nan<double>(); }
 TEST(FuzzRegressions, Rgb2HsvHugeFiniteSamplesGiveNoNanFloat32) { huge_finite_samples_give_no_nan<float>(); }
+
+// fuzz_transform (corpus/transform/crash-55e4fbc96512): a bilinear rotation by 0 degrees turned an infinite
+// sample into NaN (the blend samples pixel centres with weights 1 and 0, and 0 * inf enters it); whole turns,
+// about any centre, are now an exact copy.
+TEST(FuzzRegressions, RotateByWholeTurnsIsAnExactCopy) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> img = {0.5f, inf, 2.0f, -inf, 4.0f, std::nanf(""), 6.0f, 7.0f, 8.0f};
+  const segen::ImageView<const float> v(img.data(), 3, 3, 1);
+  for (const double angle : {0.0, -0.0, 360.0, -1080.0}) {
+    segen::RotateOptions o;
+    o.method = segen::Interp::Bilinear;
+    o.center = std::array<double, 2>{0.25, 2.0};
+    const auto out = segen::rotate<float>(v, angle, o);
+    for (std::size_t i = 0; i < img.size(); ++i) {
+      if (std::isnan(img[i])) EXPECT_TRUE(std::isnan(out.data()[i])) << angle << " " << i;
+      else EXPECT_EQ(out.data()[i], img[i]) << angle << " " << i;
+    }
+  }
+}
 
 }  // namespace

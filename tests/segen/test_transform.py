@@ -323,6 +323,20 @@ def test_rotate_multiples_of_90_are_exact(rng, dtype, angle):
     np.testing.assert_array_equal(got, np.rot90(rect, angle // 90))
 
 
+@pytest.mark.parametrize("angle", [0.0, -0.0, 360.0, -720.0])
+@pytest.mark.parametrize("method", ["nearest", "bilinear"])
+def test_rotate_by_whole_turns_is_an_exact_copy(rng, angle, method):
+    # a bilinear blend sampling pixel centres (weights 1 and 0) turned an infinite sample into NaN, as
+    # 0 * inf enters it (found by cpp/fuzz/fuzz_transform); whole turns are now the identity, infinities and
+    # NaN included, about any centre and with or without resize
+    img = rng.random((7, 10, 3)).astype(np.float32)
+    img[2, 3, 1], img[4, 4, 0], img[0, 0, 2] = np.inf, -np.inf, np.nan
+    for kw in ({}, {"resize": True}, {"center": (1.5, 8.0)}):
+        out = segen.transform.rotate(img, angle, method=method, **kw)
+        np.testing.assert_array_equal(out, img)
+        assert out is not img
+
+
 @pytest.mark.parametrize("angle", [90, -90, 180])
 @pytest.mark.parametrize("shape", [(14, 22), (15, 22)])
 def test_rotate_non_square_without_resize_follows_skimage(rng, angle, shape):
