@@ -95,11 +95,17 @@ void run(Provider& p) {
           for (std::ptrdiff_t x = 0; x < w; ++x)
             for (std::ptrdiff_t k = 0; k < c; ++k) FUZZ_CHECK(same(out(y, x, k), src.at(y, x, k)));
       if (finite && std::isfinite(o.cval)) {
-        double cv = o.cval;
-        if constexpr (std::is_integral_v<T>)
-          cv = std::clamp(std::nearbyint(cv), 0.0, static_cast<double>(std::numeric_limits<T>::max()));
-        else cv = static_cast<double>(static_cast<T>(cv));
-        const double l = std::min(lo, cv), u = std::max(hi, cv);
+        // integer images: cval is clamped to the type and blended as it is, fraction included, so a pixel
+        // made from it rounds to either neighbouring integer (59870.5 gives 59871, not nearbyint's 59870)
+        double cv_lo = o.cval, cv_hi = o.cval;
+        if constexpr (std::is_integral_v<T>) {
+          const double cv = std::clamp(o.cval, 0.0, static_cast<double>(std::numeric_limits<T>::max()));
+          cv_lo = std::floor(cv);
+          cv_hi = std::ceil(cv);
+        } else {
+          cv_lo = cv_hi = static_cast<double>(static_cast<T>(o.cval));
+        }
+        const double l = std::min(lo, cv_lo), u = std::max(hi, cv_hi);
         for (std::ptrdiff_t i = 0; i < out.size(); ++i) FUZZ_CHECK(in_range(static_cast<double>(out.data()[i]), l, u));
       }
       // (finite input only: bilinear sampling exactly on a pixel centre still gives NaN next to an infinity, as
