@@ -157,30 +157,25 @@ SEGEN_ALWAYS_INLINE W hsv_channel(W n, W h6, W v, W vs) {
   return v - vs * w;
 }
 
-/// HSV samples are clamped to +-kHsvLimit before hsv2rgb's arithmetic (2**60 for float, 2**500 for double):
-/// v * s stays finite, and so does 6 h.
-template <class W>
-constexpr W kHsvLimit = std::is_same_v<W, float> ? W(1152921504606846976.0) : W(3.273390607896142e150);
-
 template <class T, class W>
 SEGEN_ALWAYS_INLINE void rgb_planar(const W* __restrict H, const W* __restrict S, const W* __restrict V,
                                    W* __restrict R, W* __restrict G, W* __restrict B, std::ptrdiff_t n) {
   constexpr W k = unit_scale<T, W>();
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     W h = H[i] * k, sat = S[i] * k, v = V[i] * k;
+    W nf = W(0);
     if constexpr (std::is_floating_point_v<T>) {
+      nf = nan_flag(h, sat, v);  // NaN when a sample is: the whole pixel becomes NaN below
       // far outside [0, 1], v * s and 6 h overflow and inf - inf made NaN from finite samples: the samples
-      // are clamped to +-kHsvLimit (beyond it a hue is a whole number, the same colour as the limit's), the
-      // NaN test below still sees the originals
-      const W nf = nan_flag(h, sat, v);
-      h = vmax(-kHsvLimit<W>, vmin(h, kHsvLimit<W>)) + nf;
-      sat = vmax(-kHsvLimit<W>, vmin(sat, kHsvLimit<W>)) + nf;
-      v = vmax(-kHsvLimit<W>, vmin(v, kHsvLimit<W>)) + nf;
+      // are clamped to +-kHsvLimit (beyond it a hue is a whole number, the same colour as the limit's)
+      constexpr W lim = detail::kHsvLimit<W>;
+      h = vmax(-lim, vmin(h, lim));
+      sat = vmax(-lim, vmin(sat, lim));
+      v = vmax(-lim, vmin(v, lim));
     }
     const W h6 = h * W(6), vs = v * sat;
     W r = hsv_channel(W(5), h6, v, vs), g = hsv_channel(W(3), h6, v, vs), b = hsv_channel(W(1), h6, v, vs);
-    if constexpr (std::is_floating_point_v<T>) {  // a NaN input makes the whole pixel NaN
-      const W nf = nan_flag(h, sat, v);
+    if constexpr (std::is_floating_point_v<T>) {
       r += nf;
       g += nf;
       b += nf;

@@ -108,8 +108,8 @@ struct HsvToRgb {
     s = _mm256_mul_ps(s, scale);
     v = _mm256_mul_ps(v, scale);
     __m256 hc = h, sc = s, vc = v;
-    if constexpr (kNan) {  // clamped to +-2**60 as in color.cpp's rgb_planar (NaN lanes are set below)
-      const __m256 hi = _mm256_set1_ps(1152921504606846976.0f), lo = _mm256_set1_ps(-1152921504606846976.0f);
+    if constexpr (kNan) {  // clamped to +-kHsvLimit as in color.cpp's rgb_planar (NaN lanes are set below)
+      const __m256 hi = _mm256_set1_ps(kHsvLimit<float>), lo = _mm256_set1_ps(-kHsvLimit<float>);
       hc = _mm256_max_ps(_mm256_min_ps(h, hi), lo);
       sc = _mm256_max_ps(_mm256_min_ps(s, hi), lo);
       vc = _mm256_max_ps(_mm256_min_ps(v, hi), lo);

@@ -5,9 +5,16 @@
 // __m256 and __m512 included (one pixel per lane): every path computes the same operations in the same
 // order, lane by lane, and gives the same bits.
 
+#include <type_traits>  // std::is_same_v
+
 #include "detail/dispatch.hpp"  // SEGEN_ALWAYS_INLINE
 
 namespace segen::detail {
+
+/// hsv2rgb clamps float samples to +-kHsvLimit before its arithmetic (2**60 for float work, 2**500 for
+/// double), so that v * s and 6 h stay finite (color.cpp's portable loop and the AVX2 / AVX-512 kernels).
+template <class W>
+constexpr W kHsvLimit = std::is_same_v<W, float> ? W(1152921504606846976.0) : W(3.273390607896142e150);
 
 /// The two roundings in use. Fast: the colour conversions' (H and S from the raw samples, V scaled
 /// afterwards, the hue multiplied by 1/6: 1 ulp from a division). Skimage: skimage.color.rgb2hsv's exactly
