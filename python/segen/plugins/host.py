@@ -119,13 +119,13 @@ def _requirement_problem(dist) -> str | None:
         return None
     try:
         from packaging.requirements import InvalidRequirement, Requirement
-        from packaging.version import InvalidVersion, Version
+        from packaging.version import Version
     except ImportError:  # packaging comes with pip and onnxruntime; without it the module check remains
         return None
     try:
         requires = dist.requires or ()
         have = Version(version)
-    except (InvalidVersion, Exception):  # odd metadata: the import decides
+    except Exception:  # odd metadata or version: the import decides
         return None
     for text in requires:
         try:

@@ -246,7 +246,7 @@ class Registry:
                 f"the factory of generator {entry.qualified_name!r} returned "
                 f"{type(obj).__name__}, which has no generate() method"
             )
-        if "_recreate" in dir(type(obj)) and getattr(type(obj), "_recreate") is None:
+        if getattr(type(obj), "_recreate", False) is None:
             # the class asks to be pickled as the way it was made (e.g. FunctionSegmenter, whose function is
             # often local): another process (a Dask worker) asks its own registry for the same name and options
             try:
