@@ -28,6 +28,48 @@ TEST(Watershed, TwoBasinsBothQueues) {
   EXPECT_EQ(c(0, 2), 0);
 }
 
+// The float queue (order keys in a radix queue) must flood exactly as the uint16 one (one FIFO per grey level)
+// on the same relief: values over the whole 16-bit range, shifted negative for the floats (keys then differ in
+// every digit), many ties and markers of equal value, with and without lines and mask.
+TEST(Watershed, FloatQueuesMatchTheIntegerQueue) {
+  const std::ptrdiff_t h = 97, w = 131;
+  segen::Image<std::uint16_t> u(h, w, 1);
+  segen::Image<float> f(h, w, 1);
+  segen::Image<double> d(h, w, 1);
+  segen::Image<std::int32_t> mk(h, w, 1);
+  segen::Image<std::uint8_t> mask(h, w, 1);
+  std::uint32_t state = 12345;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  for (std::ptrdiff_t i = 0; i < h * w; ++i) {
+    const std::uint32_t r = next() >> 8;
+    const std::uint16_t v = (r & 1) ? static_cast<std::uint16_t>(r % 65536) : static_cast<std::uint16_t>(r % 7);
+    u.data()[i] = v;
+    f.data()[i] = static_cast<float>(v) - 30000.0f;
+    d.data()[i] = static_cast<double>(v) - 30000.0;
+    mk.data()[i] = (next() >> 8) % 53 == 0 ? static_cast<std::int32_t>(1 + (next() >> 8) % 40) : 0;
+    mask.data()[i] = (next() >> 8) % 10 != 0;
+  }
+  for (bool line : {false, true})
+    for (bool masked : {false, true})
+      for (auto conn : {segen::Connectivity::Four, segen::Connectivity::Eight}) {
+        segen::WatershedOptions o;
+        o.watershed_line = line;
+        o.connectivity = conn;
+        segen::ImageView<const std::uint8_t> m = masked ? segen::ImageView<const std::uint8_t>(mask.view())
+                                                          : segen::ImageView<const std::uint8_t>();
+        auto a = segen::watershed<std::uint16_t>(u.view(), mk.view(), m, o);
+        auto b = segen::watershed<float>(f.view(), mk.view(), m, o);
+        auto c = segen::watershed<double>(d.view(), mk.view(), m, o);
+        std::ptrdiff_t diff_f = 0, diff_d = 0;
+        for (std::ptrdiff_t i = 0; i < h * w; ++i) {
+          diff_f += a.data()[i] != b.data()[i];
+          diff_d += a.data()[i] != c.data()[i];
+        }
+        EXPECT_EQ(diff_f, 0) << "line=" << line << " masked=" << masked;
+        EXPECT_EQ(diff_d, 0) << "line=" << line << " masked=" << masked;
+      }
+}
+
 TEST(PeakLocalMax, SinglePeak) {
   segen::Image<float> img(7, 7, 1);
   img(3, 3) = 1.f;

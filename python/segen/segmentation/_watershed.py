@@ -165,12 +165,16 @@ def watershed(
     queue steps; a pixel costs its value (plus `compactness` × distance to its marker) but never less than
     the pixel it was reached from.
 
-    **Tie-breaking.** Float images use a binary heap with the same sift procedure as scikit-image's, every
-    marker with age 0: results are identical to scikit-image's, plateaus included. uint8/uint16 images use
-    an exact bucket queue (one FIFO per grey level, O(N), the fast path): there, markers of equal value
-    leave the queue in raster order instead of scikit-image's heap order, so a pixel that two such markers
-    reach at the same step may go the other way (99.99 % of the pixels of the coins image agree; convert to
-    float for bit-identical results). Serial: flooding is ordered by nature.
+    **Tie-breaking.** Markers enter the queue in raster order, so markers of equal value leave it in
+    raster order; every other tie is first in, first out, as in scikit-image. scikit-image's binary heap
+    releases markers of equal value in heap order instead, so a pixel that two such markers (with
+    different labels) reach at the same step may go the other way: on the coins relief scaled ×4 with two
+    labels, and with 89 distance-map peaks, no pixel differs; with hundreds of regional minima as markers,
+    1 to 8 pixels in 8000. The rule is the same for every dtype: one relief given as uint8, uint16, float32
+    or float64 gives the same basins. Without compactness the flood is O(N) (one FIFO per grey level for
+    integers; for floats a radix queue on order-preserving integer keys, where -0.0 equals 0.0 and ±inf
+    are the extreme levels); with compactness a binary heap with scikit-image's sift procedure gives its
+    results exactly. The flood is serial (it is ordered by nature); reading and writing use the threads.
 
     scikit-image's ``offset`` and footprint-array connectivity are not provided.
 
