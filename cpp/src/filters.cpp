@@ -553,11 +553,18 @@ void run_log(ImageView<const T> src, ImageView<A> out, const std::vector<double>
   // A block recomputes the horizontal passes of the nv - 1 rows it shares with the next: blocks of at least
   // 8 (nv - 1) rows keep that under 1/8 of the work.
   const std::ptrdiff_t grain = std::max<std::ptrdiff_t>(kGrainGroups, 8 * (nv - 1) / R);
+  // A slot of the row cache holds the two horizontal results of a row, the second `half` values after the
+  // first. The vertical pass reads 2 (nv + kRows - 1) of them at once, column by column: with rows a multiple
+  // of 4 KiB apart they all fall in one set of the L1 cache, which then holds 8 of them (time x1.4 on AMD
+  // Zen 3). `half` is made 64 bytes more than a multiple of 4 KiB, so that they fall in distinct sets.
+  std::ptrdiff_t half = (n + 15) / 16 * 16;
+  constexpr std::ptrdiff_t kPage = 4096 / sizeof(A), kLine = 64 / sizeof(A);
+  if (half >= kPage) half += (kLine - half % kPage + kPage) % kPage;
   parallel_for((h + R - 1) / R, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
     const std::ptrdiff_t y0 = g0 * R, y1 = std::min(h, g1 * R);
-    // store: `window` slots of two horizontal results (2 n), tagged by source row, evicted least recent first
-    std::vector<A> padded(static_cast<std::size_t>((2 * rh + w) * c)), store(static_cast<std::size_t>(window * 2 * n));
-    const std::vector<A> zeros(static_cast<std::size_t>(2 * n), A(0));  // rows outside, Border::Constant (cval 0)
+    // store: `window` slots of two horizontal results, tagged by source row, evicted least recent first
+    std::vector<A> padded(static_cast<std::size_t>((2 * rh + w) * c)), store(static_cast<std::size_t>(window * 2 * half));
+    const std::vector<A> zeros(static_cast<std::size_t>(2 * half), A(0));  // rows outside, Constant (cval 0)
     std::vector<std::ptrdiff_t> tag(static_cast<std::size_t>(window), -1), stamp(tag.size(), -1);
     auto filtered = [&](std::ptrdiff_t vy, std::ptrdiff_t now) -> const A* {
       const std::ptrdiff_t sy = detail::border_index(vy, h, border);
@@ -566,7 +573,7 @@ void run_log(ImageView<const T> src, ImageView<A> out, const std::vector<double>
       for (int s = 0; s < window; ++s) {
         if (tag[s] == sy) {
           stamp[s] = now;
-          return store.data() + s * 2 * n;
+          return store.data() + s * 2 * half;
         }
         if (stamp[s] < now && (victim < 0 || stamp[s] < stamp[victim])) victim = s;
       }
@@ -574,8 +581,8 @@ void run_log(ImageView<const T> src, ImageView<A> out, const std::vector<double>
       A* row = padded.data() + rh * c;
       detail::convert_row(src.row(sy), row, n);
       detail::fill_pads(padded.data(), rh, w, c, rh, border, A(0));
-      A* dst = store.data() + victim * 2 * n;
-      detail::sym2_taps(row, c, half_g.data(), half_d.data(), rh, dst, dst + n, n);
+      A* dst = store.data() + victim * 2 * half;
+      detail::sym2_taps(row, c, half_g.data(), half_d.data(), rh, dst, dst + half, n);
       tag[victim] = sy;
       stamp[victim] = now;
       return dst;
@@ -593,11 +600,11 @@ void run_log(ImageView<const T> src, ImageView<A> out, const std::vector<double>
       for (int j = 0; j < need; ++j) vp[j] = filtered(y + j - ay, y);
       if (rows_now == R && shared_rows) {
         for (int r = 0; r < R; ++r) outs[r] = out.row(y + r);
-        detail::rows_taps(wv.data(), nv, 2, n, vp.data(), outs.data(), n);
+        detail::rows_taps(wv.data(), nv, 2, half, vp.data(), outs.data(), n);
         continue;
       }
       for (int r = 0; r < rows_now; ++r) {
-        for (int q = 0; q < 2 * nv; ++q) p[q] = vp[r + q / 2] + (q % 2) * n;
+        for (int q = 0; q < 2 * nv; ++q) p[q] = vp[r + q / 2] + (q % 2) * half;
         detail::apply_taps(all, p.data(), out.row(y + r), n);
       }
     }
