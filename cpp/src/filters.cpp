@@ -563,7 +563,8 @@ void run_log(ImageView<const T> src, ImageView<A> out, const std::vector<double>
   parallel_for((h + R - 1) / R, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
     const std::ptrdiff_t y0 = g0 * R, y1 = std::min(h, g1 * R);
     // store: `window` slots of two horizontal results, tagged by source row, evicted least recent first
-    std::vector<A> padded(static_cast<std::size_t>((2 * rh + w) * c)), store(static_cast<std::size_t>(window * 2 * half));
+    std::vector<A> padded(static_cast<std::size_t>((2 * rh + w) * c));
+    std::vector<A> store(static_cast<std::size_t>(window * 2 * half));
     const std::vector<A> zeros(static_cast<std::size_t>(2 * half), A(0));  // rows outside, Constant (cval 0)
     std::vector<std::ptrdiff_t> tag(static_cast<std::size_t>(window), -1), stamp(tag.size(), -1);
     auto filtered = [&](std::ptrdiff_t vy, std::ptrdiff_t now) -> const A* {
