@@ -207,7 +207,7 @@ SEGEN_AVX2_FN void hsv_row(const T* s, float* d, std::ptrdiff_t n, float scale) 
   const __m256 sc = _mm256_set1_ps(scale);
   std::ptrdiff_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    // Reading ahead (4 KiB of float input) gained 10-15% on AMD Zen 3, where the hardware prefetcher
+    // Reading 4 KiB ahead gained 8-12% (float input, 48 MiB, AMD Zen 3), where the hardware prefetcher
     // alone left the loop waiting on the input; past the end of the span is harmless (no fault).
     _mm_prefetch(reinterpret_cast<const char*>(s + 3 * i) + 4096, _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(s + 3 * i + 16) + 4096, _MM_HINT_T0);
