@@ -48,10 +48,17 @@ void for_pixels(ImageView<const S> src, ImageView<D> out, F&& row) {
     const std::ptrdiff_t n = src.height * src.width;
     constexpr std::ptrdiff_t kChunk = 16384;
     const std::ptrdiff_t chunks = (n + kChunk - 1) / kChunk;
+    // Blocks of up to 4 MiB of output, fewer than 8 only for small images. A new output is faulted in by
+    // its first writes, 2 MiB huge page by 2 MiB huge page, which the kernel zeroes while other threads
+    // touching that page wait: with blocks of 1.5 MiB taken in turn, two threads met in a page at nearly
+    // every block (rgb2hsv of 2048 x 2048 float32 at 2 threads: 7.5 ms, 6.1 ms with these blocks).
+    const std::ptrdiff_t chunk_bytes = kChunk * oc * static_cast<std::ptrdiff_t>(sizeof(D));
+    const std::ptrdiff_t grain =
+        std::max<std::ptrdiff_t>(1, std::min(chunks / 8, (std::ptrdiff_t(4) << 20) / chunk_bytes));
     parallel_for(chunks, [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
       const std::ptrdiff_t p0 = c0 * kChunk, p1 = std::min(n, c1 * kChunk);
       row(src.data + p0 * sc, out.data + p0 * oc, p1 - p0);
-    });
+    }, grain);
     return;
   }
   parallel_for(src.height, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {

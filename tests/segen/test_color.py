@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import segen
@@ -155,6 +159,42 @@ def test_nan_handling():
 def test_infinite_saturation_is_zeroed_like_skimage():
     img = np.array([[[np.inf, 0.5, 0.2]]])
     np.testing.assert_array_equal(segen.color.rgb2hsv(img), skcolor.rgb2hsv(img))
+
+
+def _hsv_edge_cases(dtype):
+    """RGB pixels that take every branch of rgb2hsv: ties, greys, zeros of both signs, negatives, huge
+    values, infinities and NaN (float only), in every channel position; an odd pixel count (padded end)."""
+    rng = np.random.default_rng(5)
+    if np.dtype(dtype).kind == "f":
+        values = np.array([0.0, -0.0, 1.0, -1.0, 0.5, 0.25, 3.0, 1e30, -1e30, 1e-40, np.inf, -np.inf, np.nan])
+        pool = np.concatenate([values, rng.uniform(-2, 2, 20), rng.random(20)]).astype(dtype)
+    else:
+        hi = np.iinfo(dtype).max
+        pool = np.concatenate([[0, 1, hi - 1, hi], rng.integers(0, hi, 20, endpoint=True)]).astype(dtype)
+    img = rng.choice(pool, size=(37, 29, 3))
+    img[::3, :, 1] = img[::3, :, 0]  # ties and greys
+    img[::6, :, 2] = img[::6, :, 0]
+    return img
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_rgb2hsv_vector_kernels_give_the_portable_bits(dtype):
+    # The AVX2 kernel is written apart from the shared formula (color_hsv.hpp) that the baseline copy runs:
+    # the two must agree bit for bit, edge cases included.
+    img = _hsv_edge_cases(dtype)
+    code = (
+        "import sys, numpy as np, segen\n"
+        f"img = np.frombuffer(sys.stdin.buffer.read(), np.{np.dtype(dtype).name}).reshape({img.shape})\n"
+        "sys.stdout.buffer.write(segen.color.rgb2hsv(img).tobytes())\n"
+    )
+    got = {}
+    for level in ("baseline", ""):
+        env = {**os.environ, "SEGEN_CPU_LEVEL": level}
+        out = subprocess.run([sys.executable, "-c", code], input=img.tobytes(), capture_output=True, env=env)
+        assert out.returncode == 0, out.stderr[-2000:]
+        got[level] = np.frombuffer(out.stdout, np.float32)
+    np.testing.assert_array_equal(got["baseline"].view(np.uint32), got[""].view(np.uint32))
+    np.testing.assert_array_equal(got[""].reshape(img.shape), segen.color.rgb2hsv(img))
 
 
 @pytest.mark.parametrize("name", FUNCS + ("hsv2rgb",))

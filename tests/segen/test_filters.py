@@ -193,6 +193,40 @@ def test_gaussian_laplace_matches_scipy(rng, photo, dtype, mode):
             assert_close(F.gaussian_laplace(img, sigma, mode=mode, cval=cval), want, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (1, 30), (30, 1), (3, 5), (6, 40, 3), (37, 45)])
+@pytest.mark.parametrize("mode", MODES)
+def test_gaussian_laplace_small_images_and_zero_cval(rng, dtype, shape, mode):
+    # Every mode but constant with a non-zero cval filters horizontally first (filters.cpp, run_log): images
+    # shorter and narrower than the kernel, channels, constant mode with cval 0, kernels of 1, 3 and 25 taps.
+    img = random_image(rng, shape, dtype)
+    sigmas = [2.0, (0.4, 3.0), 0.3]
+    if np.dtype(dtype) == np.float64:
+        sigmas.append(0.1)  # results near -2 / sigma^2 = -200 times the values: float32 rounding exceeds 1e-5
+    for sigma in sigmas:
+        ref = as_ref(img)
+        if ref.ndim == 2:
+            want = ndi.gaussian_laplace(ref, sigma, mode=mode)
+        else:
+            want = np.stack([ndi.gaussian_laplace(ref[..., c], sigma, mode=mode) for c in range(3)], axis=-1)
+        assert_close(F.gaussian_laplace(img, sigma, mode=mode), want, dtype)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "wrap", "constant"])
+def test_gaussian_laplace_infinity_spreads_as_scipy(mode):
+    # All taps are used, zeros included (sigma 2 has zero d2 taps at +-2): 0 * inf is NaN, as in scipy.
+    img = np.zeros((21, 23))
+    img[10, 11] = np.inf
+    img[3, 2] = -np.inf
+    with np.errstate(invalid="ignore"):  # scipy adds inf and -inf
+        want = ndi.gaussian_laplace(img, 2.0, mode=mode)
+    got = F.gaussian_laplace(img, 2.0, mode=mode)
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(test(got), test(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], atol=1e-12)
+
+
 def test_gaussian_laplace_matches_opencv_composition(photo):
     # OpenCV's LoG recipe: GaussianBlur then Laplacian (ksize=1: the 5-point cross), both reflecting.
     img = photo.astype(np.float32) / 255
@@ -421,6 +455,7 @@ def test_inputs_are_not_modified(rng):
         lambda im: F.uniform(im, 4),
         lambda im: F.laplace(im),
         lambda im: F.gaussian_laplace(im, 1.5),
+        lambda im: F.gaussian_laplace(im, (1.0, 2.5), mode="constant"),
         lambda im: F.sobel(im, return_direction=True)[1],
         lambda im: F.scharr_h(im),
     ],

@@ -1,9 +1,10 @@
 #pragma once
-// RGB -> HSV, the one formula behind rgb2hsv (color.cpp: its portable loop and its AVX2 and AVX-512 kernels
-// in color_avx2.hpp / color_avx512.hpp) and color_histogram (features.cpp). It is written with plain
-// operators and selects, so the same source serves a scalar (one pixel) and a GCC vector of any width,
-// __m256 and __m512 included (one pixel per lane): every path computes the same operations in the same
-// order, lane by lane, and gives the same bits.
+// RGB -> HSV, the one formula behind rgb2hsv (color.cpp: its portable loop and its AVX-512 kernel in
+// color_avx512.hpp) and color_histogram (features.cpp). It is written with plain operators and selects, so
+// the same source serves a scalar (one pixel) and a GCC vector of any width, __m512 included (one pixel
+// per lane): every path computes the same operations in the same order, lane by lane, and gives the same
+// bits. The AVX2 kernel (color_avx2.hpp's hsv_block) is written out in intrinsics for speed and gives
+// these bits too: keep the two in step.
 
 #include <type_traits>  // std::is_same_v
 
