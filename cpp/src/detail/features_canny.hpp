@@ -15,7 +15,7 @@
 namespace segen::detail {
 
 /// Values of the edge map while it is built: candidates of the hysteresis, then edges.
-enum : std::uint8_t { kNotEdge = 0, kEdge = 1, kCandidate = 2 };
+enum : std::uint8_t { kNotEdge = 0, kEdge = 1, kCandidate = 2 };  // kCandidate - 1 == kEdge: see hysteresis_rows
 
 // ---- scipy.ndimage's Gaussian and Sobel, rounding for rounding --------------------------------------
 // scipy correlates each line in double and stores the result in the array's type W (float32 or float64);
@@ -257,20 +257,36 @@ inline void hysteresis_rows(std::uint8_t* map, std::ptrdiff_t stride, std::ptrdi
                             std::vector<std::ptrdiff_t>& border) {
   const std::ptrdiff_t offs[8] = {-stride - 1, -stride, -stride + 1, -1, 1, stride - 1, stride, stride + 1};
   const std::ptrdiff_t first_end = lo + stride, last_begin = hi - stride;
-  auto mark = [&](std::ptrdiff_t j) {
-    map[j] = kEdge;
-    stack.push_back(j);
-    if (j < first_end || j >= last_begin) border.push_back(j);
-  };
+  std::size_t top = 0;
   for (std::ptrdiff_t i : strong) {
     if (map[i] != kCandidate) continue;
-    mark(i);
-    while (!stack.empty()) {
-      const std::ptrdiff_t j = stack.back();
-      stack.pop_back();
-      for (std::ptrdiff_t o : offs) {
-        const std::ptrdiff_t k = j + o;
-        if (k >= lo && k < hi && map[k] == kCandidate) mark(k);
+    map[i] = kEdge;
+    if (stack.size() < 8) stack.resize(64);
+    stack[top++] = i;
+    while (top > 0) {
+      const std::ptrdiff_t j = stack[--top];
+      if (stack.size() < top + 8) stack.resize(2 * (top + 8));
+      std::ptrdiff_t* st = stack.data();
+      if (j >= first_end && j < last_begin) {
+        // All neighbours are in the range. Branch-free: whether a neighbour is a candidate is close to a
+        // coin toss, so each is marked (kCandidate - 1 == kEdge) and pushed by arithmetic.
+        for (std::ptrdiff_t o : offs) {
+          const std::ptrdiff_t k = j + o;
+          const std::uint8_t v = map[k];
+          const bool c = v == kCandidate;
+          map[k] = static_cast<std::uint8_t>(v - c);
+          st[top] = k;
+          top += c;
+        }
+      } else {
+        border.push_back(j);
+        for (std::ptrdiff_t o : offs) {
+          const std::ptrdiff_t k = j + o;
+          if (k >= lo && k < hi && map[k] == kCandidate) {
+            map[k] = kEdge;
+            st[top++] = k;
+          }
+        }
       }
     }
   }
