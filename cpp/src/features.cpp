@@ -56,6 +56,11 @@ using detail::vector_bytes;
     else                                                                                                         \
       detail::cfir_row<F, detail::Store::Set, B>(in, hr, hi, taps, re, im, n);                                   \
   }                                                                                                              \
+  SEGEN_MULTIVERSION(V4, , void, hot_cfir_row_sym,                                                               \
+                     (const F* in, const F* hr, const F* hi, int half, F* re, F* im, std::ptrdiff_t n, F cr,     \
+                      F ci), (in, hr, hi, half, re, im, n, cr, ci)) {                                            \
+    detail::cfir_row_sym<F, vector_bytes(kLevel)>(in, hr, hi, half, re, im, n, cr, ci);                          \
+  }                                                                                                              \
   SEGEN_MULTIVERSION(V4, , void, hot_fir_col2,                                                                   \
                      (const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,         \
                       std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n),                                \
@@ -139,7 +144,8 @@ GaborGeometry gabor_geometry(const GaborOptions& o) {
 // so the row pass rotates its sums by the row phase e^{-i b u} and the column pass is a real Gaussian
 // applied to both planes: 2K + 2K multiply-adds per pixel instead of 2K + 4K, and the magnitude needs no
 // final rotation. Rows outside the image (u < 0 or u >= H) are materialised as halo rows of the planes,
-// each with its own phase.
+// each with its own phase. G(j) cos(a j) is even and G(j) sin(a j) odd, so the row pass pairs taps j and
+// -j (detail::cfir_row_sym): about K multiply-adds instead of 2K.
 //
 // Otherwise a direct 2-D complex correlation with the 180-degree-rotated kernel runs on a padded copy.
 template <class F>
@@ -242,7 +248,7 @@ class GaborEngine {
  private:
   template <class T>
   void row_pass(ImageView<const T> src, std::ptrdiff_t ch) {
-    const std::ptrdiff_t k = 2 * r_ + 1, n_ext = wp_ + 2 * r_;
+    const std::ptrdiff_t n_ext = wp_ + 2 * r_;
     parallel_for(h_ + 2 * r_, [&](std::ptrdiff_t v0, std::ptrdiff_t v1) {
       Buffer<F> ext(static_cast<std::size_t>(n_ext), false);
       for (std::ptrdiff_t v = v0; v < v1; ++v) {
@@ -258,8 +264,8 @@ class GaborEngine {
           continue;
         }
         detail::extend_row(src.row(y), w_, src.channels, ch, r_, mode_, static_cast<F>(cval_), ext.data(), n_ext);
-        hot_cfir_row(ext.data(), hxr_.data(), hxi_.data(), static_cast<int>(k), ore, oim, wp_, detail::Store::Rotate,
-                     static_cast<F>(rot.real()), static_cast<F>(rot.imag()));
+        hot_cfir_row_sym(ext.data(), hxr_.data(), hxi_.data(), static_cast<int>(r_), ore, oim, wp_,
+                         static_cast<F>(rot.real()), static_cast<F>(rot.imag()));
       }
     }, 8);
   }
@@ -710,6 +716,9 @@ namespace {
                      (const W* up, const W* cur, const W* dn, std::ptrdiff_t w, W* gi, W* gj, W* mag),               \
                      (up, cur, dn, w, gi, gj, mag)) {                                                                \
     detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                               \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, , void, sqrt_row, (const W* m2, W* out, std::ptrdiff_t n), (m2, out, n)) {                 \
+    for (std::ptrdiff_t x = 0; x < n; ++x) out[x] = std::sqrt(m2[x]);                                                \
   }
 SEGEN_CANNY_ROWS(float)
 SEGEN_CANNY_ROWS(double)
@@ -766,8 +775,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
   using I = typename NV::I;
   constexpr int L = NV::L;
   const V vlow = V{} + low, vhigh = V{} + high, zero = V{};
-  for (; x + L <= w - 1; x += L) {
-    V mc;
+  auto candidates = [&](std::ptrdiff_t x, V& mc) {
     std::memcpy(&mc, m + x, sizeof(V));
     M cand = mc >= vlow;
     if (ok) {
@@ -775,12 +783,15 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
       for (int l = 0; l < L; ++l) okm[l] = ok[x + l] ? I(-1) : I(0);
       cand &= okm;
     }
+    return cand;
+  };
+  auto none = [](M a) {
     std::uint64_t any[4];
-    std::memcpy(any, &cand, 32);
-    if ((any[0] | any[1] | any[2] | any[3]) == 0) {
-      std::memset(cls + x, detail::kNotEdge, L);
-      continue;
-    }
+    std::memcpy(any, &a, 32);
+    return (any[0] | any[1] | any[2] | any[3]) == 0;
+  };
+  // Pixels L at a time, given their candidate mask.
+  auto suppress = [&](std::ptrdiff_t x, V mc, M cand) {
     V vi, vj, u0, u1, um, d0, d1, dm, c1, cm;
     std::memcpy(&vi, gi + x, sizeof(V));
     std::memcpy(&vj, gj + x, sizeof(V));
@@ -797,7 +808,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
     const V ai = vi < zero ? -vi : vi, aj = vj < zero ? -vj : vj;
     // i-major cases (same & ai > aj, or !same & ai >= aj) use w = aj / ai, the others ai / aj.
     const M imajor = same ? M(ai > aj) : M(!(ai < aj));
-    const V wv = imajor ? aj / ai : ai / aj;
+    const V wv = (imajor ? aj : ai) / (imajor ? ai : aj);  // one division (the same quotient per lane)
     const V n12 = same ? d1 : u1;
     const V n22 = same ? um : dm;
     const V n11 = imajor ? (same ? d0 : u0) : c1;
@@ -820,10 +831,34 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
     }
     keep &= cand;
     const M strong_m = keep & (mc >= vhigh);
-    for (int l = 0; l < L; ++l) {
-      cls[x + l] = keep[l] ? detail::kCandidate : detail::kNotEdge;
-      if (strong_m[l]) strong.push_back(offset + x + l);
+    typedef std::int8_t C __attribute__((vector_size(L)));
+    const C c = __builtin_convertvector(keep, C) & static_cast<std::int8_t>(detail::kCandidate);  // masks are -1
+    std::memcpy(cls + x, &c, L);
+    if (!none(strong_m)) {
+      for (int l = 0; l < L; ++l)
+        if (strong_m[l]) strong.push_back(offset + x + l);
     }
+  };
+  // Two vectors per test: candidates come in runs along edges, and one unpredictable branch per 2 L
+  // pixels costs less than one per L.
+  for (; x + 2 * L <= w - 1; x += 2 * L) {
+    V m0, m1;
+    const M c0 = candidates(x, m0), c1 = candidates(x + L, m1);
+    if (none(c0 | c1)) {
+      std::memset(cls + x, detail::kNotEdge, 2 * L);
+      continue;
+    }
+    suppress(x, m0, c0);
+    suppress(x + L, m1, c1);
+  }
+  for (; x + L <= w - 1; x += L) {
+    V mc;
+    const M cand = candidates(x, mc);
+    if (none(cand)) {
+      std::memset(cls + x, detail::kNotEdge, L);
+      continue;
+    }
+    suppress(x, mc, cand);
   }
 #endif
   detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
@@ -841,18 +876,21 @@ SEGEN_NMS_ROW(float)
 SEGEN_NMS_ROW(double)
 #undef SEGEN_NMS_ROW
 
-/// Rows of output per block of the Canny pipeline (plus a few halo rows of smoothing and gradients).
-constexpr std::ptrdiff_t kCannyRows = 32;
+/// Smallest block of rows of the Canny pipeline: each block smooths two rows and converts 2 + 2 r input
+/// rows beyond its own, so blocks of 128 rows keep that halo to a few per cent.
+constexpr std::ptrdiff_t kCannyRows = 128;
 
-/// skimage.feature.canny's smoothed image, block of rows by block of rows: the Gaussian of the image scaled
-/// to [0, 1] (masked pixels set to 0), divided by the Gaussian of the mask (or of an all-ones image in
-/// constant mode) plus the float type's epsilon.
+/// skimage.feature.canny's smoothed image, streamed row by row: the Gaussian of the image scaled to [0, 1]
+/// (masked pixels set to 0), divided by the Gaussian of the mask (or of an all-ones image in constant mode)
+/// plus the float type's epsilon. Each thread keeps the 2r + 1 converted input rows of the current output
+/// row in a ring, so every input row is converted once per block and the vertical pass reads cached rows.
 template <class T, class W>
 class CannySmoother {
  public:
   CannySmoother(ImageView<const T> image, const CannyOptions& opt, ImageView<const std::uint8_t> mask,
                 const std::vector<double>& weights)
-      : image_(image), mask_(mask), mode_(opt.mode), cval_(opt.cval), h_(image.height), w_(image.width) {
+      : image_(image), mask_(mask), mode_(opt.mode), cval_(opt.cval), h_(image.height), w_(image.width),
+        stride_(detail::plane_stride<double>(image.width)) {
     r_ = static_cast<int>(weights.size() / 2);
     for (int j = 0; j <= r_; ++j) wl_.push_back(weights[static_cast<std::size_t>(r_ - j)]);
     if constexpr (std::is_integral_v<T>) scale_ = 1.0 / static_cast<double>(std::numeric_limits<T>::max());
@@ -861,60 +899,64 @@ class CannySmoother {
     bleed_ = mask.data != nullptr || mode_ == Border::Constant;
   }
 
-  int radius() const { return r_; }
-
-  /// Scratch of one thread.
+  /// State of one thread's stream.
   struct Scratch {
-    std::vector<double> rows, mrows, ext;
-    std::vector<W> brow, out;
+    std::vector<double> rows, mrows, ext;  // rings of 2r + 1 input rows (image, mask); extended row
+    std::vector<W> brow, mout, ones;       // divisor row, smoothed mask row, cached all-ones divisor row
+    std::vector<const double*> taps;
+    std::ptrdiff_t next = 0;  // next input row (unresolved index) to convert into the ring
+    double ones_v = std::numeric_limits<double>::quiet_NaN();  // vertical sum that `ones` was built for
   };
 
-  /// Rows [a, b) of the smoothed image into s.out (row y at (y - a) * width).
-  const W* rows(std::ptrdiff_t a, std::ptrdiff_t b, Scratch& s) const {
-    const std::ptrdiff_t w = w_, ua = a - r_, ub = b + r_, nu = ub - ua;
-    const std::size_t wn = static_cast<std::size_t>(w);
-    s.rows.resize(static_cast<std::size_t>(nu) * wn);
-    s.ext.resize(wn + 2 * static_cast<std::size_t>(r_));
-    s.out.resize(static_cast<std::size_t>(b - a) * wn);
+  /// Start a stream whose first output row is y0.
+  void begin(std::ptrdiff_t y0, Scratch& s) const {
+    const std::size_t ring = static_cast<std::size_t>(2 * r_ + 1) * static_cast<std::size_t>(stride_);
+    s.rows.resize(ring);
+    if (mask_.data) s.mrows.resize(ring), s.mout.resize(static_cast<std::size_t>(w_));
+    s.ext.resize(static_cast<std::size_t>(w_ + 2 * r_));
+    if (bleed_) s.brow.resize(static_cast<std::size_t>(w_));
+    s.taps.resize(static_cast<std::size_t>(2 * r_ + 1));
+    s.next = y0 - r_;
+  }
+
+  /// Smoothed row y into `out`; rows are asked for in increasing order, each once, from begin()'s y0 on.
+  void row(std::ptrdiff_t y, Scratch& s, W* out) const {
+    const std::ptrdiff_t w = w_;
     const bool masked = mask_.data != nullptr;
-    if (masked) s.mrows.resize(s.rows.size());
-    if (bleed_) s.brow.resize(wn);
-    // Input rows ua..ub-1 as scipy sees them: scaled to [0, 1], masked pixels 0, rows outside the image
-    // resolved by the border rule (cval rows for constant mode).
-    for (std::ptrdiff_t u = ua; u < ub; ++u) {
-      double* d = s.rows.data() + (u - ua) * w;
-      double* dm = masked ? s.mrows.data() + (u - ua) * w : nullptr;
-      const std::ptrdiff_t y = border_index(u, h_, mode_);
-      if (y < 0) {
+    // Input rows as scipy sees them: scaled to [0, 1], masked pixels 0, rows outside the image resolved by
+    // the border rule (cval rows for constant mode).
+    for (; s.next <= y + r_; ++s.next) {
+      double* d = slot(s.rows, s.next);
+      double* dm = masked ? slot(s.mrows, s.next) : nullptr;
+      const std::ptrdiff_t yy = border_index(s.next, h_, mode_);
+      if (yy < 0) {
         std::fill(d, d + w, cval_);
         if (dm) std::fill(dm, dm + w, cval_);
         continue;
       }
-      convert_row(image_.row(y), masked ? mask_.row(y) : nullptr, scale_, d, dm, w);
+      convert_row(image_.row(yy), masked ? mask_.row(yy) : nullptr, scale_, d, dm, w);
     }
-    std::vector<const double*> taps(static_cast<std::size_t>(2 * r_ + 1));
-    for (std::ptrdiff_t y = a; y < b; ++y) {
-      W* o = s.out.data() + (y - a) * w;
-      smooth_row(s.rows.data(), ua, y, taps, s, o);
-      if (masked) {
-        smooth_row(s.mrows.data(), ua, y, taps, s, s.brow.data());
-        divide_row(o, s.brow.data(), eps_, w);
-      } else if (bleed_) {
-        ones_row(y, s.brow);
-        divide_row(o, s.brow.data(), W(0), w);
-      }
+    smooth_row(s.rows, y, s, out);
+    if (masked) {
+      smooth_row(s.mrows, y, s, s.mout.data());
+      divide_row(out, s.mout.data(), eps_, w);
+    } else if (bleed_) {
+      divide_row(out, ones_row(y, s), W(0), w);
     }
-    return s.out.data();
   }
 
  private:
-  // Vertical then horizontal pass for output row y from the input rows stored from row ua on.
-  void smooth_row(const double* rows, std::ptrdiff_t ua, std::ptrdiff_t y, std::vector<const double*>& taps,
-                  Scratch& s, W* out) const {
+  double* slot(std::vector<double>& ring, std::ptrdiff_t u) const {
+    const std::ptrdiff_t n = 2 * r_ + 1;
+    return ring.data() + ((u % n + n) % n) * stride_;
+  }
+
+  // Vertical then horizontal pass for output row y from the ring.
+  void smooth_row(std::vector<double>& ring, std::ptrdiff_t y, Scratch& s, W* out) const {
     const std::ptrdiff_t w = w_;
-    for (int j = -r_; j <= r_; ++j) taps[static_cast<std::size_t>(j + r_)] = rows + (y + j - ua) * w;
+    for (int j = -r_; j <= r_; ++j) s.taps[static_cast<std::size_t>(j + r_)] = slot(ring, y + j);
     double* e = s.ext.data();
-    vpass(taps.data(), wl_.data(), r_, e + r_, w, W(0));
+    vpass(s.taps.data(), wl_.data(), r_, e + r_, w, W(0));
     for (std::ptrdiff_t i = 1; i <= r_; ++i) {
       const std::ptrdiff_t lft = border_index(-i, w, mode_), rgt = border_index(w - 1 + i, w, mode_);
       e[r_ - i] = lft < 0 ? cval_ : e[r_ + lft];
@@ -924,8 +966,9 @@ class CannySmoother {
   }
 
   // Row y of (Gaussian of an all-ones image with constant border cval) + eps, with scipy's rounding: the
-  // vertical pass depends on y only, the horizontal one on x only near the borders.
-  void ones_row(std::ptrdiff_t y, std::vector<W>& out) const {
+  // vertical pass depends on y only (one value v), the horizontal one on x only near the borders, so the
+  // row is rebuilt only when v changes (near the top and bottom rows).
+  const W* ones_row(std::ptrdiff_t y, Scratch& s) const {
     auto sum = [&](auto value) {  // x[0] w0 + sum over pairs, outermost first, as scipy
       double acc = value(0) * wl_[0];
       for (int j = r_; j >= 1; --j) acc += (value(-j) + value(j)) * wl_[static_cast<std::size_t>(j)];
@@ -935,6 +978,9 @@ class CannySmoother {
       const std::ptrdiff_t u = y + j;
       return u >= 0 && u < h_ ? 1.0 : cval_;
     })));
+    std::vector<W>& out = s.brow;
+    if (v == s.ones_v) return out.data();  // (v is never NaN: cval and the weights are finite)
+    s.ones_v = v;
     auto at = [&](std::ptrdiff_t x) {
       return static_cast<W>(sum([&](int j) {
                const std::ptrdiff_t u = x + j;
@@ -946,6 +992,7 @@ class CannySmoother {
     for (std::ptrdiff_t x = 0; x < x0; ++x) out[static_cast<std::size_t>(x)] = at(x);
     if (x1 > x0) std::fill(out.begin() + x0, out.begin() + x1, at(x0));
     for (std::ptrdiff_t x = x1; x < w_; ++x) out[static_cast<std::size_t>(x)] = at(x);
+    return out.data();
   }
 
   ImageView<const T> image_;
@@ -953,12 +1000,37 @@ class CannySmoother {
   Border mode_;
   double cval_;
   std::ptrdiff_t h_, w_;
+  std::ptrdiff_t stride_;  // of the rings' rows: not a multiple of 4 KiB, so the rows map to different L1 sets
   int r_ = 0;
   std::vector<double> wl_;
   double scale_ = 1.0;
   W eps_ = 0;
   bool bleed_ = false;
 };
+
+/// Gradients of rows g0..g1 (inclusive) of one block, streamed: each smoothed row is computed once (rows
+/// g0 - 1 .. g1 + 1, clamped to the image; Sobel reflects rows outside it onto the first / last row), and
+/// `fn(g, gi, gj, m2)` is called for every row in order with its gradients and squared magnitude, which
+/// stay valid until row g + 3 is computed (a ring of `slots` >= 3 rows that the caller may index by g).
+template <class T, class W, class Fn>
+void canny_gradient_rows(const CannySmoother<T, W>& smoother, std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t g0,
+                         std::ptrdiff_t g1, typename CannySmoother<T, W>::Scratch& scratch, std::vector<W>& sm,
+                         W* const* gi, W* const* gj, W* const* m2, int slots, Fn&& fn) {
+  const std::size_t ws = static_cast<std::size_t>(detail::plane_stride<W>(w));  // see CannySmoother::stride_
+  sm.resize(3 * ws);
+  auto srow = [&](std::ptrdiff_t v) {
+    v = std::min(std::max<std::ptrdiff_t>(v, 0), h - 1);
+    return sm.data() + static_cast<std::size_t>(v % 3) * ws;
+  };
+  std::ptrdiff_t s_next = std::max<std::ptrdiff_t>(0, g0 - 1);
+  smoother.begin(s_next, scratch);
+  for (std::ptrdiff_t g = g0; g <= g1; ++g) {
+    for (; s_next <= std::min(h - 1, g + 1); ++s_next) smoother.row(s_next, scratch, srow(s_next));
+    const std::size_t k = static_cast<std::size_t>(g % slots);
+    sobel_row(srow(g - 1), srow(g), srow(g + 1), w, gi[k], gj[k], m2[k]);
+    fn(g);
+  }
+}
 
 }  // namespace
 
@@ -1010,23 +1082,17 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
   const CannySmoother<T, W> smoother(image, opt, mask, weights);
   using Scratch = typename CannySmoother<T, W>::Scratch;
 
-  // Sobel row y from the smoothed rows [sa, ...) at s; rows outside the image reflect.
-  auto gradients = [&](const W* s, std::ptrdiff_t sa, std::ptrdiff_t y, W* gi, W* gj, W* m) {
-    auto row = [&](std::ptrdiff_t v) { return s + (std::min(std::max<std::ptrdiff_t>(v, 0), h - 1) - sa) * w; };
-    sobel_row(row(y - 1), row(y), row(y + 1), w, gi, gj, m);
-  };
-
   if (opt.use_quantiles) {  // the thresholds are quantiles of the whole magnitude image
     std::vector<W> all(static_cast<std::size_t>(h) * wn);
     parallel_for(h, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
       Scratch scratch;
-      std::vector<W> gi(wn), gj(wn);
-      for (std::ptrdiff_t y0 = b0; y0 < b1; y0 += kCannyRows) {
-        const std::ptrdiff_t y1 = std::min(b1, y0 + kCannyRows);
-        const std::ptrdiff_t sa = std::max<std::ptrdiff_t>(0, y0 - 1), sb = std::min(h, y1 + 1);
-        const W* s = smoother.rows(sa, sb, scratch);
-        for (std::ptrdiff_t y = y0; y < y1; ++y) gradients(s, sa, y, gi.data(), gj.data(), all.data() + y * w);
-      }
+      std::vector<W> sm, gi(wn), gj(wn), m2(wn);
+      W* pi = gi.data();
+      W* pj = gj.data();
+      W* pm = m2.data();
+      canny_gradient_rows<T, W>(smoother, h, w, b0, b1 - 1, scratch, sm, &pi, &pj, &pm, 1, [&](std::ptrdiff_t g) {
+        sqrt_row(m2.data(), all.data() + g * w, w);
+      });
     }, kCannyRows);
     const double qlo = detail::percentile_linear(all, lo);
     const double qhi = detail::percentile_linear(all, hi);
@@ -1038,54 +1104,61 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
   if (static_cast<float>(lo) == 0.0f) low = static_cast<W>(1e-14f);
   const W high = static_cast<W>(hi);
 
-  // Smoothing, gradients and non-maximum suppression, block by block; candidates go straight into `out`.
-  std::vector<std::vector<std::ptrdiff_t>> strong_by_block;
-  std::mutex strong_mutex;
+  // Smoothing, gradients, non-maximum suppression and the hysteresis within the block, block by block;
+  // candidates go straight into `out`. Edges on a block's first and last rows are collected to continue
+  // the flood fill across blocks afterwards.
+  std::vector<std::ptrdiff_t> border_edges;
+  std::mutex border_mutex;
   parallel_for(h, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
     Scratch scratch;
-    std::vector<W> ring(9 * wn);  // gi, gj, magnitude for rows y - 1, y, y + 1
-    std::vector<std::uint8_t> ok(masked ? wn : 0), col(ok.size());
-    std::vector<std::ptrdiff_t> strong;
-    auto slot = [&](std::ptrdiff_t y, int k) {
-      return ring.data() + (static_cast<std::size_t>((y + 3) % 3) * 3 + static_cast<std::size_t>(k)) * wn;
-    };
-    for (std::ptrdiff_t y0 = b0; y0 < b1; y0 += kCannyRows) {
-      const std::ptrdiff_t y1 = std::min(b1, y0 + kCannyRows);
-      const std::ptrdiff_t sa = std::max<std::ptrdiff_t>(0, y0 - 2), sb = std::min(h, y1 + 2);
-      const W* s = smoother.rows(sa, sb, scratch);
-      for (std::ptrdiff_t y = std::max<std::ptrdiff_t>(0, y0 - 1); y <= y0 && y < h; ++y)
-        gradients(s, sa, y, slot(y, 0), slot(y, 1), slot(y, 2));
-      for (std::ptrdiff_t y = y0; y < y1; ++y) {
-        if (y + 1 < h) gradients(s, sa, y + 1, slot(y + 1, 0), slot(y + 1, 1), slot(y + 1, 2));
-        std::uint8_t* cls = out.row(y);
-        if (y == 0 || y == h - 1 || w < 3) {
-          std::fill(cls, cls + w, detail::kNotEdge);
-          continue;
-        }
-        const std::uint8_t* okp = nullptr;
-        if (masked) {  // 3x3 erosion of the mask (outside the image counts as masked out)
-          const std::uint8_t *a = mask.row(y - 1), *b = mask.row(y), *c = mask.row(y + 1);
-          for (std::ptrdiff_t x = 0; x < w; ++x)
-            col[static_cast<std::size_t>(x)] = (a[x] != 0) & (b[x] != 0) & (c[x] != 0);
-          ok[0] = ok[wn - 1] = 0;
-          for (std::size_t x = 1; x + 1 < wn; ++x) ok[x] = col[x - 1] & col[x] & col[x + 1];
-          okp = ok.data();
-        }
-        nms_row(slot(y - 1, 2), slot(y, 2), slot(y + 1, 2), slot(y, 0), slot(y, 1), okp, w, low, high, cls,
-                y * out.stride, strong);
-      }
+    const std::size_t ws = static_cast<std::size_t>(detail::plane_stride<W>(w));  // see CannySmoother::stride_
+    std::vector<W> sm, ring(9 * ws);  // gi, gj, magnitude for rows y - 1, y, y + 1
+    W* gi[3];
+    W* gj[3];
+    W* mg[3];
+    for (int k = 0; k < 3; ++k) {
+      gi[k] = ring.data() + static_cast<std::size_t>(3 * k) * ws;
+      gj[k] = gi[k] + ws;
+      mg[k] = gj[k] + ws;
     }
-    std::lock_guard<std::mutex> lk(strong_mutex);
-    strong_by_block.push_back(std::move(strong));
+    std::vector<std::uint8_t> ok(masked ? wn : 0), col(ok.size());
+    std::vector<std::ptrdiff_t> strong, stack, border;
+    for (std::ptrdiff_t y = b0; y < b1; ++y) {
+      if (y == 0 || y == h - 1 || w < 3) std::fill(out.row(y), out.row(y) + w, detail::kNotEdge);
+    }
+    // Non-maximum suppression of row y = g - 1 once the gradients of row g are known.
+    const std::ptrdiff_t g0 = std::max<std::ptrdiff_t>(b0 - 1, 0), g1 = std::min(b1, h - 1);
+    canny_gradient_rows<T, W>(smoother, h, w, g0, g1, scratch, sm, gi, gj, mg, 3, [&](std::ptrdiff_t g) {
+      sqrt_row(mg[g % 3], mg[g % 3], w);
+      const std::ptrdiff_t y = g - 1;
+      if (y < b0 || y < 1 || y >= h - 1 || w < 3) return;
+      const std::uint8_t* okp = nullptr;
+      if (masked) {  // 3x3 erosion of the mask (outside the image counts as masked out)
+        const std::uint8_t *a = mask.row(y - 1), *b = mask.row(y), *c = mask.row(y + 1);
+        for (std::ptrdiff_t x = 0; x < w; ++x)
+          col[static_cast<std::size_t>(x)] = (a[x] != 0) & (b[x] != 0) & (c[x] != 0);
+        ok[0] = ok[wn - 1] = 0;
+        for (std::size_t x = 1; x + 1 < wn; ++x) ok[x] = col[x - 1] & col[x] & col[x + 1];
+        okp = ok.data();
+      }
+      const std::size_t s = static_cast<std::size_t>(y % 3);
+      nms_row(mg[(y + 2) % 3], mg[s], mg[g % 3], gi[s], gj[s], okp, w, low, high, out.row(y), y * out.stride,
+              strong);
+    });
+    detail::hysteresis_rows(out.data, out.stride, b0 * out.stride, b1 * out.stride, strong, stack, border);
+    std::lock_guard<std::mutex> lk(border_mutex);
+    border_edges.insert(border_edges.end(), border.begin(), border.end());
   }, kCannyRows);
 
-  // Hysteresis (serial flood fill: the edges do not depend on the order of the seeds), then 0/1.
+  // The flood fill across blocks (serial; the edges do not depend on the order of the seeds), then 0/1.
   std::vector<std::ptrdiff_t> stack;
-  for (const auto& seeds : strong_by_block) detail::hysteresis(out.data, out.stride, seeds, stack);
+  detail::grow_edges(out.data, out.stride, border_edges, stack);
+  static_assert(detail::kEdge == 1 && detail::kCandidate == 2 && detail::kNotEdge == 0, "the mask below");
   parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
+    const std::ptrdiff_t n = w;  // a local: the byte stores below could alias a captured width
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      std::uint8_t* o = out.row(y);
-      for (std::ptrdiff_t x = 0; x < w; ++x) o[x] = o[x] == detail::kEdge;
+      std::uint8_t* __restrict o = out.row(y);
+      for (std::ptrdiff_t x = 0; x < n; ++x) o[x] &= 1;  // kEdge stays, kCandidate becomes kNotEdge
     }
   }, 64);
 }

@@ -348,6 +348,22 @@ def test_canny_other_integer_dtypes_scale_like_img_as_float(rng):
     _same(segen.features.canny(blob), feature.canny(blob))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_canny_edges_crossing_row_blocks(rng, threads):
+    # Tall images are cut into blocks of rows, each with its own hysteresis; a faint edge that is only
+    # seeded by a strong stretch far away in another block must still be followed across the blocks.
+    yy, xx = np.mgrid[:700, :48]
+    contrast = 0.05 + 0.35 * (yy / 699.0) ** 4  # strong (above high_threshold) only from row ~400 on
+    img = 0.5 + contrast * np.where(xx > 20 + 10 * np.sin(yy / 40.0), 1, -1)
+    img = img + 0.002 * rng.random(img.shape)
+    kw = dict(sigma=1.0, low_threshold=0.1, high_threshold=0.5)
+    with num_threads(threads):
+        got = segen.features.canny(img, **kw)
+    want = feature.canny(img, **kw)
+    assert want[:128].sum() > 100  # the faint edge of the first block is reached from the last ones
+    _same(got, want)
+
+
 # ---- threads, errors --------------------------------------------------------------------------------
 
 

@@ -114,6 +114,37 @@ SEGEN_ALWAYS_INLINE void cfir_row(const F* in, const F* hr, const F* hi, int tap
   }
 }
 
+/// cfir_row's Store::Rotate for a kernel of 2 half + 1 taps whose real part is even and imaginary part odd
+/// about the centre tap (hr[t] == hr[2 half - t], hi[t] == -hi[2 half - t], hi[half] == 0), as the
+/// separable Gabor's row kernel is: the taps t and 2 half - t share one multiply-add per part, on the sum
+/// and the difference of their two samples, which halves the multiply-adds (sums and differences run on
+/// the adders). n a multiple of 4 * lanes.
+template <class F, int B = 32>
+SEGEN_ALWAYS_INLINE void cfir_row_sym(const F* in, const F* hr, const F* hi, int half, F* re, F* im, std::ptrdiff_t n, F cr,
+                               F ci) {
+  using V = vec_t<F, B>;
+  constexpr int L = Vec<F, B>::lanes, S = kSplat<F>;
+  for (std::ptrdiff_t c = 0; c < n; c += 4 * L) {
+    V r[4] = {}, i[4] = {};
+    const F* p = in + c;
+    const F* q = in + c + 2 * half;
+    for (int t = 0; t < half; ++t, ++p, --q) {
+      const V a = vload<F, B>(hr + t * S), b = vload<F, B>(hi + t * S);
+      for (int k = 0; k < 4; ++k) {
+        const V xp = vload<F, B>(p + k * L), xq = vload<F, B>(q + k * L);
+        r[k] += a * (xp + xq);
+        i[k] += b * (xp - xq);
+      }
+    }
+    const V a = vload<F, B>(hr + half * S);  // p is now the centre
+    for (int k = 0; k < 4; ++k) r[k] += a * vload<F, B>(p + k * L);
+    for (int k = 0; k < 4; ++k) {
+      vstore<F, B>(re + c + k * L, cr * r[k] - ci * i[k]);
+      vstore<F, B>(im + c + k * L, cr * i[k] + ci * r[k]);
+    }
+  }
+}
+
 /// Real FIR of a row: out[c] = sum_t in[c + t] * h[t] (h splatted; n a multiple of 8 * lanes).
 template <class F, int B = 32>
 SEGEN_ALWAYS_INLINE void fir_row(const F* in, const F* h, int taps, F* out, std::ptrdiff_t n) {
