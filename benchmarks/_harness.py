@@ -32,6 +32,7 @@ class Result:
     peer_ms: dict[str, float]
     ratio: dict[str, float]  # median of per-round segen/peer time ratios
     targets: dict[str, float]
+    segen_peak_mib: float | None = None  # peak resident memory one call adds (output included)
 
     def verdict(self, peer: str) -> str:
         t = self.targets.get(peer)
@@ -54,6 +55,38 @@ def per_thread_count(make: Callable, call: Callable) -> Callable:
         return call(made[t], *args)
 
     return run
+
+
+def _rss_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def peak_extra_mib(fn: Callable, args: tuple) -> float | None:
+    """Peak resident memory that one call of ``fn(*args)`` adds above what the process held before it,
+    output included: Linux's high-water mark (VmHWM) is reset through /proc/self/clear_refs, the call made,
+    and the mark read. None where the kernel offers no reset (not Linux, or no permission)."""
+    import gc
+
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    before = _rss_kib("VmRSS")
+    result = fn(*args)
+    peak = _rss_kib("VmHWM")
+    del result
+    if before is None or peak is None:
+        return None
+    return max(peak - before, 0) / 1024
 
 
 def _time(fn: Callable, args: tuple) -> float:
@@ -79,6 +112,7 @@ def run_case(
         for name in order:
             times[name].append(_time(fns[name], args))
     seg = times["segen"]
+    peak = peak_extra_mib(case.segen, args)
     ratios = {p: statistics.median(s / q for s, q in zip(seg, times[p])) for p in case.peers}
     return Result(
         case=case.name,
@@ -87,19 +121,21 @@ def run_case(
         peer_ms={p: statistics.median(times[p]) * 1e3 for p in case.peers},
         ratio=ratios,
         targets=case.targets,
+        segen_peak_mib=peak,
     )
 
 
 def markdown_table(results: list[Result]) -> str:
     lines = [
-        "| case | threads | segen ms | peer | peer ms | ratio segen/peer | speed-up | target |",
-        "|---|---:|---:|---|---:|---:|---:|---|",
+        "| case | threads | segen ms | segen peak MiB | peer | peer ms | ratio segen/peer | speed-up | target |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for r in results:
+        peak = "" if r.segen_peak_mib is None else f"{r.segen_peak_mib:.1f}"
         for p in r.peer_ms:
             lines.append(
-                f"| {r.case} | {r.threads} | {r.segen_ms:.2f} | {p} | {r.peer_ms[p]:.2f} | {r.ratio[p]:.2f} | "
-                f"{1 / r.ratio[p]:.1f}× | {r.verdict(p)} |"
+                f"| {r.case} | {r.threads} | {r.segen_ms:.2f} | {peak} | {p} | {r.peer_ms[p]:.2f} | "
+                f"{r.ratio[p]:.2f} | {1 / r.ratio[p]:.1f}× | {r.verdict(p)} |"
             )
     return "\n".join(lines)
 

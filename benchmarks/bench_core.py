@@ -1,6 +1,6 @@
 """Benchmark segen's C++ core against OpenCV, scipy and scikit-image in one process.
 
-Usage: python benchmarks/bench_core.py [--threads 1 2] [--only SUBSTRING] [--out benchmarks/results]
+Usage: python benchmarks/bench_core.py [--threads 1 2] [--only SUBSTRING] [--areas AREA ...] [--out DIR]
 
 Each area contributes cases from ``cases_<area>.py``. Every case is run at each thread count (segen and
 OpenCV get the same count; scipy and scikit-image are single-threaded), alternating segen and the peers,
@@ -23,9 +23,9 @@ from _harness import markdown_table, run_case, summary_table  # noqa: E402
 AREAS = ("filters", "features", "color", "transform", "cluster", "segmentation", "neural", "generation")
 
 
-def load_cases(only: str | None):
+def load_cases(only: str | None, areas=AREAS):
     cases = []
-    for area in AREAS:
+    for area in areas:
         try:
             mod = importlib.import_module(f"cases_{area}")
         except ModuleNotFoundError:
@@ -60,13 +60,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--only", help="run only cases whose name contains this")
+    ap.add_argument("--areas", nargs="+", choices=AREAS, default=list(AREAS), help="case files to run")
     ap.add_argument("--out", type=pathlib.Path, default=HERE / "results")
     args = ap.parse_args(argv)
 
     import cv2
     import segen
 
-    cases = load_cases(args.only)
+    cases = load_cases(args.only, args.areas)
     results = []
     for threads in args.threads:
         segen.set_num_threads(threads)
