@@ -75,6 +75,12 @@ def peak_extra_mib(fn: Callable, args: tuple) -> float | None:
     import gc
 
     gc.collect()
+    try:  # give back the pages that earlier calls freed but the allocator kept, or the call reuses them unseen
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -148,8 +154,8 @@ def summary_table(results: list[Result]) -> str:
         by_case.setdefault(r.case, {})[r.threads] = r
     t = "/".join(str(n) for n in threads)
     lines = [
-        f"| case | peer | segen ms ({t} threads) | peer ms | ratio segen/peer | target |",
-        "|---|---|---:|---:|---:|---|",
+        f"| case | peer | segen ms ({t} threads) | peer ms | ratio segen/peer | target | segen peak MiB |",
+        "|---|---|---:|---:|---:|---|---:|",
     ]
     for case, runs in by_case.items():
         first = next(iter(runs.values()))
@@ -158,7 +164,8 @@ def summary_table(results: list[Result]) -> str:
             peer = " / ".join(f"{runs[n].peer_ms[p]:.1f}" for n in threads if n in runs)
             ratio = " / ".join(f"{runs[n].ratio[p]:.2f}" for n in threads if n in runs)
             target = first.targets.get(p)
+            peak = "" if first.segen_peak_mib is None else f"{first.segen_peak_mib:.0f}"
             lines.append(
-                f"| {case} | {p} | {seg} | {peer} | {ratio} | {f'≤ {target:.3g}' if target else ''} |"
+                f"| {case} | {p} | {seg} | {peer} | {ratio} | {f'≤ {target:.3g}' if target else ''} | {peak} |"
             )
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 Peers compute the same result: OpenCV with the equivalent kernel size and BORDER_REFLECT (scipy's
 'reflect'), scipy.ndimage and scikit-image with mode='reflect'. Targets: at least 5x faster than
-scipy.ndimage / scikit-image everywhere, and no slower than OpenCV for the four operations the project set
+scipy.ndimage / scikit-image everywhere, and no slower than OpenCV (LoG: at most 0.8x, issue 13) for the four operations the project set
 that goal for (Gaussian, Sobel magnitude, LoG, generic 7x7 convolution). The other OpenCV comparisons
 (box filter, where OpenCV uses running sums; 3x3 Laplacian; direction through cartToPolar) are reported
 without a target.
@@ -98,7 +98,7 @@ def cases() -> list[Case]:
             args=_gaussian_args,
             segen=lambda img: segen.filters.gaussian_laplace(img, 2.0),
             peers={"opencv": _cv_log, "scipy": lambda img: ndi.gaussian_laplace(img, 2.0, mode="reflect")},
-            targets=TARGETS,
+            targets={**TARGETS, "opencv": 0.8},
         ),
         Case(
             name="convolve 7x7",
