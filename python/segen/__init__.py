@@ -9,6 +9,7 @@ distributed    Dask: chunked filters and segmentation, many files on a cluster (
 plugins        the plugin host (pluggy), registry, built-in plugin and the ``get_segmenter`` front door
 training       PyTorch training, ONNX export and int8 (extra "train"; the only place torch is imported)
 eval           segmentation scores and the digit judge that scores generators
+metrics        segmentation scores, semantic and instance (the module segen.eval.metrics)
 onnx           ONNX models: sidecar, session, preprocessing, OnnxSegmenter/DenseSegmenter/OnnxGenerator
 models         Segmenter, Generator, ModelInfo, FunctionSegmenter (no ONNX Runtime)
 data           data sets: shapes, texture mosaics, handwritten digits
@@ -76,6 +77,7 @@ __all__ = [
     "models",
     "data",
     "eval",
+    "metrics",
     "io",
     "filters",
     "features",
@@ -89,8 +91,8 @@ __all__ = [
 ]
 
 _SUBMODULES = frozenset(
-    "io filters features color transform cluster segmentation viz data models onnx eval training plugins "
-    "distributed cli".split()
+    "io filters features color transform cluster segmentation viz data models onnx eval metrics training "
+    "plugins distributed cli".split()
 )
 # public names that live in a subpackage, imported (with pluggy, numpy, ...) only when first used
 _LAZY = {

@@ -496,6 +496,13 @@ def baselines(module: str, name: str, d) -> list[dict]:
     if module == "eval.metrics":
         if name == "segmentation_scores":
             return [{"pred": labels, "true": np.roll(labels, 1, axis=0), "num_classes": 4}]
+        pair = {"pred": labels, "true": np.roll(labels, 1, axis=0)}
+        if name in ("match_instances", "instance_scores"):
+            return [{**pair, "threshold": 0.5}]
+        if name == "instance_iou":
+            return [pair]
+        if name == "average_precision":
+            return [{**pair, "thresholds": (0.3, 0.5, 0.9)}]
     raise KeyError(f"no baseline for segen.{module}.{name}")
 
 

@@ -41,6 +41,13 @@ providers : sequence of str, optional
     If `image` is empty, not 3-D, or does not have 3 channels.
 TypeError
     If `image` has a complex, signed-integer or other unsupported dtype.""",
+    "instances": """pred, true : array_like of int or bool
+    Instance label images of the same shape: 0 is background, every other value one object (values
+    need not be consecutive).""",
+    "instances_raises": """InvalidArgumentError
+    If the shapes differ, a label is negative, or a threshold is outside [0, 1] (`thresholds` empty).
+DTypeError
+    If `pred` or `true` is not an integer (or bool) array, or a threshold is not a number.""",
 }
 
 _PLACEHOLDER = re.compile(r"^( *)%\((\w+)\)s$")

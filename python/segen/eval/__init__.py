@@ -4,6 +4,22 @@ judge that scores generators (:mod:`segen.eval.judge`). numpy and ONNX Runtime o
 from __future__ import annotations
 
 from .judge import Judge, evaluate_generator, frechet_distance, nearest_distances
-from .metrics import segmentation_scores
+from .metrics import (
+    average_precision,
+    instance_iou,
+    instance_scores,
+    match_instances,
+    segmentation_scores,
+)
 
-__all__ = ["Judge", "evaluate_generator", "frechet_distance", "nearest_distances", "segmentation_scores"]
+__all__ = [
+    "Judge",
+    "evaluate_generator",
+    "frechet_distance",
+    "nearest_distances",
+    "segmentation_scores",
+    "instance_iou",
+    "match_instances",
+    "instance_scores",
+    "average_precision",
+]
