@@ -390,7 +390,14 @@ def baselines(module: str, name: str, d) -> list[dict]:
                     "threshold_rel": None,
                     "exclude_border": True,
                     "num_peaks": None,
-                }
+                },
+                {
+                    "image": d["blobs"] + grey * 0.1,
+                    "footprint": np.ones((3, 5), bool),
+                    "labels": labels,
+                    "num_peaks_per_label": 2,
+                    "_focus": ["footprint", "labels", "num_peaks_per_label", "image"],
+                },
             ],
             "watershed": [
                 {

@@ -8,10 +8,161 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._shared.validation import check_bool, check_int, check_positive, check_real
+from .._shared.validation import as_array, check_bool, check_int, check_positive, check_real
 from ..errors import InvalidArgumentError
 from ._common import _as_labels, _as_mask, _check_connectivity, _grey_image
-from ._label import label
+from ._label import label, regionprops
+
+
+def _runs(row: np.ndarray) -> list[tuple[int, int]]:
+    """The [start, stop) runs of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], row.view(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _sliding_max(a: np.ndarray, length: int) -> np.ndarray:
+    """``out[:, j] = a[:, j:j + length].max(1)``, by doubling: O(log length) passes."""
+    m, span = a, 1
+    while 2 * span <= length:
+        m = np.maximum(m[:, :-span], m[:, span:])
+        span *= 2
+    if span < length:
+        m = np.maximum(m[:, : m.shape[1] - (length - span)], m[:, length - span :])
+    return m
+
+
+def _fold(footprint: np.ndarray, size: int) -> np.ndarray:
+    """Fold the rows of `footprint` further than ``size - 1`` from its centre row onto that row: with border
+    'nearest' they all read the image's first or last row, so the footprint shrinks and the result does not
+    change (a 100000-row footprint on a 16-row image padded 100000 rows)."""
+    c = footprint.shape[0] // 2
+    lo, hi = c - (size - 1), c + (size - 1)
+    if lo <= 0 and hi >= footprint.shape[0] - 1:
+        return footprint
+    lo, hi = max(lo, 0), min(hi, footprint.shape[0] - 1)
+    out = footprint[lo : hi + 1].copy()
+    out[0] |= footprint[: lo + 1].any(0)
+    out[-1] |= footprint[hi:].any(0)
+    # keep the centre at index len // 2: pad the shorter side with False rows
+    before, after = c - lo, hi - c
+    pad = (max(after - before, 0), max(before - after, 0))
+    return np.pad(out, (pad, (0, 0)))
+
+
+def _max_filter(image: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """``scipy.ndimage.maximum_filter(image, footprint=footprint, mode='nearest')``: per footprint row, one
+    sliding maximum per run of True (a disc or a square is one run per row)."""
+    h, w = image.shape
+    footprint = _fold(_fold(footprint, h).T, w).T
+    fh, fw = footprint.shape
+    cy, cx = fh // 2, fw // 2
+    pad = np.pad(image, ((cy, fh - 1 - cy), (cx, fw - 1 - cx)), mode="edge")
+    by_length: dict[int, np.ndarray] = {}
+    out = None
+    for dy in range(fh):
+        for x0, x1 in _runs(footprint[dy]):
+            if x1 - x0 not in by_length:
+                by_length[x1 - x0] = _sliding_max(pad, x1 - x0)
+            part = by_length[x1 - x0][dy : dy + h, x0 : x0 + w]
+            out = part.copy() if out is None else np.maximum(out, part, out=out)
+    return out
+
+
+def _opening_leftover(mask: np.ndarray) -> np.ndarray:
+    """``mask & ~scipy.ndimage.binary_opening(mask)`` (cross structure, outside False): the pixels of `mask`
+    that belong to no full cross inside it."""
+    p = np.pad(mask, 1)
+    eroded = p[1:-1, 1:-1] & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    e = np.pad(eroded, 1)
+    opened = e[1:-1, 1:-1] | e[:-2, 1:-1] | e[2:, 1:-1] | e[1:-1, :-2] | e[1:-1, 2:]
+    return mask & ~opened
+
+
+def _peak_mask(image, footprint, threshold, mask=None):
+    """scikit-image's candidate rule: equal to the footprint's maximum (border 'nearest') and above the
+    threshold; a flat image (flat over `mask`) has none, except the pixels of `mask` no cross fits in."""
+    if footprint.size == 1 or image.size == 1:
+        return image > threshold
+    out = image == _max_filter(image, footprint)
+    if np.all(out) if mask is None else np.all(out[mask]):
+        out[:] = False
+        if mask is not None:
+            out[_opening_leftover(mask)] = True
+    out &= image > threshold
+    return out
+
+
+def _spaced(coords: np.ndarray, spacing: int, limit: int) -> np.ndarray:
+    """Greedy spacing of `coords` (highest first): keep a peak when no kept one is closer than `spacing`
+    (Chebyshev), at most `limit` peaks; a grid of cells of side `spacing` finds the close ones."""
+    kept: list[int] = []
+    cells: dict[tuple[int, int], list[int]] = {}
+    ys, xs = coords[:, 0].tolist(), coords[:, 1].tolist()
+    for i, (y, x) in enumerate(zip(ys, xs)):
+        if len(kept) >= limit:
+            break
+        cy, cx = y // spacing, x // spacing
+        if any(
+            abs(ys[k] - y) < spacing and abs(xs[k] - x) < spacing
+            for gy in (cy - 1, cy, cy + 1)
+            for gx in (cx - 1, cx, cx + 1)
+            for k in cells.get((gy, gx), ())
+        ):
+            continue
+        kept.append(i)
+        cells.setdefault((cy, cx), []).append(i)
+    return coords[kept]
+
+
+def _highest(image, mask, limit, spacing) -> np.ndarray:
+    """The peaks of `mask`, highest first (raster order among equal values), spaced, at most `limit`."""
+    coords = np.argwhere(mask)
+    order = np.argsort(-image[mask].astype(np.float64), kind="stable")
+    coords = coords[order]
+    if spacing > 1:
+        coords = _spaced(coords, spacing, limit)
+    return coords[:limit]
+
+
+def _check_footprint(footprint) -> np.ndarray:
+    fp = as_array(footprint, "footprint")
+    if fp.ndim != 2 or fp.size == 0:
+        raise InvalidArgumentError(f"`footprint` must be a non-empty 2-D array; got shape {tuple(fp.shape)}")
+    fp = np.ascontiguousarray(fp != 0)
+    if not fp.any():
+        raise InvalidArgumentError("`footprint` must have at least one True (nonzero) element")
+    return fp
+
+
+def _count(value, name: str) -> int:
+    """A peak count: an int >= 0, or None / inf for no limit (returned as a huge int)."""
+    if value is None or (isinstance(value, float) and value == math.inf):
+        return 2**62
+    return min(check_int(value, name, minimum=0), 2**62)
+
+
+def _peaks_by_label(arr, labels, footprint, thr, border, md, per_label, n):
+    """scikit-image's ``labels`` branch: the peaks of each region (its bounding box after the border is
+    excluded; pixels of other regions set to the dtype's lowest value), region after region."""
+    inner = labels.copy()
+    if border:
+        for sl in (np.s_[:border, :], np.s_[-border:, :], np.s_[:, :border], np.s_[:, -border:]):
+            inner[sl] = 0
+    low = np.finfo(arr.dtype).min if arr.dtype.kind == "f" else np.iinfo(arr.dtype).min
+    span = max(arr.shape)
+    found = []
+    for region in regionprops(inner):
+        r0, c0, r1, c1 = region.bbox
+        own = labels[r0:r1, c0:c1] == region.label
+        sub = np.where(own, arr[r0:r1, c0:c1], low)
+        peaks = _highest(sub, _peak_mask(sub, footprint, thr, own), per_label, min(md, span))
+        found.append(peaks + np.array([r0, c0]))
+    coords = np.concatenate(found) if found else np.empty((0, 2), np.int64)
+    if len(coords) > n:
+        chosen = np.zeros(arr.shape, dtype=bool)
+        chosen[tuple(coords.T)] = True
+        coords = _highest(arr, chosen, n, min(md, span))
+    return coords.astype(np.int64)
 
 
 def peak_local_max(
@@ -22,6 +173,9 @@ def peak_local_max(
     threshold_rel=None,
     exclude_border=True,
     num_peaks=None,
+    footprint=None,
+    labels=None,
+    num_peaks_per_label=None,
 ) -> np.ndarray:
     """Coordinates of the local maxima of an image (for watershed markers).
 
@@ -30,8 +184,8 @@ def peak_local_max(
     image : (H, W) array_like
         Input image.
     min_distance : int, optional
-        Peaks are at least this (Chebyshev) distance apart, and a peak is the maximum of its
-        ``(2 * min_distance + 1)²`` neighbourhood (default 1).
+        Peaks are at least this (Chebyshev) distance apart, and, without `footprint`, a peak is the maximum
+        of its ``(2 * min_distance + 1)²`` neighbourhood (default 1).
     threshold_abs : float, optional
         Peaks must exceed this value (default: the image minimum).
     threshold_rel : float, optional
@@ -40,16 +194,29 @@ def peak_local_max(
         No peak within `min_distance` (True, default), 0 (False) or this many pixels of the border.
     num_peaks : int, optional
         Keep at most this many peaks, highest first (default all).
+    footprint : (h, w) array_like of bool, optional
+        The neighbourhood a peak is the maximum of (nonzero = in it), centred on element ``(h // 2, w // 2)``,
+        instead of the ``(2 * min_distance + 1)²`` square; `min_distance` still spaces the peaks.
+    labels : (H, W) array_like of int, optional
+        Search each labelled region on its own (0 = nowhere): a peak is the maximum of its neighbourhood
+        among the pixels of its own region, so touching regions each get their peaks.
+    num_peaks_per_label : int, optional
+        With `labels`: at most this many peaks per region (default all).
 
     Returns
     -------
     coordinates : (P, 2) int64 ndarray
-        (row, col) of the peaks, highest first (raster order among equal values).
+        (row, col) of the peaks, highest first (raster order among equal values); with `labels`, region
+        after region in increasing label order (highest first within each), unless `num_peaks` cuts them,
+        in which case highest first overall.
 
     Raises
     ------
     ValueError
-        If `image` is empty, not 2-D or contains NaN, or a distance/count is negative.
+        If `image` is empty, not 2-D or contains NaN, a distance/count is negative, `footprint` is empty
+        or has no True element, or `labels` does not have the image's shape or has negative labels.
+    TypeError
+        If `labels` is not an integer array.
 
     See Also
     --------
@@ -57,10 +224,13 @@ def peak_local_max(
 
     Notes
     -----
-    Follows scikit-image's ``peak_local_max`` with its default square footprint (including its rule that a
-    flat image has no peak, and that spacing is enforced greedily by decreasing value for
-    ``min_distance > 1``), and returns the same coordinates in the same order. The ``labels`` and
-    ``footprint`` options of scikit-image are not provided: mask the image instead.
+    Follows scikit-image's ``peak_local_max`` and returns the same coordinates in the same order, including
+    its rules that a flat image has no peak (with `labels`: a flat region has none except its pixels that
+    no 3 x 3 cross fits in), that spacing is enforced greedily by decreasing value for
+    ``min_distance > 1`` (Chebyshev distance, scikit-image's default ``p_norm``), and that with `labels` the
+    border exclusion trims each region's bounding box. Without `footprint` and `labels` the C++ core does
+    the work; with either, numpy does: a maximum filter of one sliding maximum per run of True per
+    footprint row, and the peaks of each region in its bounding box.
 
     Examples
     --------
@@ -68,6 +238,15 @@ def peak_local_max(
     >>> img = np.zeros((7, 7)); img[3, 3] = 1; img[1, 5] = 0.5
     >>> segen.segmentation.peak_local_max(img, min_distance=1).tolist()
     [[3, 3], [1, 5]]
+
+    Two touching regions: the dimmer one keeps its own peak when searched on its own.
+
+    >>> img = np.outer([1, 2, 3, 2, 1], [1, 2, 3, 9, 8, 7]).astype(float)
+    >>> lab = np.array([[1, 1, 1, 2, 2, 2]]).repeat(5, 0)
+    >>> segen.segmentation.peak_local_max(img, exclude_border=False).tolist()
+    [[2, 3]]
+    >>> segen.segmentation.peak_local_max(img, labels=lab, exclude_border=False).tolist()
+    [[2, 2], [2, 3]]
     """
     arr = _grey_image(image)
     md = check_int(min_distance, "min_distance", minimum=0)
@@ -78,13 +257,22 @@ def peak_local_max(
         border = md if exclude_border else 0
     else:
         border = check_int(exclude_border, "exclude_border", minimum=0)
-    if num_peaks is None or (isinstance(num_peaks, float) and num_peaks == math.inf):
-        n = -1
-    else:
-        n = check_int(num_peaks, "num_peaks", minimum=0)
+    n = _count(num_peaks, "num_peaks")
+    per_label = _count(num_peaks_per_label, "num_peaks_per_label")
     # distances past max(H, W) give the peaks of max(H, W) (the core clamps too; its parameter is a C int)
     span = max(arr.shape)
-    return _core.peak_local_max(arr, min(md, span), thr, min(border, span), min(n, 2**62))
+    if footprint is None and labels is None:
+        return _core.peak_local_max(arr, min(md, span), thr, min(border, span), min(n, 2**62))
+    fp = np.ones((2 * min(md, span) + 1,) * 2, bool) if footprint is None else _check_footprint(footprint)
+    border = min(border, span)
+    if labels is not None:
+        lab = _as_labels(labels, "labels", shape=arr.shape)
+        return _peaks_by_label(arr, lab, fp, thr, border, md, per_label, n)
+    mask = _peak_mask(arr, fp, thr)
+    if border:
+        for sl in (np.s_[:border, :], np.s_[-border:, :], np.s_[:, :border], np.s_[:, -border:]):
+            mask[sl] = False
+    return _highest(arr, mask, n, min(md, span)).astype(np.int64)
 
 
 def _regular_seeds(shape, n_points: int) -> np.ndarray:

@@ -1,0 +1,173 @@
+"""Parity helpers that ported scikit-image recipes need (issue 12): peak_local_max with `labels` and
+`footprint`, threshold_local, watershed's `offset` and footprint connectivity — each equal to
+scikit-image's result (scipy.ndimage for the maximum filter)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import segen
+from scipy import ndimage as ndi
+from segen.errors import DTypeError, InvalidArgumentError
+from segen.segmentation._watershed import _max_filter
+from skimage import data, feature, filters, morphology, segmentation
+
+seg = segen.segmentation
+
+
+@pytest.fixture(scope="module")
+def coins_distance():
+    """scikit-image's watershed example on a real photograph: the distance map of the coins' foreground and
+    its connected components."""
+    coins = data.coins()[:180, :260]
+    fg = coins > filters.threshold_otsu(coins)
+    fg = ndi.binary_fill_holes(fg)
+    return ndi.distance_transform_edt(fg), ndi.label(fg)[0]
+
+
+def _skimage_peaks(image, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # min_distance < 1
+        return feature.peak_local_max(image, **kw)
+
+
+def _random_labels(rng, shape, n):
+    """Voronoi regions of n random seeds, some of them set to background."""
+    seeds = rng.integers(0, [shape[0], shape[1]], size=(n, 2))
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    d = (yy[..., None] - seeds[:, 0]) ** 2 + (xx[..., None] - seeds[:, 1]) ** 2
+    lab = d.argmin(-1) + 1
+    lab[np.isin(lab, rng.choice(n, n // 4) + 1)] = 0
+    return lab.astype(np.int32)
+
+
+FOOTPRINTS = {
+    "disk3": morphology.disk(3).astype(bool),
+    "rect3x7": np.ones((3, 7), bool),
+    "even4x2": np.ones((4, 2), bool),
+    "ring": morphology.disk(2).astype(bool) & ~np.pad(np.ones((1, 1), bool), 2),
+    "asym": np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 1]], bool),
+    "one": np.ones((1, 1), bool),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOOTPRINTS))
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_max_filter_equals_scipys(rng, name, dtype):
+    img = (rng.random((23, 31)) * 200).astype(dtype)
+    fp = FOOTPRINTS[name]
+    np.testing.assert_array_equal(_max_filter(img, fp), ndi.maximum_filter(img, footprint=fp, mode="nearest"))
+
+
+@pytest.mark.parametrize("name", sorted(FOOTPRINTS))
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"min_distance": 3},
+        {"min_distance": 7, "exclude_border": False},
+        {"min_distance": 2, "num_peaks": 5, "exclude_border": 4},
+        {"threshold_rel": 0.5, "min_distance": 0},
+    ],
+)
+def test_peak_local_max_footprint_equals_skimage_on_coins(coins_distance, name, kw):
+    dist, _ = coins_distance
+    fp = FOOTPRINTS[name]
+    np.testing.assert_array_equal(
+        seg.peak_local_max(dist, footprint=fp, **kw), _skimage_peaks(dist, footprint=fp, **kw)
+    )
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"min_distance": 5},
+        {"min_distance": 7, "exclude_border": False},
+        {"min_distance": 3, "num_peaks": 6},
+        {"num_peaks_per_label": 1},
+        {"footprint": FOOTPRINTS["disk3"], "min_distance": 4},
+        {"footprint": FOOTPRINTS["asym"], "exclude_border": 9},
+        {"min_distance": 20, "num_peaks": 4, "num_peaks_per_label": 2},
+    ],
+)
+def test_peak_local_max_labels_equals_skimage_on_coins(coins_distance, kw):
+    dist, lab = coins_distance
+    got = seg.peak_local_max(dist, labels=lab, **kw)
+    np.testing.assert_array_equal(got, _skimage_peaks(dist, labels=lab, **kw))
+    assert len(got) > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_peak_local_max_labels_and_footprint_on_random_images(seed, dtype):
+    rng = np.random.default_rng(seed)
+    shape = (40, 57)
+    img = ndi.gaussian_filter(rng.random(shape), 1.5)
+    img = (img / img.max() * (1.0 if dtype in (np.float32, np.float64) else 250)).astype(dtype)
+    lab = _random_labels(rng, shape, 12)
+    fp = rng.random((int(rng.integers(1, 6)), int(rng.integers(1, 6)))) < 0.7
+    fp.flat[0] = True
+    for kw in (
+        {"labels": lab},
+        {"labels": lab, "min_distance": 3, "exclude_border": False},
+        {"labels": lab, "footprint": fp, "min_distance": 2},
+        {"labels": lab, "num_peaks": 7, "min_distance": 2},
+        {"footprint": fp, "exclude_border": 2},
+        {"footprint": fp, "min_distance": 4, "threshold_abs": float(np.median(img))},
+    ):
+        np.testing.assert_array_equal(seg.peak_local_max(img, **kw), _skimage_peaks(img, **kw), str(kw))
+
+
+def test_peak_local_max_flat_regions_and_isolated_pixels():
+    # a flat labelled image: scikit-image keeps only the pixels of each region that no 3x3 cross fits in
+    lab = np.zeros((12, 14), np.int32)
+    lab[1:6, 1:7] = 1
+    lab[8:11, 2:3] = 2  # a line: all of it is "isolated"
+    lab[7:11, 8:13] = 3
+    lab[4, 10] = 4
+    img = np.ones(lab.shape)
+    for kw in ({}, {"exclude_border": False}, {"min_distance": 2, "exclude_border": False}):
+        np.testing.assert_array_equal(
+            seg.peak_local_max(img, labels=lab, **kw), _skimage_peaks(img, labels=lab, **kw)
+        )
+    # the fast path and a square footprint agree with each other
+    rng = np.random.default_rng(5)
+    smooth = ndi.gaussian_filter(rng.random((50, 60)), 2)
+    for md in (1, 3, 6):
+        np.testing.assert_array_equal(
+            seg.peak_local_max(smooth, min_distance=md, footprint=np.ones((2 * md + 1,) * 2)),
+            seg.peak_local_max(smooth, min_distance=md),
+        )
+
+
+def test_skimage_watershed_example_written_with_segen(coins_distance):
+    # scikit-image's "watershed segmentation" gallery example, with segen's pieces only
+    dist, lab = coins_distance
+    fg = lab > 0
+    coords = seg.peak_local_max(dist, footprint=np.ones((3, 3)), labels=lab)
+    markers = np.zeros(dist.shape, np.int32)
+    markers[tuple(coords.T)] = np.arange(1, len(coords) + 1)
+    got = seg.watershed(-dist, markers, mask=fg)
+    ref_coords = feature.peak_local_max(dist, footprint=np.ones((3, 3)), labels=lab)
+    np.testing.assert_array_equal(coords, ref_coords)
+    ref = segmentation.watershed(-dist, markers, mask=fg)
+    assert (got == ref).mean() > 0.999
+
+
+def test_peak_local_max_new_parameters_bad_input():
+    img = np.random.default_rng(0).random((8, 8))
+    with pytest.raises(InvalidArgumentError, match="`footprint`"):
+        seg.peak_local_max(img, footprint=np.zeros((3, 3), bool))
+    with pytest.raises(InvalidArgumentError, match="`footprint`"):
+        seg.peak_local_max(img, footprint=np.ones(3))
+    with pytest.raises(InvalidArgumentError, match="`labels`"):
+        seg.peak_local_max(img, labels=np.ones((8, 9), int))
+    with pytest.raises(InvalidArgumentError, match="`labels`"):
+        seg.peak_local_max(img, labels=-np.ones((8, 8), int))
+    with pytest.raises(DTypeError, match="`labels`"):
+        seg.peak_local_max(img, labels=np.ones((8, 8)))
+    with pytest.raises(InvalidArgumentError, match="`num_peaks_per_label`"):
+        seg.peak_local_max(img, labels=np.ones((8, 8), int), num_peaks_per_label=-1)
