@@ -377,6 +377,19 @@ def baselines(module: str, name: str, d) -> list[dict]:
         table = {
             "threshold_otsu": [{"image": grey, "nbins": 256}],
             "threshold_multiotsu": [{"image": grey, "classes": 3, "nbins": 256}],
+            "threshold_local": [
+                {
+                    "image": grey,
+                    "block_size": 5,
+                    "method": "gaussian",
+                    "offset": 0.0,
+                    "mode": "reflect",
+                    "param": None,
+                    "cval": 0.0,
+                },
+                {"image": grey, "block_size": 3, "method": "median", "_focus": ["image", "block_size"]},
+                {"image": grey, "block_size": 7, "param": 1.5, "_focus": ["param"]},
+            ],
             "label": [{"mask": mask, "connectivity": 2, "return_num": False}],
             "distance_transform_edt": [
                 {"mask": mask, "sampling": None},

@@ -32,12 +32,13 @@ from ._recipes import (
     segment_touching_objects,
     texture_segment,
 )
-from ._threshold import threshold_multiotsu, threshold_otsu
+from ._threshold import threshold_local, threshold_multiotsu, threshold_otsu
 from ._watershed import peak_local_max, watershed
 
 __all__ = [
     "threshold_otsu",
     "threshold_multiotsu",
+    "threshold_local",
     "label",
     "distance_transform_edt",
     "peak_local_max",

@@ -1,11 +1,23 @@
-"""Global thresholds: Otsu and multi-level Otsu (numpy; the histogram is one pass)."""
+"""Thresholds: Otsu and multi-level Otsu (numpy; the histogram is one pass), and local thresholds (the
+Gaussian and box filters of the C++ core)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._shared.validation import as_array, check_int
+from .._shared.validation import (
+    MAX_KERNEL_RADIUS,
+    as_array,
+    check_choice,
+    check_fits_float32,
+    check_int,
+    check_kernel_radius,
+    check_mode,
+    check_positive,
+    check_real,
+)
 from ..errors import InvalidArgumentError
+from ..filters import gaussian, uniform
 
 #: Integer images whose values span at most this many levels (every 8- and 16-bit image) get one bin per
 #: level, as in scikit-image; wider ones (uint32, int64 data) get `nbins` bins instead of a histogram
@@ -174,4 +186,155 @@ def threshold_multiotsu(image, classes: int = 3, nbins: int = 256) -> np.ndarray
     return np.array([centers[a], centers[b]])
 
 
-# ---- labelling and distances --------------------------------------------------------------------
+# ---- local threshold ----------------------------------------------------------------------------
+
+#: Bytes of window values one pass of the median may hold (rows of the image are taken in blocks).
+_MEDIAN_CHUNK_BYTES = 2**26
+
+
+def _block_size(value) -> tuple[int, int]:
+    pair = value if isinstance(value, (tuple, list, np.ndarray)) else (value, value)
+    if len(pair) != 2:
+        raise InvalidArgumentError(f"`block_size` must be an odd int or a pair of them; got {value!r}")
+    out = tuple(check_int(b, "block_size", minimum=3, maximum=2 * MAX_KERNEL_RADIUS + 1) for b in pair)
+    if any(b % 2 == 0 for b in out):
+        raise InvalidArgumentError(
+            f"`block_size` must be odd (a block centred on its pixel); got {value!r}: use {out[0] | 1}"
+        )
+    return out
+
+
+def _extended(n: int, pad: int, mode: str) -> np.ndarray:
+    """Indices of an axis of length `n` extended by `pad` on both sides under scipy.ndimage's border `mode`,
+    however large `pad` is (np.pad's 'symmetric' differs from scipy's 'reflect' once `pad` is several times
+    `n`)."""
+    i = np.arange(-pad, n + pad)
+    if mode == "nearest":
+        return np.clip(i, 0, n - 1)
+    if mode == "wrap":
+        return i % n
+    period = 2 * n if mode == "reflect" else max(2 * n - 2, 1)
+    i = i % period
+    return np.where(i < n, i, period - 1 - i if mode == "reflect" else period - i)
+
+
+def _median_filter(image: np.ndarray, size: tuple[int, int], mode: str, cval: float) -> np.ndarray:
+    """scipy.ndimage.median_filter over a `size` block: the middle value of each window (odd count, so
+    exact), rows taken in blocks to bound the memory of the windows."""
+    bh, bw = size
+    if mode == "constant":
+        padded = np.pad(image, ((bh // 2, bh // 2), (bw // 2, bw // 2)), constant_values=cval)
+    else:
+        rows = _extended(image.shape[0], bh // 2, mode)
+        padded = image[np.ix_(rows, _extended(image.shape[1], bw // 2, mode))]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
+    h, w = image.shape
+    out = np.empty(image.shape, image.dtype)
+    k = bh * bw // 2
+    rows = max(1, _MEDIAN_CHUNK_BYTES // max(1, w * bh * bw * image.itemsize))
+    for r in range(0, h, rows):
+        block = windows[r : r + rows].reshape(-1, w, bh * bw)
+        out[r : r + rows] = np.partition(block, k, axis=-1)[..., k]
+    return out
+
+
+def threshold_local(
+    image,
+    block_size=3,
+    method: str = "gaussian",
+    offset: float = 0.0,
+    mode: str = "reflect",
+    param=None,
+    cval: float = 0.0,
+) -> np.ndarray:
+    """Local (adaptive) threshold: a threshold for each pixel from the block around it.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Grey-level image.
+    block_size : int or (int, int), optional
+        Side (or ``(rows, cols)``) of the block a pixel's threshold is computed from; odd, >= 3 (default 3).
+    method : {'gaussian', 'mean', 'median'}, optional
+        'gaussian' (default): Gaussian-weighted mean with sigma ``(block_size - 1) / 6`` (or `param`);
+        'mean': mean of the block; 'median': median of the block.
+    offset : float, optional
+        Subtracted from the local statistic (default 0): a positive offset lowers the threshold.
+    mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
+        Border extension, scipy.ndimage's names (default 'reflect').
+    param : float or (float, float), optional
+        With 'gaussian': the sigma (>= 0) instead of ``(block_size - 1) / 6``. Not used by the others.
+    cval : float, optional
+        Value outside the image with ``mode='constant'``.
+
+    Returns
+    -------
+    threshold : (H, W) ndarray
+        The threshold of each pixel (``image > threshold`` is the foreground); float32 for float16/float32
+        images, float64 for the others (scikit-image's choice: integer images are not rescaled).
+
+    Raises
+    ------
+    ValueError
+        If `image` is empty, not 2-D or not finite; if `block_size` is even, < 3 or not one or two ints; if
+        `method` or `mode` is unknown; if `param` is given for 'mean'/'median' or is a negative sigma; if
+        `offset`/`cval` is not finite.
+    TypeError
+        If `image` is not real, or a parameter is not a number.
+
+    See Also
+    --------
+    threshold_otsu, skimage.filters.threshold_local
+
+    Notes
+    -----
+    Equal to ``skimage.filters.threshold_local`` (within float rounding for 'gaussian' and 'mean', exactly
+    for 'median'): the Gaussian and the mean are segen's own filters (:func:`segen.filters.gaussian`,
+    :func:`segen.filters.uniform`, C++), computed in float64 for integer and float64 images; the median
+    is numpy's, O(block_size²) per pixel (for a block several times larger than the image, with
+    ``mode='reflect'``, scipy's 2-D median — hence scikit-image's — reads past its own border extension;
+    segen's follows the border rule). scikit-image's 'generic' method (a Python function per pixel)
+    is not provided.
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> ramp = np.linspace(0, 200, 8)[None, :].repeat(3, 0)      # uneven background
+    >>> img = ramp.copy(); img[:, 2] += 30; img[:, 6] += 30       # two spots on it
+    >>> (img > segen.segmentation.threshold_local(img, 3, 'mean', offset=-10)).astype(int)[1].tolist()
+    [0, 0, 1, 0, 0, 0, 1, 0]
+    """
+    arr = as_array(image, "image")
+    if arr.ndim != 2 or arr.size == 0:
+        raise InvalidArgumentError(
+            f"`image` must be a non-empty 2-D (H, W) image; got shape {tuple(arr.shape)}"
+        )
+    size = _block_size(block_size)
+    method = check_choice(method, "method", ("gaussian", "mean", "median"))
+    offset = check_real(offset, "offset")
+    mode = check_mode(mode)
+    cval = check_real(cval, "cval")
+    if method == "gaussian":
+        if param is None:
+            sigma = tuple((b - 1) / 6.0 for b in size)
+        else:
+            pair = param if isinstance(param, (tuple, list, np.ndarray)) else (param, param)
+            if len(pair) != 2:
+                raise InvalidArgumentError(f"`param` (the sigma) must be a number or a pair; got {param!r}")
+            sigma = tuple(check_positive(p, "param", allow_zero=True) for p in pair)
+            check_kernel_radius(max(sigma), 4.0, "`param`")
+    elif param is not None:
+        raise InvalidArgumentError(
+            f"`param` is only used by method='gaussian'; got {param!r} with {method!r}"
+        )
+    work = arr.astype(np.float32 if arr.dtype in (np.float16, np.float32) else np.float64)
+    check_fits_float32(offset, "offset", work.dtype)  # 1e300 made a threshold of -inf
+    if not np.isfinite(work).all():
+        raise InvalidArgumentError("`image` must contain only finite values (no NaN or inf)")
+    if method == "gaussian":
+        local = gaussian(work, sigma, mode=mode, cval=cval)
+    elif method == "mean":
+        local = uniform(work, size, mode=mode, cval=cval)
+    else:
+        local = _median_filter(work, size, mode, cval)
+    return local - local.dtype.type(offset)

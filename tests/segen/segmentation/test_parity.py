@@ -171,3 +171,99 @@ def test_peak_local_max_new_parameters_bad_input():
         seg.peak_local_max(img, labels=np.ones((8, 8)))
     with pytest.raises(InvalidArgumentError, match="`num_peaks_per_label`"):
         seg.peak_local_max(img, labels=np.ones((8, 8), int), num_peaks_per_label=-1)
+
+
+# ---- threshold_local ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """Real photographs with uneven lighting (scikit-image's page scan and camera) and a random image."""
+    rng = np.random.default_rng(11)
+    return {
+        "page": data.page(),
+        "camera_f32": (data.camera()[::3, ::3] / 255).astype(np.float32),
+        "random_u16": rng.integers(0, 65536, size=(37, 53)).astype(np.uint16),
+        "tiny": rng.random((2, 3)),
+    }
+
+
+def _median_by_pad(img, block, mode, cval):
+    pad = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}.get(
+        mode, "constant"
+    )
+    extra = {"constant_values": cval} if pad == "constant" else {}
+    padded = np.pad(img, block // 2, mode=pad, **extra)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (block, block))
+    return np.median(windows.reshape(*img.shape, -1), axis=-1)
+
+
+@pytest.mark.parametrize("name", ["page", "camera_f32", "random_u16", "tiny"])
+@pytest.mark.parametrize("method", ["gaussian", "mean", "median"])
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "constant", "wrap"])
+def test_threshold_local_equals_skimage(photos, name, method, mode):
+    img = photos[name]
+    for block, offset in ((35, 10.0 if img.dtype.kind in "iu" else 0.02), (3, 0.0), ((7, 15), -1.5)):
+        if method == "median" and name == "page" and block == 35:
+            block = 15  # the median is O(block²) per pixel in both libraries
+        kw = dict(block_size=block, method=method, offset=offset, mode=mode, cval=0.25)
+        got = seg.threshold_local(img, **kw)
+        if method == "median" and name == "tiny" and block == 35:
+            # scipy's 2-D median reads past its own border extension when the block is many times the
+            # image (its generic_filter shows the same windows); numpy's np.pad extends by the rule
+            want = _median_by_pad(img, 35, mode, 0.25) - offset
+        else:
+            want = filters.threshold_local(img, **kw)
+        assert got.dtype == want.dtype and got.shape == img.shape
+        scale = float(np.abs(img).max()) or 1.0
+        tol = 1e-5 if got.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=0, atol=tol * scale)
+        if method == "median":
+            np.testing.assert_array_equal(got, want)
+
+
+def test_threshold_local_param_is_the_gaussian_sigma(photos):
+    img = photos["page"]
+    for param in (2.0, (1.0, 4.0), 0.0):
+        got = seg.threshold_local(img, 11, param=param)
+        want = filters.threshold_local(img, 11, param=param)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+
+
+def test_threshold_local_finds_the_text_otsu_loses(photos):
+    # scikit-image's thresholding example: the page's uneven lighting defeats one global threshold
+    img = photos["page"]
+    local = img > seg.threshold_local(img, 35, offset=10)
+    assert np.array_equal(local, img > filters.threshold_local(img, 35, offset=10))
+    global_ = img > seg.threshold_otsu(img)
+    # the darker bottom left of the page: Otsu calls most of it text (foreground False), the local one not
+    corner = (slice(120, 190), slice(0, 120))
+    assert local[corner].mean() > 0.85 > 0.5 > global_[corner].mean()
+
+
+def test_threshold_local_bad_input():
+    img = np.random.default_rng(0).random((10, 10))
+    for block in (4, (3, 6)):
+        with pytest.raises(InvalidArgumentError, match="`block_size` must be odd"):
+            seg.threshold_local(img, block)
+    for block in (1, -3, 0):
+        with pytest.raises(InvalidArgumentError, match="`block_size` must be >= 3"):
+            seg.threshold_local(img, block)
+    with pytest.raises(InvalidArgumentError, match="`block_size`"):
+        seg.threshold_local(img, (3, 3, 3))
+    with pytest.raises(DTypeError, match="`block_size`"):
+        seg.threshold_local(img, 3.5)
+    with pytest.raises(InvalidArgumentError, match="`method`"):
+        seg.threshold_local(img, 3, "generic")
+    with pytest.raises(InvalidArgumentError, match="`param`"):
+        seg.threshold_local(img, 3, "mean", param=2)
+    with pytest.raises(InvalidArgumentError, match="`param`"):
+        seg.threshold_local(img, 3, param=-1.0)
+    with pytest.raises(InvalidArgumentError, match="`mode`"):
+        seg.threshold_local(img, 3, mode="edge")
+    with pytest.raises(InvalidArgumentError, match="`offset`"):
+        seg.threshold_local(img, 3, offset=float("nan"))
+    with pytest.raises(InvalidArgumentError, match="`image`"):
+        seg.threshold_local(np.full((4, 4), np.nan), 3)
+    with pytest.raises(InvalidArgumentError, match="`image`"):
+        seg.threshold_local(np.zeros((4, 4, 3)), 3)
