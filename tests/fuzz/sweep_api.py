@@ -422,6 +422,13 @@ def baselines(module: str, name: str, d) -> list[dict]:
                     "watershed_line": False,
                 },
                 {"image": grey, "markers": 5, "_focus": ["markers"]},
+                {
+                    "image": grey,
+                    "markers": labels,
+                    "connectivity": np.ones((3, 3), bool),
+                    "offset": (1, 1),
+                    "_focus": ["connectivity", "offset"],
+                },
             ],
             "remove_small_objects": [
                 {"ar": labels, "max_size": 4, "connectivity": 1},

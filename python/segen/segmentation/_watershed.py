@@ -299,11 +299,62 @@ def _regular_seeds(shape, n_points: int) -> np.ndarray:
     return out
 
 
+_NEIGHBOURS = {
+    1: {(-1, 0), (0, -1), (0, 1), (1, 0)},
+    2: {(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)} - {(0, 0)},
+}
+
+
+def _flood_connectivity(connectivity, offset) -> int:
+    """1 or 2 from watershed's `connectivity` (hops, or a footprint array as scikit-image takes) and
+    `offset` (the footprint's centre): the neighbours a footprint gives around its centre must be the 4- or
+    the 8-neighbourhood, the flood's two."""
+    if isinstance(connectivity, (np.ndarray, list, tuple)):
+        fp = as_array(connectivity, "connectivity")
+        if fp.ndim != 2 or fp.size == 0:
+            raise InvalidArgumentError(
+                f"`connectivity` as a footprint must be a non-empty 2-D array; got shape {tuple(fp.shape)}"
+            )
+        fp = fp != 0
+    else:
+        c = _check_connectivity(connectivity)
+        fp = np.ones((3, 3), bool) if c == 2 else np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+    if offset is None:
+        if any(n % 2 == 0 for n in fp.shape):
+            raise InvalidArgumentError(
+                f"`connectivity` of shape {fp.shape} has no centre element: give `offset`, or odd sides"
+            )
+        centre = (fp.shape[0] // 2, fp.shape[1] // 2)
+    else:
+        if isinstance(offset, (str, bytes)) or not hasattr(offset, "__len__") or len(offset) != 2:
+            raise InvalidArgumentError(f"`offset` must be a (row, col) pair of ints; got {offset!r}")
+        centre = tuple(check_int(o, "offset", minimum=0) for o in offset)
+        if centre[0] >= fp.shape[0] or centre[1] >= fp.shape[1]:
+            raise InvalidArgumentError(
+                f"`offset` {centre} must index an element of the connectivity footprint of shape {fp.shape}"
+            )
+    if not fp[centre]:
+        raise InvalidArgumentError(
+            f"the connectivity footprint must be True at its centre `offset` {centre} (scikit-image drops a "
+            "neighbour otherwise)"
+        )
+    ys, xs = np.nonzero(fp)
+    around = {(int(y) - centre[0], int(x) - centre[1]) for y, x in zip(ys, xs)} - {(0, 0)}
+    for c, neighbours in _NEIGHBOURS.items():
+        if around == neighbours:
+            return c
+    raise InvalidArgumentError(
+        "`connectivity` and `offset` must give the 4-neighbourhood (a 3 x 3 cross centred on `offset`) or the "
+        f"8-neighbourhood (a 3 x 3 square), the two the flood supports; got neighbours at {sorted(around)}"
+    )
+
+
 def watershed(
     image,
     markers=None,
     *,
-    connectivity: int = 1,
+    connectivity=1,
+    offset=None,
     mask=None,
     compactness: float = 0.0,
     watershed_line: bool = False,
@@ -318,8 +369,14 @@ def watershed(
         Seeds: nonzero pixels carry the label of their basin. An int asks for about that many markers
         placed on a regular grid (within the mask), as scikit-image does. None (default) uses the
         regional minima of `image` (within the mask), labelled with `connectivity`, as scikit-image does.
-    connectivity : {1, 2}, optional
-        Neighbourhood in hops (1 = 4-neighbourhood, default; 2 = 8-neighbourhood).
+    connectivity : {1, 2} or (h, w) array_like of bool, optional
+        Neighbourhood in hops (1 = 4-neighbourhood, default; 2 = 8-neighbourhood), or as scikit-image also
+        takes it, a footprint: the True elements around its centre (`offset`) are the neighbours; it must
+        give the 4- or the 8-neighbourhood.
+    offset : (int, int), optional
+        The centre of the `connectivity` footprint (scikit-image's meaning; default its middle element,
+        which needs odd sides). For an int connectivity the footprint is 3 x 3 and the only valid offset is
+        ``(1, 1)``.
     mask : (H, W) array_like of bool, optional
         Flood only where True; markers outside are ignored.
     compactness : float, optional
@@ -336,8 +393,8 @@ def watershed(
     ------
     ValueError
         If `image` is empty, not 2-D or contains NaN; if `markers` or `mask` does not have the image's
-        shape; if `mask` has no True pixel; if `connectivity` is not 1 or 2; if `compactness` < 0; if an
-        int `markers` is < 1.
+        shape; if `mask` has no True pixel; if `connectivity` (with `offset`) is not the 4- or the
+        8-neighbourhood; if `compactness` < 0; if an int `markers` is < 1.
     TypeError
         If `markers` is not an integer array (or int), or `image` is complex.
 
@@ -364,7 +421,11 @@ def watershed(
     are the extreme levels); with compactness a binary heap with scikit-image's sift procedure gives its
     results exactly. The flood is serial (it is ordered by nature); reading and writing use the threads.
 
-    scikit-image's ``offset`` and footprint-array connectivity are not provided.
+    A footprint `connectivity` and `offset` are accepted where they describe one of the flood's two
+    neighbourhoods (scikit-image's results are then the same); other footprints (a 5 x 5 square, a
+    footprint whose `offset` is off its centre, which makes the neighbourhood lopsided) are refused:
+    scikit-image floods them, but pads the image by `offset` only, so an off-centre neighbourhood reads
+    across the image's edges.
 
     Examples
     --------
@@ -374,7 +435,7 @@ def watershed(
     array([[1, 1, 1, 2, 2]], dtype=int32)
     """
     arr = _grey_image(image)
-    c = _check_connectivity(connectivity)
+    c = _flood_connectivity(connectivity, offset)
     m = None
     if mask is not None:
         m = _as_mask(mask, "mask", shape=arr.shape)

@@ -267,3 +267,76 @@ def test_threshold_local_bad_input():
         seg.threshold_local(np.full((4, 4), np.nan), 3)
     with pytest.raises(InvalidArgumentError, match="`image`"):
         seg.threshold_local(np.zeros((4, 4, 3)), 3)
+
+
+# ---- watershed: footprint connectivity and offset ------------------------------------------------------
+
+CROSS = ndi.generate_binary_structure(2, 1)
+SQUARE = ndi.generate_binary_structure(2, 2)
+
+
+@pytest.fixture(scope="module")
+def coins_relief():
+    coins = data.coins()[:150, :200]
+    edges = filters.sobel(coins)
+    markers = np.zeros(coins.shape, np.int32)
+    markers[coins < 40] = 1
+    markers[coins > 160] = 2
+    return edges, markers
+
+
+@pytest.mark.parametrize(
+    "connectivity, offset, hops",
+    [
+        (CROSS, None, 1),
+        (SQUARE, None, 2),
+        (CROSS.astype(np.uint8), (1, 1), 1),
+        (SQUARE.tolist(), (1, 1), 2),
+        (1, (1, 1), 1),
+        (2, (1, 1), 2),
+        (np.pad(CROSS, 1), None, 1),  # a 5 x 5 footprint holding the cross: still the 4-neighbourhood
+        (np.pad(SQUARE, ((0, 1), (2, 0))), (1, 3), 2),  # the square off the middle, found by its offset
+    ],
+)
+@pytest.mark.parametrize("kw", [{}, {"compactness": 0.01}, {"watershed_line": True}])
+def test_watershed_footprint_connectivity_and_offset_equal_skimage(
+    coins_relief, connectivity, offset, hops, kw
+):
+    edges, markers = coins_relief
+    got = seg.watershed(edges, markers, connectivity=connectivity, offset=offset, **kw)
+    sk_conn = connectivity if isinstance(connectivity, int) else np.asarray(connectivity)
+    want = segmentation.watershed(edges, markers, connectivity=sk_conn, offset=offset, **kw)
+    np.testing.assert_array_equal(got, want)
+    # the same as the hop count it stands for
+    np.testing.assert_array_equal(got, seg.watershed(edges, markers, connectivity=hops, **kw))
+
+
+def test_watershed_default_markers_with_a_footprint(coins_relief):
+    edges, _ = coins_relief
+    small = edges[:60, :80]
+    got = seg.watershed(small, connectivity=SQUARE)
+    np.testing.assert_array_equal(got, seg.watershed(small, connectivity=2))
+    # scikit-image's own default markers need an int connectivity (local_minima fails on an array); with
+    # hundreds of minima its heap breaks ties between equal markers its own way (see test_watershed.py)
+    assert (got == segmentation.watershed(small, connectivity=2)).mean() > 0.998
+
+
+def test_watershed_connectivity_and_offset_bad_input(coins_relief):
+    edges, markers = coins_relief
+    edges, markers = edges[:20, :20], markers[:20, :20]
+    cases = [
+        (dict(connectivity=np.ones((5, 5))), "4-neighbourhood"),  # 24 neighbours
+        (dict(connectivity=np.ones((2, 3))), "no centre"),
+        (dict(connectivity=CROSS, offset=(0, 1)), "4-neighbourhood"),  # lopsided
+        (dict(connectivity=1, offset=(0, 0)), "centre"),
+        (dict(connectivity=SQUARE, offset=(3, 1)), "`offset`"),
+        (dict(connectivity=SQUARE, offset=(1,)), "`offset`"),
+        (dict(connectivity=SQUARE, offset="11"), "`offset`"),
+        (dict(connectivity=np.ones(3)), "`connectivity`"),
+        (dict(connectivity=4), "OpenCV"),
+    ]
+    for kw, match in cases:
+        with pytest.raises(InvalidArgumentError, match=match):
+            seg.watershed(edges, markers, **kw)
+    with pytest.raises(DTypeError, match="`offset`"):
+        seg.watershed(edges, markers, offset=(1.5, 1))
