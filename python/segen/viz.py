@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from ._shared.limits import check_allocation
-from ._shared.validation import C_INT_MAX, as_array, check_int, check_real
+from ._shared.validation import C_INT_MAX, as_array, check_bool, check_int, check_real
 from .errors import DTypeError, InvalidArgumentError
 
 __all__ = ["to_uint8", "contact_sheet", "label2rgb", "boundaries", "overlay", "image_grid"]
@@ -131,12 +131,65 @@ def _labels(labels, shape=None) -> np.ndarray:
     return lab
 
 
-def label2rgb(labels: np.ndarray) -> np.ndarray:
-    """Colour a label image: 0 black, each label its own fixed colour; returns (H, W, 3) uint8."""
+#: How many colours instances are drawn from: touching objects always get two different ones.
+INSTANCE_COLOURS = 12
+
+
+def _touching_pairs(lab: np.ndarray) -> np.ndarray:
+    """(K, 2) distinct pairs of different nonzero labels that touch (8-neighbourhood), smaller label first."""
+    pairs = []
+    for a, b in (
+        (lab[:, :-1], lab[:, 1:]),
+        (lab[:-1, :], lab[1:, :]),
+        (lab[:-1, :-1], lab[1:, 1:]),
+        (lab[:-1, 1:], lab[1:, :-1]),
+    ):
+        edge = (a != b) & (a > 0) & (b > 0)
+        pairs.append(np.stack([np.minimum(a[edge], b[edge]), np.maximum(a[edge], b[edge])], axis=1))
+    both = np.concatenate(pairs)
+    return np.unique(both, axis=0) if both.size else both.reshape(0, 2)
+
+
+def _instance_colours(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, rgb)``: an RGB colour in [0, 1] for each label value present, 0 black, such that touching
+    objects differ — a greedy colouring of the touching graph, in label order, from
+    :data:`INSTANCE_COLOURS` well-separated colours (the least used among the neighbours if all are taken).
+    The colours depend on the objects' arrangement, not on their ids."""
+    values, inverse = np.unique(lab, return_inverse=True)
+    palette = _colours(np.arange(1, INSTANCE_COLOURS + 1))
+    rank = {int(v): i for i, v in enumerate(values)}
+    neighbours: dict[int, list[int]] = {}
+    for a, b in _touching_pairs(lab).tolist():
+        neighbours.setdefault(rank[b], []).append(rank[a])
+        neighbours.setdefault(rank[a], []).append(rank[b])
+    choice = np.full(values.size, -1)
+    for i in range(values.size):
+        if values[i] == 0:
+            continue
+        used = np.bincount(
+            [choice[j] for j in neighbours.get(i, ()) if choice[j] >= 0], minlength=INSTANCE_COLOURS
+        )
+        choice[i] = int(np.argmin(used))  # the first colour no neighbour has, else the least used
+    rgb = np.where((values == 0)[:, None], 0.0, palette[np.maximum(choice, 0)])
+    return inverse.reshape(lab.shape), rgb
+
+
+def label2rgb(labels: np.ndarray, *, instances: bool = False) -> np.ndarray:
+    """Colour a label image; returns (H, W, 3) uint8 with 0 black.
+
+    Class labels (default): each label value its own fixed colour, the same in every image, so a class
+    always looks the same. Instances (``instances=True``, each object its own id, as an instance
+    segmenter's ``Segmenter.instances`` says): colours chosen so that touching objects always differ
+    (ids carry no meaning, and consecutive fixed colours could make two touching objects look alike).
+    """
     lab = _labels(labels)
+    instances = check_bool(instances, "instances")
     lab = lab.astype(np.int64)
     if lab.size and lab.min() < 0:
         lab = np.where(lab < 0, 0, lab)
+    if instances:
+        index, rgb = _instance_colours(lab)
+        return (rgb[index] * 255).round().astype(np.uint8)
     top = int(lab.max()) if lab.size else 0
     if top <= 2 * lab.size + 4096:
         return (_palette(top)[lab] * 255).round().astype(np.uint8)
@@ -157,11 +210,18 @@ def boundaries(labels: np.ndarray) -> np.ndarray:
 
 
 def overlay(
-    image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.4, boundary_color=(255, 255, 0)
+    image: np.ndarray,
+    labels: np.ndarray,
+    *,
+    alpha: float = 0.4,
+    boundary_color=(255, 255, 0),
+    instances: bool = False,
 ) -> np.ndarray:
     """Blend the coloured labels over an image and draw the region boundaries; (H, W, 3) uint8.
 
-    Label 0 (background) is left uncoloured.
+    Label 0 (background) is left uncoloured. ``instances=True`` (pass ``segmenter.instances``) colours the
+    objects of an instance segmentation so that touching ones differ, instead of one fixed colour per
+    class value (see :func:`label2rgb`).
     """
     alpha = check_real(alpha, "alpha", minimum=0.0, maximum=1.0)  # -1 or 2.5 gave wrapped-around colours
     colour = as_array(boundary_color, "boundary_color")
@@ -180,7 +240,7 @@ def overlay(
         base = np.stack([base] * 3, axis=-1)
     base = base[..., :3].astype(np.float32)
     lab = _labels(labels, base.shape[:2])
-    colours = label2rgb(lab).astype(np.float32)
+    colours = label2rgb(lab, instances=instances).astype(np.float32)
     fg = (lab > 0)[..., None]
     out = np.where(fg, (1 - alpha) * base + alpha * colours, base)
     out[boundaries(lab)] = colour

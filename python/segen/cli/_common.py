@@ -45,11 +45,14 @@ def make_model(kind: str, name: str, options: dict, name_hint: str):
 
 
 def entry_dict(reg, entry) -> dict:
-    """One registry entry as a JSON-ready row: name, qualified name, plugin, aliases, summary."""
+    """One registry entry as a JSON-ready row: name, qualified name, plugin, aliases, summary, and for a
+    segmenter what its labels are ("classes" or "instances", as declared when it was registered)."""
     d = {"name": reg.display_name(entry), "qualified_name": entry.qualified_name, "plugin": entry.plugin}
     if entry.aliases:
         d["aliases"] = list(entry.aliases)
     d["summary"] = entry.summary
+    if entry.kind == "segmenter":
+        d["labels"] = entry.labels or "classes"
     return d
 
 

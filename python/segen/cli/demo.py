@@ -78,7 +78,7 @@ def _demo_models():
             # (segen.plugins.register_shipped_models); None means the sample scene
             own = seg.sample_input()
             img = sample if own is None else own
-            return img, seg.segment(img)
+            return img, seg.segment(img), bool(getattr(seg, "instances", False))
 
         steps.append(("segmenter", reg.display_name(entry), run))
     for entry in sorted(reg.entries("generator"), key=lambda e: (e.name, e.plugin)):
@@ -104,13 +104,13 @@ def _pictures(kind, name, what, sample):
         ms = (time.perf_counter() - t0) * 1e3
         return ms, [(name, caption, viz.to_uint8(result), f"{result.shape} {result.dtype}")]
     if kind == "segmenter":
-        img, labels = what(sample)
+        img, labels, instances = what(sample)
         ms = (time.perf_counter() - t0) * 1e3
         stem = "seg-" + name.replace(":", "-")
-        n = f"{len(np.unique(labels[labels > 0]))} labels"
+        n = f"{len(np.unique(labels[labels > 0]))} {'objects' if instances else 'labels'}"
         return ms, [
-            (stem + "-labels", f"{name}: labels", viz.label2rgb(labels), n),
-            (stem + "-overlay", f"{name}: overlay", viz.overlay(img, labels), n),
+            (stem + "-labels", f"{name}: labels", viz.label2rgb(labels, instances=instances), n),
+            (stem + "-overlay", f"{name}: overlay", viz.overlay(img, labels, instances=instances), n),
         ]
     images = what(sample)
     ms = (time.perf_counter() - t0) * 1e3

@@ -13,7 +13,8 @@ from ._common import entry_dict
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
-    """List the segmenters and generators with their one-line descriptions."""
+    """List the segmenters and generators with their one-line descriptions; instance segmenters (each
+    object its own label) are marked (instances)."""
     reg = get_host().registry
     table = {
         kind + "s": [entry_dict(reg, e) for e in sorted(reg.entries(kind), key=lambda e: (e.name, e.plugin))]
@@ -31,4 +32,5 @@ def list_(as_json: bool) -> None:
         width = max((len(r["name"]) for r in rows), default=0)
         for r in rows:
             plugin = "" if r["plugin"] == "builtin" else f"  [{r['plugin']}]"
-            click.echo(f"  {r['name']:<{width}}  {r['summary']}{plugin}")
+            instances = "  (instances)" if r.get("labels") == "instances" else ""
+            click.echo(f"  {r['name']:<{width}}  {r['summary']}{instances}{plugin}")

@@ -75,6 +75,11 @@ class _StopAfterItem:
                     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _instances(seg) -> bool:
+    """Whether `seg` says it returns instances (a segmenter that is no segen.Segmenter says nothing)."""
+    return bool(getattr(seg, "instances", False))
+
+
 @click.command()
 @click.argument(
     "images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
@@ -135,7 +140,7 @@ def segment(ctx, images, method: str, params, out_dir: pathlib.Path, overlay: bo
                     written.append(io.write_labels(out_dir / f"{path.stem}_labels.png", labels))
                     if overlay:
                         written.append(out_dir / f"{path.stem}_overlay.png")
-                        io.imwrite(written[-1], viz.overlay(img, labels))
+                        io.imwrite(written[-1], viz.overlay(img, labels, instances=_instances(seg)))
                 except KeyboardInterrupt:
                     raise
                 except BaseException as exc:  # noqa: BLE001 - a plugin's segmenter may raise anything

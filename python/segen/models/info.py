@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..errors import InvalidArgumentError
+
+#: What a segmenter's label values mean (:attr:`ModelInfo.labels`).
+LABEL_KINDS = ("classes", "instances")
+
 _PROVENANCE_KEYS = ("training", "segen_version", "sha256", "source", "license", "authors")
 
 
@@ -19,6 +24,9 @@ class ModelInfo:
     task: str  #: "segmentation" or "generation"
     summary: str = ""
     classes: tuple[str, ...] = ()  #: segmentation: class names, index = label value (0 = background)
+    #: segmentation: what a label value means — "classes" (a class index; the default) or "instances" (each
+    #: object its own id, 0 = background; ids say nothing about the kind of object)
+    labels: str = ""
     input_size: tuple[int, int] | None = None  #: (H, W) the model runs at (inputs are resized to it)
     channels: int | None = None  #: 1 (grey) or 3 (RGB) input / output channels
     mean: tuple[float, ...] | None = None
@@ -30,6 +38,25 @@ class ModelInfo:
     provenance: dict = field(default_factory=dict)  #: training data, epochs, seed, segen version, sha256
     options: dict = field(default_factory=dict)  #: the parameters this instance was made with
     file: str | None = None  #: the model file, if any
+
+    def __post_init__(self):
+        if self.task == "segmentation":
+            kind = self.labels or "classes"
+            if kind not in LABEL_KINDS:
+                raise InvalidArgumentError(
+                    f"`labels` of segmenter {self.name!r} must be one of {', '.join(map(repr, LABEL_KINDS))}; "
+                    f"got {self.labels!r}"
+                )
+            object.__setattr__(self, "labels", kind)
+        elif self.labels:
+            raise InvalidArgumentError(
+                f"`labels` is for segmenters only; got {self.labels!r} for a {self.task}"
+            )
+
+    @property
+    def instances(self) -> bool:
+        """True for an instance segmenter: each object its own label, 0 = background."""
+        return self.labels == "instances"
 
     @classmethod
     def from_metadata(cls, meta: dict, *, name: str | None = None, file=None) -> ModelInfo:
@@ -48,6 +75,7 @@ class ModelInfo:
             task=meta["task"],
             summary=str(meta.get("summary", "")),
             classes=tuple(str(c) for c in meta.get("classes", ())),
+            labels=str(meta.get("labels", "")),
             input_size=pair(meta.get("input_size")),
             channels=meta.get("channels"),
             mean=floats(meta.get("mean")),

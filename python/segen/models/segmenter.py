@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._shared.validation import check_image
+from .._shared.validation import check_bool, check_image
 from ..errors import PluginError
 from .info import ModelInfo
 
@@ -22,7 +22,9 @@ class Segmenter(abc.ABC):
     """Base class of segmenters: ``segment(image) -> (H, W) int32 labels``.
 
     Subclasses set :attr:`info` and implement :meth:`_segment`. Labels are int32, 0 = background or
-    unlabelled, 1..N regions (or class indices for semantic models: see ``info.classes``).
+    unlabelled; what the other values mean is ``info.labels``: class indices (``"classes"``, the default;
+    see ``info.classes``) or objects (``"instances"``: each object its own id, as the built-in
+    ``watershed`` gives).
     """
 
     info: ModelInfo = ModelInfo(name="", task="segmentation")
@@ -67,6 +69,11 @@ class Segmenter(abc.ABC):
     def _segment(self, image: np.ndarray) -> np.ndarray:
         """Segment a checked image: C-contiguous, (H, W) or (H, W, C) channels last, a core dtype."""
 
+    @property
+    def instances(self) -> bool:
+        """Whether the labels are instances (each object its own id, 0 = background) rather than classes."""
+        return self.info.instances
+
     def sample_input(self) -> np.ndarray | None:
         """An image this segmenter is meant for (the demo uses it); None for the default sample scene."""
         return None
@@ -79,7 +86,8 @@ class FunctionSegmenter(Segmenter):
     """A segmenter made from a function ``fn(image, **options) -> labels or bool mask``.
 
     A bool mask becomes labels 0/1. `options` are passed to `fn` and shown in ``info.options``; `sample`
-    returns the image :meth:`sample_input` gives. Used by the built-in classical methods; handy for plugins.
+    returns the image :meth:`sample_input` gives; ``instances=True`` says that `fn` returns instances (each
+    object its own id) rather than classes. Used by the built-in classical methods; handy for plugins.
     """
 
     def __init__(
@@ -91,6 +99,7 @@ class FunctionSegmenter(Segmenter):
         class_names=(),
         options: dict | None = None,
         sample: Callable | None = None,
+        instances: bool = False,
     ):
         self._fn = fn
         self._options = dict(options or {})
@@ -100,6 +109,7 @@ class FunctionSegmenter(Segmenter):
             task="segmentation",
             summary=summary,
             classes=tuple(class_names),
+            labels="instances" if check_bool(instances, "instances") else "classes",
             options=dict(self._options),
         )
 

@@ -8,6 +8,7 @@ A model is two files side by side: ``<name>.onnx`` and ``<name>.json``, its meta
       "inputs": {"image": {"shape": ["N", 3, 128, 128], "dtype": "float32"}},
       "input_size": [128, 128], "channels": 3, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
       "classes": ["background", "nucleus"],                    # segmentation
+      "labels": "instances",    # segmentation: "classes" (default) or "instances" (each object its own id)
       "latent_size": 64, "num_classes": 10, "output_range": [-1, 1],   # generation
       "training": {"data": "...", "epochs": 20, "seed": 0}, "metrics": {"iou": 0.81},
       "segen_version": "0.1.0"
@@ -411,6 +412,13 @@ def _check_metadata(meta: dict, where: str) -> None:
     _check_count(meta, "stride", where, 1, MAX_STRIDE)
     _check_count(meta, "min_size", where, 1, MAX_SIDE)
     _check_count(meta, "receptive_margin", where, 0, MAX_SIDE)
+    if "labels" in meta and not (
+        meta["task"] == "segmentation" and meta["labels"] in ("classes", "instances")
+    ):
+        raise ModelError(
+            f"{where}: `labels` must be 'classes' or 'instances' (what a segmenter's label values are); got "
+            f"{meta['labels']!r} for task {meta['task']!r}"
+        )
     classes = meta.get("classes")
     if classes is not None and not (
         isinstance(classes, list)

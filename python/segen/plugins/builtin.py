@@ -195,6 +195,7 @@ def watershed(*, min_distance: int = 7, max_size: int = 30, bright: bool = True,
         name="watershed",
         summary=watershed.__doc__.splitlines()[0],
         sample=sample,
+        instances=True,
         options=dict(min_distance=md, max_size=ms, bright=bright, smooth=smooth),
     )
 
@@ -225,7 +226,7 @@ def register_segmenters(register):
     register("otsu", otsu, aliases=("foreground-otsu",))
     register("multiotsu", multiotsu)
     register("threshold", threshold)
-    register("watershed", watershed, aliases=("instances",))
+    register("watershed", watershed, aliases=("instances",), labels="instances")
     register("foreground-kmeans", foreground_kmeans)
 
 

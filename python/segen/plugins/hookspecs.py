@@ -36,12 +36,15 @@ def register_segmenters(register):
 
     Called once per plugin, when the registry is first used (not at ``import segen``).
 
-    :param register: ``register(name, factory, *, aliases=(), summary="")``. `name` and each alias are
-        lowercase kebab-case (``[a-z0-9][a-z0-9._-]*``), `factory` is a callable ``factory(**options) ->
-        Segmenter`` (a :class:`segen.Segmenter` subclass is the usual factory), `summary` is the one-line
-        description that ``segen list`` prints (default: the first line of the factory's docstring). The
+    :param register: ``register(name, factory, *, aliases=(), summary="", labels=None)``. `name` and each
+        alias are lowercase kebab-case (``[a-z0-9][a-z0-9._-]*``), `factory` is a callable
+        ``factory(**options) -> Segmenter`` (a :class:`segen.Segmenter` subclass is the usual factory),
+        `summary` is the one-line description that ``segen list`` prints (default: the first line of the
+        factory's docstring), `labels` says what the label values are, ``"classes"`` or ``"instances"``
+        (each object its own id), so that ``segen list`` can tell without making the segmenter (undeclared:
+        classes; a segmenter whose ``info.labels`` contradicts the declaration is refused when made). The
         name is also reachable as ``<plugin>:<name>``. ``register`` raises :class:`segen.PluginError` for
-        a bad name, a non-callable factory, or a name this plugin already registered.
+        a bad name, a non-callable factory, a bad `labels`, or a name this plugin already registered.
     """
 
 

@@ -525,7 +525,9 @@ class PluginHost:
                 if impl.plugin is not plugin:
                     continue
 
-                def register(reg_name, factory, *, aliases=(), summary="", extra=None, _kind=kind):
+                def register(
+                    reg_name, factory, *, aliases=(), summary="", extra=None, labels=None, _kind=kind
+                ):
                     if _kind == "trainer":
                         return self.registry.add(
                             _kind,
@@ -537,7 +539,9 @@ class PluginHost:
                         )
                     if extra is not None:
                         raise PluginError(f"plugin {name!r}: `extra` is only for trainers")
-                    return self.registry.add(_kind, name, reg_name, factory, aliases=aliases, summary=summary)
+                    return self.registry.add(
+                        _kind, name, reg_name, factory, aliases=aliases, summary=summary, labels=labels
+                    )
 
                 args = {"register": register}
                 if self.trace:

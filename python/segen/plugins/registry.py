@@ -46,6 +46,7 @@ class Entry:
     aliases: tuple[str, ...] = ()
     summary: str = ""
     extra: str | None = None  # trainers: the pip extra their imports need
+    labels: str | None = None  # segmenters: "classes" or "instances" when declared at registration
     options: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -102,6 +103,7 @@ class Registry:
         aliases=(),
         summary: str = "",
         extra: str | None = None,
+        labels: str | None = None,
     ) -> Entry:
         """Validate and store one registration made by `plugin` (the ``register`` callback's body)."""
         what = KINDS[kind]
@@ -127,8 +129,15 @@ class Registry:
             raise PluginError(
                 f"plugin {plugin!r}: `summary` of {what} {name!r} must be a str; got {type(summary).__name__}"
             )
+        if labels is not None and (kind != "segmenter" or labels not in ("classes", "instances")):
+            raise PluginError(
+                f"plugin {plugin!r}: `labels` of {what} {name!r} must be 'classes' or 'instances' (segmenters "
+                f"only); got {labels!r}"
+            )
         table = self._entries[kind]
-        entry = Entry(kind, name, plugin, factory, aliases, summary.strip() or _first_line(factory), extra)
+        entry = Entry(
+            kind, name, plugin, factory, aliases, summary.strip() or _first_line(factory), extra, labels
+        )
         mine = {n for e in table.values() if e.plugin == plugin for n in (e.name, *e.aliases)}
         for n in (name, *aliases):
             if n in mine:
@@ -245,6 +254,13 @@ class Registry:
             raise PluginError(
                 f"the factory of generator {entry.qualified_name!r} returned "
                 f"{type(obj).__name__}, which has no generate() method"
+            )
+        declared = entry.labels
+        made = getattr(getattr(obj, "info", None), "labels", None)
+        if kind == "segmenter" and declared is not None and made is not None and made != declared:
+            raise PluginError(
+                f"segmenter {entry.qualified_name!r} was registered with labels={declared!r} but its info says "
+                f"{made!r}"
             )
         if getattr(type(obj), "_recreate", False) is None:
             # the class asks to be pickled as the way it was made (e.g. FunctionSegmenter, whose function is

@@ -45,9 +45,9 @@ def slow_segmenter():
 if mode.startswith("slow-overlay"):
     draw = viz.overlay
 
-    def slow_overlay(img, labels):
+    def slow_overlay(img, labels, **options):
         time.sleep(seconds)
-        return draw(img, labels)
+        return draw(img, labels, **options)
 
     viz.overlay = slow_overlay
 mod = type(sys)("slow_plugin")

@@ -383,6 +383,7 @@ def test_as_dict_is_json_ready_without_empty_fields():
         "task": "segmentation",
         "summary": "a test model",
         "classes": ["background", "1"],
+        "labels": "classes",  # a segmenter's labels are classes unless it says instances
         "input_size": [64, 32],
         "channels": 3,
         "mean": [0.5],
