@@ -496,6 +496,14 @@ def baselines(module: str, name: str, d) -> list[dict]:
                     "smooth": 0.0,
                     "channel_axis": -1,
                 },
+                {
+                    "image": d["blobs"] + grey * 0.1,
+                    "min_distance": 3,
+                    "threshold": "local",
+                    "block_size": 9,
+                    "offset": -0.01,
+                    "_focus": ["image", "block_size", "offset", "threshold"],
+                },
             ],
             "texture_segment": [
                 {

@@ -1,0 +1,117 @@
+"""segment_touching_objects on uneven brightness (issue 12): a synthetic fluorescence-like image — nuclei
+whose brightness spans a 10x range, touching ones, blur, an uneven background, shot and read noise — scored
+with segen.metrics against its known instances. Otsu's global threshold loses or shrinks the dim nuclei;
+threshold='local' keeps them.
+
+Measured here (3 seeds, 256 x 256, about 60 nuclei each, textbook Gaussian sigma 1 first, min_distance 7):
+AP@0.5 Otsu 0.545 / 0.492 / 0.571 (mean 0.54), local 0.852 / 0.935 / 0.935 (mean 0.91); DSB mean AP
+(0.50:0.95) 0.35 vs 0.57 (means). No real image is used (none bundled by other packages may be)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import segen
+from scipy import ndimage as ndi
+from segen.errors import DTypeError, InvalidArgumentError
+
+seg = segen.segmentation
+
+
+def nuclei_image(seed, shape=(256, 256), n=60, radius=(6.0, 10.0)):
+    """A fluorescence-like image and its true instances: n elliptic nuclei (eccentricity up to 0.66, radius
+    6-10 px) whose brightness is log-uniform over [0.1, 1] (a 10x range), touching but not overlapping;
+    blurred (sigma 1.5) on a background that rises 6x across the image plus a slow wave; Poisson (shot)
+    noise at 400 photons per unit and Gaussian read noise 0.01."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    truth = np.zeros(shape, np.int32)
+    clean = np.zeros(shape)
+    yy, xx = np.mgrid[:h, :w]
+    placed = []
+    for _ in range(5000):
+        if len(placed) == n:
+            break
+        r = rng.uniform(*radius)
+        cy, cx = rng.uniform(r, h - r), rng.uniform(r, w - r)
+        if any(np.hypot(cy - a, cx - b) < 0.8 * (r + s) for a, b, s in placed):
+            continue
+        e, t = rng.uniform(0.75, 1.0), rng.uniform(0, np.pi)
+        u = ((yy - cy) * np.cos(t) + (xx - cx) * np.sin(t)) / r
+        v = (-(yy - cy) * np.sin(t) + (xx - cx) * np.cos(t)) / (r * e)
+        inside = (u**2 + v**2 <= 1) & (truth == 0)
+        placed.append((cy, cx, r))
+        truth[inside] = len(placed)
+        clean[inside] = np.exp(rng.uniform(np.log(0.1), np.log(1.0)))
+    background = 0.05 + 0.25 * (xx / w) * (yy / h) + 0.05 * np.sin(yy / 40.0)
+    img = ndi.gaussian_filter(clean, 1.5) + background
+    img = rng.poisson(img * 400) / 400.0 + rng.normal(0, 0.01, shape)
+    return np.clip(img, 0, None).astype(np.float32), truth
+
+
+@pytest.fixture(scope="module")
+def scored():
+    """AP@0.5 and the DSB score of the textbook recipe (Gaussian sigma 1, Otsu, peaks 7 px apart) and of
+    the same recipe with threshold='local', on three images."""
+    out = {"otsu": [], "local": [], "otsu_dsb": [], "local_dsb": [], "dim_found": {"otsu": 0, "local": 0}}
+    for seed in range(3):
+        img, truth = nuclei_image(seed)
+        smooth = segen.filters.gaussian(img, 1.0)
+        for kind, threshold in (("otsu", None), ("local", "local")):
+            labels = seg.segment_touching_objects(smooth, min_distance=7, max_size=20, threshold=threshold)
+            out[kind].append(segen.metrics.instance_scores(labels, truth)["ap"])
+            out[kind + "_dsb"].append(segen.metrics.average_precision(labels, truth)["mean_ap"])
+            # the dim third of the nuclei: how many are matched at IoU > 0.5
+            _, matched, _ = segen.metrics.match_instances(labels, truth)
+            brightness = ndi.mean(img, truth, np.arange(1, truth.max() + 1))
+            dim = np.flatnonzero(brightness < np.quantile(brightness, 1 / 3)) + 1
+            out["dim_found"][kind] += int(np.isin(dim, matched).sum())
+    return out
+
+
+def test_local_threshold_beats_otsu_on_uneven_brightness(scored):
+    otsu, local = np.mean(scored["otsu"]), np.mean(scored["local"])
+    # Otsu sits where the issue measured it on real nuclei (AP@0.5 0.555); the local threshold is far above
+    assert 0.4 < otsu < 0.65
+    assert local > 0.8 and local > otsu + 0.25
+    assert min(scored["local"]) > max(scored["otsu"])
+    assert np.mean(scored["local_dsb"]) > np.mean(scored["otsu_dsb"]) + 0.15
+    # what makes the difference: the dim nuclei
+    assert scored["dim_found"]["local"] > 2 * scored["dim_found"]["otsu"]
+
+
+def test_local_threshold_options():
+    img, truth = nuclei_image(5, shape=(128, 128), n=15)
+    smooth = segen.filters.gaussian(img, 1.0)
+    kw = dict(min_distance=7, max_size=20)
+    default = seg.segment_touching_objects(smooth, threshold="local", **kw)
+    same = seg.segment_touching_objects(smooth, threshold="local", block_size=57, **kw)
+    assert np.array_equal(default, same)  # 8 * min_distance + 1
+    # dark objects on a bright background: the same objects, negated
+    dark = seg.segment_touching_objects(-smooth, threshold="local", bright=False, **kw)
+    assert np.array_equal(dark, default)
+    # a larger offset (a lower threshold) grows the objects
+    grown = seg.segment_touching_objects(smooth, threshold="local", offset=-0.005, **kw)
+    assert (grown > 0).sum() > (default > 0).sum()
+    # 'otsu' is the default; a number is a fixed level
+    assert np.array_equal(
+        seg.segment_touching_objects(smooth, threshold="otsu", **kw),
+        seg.segment_touching_objects(smooth, **kw),
+    )
+    assert seg.segment_touching_objects(smooth, threshold=10.0, **kw).max() == 0
+
+
+def test_local_threshold_bad_parameters():
+    img = np.random.default_rng(0).random((32, 32))
+    with pytest.raises(InvalidArgumentError, match="`threshold`"):
+        seg.segment_touching_objects(img, threshold="adaptive")
+    with pytest.raises(InvalidArgumentError, match="`block_size` is only used"):
+        seg.segment_touching_objects(img, block_size=31)
+    with pytest.raises(InvalidArgumentError, match="`offset` is only used"):
+        seg.segment_touching_objects(img, threshold=0.5, offset=0.1)
+    with pytest.raises(InvalidArgumentError, match="`block_size` must be odd"):
+        seg.segment_touching_objects(img, threshold="local", block_size=30)
+    with pytest.raises(InvalidArgumentError, match="`offset`"):
+        seg.segment_touching_objects(img, threshold="local", offset=float("inf"))
+    with pytest.raises(DTypeError, match="`offset`"):
+        seg.segment_touching_objects(img, threshold="local", offset="0.1")
