@@ -171,8 +171,16 @@ def threshold(*, level: float = 0.5):
     )
 
 
-def watershed(*, min_distance: int = 7, max_size: int = 30, bright: bool = True, smooth: float = 0.0):
+def watershed(
+    *,
+    min_distance: int = 7,
+    max_size: int = 30,
+    bright: bool = True,
+    smooth: float = 0.0,
+    threshold: str = "otsu",
+):
     """Watershed instance segmentation: touching round objects (cells, coins) split one label each."""
+    _choice(threshold, "threshold", ("otsu", "local"))  # 'local' keeps dim objects on uneven backgrounds
     md = _int(min_distance, "min_distance", 1)
     ms = _int(max_size, "max_size", 0)
     bright = _bool(bright, "bright")
@@ -196,7 +204,7 @@ def watershed(*, min_distance: int = 7, max_size: int = 30, bright: bool = True,
         summary=watershed.__doc__.splitlines()[0],
         sample=sample,
         instances=True,
-        options=dict(min_distance=md, max_size=ms, bright=bright, smooth=smooth),
+        options=dict(min_distance=md, max_size=ms, bright=bright, smooth=smooth, threshold=threshold),
     )
 
 

@@ -66,7 +66,11 @@ def test_aliases_and_qualified_names_reach_the_factory(alias, name):
         ("otsu", {"bright": True}, ("background", "foreground")),
         ("multiotsu", {"classes": 3}, ()),
         ("threshold", {"level": 0.5}, ("background", "foreground")),
-        ("watershed", {"min_distance": 7, "max_size": 30, "bright": True, "smooth": 0.0}, ()),
+        (
+            "watershed",
+            {"min_distance": 7, "max_size": 30, "bright": True, "smooth": 0.0, "threshold": "otsu"},
+            (),
+        ),
         ("foreground-kmeans", {"color_space": "lab", "seed": 0}, ("background", "foreground")),
     ],
 )
@@ -103,6 +107,7 @@ def test_options_are_normalised_when_the_factory_is_called():
         (builtin.watershed, {"max_size": -1}, InvalidArgumentError, "`max_size` must be >= 0"),
         (builtin.watershed, {"bright": "yes"}, DTypeError, "`bright` must be a bool"),
         (builtin.watershed, {"smooth": -1.0}, InvalidArgumentError, "`smooth` must be >= 0"),
+        (builtin.watershed, {"threshold": "mean"}, InvalidArgumentError, "`threshold` must be one of"),
         (
             builtin.foreground_kmeans,
             {"color_space": "hsv"},

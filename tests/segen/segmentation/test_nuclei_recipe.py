@@ -115,3 +115,13 @@ def test_local_threshold_bad_parameters():
         seg.segment_touching_objects(img, threshold="local", offset=float("inf"))
     with pytest.raises(DTypeError, match="`offset`"):
         seg.segment_touching_objects(img, threshold="local", offset="0.1")
+
+
+def test_the_watershed_segmenter_takes_the_local_threshold():
+    img, truth = nuclei_image(1, shape=(128, 128), n=15)
+    smooth = segen.filters.gaussian(img, 1.0)
+    got = segen.get_segmenter("watershed", threshold="local", max_size=20).segment(smooth)
+    want = seg.segment_touching_objects(smooth, min_distance=7, max_size=20, threshold="local")
+    assert np.array_equal(got, want)
+    with pytest.raises(InvalidArgumentError, match="`threshold`"):
+        segen.get_segmenter("watershed", threshold="adaptive")
