@@ -179,8 +179,9 @@ def _hsv_edge_cases(dtype):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
 def test_rgb2hsv_vector_kernels_give_the_portable_bits(dtype):
-    # The AVX2 kernel is written apart from the shared formula (color_hsv.hpp) that the baseline copy runs:
-    # the two must agree bit for bit, edge cases included.
+    # The AVX2 and AVX-512 kernels are written apart from the shared formula (color_hsv.hpp) that the
+    # baseline copy runs: all must agree bit for bit, edge cases included ("" is the CPU's own level, v4 on
+    # an AVX-512 machine; v3 forces the AVX2 copy there).
     img = _hsv_edge_cases(dtype)
     code = (
         "import sys, numpy as np, segen\n"
@@ -188,12 +189,13 @@ def test_rgb2hsv_vector_kernels_give_the_portable_bits(dtype):
         "sys.stdout.buffer.write(segen.color.rgb2hsv(img).tobytes())\n"
     )
     got = {}
-    for level in ("baseline", ""):
+    for level in ("baseline", "v3", ""):
         env = {**os.environ, "SEGEN_CPU_LEVEL": level}
         out = subprocess.run([sys.executable, "-c", code], input=img.tobytes(), capture_output=True, env=env)
         assert out.returncode == 0, out.stderr[-2000:]
         got[level] = np.frombuffer(out.stdout, np.float32)
     np.testing.assert_array_equal(got["baseline"].view(np.uint32), got[""].view(np.uint32))
+    np.testing.assert_array_equal(got["v3"].view(np.uint32), got[""].view(np.uint32))
     np.testing.assert_array_equal(got[""].reshape(img.shape), segen.color.rgb2hsv(img))
 
 

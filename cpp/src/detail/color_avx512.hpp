@@ -14,8 +14,8 @@ namespace segen::detail::color_avx512 {
 
 #if SEGEN_COLOR_HAVE_AVX2
 
-#define SEGEN_AVX512_FN __attribute__((target("avx2,fma,avx512f")))
-#define SEGEN_AVX512_INLINE inline __attribute__((target("avx2,fma,avx512f"), always_inline))
+#define SEGEN_AVX512_FN __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
+#define SEGEN_AVX512_INLINE inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl"), always_inline))
 
 
 // ---- 16 interleaved pixels as three float vectors (48 samples, memory order) -------------------------
@@ -74,7 +74,15 @@ template <bool kChecked>
 struct Hsv {
   float scale;  // applied to V only (1/255, 1/65535 or 1)
   SEGEN_AVX512_INLINE void operator()(__m512 r, __m512 g, __m512 b, __m512& h, __m512& s, __m512& v) const {
-    hsv_pixels<HsvArith::Fast, kChecked, float>(r, g, b, scale, h, s, v);
+    hsv_pixels<HsvArith::Fast, false, float>(r, g, b, scale, h, s, v);
+    if constexpr (kChecked) {
+      // hsv_pixels' own NaN selects, written with mask registers: GCC turned the vector-extension form of
+      // them into scalar compares and branches on 512-bit vectors (rgb2hsv float32 ran 3x slower than AVX2).
+      const __mmask16 ok = _mm512_cmp_ps_mask(r, g, _CMP_ORD_Q) & _mm512_cmp_ps_mask(b, b, _CMP_ORD_Q);
+      h = _mm512_maskz_mov_ps(ok & _mm512_cmp_ps_mask(h, h, _CMP_ORD_Q), h);
+      s = _mm512_maskz_mov_ps(ok & _mm512_cmp_ps_mask(s, s, _CMP_ORD_Q), s);
+      v = _mm512_maskz_mov_ps(ok & _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
+    }
   }
 };
 
