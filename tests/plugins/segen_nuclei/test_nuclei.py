@@ -119,3 +119,13 @@ def test_unknown_post_processing_option():
         NucleiSegmenter(MODELS / "unet-nuclei.onnx", min_sise=3)
     m = NucleiSegmenter(MODELS / "unet-nuclei.onnx", min_size=1000)  # everything smaller is dropped
     assert m.segment(segen.data.nuclei(1, size=64, seed=1).images[0]).max() == 0
+
+
+def test_large_images_run_in_tiles_with_the_same_result():
+    from segen_nuclei.segmenter import NucleiSegmenter
+
+    img = segen.data.nuclei(1, size=(300, 260), seed=11).images[0]
+    whole = NucleiSegmenter(MODELS / "unet-nuclei.onnx", threads=1)
+    tiled = NucleiSegmenter(MODELS / "unet-nuclei.onnx", threads=1, tile=128)  # 300 x 260 > 128 x 128
+    np.testing.assert_allclose(tiled.probabilities(img), whole.probabilities(img), atol=1e-5)
+    assert np.array_equal(tiled.segment(img), whole.segment(img))
