@@ -36,7 +36,7 @@ def test_recipe_trains_with_falling_loss_and_exports_with_parity(tmp_path):
 
     meta = train(
         tmp_path, epochs=3, n_train=16, n_val=1, n_test=1, size=32, test_size=32, batch_size=8,
-        lr=1e-2, int8=False, progress=False,
+        lr=1e-2, int8=False, progress=False, threads=1,
     )  # fmt: skip
     assert meta["history"]["loss_last"] < meta["history"]["loss_first"]
     assert meta["metrics"]["onnx_parity_max_abs_diff"] <= 1e-4
