@@ -37,7 +37,7 @@ DEPRECATED = {
 NOT_IMPORTED = {"segen.__main__"}
 
 #: First-party plugins (plugins/segen_*): their examples run too when they are importable.
-PLUGINS = ("segen_fcn", "segen_gan", "segen_unet", "segen_vae")
+PLUGINS = ("segen_fcn", "segen_gan", "segen_nuclei", "segen_unet", "segen_vae")
 
 #: Module name prefix -> the package it needs (the extras): skipped, not failed, without it.
 NEEDS = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ._common import SegmentationData
 from .digits import DIGITS_SPLIT_SEED, LabelledImages, digits
+from .nuclei import NucleiData, nuclei, nuclei_image
 from .shapes import SHAPE_CLASSES, shapes
 from .textures import TEXTURES, textures
 
@@ -22,8 +23,11 @@ __all__ = [
     "SHAPE_CLASSES",
     "TEXTURES",
     "LabelledImages",
+    "NucleiData",
     "SegmentationData",
     "digits",
+    "nuclei",
+    "nuclei_image",
     "shapes",
     "textures",
 ]

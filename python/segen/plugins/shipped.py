@@ -25,6 +25,7 @@ def register_shipped_models(
     *,
     kind: str = "segmenter",
     make: Callable | None = None,
+    labels: str | None = None,
 ) -> None:
     """Register the ONNX models a plugin ships in ``<package>/models/``, each with its int8 variant.
 
@@ -47,6 +48,9 @@ def register_shipped_models(
     make : callable, optional
         ``make(path, **options)`` building the model instead of the default class of `kind` (e.g. a
         generator subclass with extra methods).
+    labels : {"classes", "instances"}, optional
+        For segmenters: what their label values are, passed on to `register` (e.g. ``"instances"`` for
+        the nuclei models, so ``segen list`` says so without loading them).
     """
     if kind not in ("segmenter", "generator"):
         raise InvalidArgumentError(f"`kind` must be 'segmenter' or 'generator'; got {kind!r}")
@@ -70,7 +74,8 @@ def register_shipped_models(
         for variant, note in ((name, ""), (f"{name}-int8", " (int8)")):
             path = folder / f"{variant}.onnx"
             if path.is_file():
-                register(variant, factory(path, summary + note), summary=summary + note)
+                extra = {} if labels is None else {"labels": labels}
+                register(variant, factory(path, summary + note), summary=summary + note, **extra)
 
 
 def training_sample(path):

@@ -3,9 +3,10 @@ whose brightness spans a 10x range, touching ones, blur, an uneven background, s
 with segen.metrics against its known instances. Otsu's global threshold loses or shrinks the dim nuclei;
 threshold='local' keeps them.
 
-Measured here (3 seeds, 256 x 256, about 60 nuclei each, textbook Gaussian sigma 1 first, min_distance 7):
-AP@0.5 Otsu 0.545 / 0.492 / 0.571 (mean 0.54), local 0.852 / 0.935 / 0.935 (mean 0.91); DSB mean AP
-(0.50:0.95) 0.35 vs 0.57 (means). No real image is used (none bundled by other packages may be)."""
+Measured here (3 seeds, 256 x 256, segen.data.nuclei_image with radius 8 and a 10x range, textbook Gaussian
+sigma 1 first, min_distance 7): AP@0.5 Otsu 0.317 / 0.433 / 0.479 (mean 0.41), local 0.842 / 0.893 / 0.866
+(mean 0.87); DSB mean AP (0.50:0.95) 0.25 vs 0.47 (means). No real image is used (none bundled by other
+packages may be)."""
 
 from __future__ import annotations
 
@@ -18,35 +19,14 @@ from segen.errors import DTypeError, InvalidArgumentError
 seg = segen.segmentation
 
 
-def nuclei_image(seed, shape=(256, 256), n=60, radius=(6.0, 10.0)):
-    """A fluorescence-like image and its true instances: n elliptic nuclei (eccentricity up to 0.66, radius
-    6-10 px) whose brightness is log-uniform over [0.1, 1] (a 10x range), touching but not overlapping;
-    blurred (sigma 1.5) on a background that rises 6x across the image plus a slow wave; Poisson (shot)
-    noise at 400 photons per unit and Gaussian read noise 0.01."""
-    rng = np.random.default_rng(seed)
-    h, w = shape
-    truth = np.zeros(shape, np.int32)
-    clean = np.zeros(shape)
-    yy, xx = np.mgrid[:h, :w]
-    placed = []
-    for _ in range(5000):
-        if len(placed) == n:
-            break
-        r = rng.uniform(*radius)
-        cy, cx = rng.uniform(r, h - r), rng.uniform(r, w - r)
-        if any(np.hypot(cy - a, cx - b) < 0.8 * (r + s) for a, b, s in placed):
-            continue
-        e, t = rng.uniform(0.75, 1.0), rng.uniform(0, np.pi)
-        u = ((yy - cy) * np.cos(t) + (xx - cx) * np.sin(t)) / r
-        v = (-(yy - cy) * np.sin(t) + (xx - cx) * np.cos(t)) / (r * e)
-        inside = (u**2 + v**2 <= 1) & (truth == 0)
-        placed.append((cy, cx, r))
-        truth[inside] = len(placed)
-        clean[inside] = np.exp(rng.uniform(np.log(0.1), np.log(1.0)))
-    background = 0.05 + 0.25 * (xx / w) * (yy / h) + 0.05 * np.sin(yy / 40.0)
-    img = ndi.gaussian_filter(clean, 1.5) + background
-    img = rng.poisson(img * 400) / 400.0 + rng.normal(0, 0.01, shape)
-    return np.clip(img, 0, None).astype(np.float32), truth
+def nuclei_image(seed, shape=(256, 256), n=None):
+    """A fluorescence-like image and its true instances from :func:`segen.data.nuclei_image` (the generator
+    this test first held, promoted and extended), with touching but not overlapping nuclei of radius about
+    8 px (+-30 %), brightness over a 10x range, 16-bit; scaled to [0, 1] by its maximum."""
+    img, truth = segen.data.nuclei_image(
+        seed, shape, n=n, radius=8.0, dynamic_range=10.0, max_overlap=0.0, bit_depth=16
+    )
+    return (img / img.max()).astype(np.float32), truth
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +52,7 @@ def scored():
 def test_local_threshold_beats_otsu_on_uneven_brightness(scored):
     otsu, local = np.mean(scored["otsu"]), np.mean(scored["local"])
     # Otsu sits where the issue measured it on real nuclei (AP@0.5 0.555); the local threshold is far above
-    assert 0.4 < otsu < 0.65
+    assert 0.3 < otsu < 0.65
     assert local > 0.8 and local > otsu + 0.25
     assert min(scored["local"]) > max(scored["otsu"])
     assert np.mean(scored["local_dsb"]) > np.mean(scored["otsu_dsb"]) + 0.15
