@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from .._shared.validation import check_int, check_real
+from .._shared.validation import check_bool, check_int, check_real
 from ..color import rgb2gray
 from ..errors import InvalidArgumentError
 from ._common import _SPLITS, _TRAIN_FRACTION, SegmentationData, _check_size, _child_rngs
@@ -40,7 +40,7 @@ def _region(photo: np.ndarray, split: str) -> np.ndarray:
     return photo[:, :cut] if split == "train" else photo[:, cut:]
 
 
-def _random_crop(rng, region, h, w):
+def _random_crop(rng, region, h, w, turn=True):
     # the crop is taken from a square window so that a rotation by 90 degrees keeps its size
     side = max(h, w)
     if region.shape[0] < side or region.shape[1] < side:
@@ -50,9 +50,10 @@ def _random_crop(rng, region, h, w):
     r = int(rng.integers(0, region.shape[0] - side + 1))
     c = int(rng.integers(0, region.shape[1] - side + 1))
     crop = region[r : r + side, c : c + side]
-    crop = np.rot90(crop, int(rng.integers(0, 4)))
-    if rng.integers(0, 2):
-        crop = crop[:, ::-1]
+    if turn:
+        crop = np.rot90(crop, int(rng.integers(0, 4)))
+        if rng.integers(0, 2):
+            crop = crop[:, ::-1]
     return crop[:h, :w]
 
 
@@ -298,12 +299,13 @@ def texture_mosaics(
     seed: int | None = None,
     textures=MOSAIC_TEXTURES,
     sites=(4, 8),
+    turn: bool = False,
 ) -> SegmentationData:
     """Full-size mosaics of histogram-equalised texture photographs, to measure texture segmentation.
 
     Each mosaic picks `k` of the photographs at random (every one of them appears); each photograph is
     grey and histogram-equalised on its own (so the regions differ only by texture, not by grey level) and
-    contributes a random crop at its own scale (random rotation by a multiple of 90 degrees and flip).
+    contributes a random crop at its own scale, upright unless `turn` is set.
 
     Layouts:
 
@@ -332,6 +334,9 @@ def texture_mosaics(
         Names of ``skimage.data`` photographs at least `size` large (default :data:`MOSAIC_TEXTURES`).
     sites : (int, int), optional
         Range of the number of Voronoi cells (the Voronoi layout only; the minimum is raised to `k`).
+    turn : bool, optional
+        Turn each crop by a random multiple of 90 degrees and flip it at random (default False): then one
+        texture may show in two orientations, which orientation-tuned features see as two textures.
 
     Returns
     -------
@@ -361,6 +366,7 @@ def texture_mosaics(
     if layout not in _LAYOUTS:
         raise InvalidArgumentError(f"`layout` must be one of {_LAYOUTS}; got {layout!r}")
     lo, hi = _int_range(sites, "sites", 1)
+    turn = check_bool(turn, "turn")
     names = _photo_names(textures, "texture_mosaics")
     k = (4 if layout == "voronoi" else 5) if k is None else check_int(k, "k")
     if not 2 <= k <= len(names):
@@ -382,7 +388,7 @@ def texture_mosaics(
         img = np.zeros((h, w), np.float32)
         for c in range(k):
             mask = lab == c
-            img[mask] = _random_crop(rng, photos[chosen[c]], h, w)[mask]
+            img[mask] = _random_crop(rng, photos[chosen[c]], h, w, turn)[mask]
         images[i] = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
         labels[i] = chosen[lab].astype(np.int32)
     return SegmentationData(images, labels, names)
