@@ -5,7 +5,7 @@ Both generators return a :class:`SegmentationData`: images, their int32 label im
 (the label value is the index into ``classes``). Image ``i`` of a call depends only on ``seed`` and ``i``
 (one child seed per image), so ``shapes(10, seed=0)`` is the first ten images of ``shapes(100, seed=0)``.
 
-Only numpy is needed, except for :func:`textures`, which reads photographs bundled with scikit-image,
+Only numpy is needed, except for :func:`textures` and :func:`texture_mosaics`, which read photographs bundled with scikit-image,
 and :func:`digits`, which reads scikit-learn's bundled handwritten digits (both imported on first use;
 they are part of the ``train`` extra).
 """
@@ -16,12 +16,13 @@ from ._common import SegmentationData
 from .digits import DIGITS_SPLIT_SEED, LabelledImages, digits
 from .nuclei import NucleiData, nuclei, nuclei_image
 from .shapes import SHAPE_CLASSES, shapes
-from .textures import TEXTURES, textures
+from .textures import MOSAIC_TEXTURES, TEXTURES, texture_mosaics, textures
 
 __all__ = [
     "DIGITS_SPLIT_SEED",
     "SHAPE_CLASSES",
     "TEXTURES",
+    "MOSAIC_TEXTURES",
     "LabelledImages",
     "NucleiData",
     "SegmentationData",
@@ -29,5 +30,6 @@ __all__ = [
     "nuclei",
     "nuclei_image",
     "shapes",
+    "texture_mosaics",
     "textures",
 ]

@@ -87,8 +87,8 @@ def kmeans(*, k: int = 4, color_space: str = "lab", position_weight: float = 0.0
     )
 
 
-def kmeans_texture(*, k: int = 3, position_weight: float = 0.3, seed: int = 0):
-    """Gabor-texture k-means: k regions of similar texture (Gabor filter-bank energies)."""
+def kmeans_texture(*, k: int = 3, position_weight: float = 1.0, seed: int = 0):
+    """Gabor-texture k-means: k regions of similar texture (Gabor energies, k-means, majority vote)."""
     k = _int(k, "k", 1)
     seed = _int(seed, "seed", 0)
     from .._shared.validation import check_positive
@@ -96,6 +96,7 @@ def kmeans_texture(*, k: int = 3, position_weight: float = 0.3, seed: int = 0):
     pw = check_positive(position_weight, "position_weight", allow_zero=True)
 
     def run(image, *, k, position_weight, seed):
+        # the same path as segen.segmentation.texture_segment, with its defaults for everything else
         from ..segmentation import texture_segment
 
         return texture_segment(image, k, position_weight=position_weight, seed=seed)

@@ -9,7 +9,8 @@ Recipes (each a function of this package, built from the pieces above):
 * foreground extraction: :func:`foreground_otsu`, :func:`foreground_kmeans`;
 * instance segmentation of touching round objects (Otsu → distance transform → peaks → watershed →
   small-object removal): :func:`segment_touching_objects`;
-* texture segmentation (Gabor bank → k-means): :func:`texture_segment`.
+* texture segmentation (Gabor energies over a few wavelengths → k-means → majority vote):
+  :func:`texture_segment`.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from ._recipes import (
     foreground_otsu,
     kmeans_segment,
     segment_touching_objects,
-    texture_segment,
 )
+from ._texture import texture_segment
 from ._threshold import threshold_local, threshold_multiotsu, threshold_otsu
 from ._watershed import peak_local_max, watershed
 

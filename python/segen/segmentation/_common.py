@@ -77,3 +77,15 @@ def _grey_image(image, name: str = "image") -> np.ndarray:
 
 
 # ---- thresholds ---------------------------------------------------------------------------------
+
+
+def _raster_numbering(labels: np.ndarray, k: int) -> np.ndarray:
+    """Map cluster ids 0..k-1 to int32 labels 1..k in raster order of their first pixel (ids that no
+    pixel has take the last numbers)."""
+    present, first = np.unique(labels, return_index=True)
+    order = present[np.argsort(first)]
+    lut = np.zeros(k, dtype=np.int32)
+    lut[order] = np.arange(1, order.size + 1, dtype=np.int32)
+    missing = np.setdiff1d(np.arange(k), present)
+    lut[missing] = np.arange(order.size + 1, k + 1, dtype=np.int32)
+    return lut[labels]

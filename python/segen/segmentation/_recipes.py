@@ -1,5 +1,5 @@
-"""Segmentation recipes built from the pieces of this package: foreground extraction, touching objects,
-k-means and texture segmentation."""
+"""Segmentation recipes built from the pieces of this package: foreground extraction, touching objects and
+k-means (texture segmentation is in ``_texture``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ..color import rgb2gray, rgb2lab
 from ..errors import InvalidArgumentError
 from ..features import gabor_bank
 from ..filters import gaussian
+from ._common import _raster_numbering
 from ._distance import distance_transform_edt
 from ._label import label, relabel_sequential, remove_small_objects
 from ._threshold import threshold_local, threshold_otsu
@@ -171,78 +172,7 @@ def kmeans_segment(
         groups.append(_scaled(tex, tw))
     X = np.ascontiguousarray(np.concatenate(groups, axis=1), dtype=np.float32)
     r = kmeans(X, k, n_init=n_init, max_iter=max_iter, seed=seed)
-    # number the segments 1..k in raster order of their first pixel (empty clusters last)
-    _, first = np.unique(r.labels, return_index=True)
-    present = np.unique(r.labels)
-    order = present[np.argsort(first)]
-    lut = np.zeros(k, dtype=np.int32)
-    lut[order] = np.arange(1, order.size + 1, dtype=np.int32)
-    missing = np.setdiff1d(np.arange(k), present)
-    lut[missing] = np.arange(order.size + 1, k + 1, dtype=np.int32)
-    return lut[r.labels].reshape(h, w)
-
-
-def texture_segment(
-    image,
-    k: int,
-    *,
-    frequencies=(0.05, 0.1, 0.2, 0.3),
-    thetas=None,
-    position_weight: float = 0.3,
-    seed=0,
-    channel_axis: int | None = -1,
-) -> np.ndarray:
-    """Recipe: texture segmentation — Gabor bank features, then k-means.
-
-    Parameters
-    ----------
-    image : (H, W) or (H, W, 3) array_like
-        Input image (RGB is reduced to luminance for the Gabor bank).
-    k : int
-        Number of textures.
-    frequencies, thetas : sequence of float, optional
-        The Gabor bank (see :func:`kmeans_segment`).
-    position_weight : float, optional
-        A little position keeps segments compact (default 0.3; 0 disables).
-    seed : optional
-        k-means seed (default 0).
-    channel_axis : int or None, optional
-        Channel axis of a 3-D image.
-
-    Returns
-    -------
-    labels : (H, W) int32 ndarray
-        Segments 1..k.
-
-    Raises
-    ------
-    ValueError
-        As :func:`kmeans_segment`.
-
-    See Also
-    --------
-    kmeans_segment, segen.features.gabor_bank
-
-    Examples
-    --------
-    >>> import numpy as np, segen
-    >>> img = np.zeros((32, 64)); img[:, 32:] = np.sin(np.arange(32) * 2.0)[None, :]  # flat | stripes
-    >>> lab = segen.segmentation.texture_segment(img, 2, position_weight=0.0)
-    >>> bool((lab[:, 4:28] == lab[0, 4]).all() and (lab[:, 36:60] != lab[0, 4]).all())
-    True
-    """
-    position_weight = check_positive(position_weight, "position_weight", allow_zero=True, maximum=MAX_WEIGHT)
-    feats = ("texture", "position") if position_weight > 0 else ("texture",)
-    return kmeans_segment(
-        image,
-        k,
-        features=feats,
-        frequencies=frequencies,
-        thetas=thetas,
-        position_weight=position_weight,
-        seed=seed,
-        channel_axis=channel_axis,
-    )
+    return _raster_numbering(r.labels, k).reshape(h, w)
 
 
 def _to_grey(image, channel_axis):

@@ -62,7 +62,7 @@ def test_aliases_and_qualified_names_reach_the_factory(alias, name):
     "name, options, classes",
     [
         ("kmeans", {"k": 4, "color_space": "lab", "position_weight": 0.0, "seed": 0}, ()),
-        ("kmeans-texture", {"k": 3, "position_weight": 0.3, "seed": 0}, ()),
+        ("kmeans-texture", {"k": 3, "position_weight": 1.0, "seed": 0}, ()),
         ("otsu", {"bright": True}, ("background", "foreground")),
         ("multiotsu", {"classes": 3}, ()),
         ("threshold", {"level": 0.5}, ("background", "foreground")),
