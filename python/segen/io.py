@@ -99,6 +99,7 @@ __all__ = [
     "imwrite",
     "imencode",
     "write_labels",
+    "encode_labels",
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PAGES",
@@ -1120,6 +1121,35 @@ def write_labels(path, labels) -> pathlib.Path:
         If `labels` is not 2-D and non-empty, has a negative label, or one over :data:`MAX_LABEL`.
     """
     path = pathlib.Path(os.fspath(path))
+    arr = _label_array(labels)
+    if arr.dtype == np.int32:
+        path = path.with_suffix(".tif")
+    imwrite(path, arr)
+    return path
+
+
+def encode_labels(labels) -> tuple[bytes, str]:
+    """The bytes of the file :func:`write_labels` writes, and its extension.
+
+    Returns
+    -------
+    data : bytes
+        An 8-bit PNG when the labels fit, a 16-bit PNG up to 65535, else a 32-bit TIFF.
+    extension : str
+        ``".png"`` or ``".tif"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`write_labels`.
+    """
+    arr = _label_array(labels)
+    fmt = "tiff" if arr.dtype == np.int32 else "png"
+    return imencode(arr, fmt), ".tif" if fmt == "tiff" else ".png"
+
+
+def _label_array(labels) -> np.ndarray:
+    """`labels` checked and cast to the smallest of uint8, uint16 and int32 that holds them."""
     labels = np.asarray(labels)
     if labels.dtype == np.bool_:
         labels = labels.view(np.uint8)
@@ -1141,14 +1171,7 @@ def write_labels(path, labels) -> pathlib.Path:
         raise InvalidArgumentError(
             f"`labels` must be <= {MAX_LABEL} (int32, the largest a label file holds); got a label of {top}"
         )
-    if top <= 255:
-        imwrite(path, labels.astype(np.uint8))
-    elif top <= 65535:
-        imwrite(path, labels.astype(np.uint16))
-    else:
-        path = path.with_suffix(".tif")
-        imwrite(path, labels.astype(np.int32))
-    return path
+    return labels.astype(np.uint8 if top <= 255 else np.uint16 if top <= 65535 else np.int32)
 
 
 def _write_png16(f, arr: np.ndarray) -> None:
