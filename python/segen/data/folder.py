@@ -383,7 +383,7 @@ class SegmentationFolder:
         """(image, mask) of each file of the object's split, read one at a time (bad pairs skipped with
         `skip_bad`)."""
         for pair in self.files():
-            got = self._read_or_skip(pair)
+            got = self.read_or_skip(pair)
             if got is not None:
                 yield got
 
@@ -551,7 +551,7 @@ class SegmentationFolder:
             raise DataError(f"{img_path}: {exc}") from None
         return image, mask
 
-    def _read_or_skip(self, pair) -> tuple[np.ndarray, np.ndarray] | None:
+    def read_or_skip(self, pair) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`read`, or None (warned and counted) for a bad pair when `skip_bad`."""
         try:
             return self.read(pair)
