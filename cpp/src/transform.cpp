@@ -1,6 +1,6 @@
 #include "segen/transform.hpp"
 
-#include <algorithm>  // std::copy, std::min, std::max
+#include <algorithm>  // std::clamp, std::copy, std::fill, std::min, std::max
 #include <cmath>      // std::floor, std::round, std::cos, std::sin, std::fmod, std::nearbyint
 #include <cstdint>
 #include <limits>     // std::numeric_limits
@@ -538,9 +538,61 @@ SEGEN_ALWAYS_INLINE void rotate_pixel(const RotateJob<T>& J, double sr, double s
 /// Bilinear output pixels x0 .. x0 + n - 1 (n <= kTileW) of the row at yy, in passes the compiler
 /// vectorises: positions and weights, then the four neighbour loads, then the blends; pixels whose
 /// neighbours are not all inside are redone by rotate_pixel(). Needs the input to have < 2^31 elements.
+/// The real interval (lo, hi) of i where `lo_v < f0 + i * df < hi_v`; empty when lo >= hi.
+inline void linear_interval(double f0, double df, double lo_v, double hi_v, double& lo, double& hi) {
+  constexpr double kBig = 1e18;
+  if (df == 0.0) {
+    const bool in = f0 > lo_v && f0 < hi_v;
+    lo = in ? -kBig : kBig;
+    hi = in ? kBig : -kBig;
+    return;
+  }
+  const double a = (lo_v - f0) / df, b = (hi_v - f0) / df;
+  lo = std::max(std::min(a, b), -kBig);
+  hi = std::min(std::max(a, b), kBig);
+}
+
+/// Of the n pixels of a span starting at column offset `ax` of row `yy`, [0, na) and [nb, n) sample
+/// positions whose four neighbours are all outside the input (by a margin in both position and index,
+/// so rounding cannot misplace a pixel): their value is `cval` without any arithmetic.
+inline void outside_ends(const RotGeom& g, double ax, double yy, std::ptrdiff_t H, std::ptrdiff_t Wd,
+                         std::ptrdiff_t n, std::ptrdiff_t& na, std::ptrdiff_t& nb) {
+  constexpr double kEps = 1e-3;
+  double rlo, rhi, clo, chi;
+  linear_interval(g.s * ax + g.c * yy + g.cr, g.s, -1.0 - kEps, double(H) + kEps, rlo, rhi);
+  linear_interval(g.c * ax - g.s * yy + g.cc, g.c, -1.0 - kEps, double(Wd) + kEps, clo, chi);
+  const double lo = std::max(rlo, clo), hi = std::min(rhi, chi);
+  if (!(lo < hi)) {
+    na = nb = n;
+    return;
+  }
+  const double dn = double(n);
+  na = static_cast<std::ptrdiff_t>(std::clamp(std::ceil(lo) - 1.0, 0.0, dn));
+  nb = static_cast<std::ptrdiff_t>(std::clamp(std::floor(hi) + 2.0, double(na), dn));
+}
+
+template <class T>
+SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double yy, std::ptrdiff_t x0, std::ptrdiff_t i0,
+                                             std::ptrdiff_t n, T* __restrict d);
+
+/// Bilinear output pixels x0 .. x0 + n - 1 of the row at yy: the ends that sample only outside the input
+/// are filled with cval, the rest goes to rotate_span_bilinear_in().
 template <class T>
 SEGEN_ALWAYS_INLINE void rotate_span_bilinear(const RotateJob<T>& J, double yy, std::ptrdiff_t x0, std::ptrdiff_t n,
                                           T* __restrict d) {
+  using W = work_t<T>;
+  std::ptrdiff_t na = 0, nb = n;
+  outside_ends(J.g, double(x0) + J.g.offc - J.g.cc, yy, J.src.height, J.src.width, n, na, nb);
+  const std::ptrdiff_t C = J.src.channels;
+  const T fill = to_pixel<T, W>(J.cval);
+  std::fill(d + x0 * C, d + (x0 + na) * C, fill);
+  std::fill(d + (x0 + nb) * C, d + (x0 + n) * C, fill);
+  if (nb > na) rotate_span_bilinear_in<T>(J, yy, x0, na, nb - na, d);
+}
+
+template <class T>
+SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double yy, std::ptrdiff_t x0, std::ptrdiff_t i0,
+                                             std::ptrdiff_t n, T* __restrict d) {
   using W = work_t<T>;
   const RotGeom& g = J.g;
   const std::ptrdiff_t C = J.src.channels;
@@ -548,11 +600,14 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear(const RotateJob<T>& J, double yy, 
   const std::int32_t stride = static_cast<std::int32_t>(J.src.stride), ci = static_cast<std::int32_t>(C);
   alignas(64) std::int32_t off[kTileW], dx[kTileW], dy[kTileW], inside[kTileW];
   alignas(64) W fr[kTileW], fc[kTileW];
+  // Positions from the span's first column x0 as x0 + offc - cc + i, whatever i0: the same rounding as
+  // without the outside ends, so that the ends change no bit of the other pixels.
   const double ax = double(x0) + g.offc - g.cc, ry = g.s * yy, cy = g.c * yy;
+  d += (x0 + i0) * C;
   const double sd = double(stride), cd = double(ci);
   // int counter, ternary clamps (fmin/fmax are calls): keeps the loop vectorisable.
   for (int i = 0; i < static_cast<int>(n); ++i) {
-    const double xx = ax + double(i);
+    const double xx = ax + double(i0 + i);
     const double sc = g.c * xx - ry + g.cc, sr = g.s * xx + cy + g.cr;
     const double in = (sr >= 0.0 ? 1.0 : 0.0) * (sr <= hm1 ? 1.0 : 0.0) * (sc >= 0.0 ? 1.0 : 0.0) *
                       (sc <= wm1 ? 1.0 : 0.0);
@@ -581,14 +636,14 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear(const RotateJob<T>& J, double yy, 
       const W dr = fr[i], dc = fc[i];
       const W top = (W(1) - dc) * tl[i] + dc * tr[i];
       const W bottom = (W(1) - dc) * bl[i] + dc * br[i];
-      d[x0 + i] = to_pixel<T, W>((W(1) - dr) * top + dr * bottom);
+      d[i] = to_pixel<T, W>((W(1) - dr) * top + dr * bottom);
     }
   } else {
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const T* p = src + off[i];
       const std::int32_t a = dx[i], b = dy[i];
       const W dr = fr[i], dc = fc[i];
-      T* px = d + (x0 + i) * C;
+      T* px = d + i * C;
       for (std::ptrdiff_t c = 0; c < C; ++c) {
         const W top = (W(1) - dc) * W(p[c]) + dc * W(p[a + c]);
         const W bottom = (W(1) - dc) * W(p[b + c]) + dc * W(p[a + b + c]);
@@ -598,8 +653,8 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear(const RotateJob<T>& J, double yy, 
   }
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     if (inside[i]) continue;
-    const double xx = ax + double(i);
-    rotate_pixel<T>(J, g.s * xx + cy + g.cr, g.c * xx - ry + g.cc, d + (x0 + i) * C);
+    const double xx = ax + double(i0 + i);
+    rotate_pixel<T>(J, g.s * xx + cy + g.cr, g.c * xx - ry + g.cc, d + i * C);
   }
 }
 
