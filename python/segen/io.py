@@ -106,6 +106,7 @@ __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "SUPPORTED_FORMATS",
     "READ_FORMATS",
+    "READ_SUFFIXES",
 ]
 
 #: Default limit on width × height of an image read from a file: 2**28 (268 million pixels, e.g.
@@ -163,6 +164,13 @@ _PILLOW_FORMATS = (
 READ_FORMATS = ("PNG", "JPEG", "TIFF") + _PILLOW_FORMATS
 
 _FORMAT_LIST = "PNG, JPEG, TIFF, WebP, BMP, GIF, ...: segen.io.READ_FORMATS"
+
+#: File name endings of the formats in READ_FORMATS: how a folder's images are told from other files (a file
+#: named explicitly is read whatever its name: the format is found from its content).
+READ_SUFFIXES = frozenset(
+    ".png .jpg .jpeg .jpe .jfif .tif .tiff .webp .bmp .dib .gif .ico .ppm .pgm .pbm .pnm .qoi .tga .pcx "
+    ".sgi .rgb .psd .dds .icns .jp2 .j2k .jpx .avif .xbm .xpm".split()
+)
 
 #: The largest label :func:`write_labels` writes (int32 TIFF, segen's label dtype).
 MAX_LABEL = np.iinfo(np.int32).max

@@ -27,7 +27,8 @@ from ._common import PARAM, make_model, output_dir, parse_ints, parse_params
 OUTPUT_KINDS = ("labels", "overlay", "mask", "cutout")
 
 #: File name endings a folder's images are recognised by (files named on the command line are read
-#: whatever their name: segen.io finds the format from the content).
+#: whatever their name: segen.io finds the format from the content). segen.io.READ_SUFFIXES, not imported
+#: here (`segen --help` loads no numpy); a test keeps them equal.
 IMAGE_SUFFIXES = frozenset(
     ".png .jpg .jpeg .jpe .jfif .tif .tiff .webp .bmp .dib .gif .ico .ppm .pgm .pbm .pnm .qoi .tga .pcx "
     ".sgi .rgb .psd .dds .icns .jp2 .j2k .jpx .avif .xbm .xpm".split()

@@ -4,7 +4,7 @@ Layout
 ------
 ::
 
-    DIR/images/<stem>.<ext>      the images: any format segen.io reads (PNG, JPEG, TIFF)
+    DIR/images/<stem>.<ext>      the images: any format segen.io reads (segen.io.READ_SUFFIXES)
     DIR/masks/<stem>.<ext>       one label mask per image, same stem (the extension may differ)
     DIR/classes.json             optional: class names (and colours)
 
@@ -58,7 +58,7 @@ import numpy as np
 
 from ..color import rgb2gray
 from ..errors import DataError, DataWarning, ImageReadError, InvalidArgumentError
-from ..io import SUPPORTED_FORMATS, imread
+from ..io import READ_SUFFIXES, imread
 
 __all__ = ["IGNORE_INDEX", "SPLITS", "FolderScan", "SegmentationFolder", "to_float"]
 
@@ -187,7 +187,7 @@ def _listing(folder: pathlib.Path) -> dict[str, pathlib.Path]:
         if entry.name.startswith(".") or entry.is_dir():
             continue
         p = pathlib.Path(entry.path)
-        if p.suffix.lower() not in SUPPORTED_FORMATS:
+        if p.suffix.lower() not in READ_SUFFIXES:
             other.append(entry.name)
             continue
         if p.stem in found:

@@ -34,6 +34,11 @@ def test_kinds_match_viz():
     assert segment.OUTPUT_KINDS == viz.RENDER_KINDS
 
 
+def test_folder_suffixes_match_io():
+    # the CLI keeps its own copy (no numpy at `segen --help`); segen.data's folders use segen.io's
+    assert segment.IMAGE_SUFFIXES == io.READ_SUFFIXES
+
+
 def test_a_folder_and_its_subfolders(photos, tmp_path, coffee):
     out = tmp_path / "out"
     res = _run("segment", photos, "-m", "kmeans", "-p", "k=3", "-o", out)

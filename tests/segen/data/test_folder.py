@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import segen
 from segen.data import IGNORE_INDEX, SegmentationFolder, to_float
 from segen.errors import DataError, DataWarning
 from segen.io import imwrite
@@ -266,3 +267,20 @@ def test_no_warning_on_a_clean_folder(tmp_path):
         ds = SegmentationFolder(tmp_path)
         ds.scan()
         list(ds)
+
+
+def test_images_in_any_format_segen_io_reads(tmp_path):
+    # WebP and BMP images (formats of segen.io.READ_FORMATS) are found by their ending like PNG ones
+    root = tmp_path / "d"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i, ext in enumerate((".png", ".webp", ".bmp")):
+        img = (rng.random((12, 10, 3)) * 255).astype(np.uint8)
+        segen.io.imwrite(root / "images" / f"im{i}{ext}", img)
+        segen.io.imwrite(root / "masks" / f"im{i}.png", (rng.random((12, 10)) * 2).astype(np.uint8))
+    ds = SegmentationFolder(root, val_fraction=0.0, test_fraction=0.0)
+    names = sorted(p.name for p, _ in ds.files("train"))
+    assert names == ["im0.png", "im1.webp", "im2.bmp"]
+    image, _ = ds.read(ds.files("train")[2])  # the BMP one, pixels as written
+    np.testing.assert_array_equal(image, segen.io.imread(root / "images" / "im2.bmp"))
