@@ -163,7 +163,7 @@ async function segment(event) {
     showView();
     fillLegend(stats);
     $("segment-caption").textContent = stats.model + ": " + stats.regions.length + " "
-      + (stats.labels === "instances" ? "objects" : "labels") + ", " + stats.width + "x" + stats.height
+      + (stats.labels === "instances" ? "object(s)" : "label(s)") + ", " + stats.width + "x" + stats.height
       + ", " + stats.elapsed_ms.toFixed(0) + " ms";
     $("segment-result").dataset.state = "done";
     $("status").textContent = "";
