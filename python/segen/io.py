@@ -1,16 +1,38 @@
-"""Read and write images: PNG, JPEG and TIFF, 8 and 16 bit, grey, RGB and RGBA.
+"""Read and write images: PNG, JPEG, TIFF, WebP, BMP, GIF and the other raster formats Pillow reads.
 
-Decoding is done by maintained libraries — Pillow (PNG, JPEG), pypng (16-bit colour PNG, which Pillow
-cannot represent) and tifffile (TIFF) — and segen adds the conventions: RGB order (never BGR), bit depth
-preserved (a 16-bit file gives ``uint16``), and limits checked from the file's header *before* any pixel
-is decoded, so a small file that claims a huge image (a decompression bomb) is refused with a clear error
-instead of exhausting memory or time.
+Decoding is done by maintained libraries — Pillow (PNG, JPEG, WebP, BMP, GIF, ...), pypng (16-bit colour
+PNG, which Pillow cannot represent) and tifffile (TIFF) — and segen adds the conventions: RGB order (never
+BGR), bit depth preserved (a 16-bit file gives ``uint16``), EXIF orientation applied (a phone photo comes
+out upright), and limits checked from the file's header *before* any pixel is decoded, so a small file
+that claims a huge image (a decompression bomb) is refused with a clear error instead of exhausting
+memory or time. :func:`imread` reads a file, :func:`imdecode` the bytes of one (an HTTP upload, standard
+input); :func:`imwrite` writes a file and :func:`imencode` the bytes of one.
+
+Formats
+-------
+Read (:data:`READ_FORMATS`; the format is found from the data, never from the file name): PNG, JPEG and
+TIFF, and through Pillow WebP, BMP/DIB, GIF, ICO, PNM (PBM/PGM/PPM), QOI, TGA, PCX, SGI, PSD, DDS, ICNS,
+JPEG 2000, XBM, XPM and AVIF (when Pillow was built with it). Pillow's other formats are refused: EPS
+(Pillow runs Ghostscript on it), and the stubs and rare scientific or container formats (FITS, HDF5,
+MPEG, WMF, ...). Of an animated or multi-image file (GIF, WebP, APNG, multi-page TIFF, ICO) only the
+first frame (for ICO and ICNS: the largest image) is decoded.
+
+Written (:data:`SUPPORTED_FORMATS`, chosen by the extension): PNG, JPEG, TIFF, WebP (lossless, so what
+is read back is what was written) and BMP.
+
+EXIF orientation
+----------------
+Cameras store the pixels as the sensor saw them and say in an EXIF tag (0x0112) how to turn them for
+display. :func:`imread` and :func:`imdecode` apply it by default (JPEG, WebP, PNG, TIFF and the other
+formats Pillow finds EXIF in), as image viewers do, so a portrait photo comes out tall; pass
+``exif_orientation=False`` to get the pixels as stored. A missing, unreadable or out-of-range tag leaves
+the image as stored.
 
 Limits
 ------
 :func:`imread` refuses a file over any of these limits with :class:`~segen.errors.ImageLimitError` (an
 ``ImageReadError``) naming the file, what it declares and the limit. Each is a keyword argument of
-:func:`imread`, else an environment variable, else the default:
+:func:`imread` (and :func:`imdecode`, where the "file" is the data given), else an environment variable, else the default:
 
 - ``max_pixels`` / ``SEGEN_MAX_IMAGE_PIXELS``, default 2**28 (:data:`DEFAULT_MAX_PIXELS`): width × height
   of the image decoded.
@@ -23,8 +45,11 @@ Limits
 - ``max_file_bytes`` / ``SEGEN_MAX_IMAGE_FILE_BYTES``, default 2 GiB (:data:`DEFAULT_MAX_FILE_BYTES`): the
   size of the file, checked before reading it.
 
-Only the first page of a multi-page TIFF (the first frame of an animated PNG) is decoded, so a read costs
-at most ``max_bytes`` of pixels, whatever the file holds after them.
+Only the first page of a multi-page TIFF (the first frame of an animated PNG, GIF or WebP) is decoded, so
+a read costs at most ``max_bytes`` of pixels, whatever the file holds after them. Pillow's readers of
+GIF, WebP, ICO and ICNS also apply Pillow's own process-wide limit (``PIL.Image.MAX_IMAGE_PIXELS``, an
+error past twice its value): segen neither consults nor changes it, so for those formats the lower limit
+wins (an ``ImageLimitError`` either way).
 
 Only regular files are read: a FIFO, a socket or a device is refused without blocking, and the check is
 made on the opened file descriptor, so the file cannot be swapped between the check and the read.
@@ -56,6 +81,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._shared.validation import check_bool
 from .errors import (
     DTypeError,
     ImageFileNotFoundError,
@@ -69,13 +95,17 @@ from .errors import (
 
 __all__ = [
     "imread",
+    "imdecode",
     "imwrite",
+    "imencode",
     "write_labels",
+    "encode_labels",
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_FILE_BYTES",
     "SUPPORTED_FORMATS",
+    "READ_FORMATS",
 ]
 
 #: Default limit on width × height of an image read from a file: 2**28 (268 million pixels, e.g.
@@ -94,7 +124,45 @@ DEFAULT_MAX_PAGES = 1000
 #: globally with ``SEGEN_MAX_IMAGE_FILE_BYTES``.
 DEFAULT_MAX_FILE_BYTES = 2 << 30
 
-SUPPORTED_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+#: The formats :func:`imwrite` writes, by file extension (:func:`imencode` takes the extension or the name).
+SUPPORTED_FORMATS = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".webp": "webp",
+    ".bmp": "bmp",
+}
+
+# Pillow formats read besides PNG and JPEG (TIFF is tifffile's), tried in this order on data whose first
+# bytes are no PNG, JPEG or TIFF signature. TGA has no signature: it is tried last. Left out on purpose:
+# EPS (decoded by running Ghostscript), Pillow's stub formats (BUFR, GRIB, HDF5, WMF on Linux), and rare
+# containers (FITS, MPEG, FLI, DCX, MIC, SPIDER, ...).
+_PILLOW_FORMATS = (
+    "WEBP",
+    "BMP",
+    "DIB",
+    "GIF",
+    "ICO",
+    "PPM",
+    "QOI",
+    "PCX",
+    "SGI",
+    "PSD",
+    "DDS",
+    "ICNS",
+    "JPEG2000",
+    "AVIF",
+    "XBM",
+    "XPM",
+    "TGA",
+)
+
+#: The formats :func:`imread` and :func:`imdecode` read (Pillow's names; AVIF only where Pillow has it).
+READ_FORMATS = ("PNG", "JPEG", "TIFF") + _PILLOW_FORMATS
+
+_FORMAT_LIST = "PNG, JPEG, TIFF, WebP, BMP, GIF, ...: segen.io.READ_FORMATS"
 
 #: The largest label :func:`write_labels` writes (int32 TIFF, segen's label dtype).
 MAX_LABEL = np.iinfo(np.int32).max
@@ -241,7 +309,9 @@ def _kind(mode: int) -> str:
     return "not a regular file"  # pragma: no cover
 
 
-def _sniff(path: pathlib.Path, f) -> str:
+def _sniff(path, f) -> str:
+    """``"png"``, ``"jpeg"`` or ``"tiff"`` from the signature, else ``"pillow"`` (the other formats read,
+    found by Pillow's own checks in :func:`_open_pillow`)."""
     head = f.read(8)
     f.seek(0)
     if head.startswith(_PNG_SIGNATURE):
@@ -250,11 +320,22 @@ def _sniff(path: pathlib.Path, f) -> str:
         return "jpeg"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
-    ext = path.suffix.lower()
+    return "pillow"
+
+
+def _not_an_image(path, head: bytes) -> ImageReadError:
+    ext = pathlib.PurePath(str(path)).suffix.lower()
     looks = " (looks like HTML or text)" if head.lstrip()[:1] in (b"<", b"{") else ""
-    raise ImageReadError(
-        f"{path}: not a PNG, JPEG or TIFF file{looks} (extension {ext or 'none'!r}, first bytes {head[:4]!r})"
+    return ImageReadError(
+        f"{path}: not an image file of a format segen reads ({_FORMAT_LIST}){looks} (extension {ext or 'none'!r}, first bytes {head[:4]!r})"
     )
+
+
+def _limits(max_pixels, max_bytes, max_pages, max_file_bytes) -> dict:
+    return {
+        name: _limit(name, value)
+        for name, value in zip(_LIMITS, (max_pixels, max_bytes, max_pages, max_file_bytes))
+    }
 
 
 def imread(
@@ -264,14 +345,15 @@ def imread(
     max_bytes: int | None = None,
     max_pages: int | None = None,
     max_file_bytes: int | None = None,
+    exif_orientation: bool = True,
 ) -> np.ndarray:
     """Read an image file into a numpy array.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A PNG, JPEG or TIFF file (a regular file: not a FIFO or a device). The format is taken from the
-        file's signature, not its name.
+        An image file (a regular file: not a FIFO or a device) in one of :data:`READ_FORMATS`: PNG, JPEG,
+        TIFF, WebP, BMP, GIF, ... The format is taken from the file's content, not its name.
     max_pixels : int, optional
         Refuse images with more pixels (width × height) than this, checked from the header before decoding.
         Default :data:`DEFAULT_MAX_PIXELS` (2**28) or the ``SEGEN_MAX_IMAGE_PIXELS`` environment variable.
@@ -284,6 +366,9 @@ def imread(
     max_file_bytes : int, optional
         Refuse files larger than this. Default :data:`DEFAULT_MAX_FILE_BYTES` (2 GiB) or
         ``SEGEN_MAX_IMAGE_FILE_BYTES``.
+    exif_orientation : bool, optional
+        Turn the image as its EXIF orientation tag says (default True: a photo taken in portrait comes
+        out tall, as viewers show it); False returns the pixels as stored.
 
     Returns
     -------
@@ -292,9 +377,10 @@ def imread(
         its samples per pixel as stored (C = 2, or more than 4 for multispectral data). dtype follows the
         file: ``uint8`` for 8-bit, ``uint16`` for 16-bit, ``bool`` for 1-bit, ``float32`` for float16 and
         float32 TIFF, ``float64`` for float64 TIFF, and other integer TIFF types (int8 ... uint64) as
-        stored. Palette images become RGB (RGBA if the palette has transparency); grey+alpha becomes RGBA;
-        CMYK and YCbCr JPEGs become RGB. EXIF orientation is not applied (the pixels are returned as
-        stored). Of a multi-page TIFF only the first page is read.
+        stored. Palette images (GIF, palette PNG and BMP) become RGB (RGBA if the palette has
+        transparency); grey+alpha becomes RGBA; CMYK and YCbCr JPEGs become RGB. EXIF orientation is
+        applied unless `exif_orientation` is False (then H and W are as stored). Of a multi-page TIFF or
+        an animation only the first page or frame is read.
 
     Raises
     ------
@@ -304,8 +390,8 @@ def imread(
     segen.errors.ImageLimitError
         (an ``ImageReadError``) if the file is over one of the limits above.
     segen.errors.ImageReadError
-        (a ``ValueError``) if the file is not a regular file, not a PNG/JPEG/TIFF, is truncated or corrupt,
-        declares an empty image, or holds complex samples.
+        (a ``ValueError``) if the file is not a regular file, not in a format read, is truncated or
+        corrupt, declares an empty image, or holds complex samples.
 
     Warns
     -----
@@ -313,58 +399,221 @@ def imread(
         If a JPEG shows corruption inside its image data (see the module's "Corrupt data").
     """
     path = pathlib.Path(os.fspath(path))
-    limits = {
-        name: _limit(name, value)
-        for name, value in zip(_LIMITS, (max_pixels, max_bytes, max_pages, max_file_bytes))
-    }
+    limits = _limits(max_pixels, max_bytes, max_pages, max_file_bytes)
+    orient = check_bool(exif_orientation, "exif_orientation")
     f, size = _open_regular(path, limits["max_file_bytes"])
-    problem = None
     with f:
-        fmt = _sniff(path, f)
-        try:
-            if fmt == "tiff":
-                return _read_tiff(path, f, size, limits)
+        return _decode(path, f, size, limits, orient)
+
+
+def imdecode(
+    data,
+    *,
+    max_pixels: int | None = None,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    max_file_bytes: int | None = None,
+    exif_orientation: bool = True,
+) -> np.ndarray:
+    """Decode an image from its bytes: an HTTP upload, standard input, a file already in memory.
+
+    The same formats, limits, conversions and errors as :func:`imread`, the data standing for the file
+    (``max_file_bytes`` limits its length). Messages name the data ``<bytes>``, or the ``name`` of a
+    file object when it has a text one (``<stdin>``).
+
+    Parameters
+    ----------
+    data : bytes, bytearray, memoryview or binary file object
+        The encoded image, or an object with a ``read`` method returning bytes (``sys.stdin.buffer``, an
+        uploaded file), read to its end — but never more than ``max_file_bytes`` + 1 bytes: a longer
+        stream is refused once that much has arrived.
+    max_pixels, max_bytes, max_pages, max_file_bytes, exif_orientation
+        As for :func:`imread`.
+
+    Returns
+    -------
+    image : (H, W) or (H, W, C) ndarray
+        As :func:`imread` returns.
+
+    Raises
+    ------
+    TypeError
+        If `data` is neither bytes-like nor a binary file object (a text stream such as ``sys.stdin``:
+        pass ``sys.stdin.buffer``).
+    segen.errors.ImageLimitError, segen.errors.ImageReadError
+        As for :func:`imread`.
+
+    Warns
+    -----
+    segen.errors.ImageReadWarning
+        As for :func:`imread`.
+    """
+    limits = _limits(max_pixels, max_bytes, max_pages, max_file_bytes)
+    orient = check_bool(exif_orientation, "exif_orientation")
+    cap = limits["max_file_bytes"]
+    name = "<bytes>"
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        buf = bytes(data)
+        if len(buf) > cap:
+            raise _over(name, f"data of {len(buf)} bytes", "max_file_bytes", cap)
+    elif callable(getattr(data, "read", None)):
+        name = data.name if isinstance(getattr(data, "name", None), str) else name
+        buf = _read_capped(data, name, cap)
+    else:
+        raise DTypeError(
+            f"`data` must be bytes or a binary file object (with a read method); got {type(data).__name__}"
+        )
+    return _decode(name, _io.BytesIO(buf), len(buf), limits, orient)
+
+
+def _read_capped(stream, name: str, cap: int) -> bytes:
+    """All of `stream` (a binary file object) up to `cap` bytes; more is an ImageLimitError."""
+    chunks, total = [], 0
+    while True:
+        chunk = stream.read(min(1 << 20, cap + 1 - total))
+        if chunk is None:  # a non-blocking stream with nothing ready
+            raise ImageReadError(f"{name}: the stream has no data ready (non-blocking); read it first")
+        if isinstance(chunk, str):
+            raise DTypeError(
+                f"`data` must be a binary stream; {name} gives text (pass sys.stdin.buffer, not sys.stdin)"
+            )
+        if not chunk:
+            break
+        chunks.append(bytes(chunk))
+        total += len(chunk)
+        if total > cap:
+            raise _over(name, f"data of more than {cap} bytes", "max_file_bytes", cap)
+    return b"".join(chunks)
+
+
+def _decode(path, f, size: int, limits: dict, orient: bool) -> np.ndarray:
+    """Decode the open, seekable binary file `f` (`size` bytes) named `path` in messages."""
+    fmt = _sniff(path, f)
+    problem = None
+    try:
+        if fmt == "tiff":
+            arr, orientation = _read_tiff(path, f, size, limits)
+        else:
             if fmt == "jpeg":
                 data = f.read()
                 problem = _jpeg_damage(data)
                 f = _io.BytesIO(data)
-            arr = _read_pillow(path, f, limits, fmt)
-        except (ImageReadError, MemoryError):
-            raise
-        except Exception as exc:  # decoder errors: truncated, corrupt, unsupported variants
-            raise ImageReadError(
-                f"{path}: cannot decode {fmt.upper()} file ({type(exc).__name__}: {exc})"
-            ) from exc
+            arr, orientation = _read_pillow(path, f, limits, fmt)
+    except (ImageReadError, MemoryError):
+        raise
+    except Exception as exc:  # decoder errors: truncated, corrupt, unsupported variants
+        name = fmt.upper() if fmt != "pillow" else "image"
+        raise ImageReadError(f"{path}: cannot decode {name} file ({type(exc).__name__}: {exc})") from exc
     if problem is not None:
         warnings.warn(
             f"{path}: corrupt JPEG data ({problem}); the decoder concealed it, so the pixels differ from "
             "what was written",
             ImageReadWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return arr
+    return _orient(arr, orientation) if orient else arr
 
 
-def _read_pillow(path: pathlib.Path, f, limits: dict, fmt: str) -> np.ndarray:
-    # The plugin class itself, not Image.open: only the sniffed format is tried, and Pillow's own
-    # decompression-bomb check (a process-wide setting, Image.MAX_IMAGE_PIXELS) is not consulted or
-    # changed — the checks below replace it.
-    from PIL import JpegImagePlugin, PngImagePlugin
+#: EXIF orientation (1..8) -> the numpy steps that turn stored pixels upright (what Pillow's
+#: ``ImageOps.exif_transpose`` does: 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+#: 7 transverse, 8 rotate 90 anticlockwise).
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: a[::-1].swapaxes(0, 1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: a[:, ::-1].swapaxes(0, 1),
+}
 
+
+def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    step = _ORIENT.get(orientation)
+    return arr if step is None else np.ascontiguousarray(step(arr))
+
+
+def _exif_orientation(im) -> int:
+    """The EXIF orientation tag of a Pillow image (1 when absent or unreadable)."""
+    try:
+        value = im.getexif().get(0x0112, 1)
+        return int(value) if isinstance(value, int) else 1
+    except Exception:  # noqa: BLE001 - a damaged EXIF block is no reason to refuse the pixels
+        return 1
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) a WebP file declares in its first 30 bytes (VP8X canvas, lossless or lossy frame
+    header), or None when they are not a WebP header."""
+    if len(head) < 30 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8X":  # 24-bit width - 1 and height - 1 of the canvas
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    if chunk == b"VP8L" and head[20] == 0x2F:  # 14-bit width - 1, 14-bit height - 1
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":  # after the key frame's start code
+        return int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF
+    return None
+
+
+def _open_pillow(path, f, fmt: str, limits: dict):
+    """The Pillow image object for `f`, of the sniffed `fmt` (PNG, JPEG) or of the first format in
+    :data:`_PILLOW_FORMATS` whose check accepts the data."""
+    # The plugin classes themselves, not Image.open: only the formats segen reads are tried, and Pillow's
+    # own decompression-bomb check (a process-wide setting, Image.MAX_IMAGE_PIXELS) is not consulted or
+    # changed — the checks in _read_pillow replace it.
+    from PIL import Image, JpegImagePlugin, PngImagePlugin
+
+    if fmt == "png":
+        return PngImagePlugin.PngImageFile(f)
+    if fmt == "jpeg":
+        return JpegImagePlugin.JpegImageFile(f)
+    Image.init()
+    prefix = f.read(30)
+    f.seek(0)
+    for name in _PILLOW_FORMATS:
+        if name not in Image.OPEN:  # a Pillow built without it (AVIF)
+            continue
+        factory, accept = Image.OPEN[name]
+        try:
+            if len(prefix) < 4 or (accept is not None and not accept(prefix)):
+                continue
+            if name == "WEBP" and (size := _webp_size(prefix)) is not None:
+                _check_size(path, *size, 4, 1, limits)  # opening a WebP allocates its RGBA canvas
+            return factory(f, str(path))
+        except (SyntaxError, IndexError, TypeError, struct.error):  # not this format after all
+            f.seek(0)
+        except Image.DecompressionBombError as exc:  # GIF, WebP, ICO, ICNS: Pillow's own check
+            raise ImageLimitError(
+                f"{path}: {exc} (Pillow's limit for {name}, Image.MAX_IMAGE_PIXELS, applies too)"
+            ) from None
+    raise _not_an_image(path, prefix)
+
+
+def _read_pillow(path, f, limits: dict, fmt: str) -> tuple[np.ndarray, int]:
     depth = 8
     if fmt == "png":
         head = f.read(33)
         f.seek(0)
         depth = head[24] if len(head) >= 25 and head[12:16] == b"IHDR" else 8
-    cls = PngImagePlugin.PngImageFile if fmt == "png" else JpegImagePlugin.JpegImageFile
-    with cls(f) as im:
+    with _open_pillow(path, f, fmt, limits) as im:
         png16 = fmt == "png" and depth == 16 and im.mode in ("RGB", "RGBA", "LA")
         channels, itemsize = (4 if im.mode in ("RGBA", "LA") else 3, 2) if png16 else _pillow_layout(im)
         _check_size(path, im.width, im.height, channels, itemsize, limits)
         if png16:
+            # EXIF only from chunks before the image data: getexif() would otherwise decode it again
+            orientation = _exif_orientation(im) if "exif" in im.info else 1
             f.seek(0)
-            return _read_png16(f)
-        return _pillow_to_array(im)
+            return _read_png16(f), orientation
+        # 16-bit samples Pillow holds as 32-bit "I" (PGM/PPM with maxval > 255): uint16, as for PNG
+        raw16 = im.mode == "I" and bool(im.tile)
+        raw16 = raw16 and all(isinstance(t[3], str) and t[3].startswith("I;16") for t in im.tile)
+        arr = _pillow_to_array(im)
+        if raw16:
+            arr = arr.astype(np.uint16)
+        return arr, _exif_orientation(im)
 
 
 def _pillow_layout(im) -> tuple[int, int]:
@@ -444,7 +693,7 @@ def _count_tiff_pages(f, size: int, cap: int) -> int:
     return len(seen)
 
 
-def _read_tiff(path: pathlib.Path, f, size: int, limits: dict) -> np.ndarray:
+def _read_tiff(path, f, size: int, limits: dict) -> tuple[np.ndarray, int]:
     import tifffile
 
     cap = limits["max_pages"]
@@ -456,7 +705,8 @@ def _read_tiff(path: pathlib.Path, f, size: int, limits: dict) -> np.ndarray:
     # walked 130 000 pages in 8 s), and OME series open the other files their XML names (any path, a
     # FIFO). Nor the formats whose loaders walk all pages on open (LSM, NDPI, old ScanImage): their
     # first page reads as a plain TIFF page.
-    with tifffile.TiffFile(f, name=path.name, is_lsm=False, is_ndpi=False, is_scanimage=False) as tif:
+    name = pathlib.PurePath(str(path)).name or "image.tif"
+    with tifffile.TiffFile(f, name=name, is_lsm=False, is_ndpi=False, is_scanimage=False) as tif:
         try:
             page = tif.pages[0]
         except IndexError:
@@ -476,6 +726,8 @@ def _read_tiff(path: pathlib.Path, f, size: int, limits: dict) -> np.ndarray:
         itemsize = max(dtype.itemsize, 4 if dtype.kind == "f" else 1)  # float16 becomes float32
         _check_size(path, w, h, others, itemsize, limits)
         arr = page.asarray()
+        tag = page.tags.get(0x0112)  # Orientation
+        orientation = tag.value if tag is not None and isinstance(tag.value, int) else 1
     # channels last; other axes inside the page (depth): the first plane
     if "S" in axes:
         arr = np.moveaxis(arr, axes.index("S"), -1)
@@ -488,7 +740,7 @@ def _read_tiff(path: pathlib.Path, f, size: int, limits: dict) -> np.ndarray:
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     if arr.ndim not in (2, 3) or arr.size == 0:  # the header checks above should make this unreachable
         raise ImageReadError(f"{path}: TIFF page decoded to an array of shape {arr.shape}, not an image")
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(arr), int(orientation)
 
 
 # JPEG markers: start of frame (the coding processes Pillow's libjpeg may meet), restart, and what may
@@ -617,18 +869,20 @@ def _jpeg_damage(data: bytes) -> str | None:
 
 
 def imwrite(path, image, *, quality: int = 95) -> None:
-    """Write an image to a PNG, JPEG or TIFF file, chosen by the file extension.
+    """Write an image to a PNG, JPEG, TIFF, WebP or BMP file, chosen by the file extension.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination; the extension (.png, .jpg/.jpeg, .tif/.tiff) selects the format. A symlink is
-        followed: the file it points to is replaced, the link stays.
+        Destination; the extension (.png, .jpg/.jpeg, .tif/.tiff, .webp, .bmp: :data:`SUPPORTED_FORMATS`)
+        selects the format. A symlink is followed: the file it points to is replaced, the link stays.
     image : (H, W) or (H, W, C) ndarray
         Grey, grey+alpha (C = 2), RGB (C = 3) or RGBA (C = 4), channels last, RGB order.
-        PNG takes ``bool``, ``uint8`` and ``uint16``; JPEG takes ``uint8`` (grey or RGB); TIFF also takes
-        ``float32``/``float64`` and ``int32``. Values are never rescaled: convert floats in [0, 1] yourself,
-        e.g. ``(img * 255).round().astype(np.uint8)``.
+        PNG takes ``bool``, ``uint8`` and ``uint16``; JPEG takes ``uint8`` (grey or RGB); WebP takes
+        ``uint8`` grey, RGB or RGBA (written lossless, exactly; grey is stored as RGB, so it reads back as
+        RGB); BMP takes ``uint8`` grey or RGB; TIFF also takes ``float32``/``float64`` and ``int32``.
+        Values are never rescaled: convert floats in [0, 1] yourself, e.g.
+        ``(img * 255).round().astype(np.uint8)``.
     quality : int, optional
         JPEG quality 1..95 (default 95).
 
@@ -657,6 +911,46 @@ def imwrite(path, image, *, quality: int = 95) -> None:
         raise InvalidArgumentError(
             f"`path` must end in one of {', '.join(sorted(SUPPORTED_FORMATS))}; got {path.name!r}"
         )
+    arr = _image_to_write(image)
+    _atomic_write(path, _encoder(fmt, arr, quality))
+
+
+def imencode(image, format: str = "png", *, quality: int = 95) -> bytes:
+    """The bytes of an image file, as :func:`imwrite` would write it (for an HTTP response or stdout).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) ndarray
+        As for :func:`imwrite`.
+    format : str, optional
+        ``"png"`` (default), ``"jpeg"``/``"jpg"``, ``"tiff"``/``"tif"``, ``"webp"`` or ``"bmp"``, with or
+        without a leading dot (a file extension of :data:`SUPPORTED_FORMATS`).
+    quality : int, optional
+        JPEG quality 1..95 (default 95).
+
+    Returns
+    -------
+    data : bytes
+        The encoded file; :func:`imdecode` reads it back.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for :func:`imwrite`; a `format` not written names the formats that are.
+    """
+    key = format.lower() if isinstance(format, str) else None
+    fmt = None if key is None else SUPPORTED_FORMATS.get(key if key.startswith(".") else f".{key}")
+    if fmt is None:
+        names = ", ".join(sorted({k.lstrip(".") for k in SUPPORTED_FORMATS}))
+        raise InvalidArgumentError(f"`format` must be one of {names}; got {format!r}")
+    save = _encoder(fmt, _image_to_write(image), quality)
+    out = _io.BytesIO()
+    save(out)
+    return out.getvalue()
+
+
+def _image_to_write(image) -> np.ndarray:
+    """`image` as an (H, W) or (H, W, C >= 2) array, checked for a shape every format may take."""
     arr = np.asarray(image)
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
         raise InvalidArgumentError(
@@ -666,7 +960,7 @@ def imwrite(path, image, *, quality: int = 95) -> None:
         raise InvalidArgumentError(f"`image` must be non-empty; got shape {tuple(arr.shape)}")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
-    _atomic_write(path, _encoder(fmt, arr, quality))
+    return arr
 
 
 #: O_TMPFILE files can be linked into place through /proc/self/fd (Linux); elsewhere a named temp file.
@@ -774,15 +1068,17 @@ def _encoder(fmt: str, arr: np.ndarray, quality) -> Callable:
             photometric=photometric,
             **extra,
         )
-    allowed = {"png": (np.bool_, np.uint8, np.uint16), "jpeg": (np.uint8,)}[fmt]
+    allowed = {"png": (np.bool_, np.uint8, np.uint16)}.get(fmt, (np.uint8,))
     if arr.dtype.type not in allowed:
         names = ", ".join(np.dtype(t).name for t in allowed)
         raise DTypeError(
             f"`image` must have dtype {names} for {fmt.upper()}; got {arr.dtype} (segen does not rescale: "
             "convert explicitly, e.g. (img * 255).round().astype(np.uint8) for floats in [0, 1])"
         )
-    if fmt == "jpeg" and arr.ndim == 3 and arr.shape[2] not in (3,):
-        raise InvalidArgumentError(f"JPEG stores grey or RGB images; got {arr.shape[2]} channels")
+    channels = {"jpeg": (3,), "bmp": (3,), "webp": (3, 4)}.get(fmt)
+    if channels is not None and arr.ndim == 3 and arr.shape[2] not in channels:
+        what = {(3,): "grey or RGB", (3, 4): "grey, RGB or RGBA"}[channels]
+        raise InvalidArgumentError(f"{fmt.upper()} stores {what} images; got {arr.shape[2]} channels")
     if fmt == "jpeg" and not (1 <= int(quality) <= 95):
         raise InvalidArgumentError(f"`quality` must be in 1..95; got {quality}")
     if arr.dtype == np.uint16 and arr.ndim == 3:
@@ -793,7 +1089,11 @@ def _encoder(fmt: str, arr: np.ndarray, quality) -> Callable:
         im = Image.fromarray(arr.astype(np.uint8) * 255).convert("1")
     else:  # uint8: Pillow picks L, LA, RGB or RGBA from the shape; uint16 grey: I;16
         im = Image.fromarray(np.ascontiguousarray(arr))
-    kwargs = {"quality": int(quality)} if fmt == "jpeg" else {}
+    kwargs = {
+        "jpeg": {"quality": int(quality)},
+        # exact: keep the colour under fully transparent pixels (a cut-out's background) as given
+        "webp": {"lossless": True, "exact": True},
+    }.get(fmt, {})
     return lambda f: im.save(f, format=fmt.upper(), **kwargs)
 
 
@@ -821,6 +1121,35 @@ def write_labels(path, labels) -> pathlib.Path:
         If `labels` is not 2-D and non-empty, has a negative label, or one over :data:`MAX_LABEL`.
     """
     path = pathlib.Path(os.fspath(path))
+    arr = _label_array(labels)
+    if arr.dtype == np.int32:
+        path = path.with_suffix(".tif")
+    imwrite(path, arr)
+    return path
+
+
+def encode_labels(labels) -> tuple[bytes, str]:
+    """The bytes of the file :func:`write_labels` writes, and its extension.
+
+    Returns
+    -------
+    data : bytes
+        An 8-bit PNG when the labels fit, a 16-bit PNG up to 65535, else a 32-bit TIFF.
+    extension : str
+        ``".png"`` or ``".tif"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`write_labels`.
+    """
+    arr = _label_array(labels)
+    fmt = "tiff" if arr.dtype == np.int32 else "png"
+    return imencode(arr, fmt), ".tif" if fmt == "tiff" else ".png"
+
+
+def _label_array(labels) -> np.ndarray:
+    """`labels` checked and cast to the smallest of uint8, uint16 and int32 that holds them."""
     labels = np.asarray(labels)
     if labels.dtype == np.bool_:
         labels = labels.view(np.uint8)
@@ -842,14 +1171,7 @@ def write_labels(path, labels) -> pathlib.Path:
         raise InvalidArgumentError(
             f"`labels` must be <= {MAX_LABEL} (int32, the largest a label file holds); got a label of {top}"
         )
-    if top <= 255:
-        imwrite(path, labels.astype(np.uint8))
-    elif top <= 65535:
-        imwrite(path, labels.astype(np.uint16))
-    else:
-        path = path.with_suffix(".tif")
-        imwrite(path, labels.astype(np.int32))
-    return path
+    return labels.astype(np.uint8 if top <= 255 else np.uint16 if top <= 65535 else np.int32)
 
 
 def _write_png16(f, arr: np.ndarray) -> None:

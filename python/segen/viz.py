@@ -1,4 +1,9 @@
-"""Pictures of results: normalising float maps for display and laying images out in a contact sheet."""
+"""Pictures of results: normalising float maps for display, coloured labels and overlays, masks and
+cut-outs, class legends, and laying images out on a grid or a contact sheet.
+
+:func:`render` gives one of the results people ask a segmentation for (:data:`RENDER_KINDS`: the labels
+themselves, an overlay, a mask, an RGBA cut-out), so the command line and the server write the same
+pictures."""
 
 from __future__ import annotations
 
@@ -7,10 +12,26 @@ from typing import Sequence
 import numpy as np
 
 from ._shared.limits import check_allocation
-from ._shared.validation import C_INT_MAX, as_array, check_bool, check_int, check_real
+from ._shared.validation import C_INT_MAX, as_array, check_bool, check_choice, check_int, check_real
 from .errors import DTypeError, InvalidArgumentError
 
-__all__ = ["to_uint8", "contact_sheet", "label2rgb", "boundaries", "overlay", "image_grid"]
+__all__ = [
+    "to_uint8",
+    "contact_sheet",
+    "label2rgb",
+    "boundaries",
+    "overlay",
+    "mask",
+    "cutout",
+    "add_legend",
+    "render",
+    "RENDER_KINDS",
+    "image_grid",
+]
+
+#: The kinds of result :func:`render` draws: the label image itself, the labels coloured over the image,
+#: a foreground mask, and the image with its background transparent.
+RENDER_KINDS = ("labels", "overlay", "mask", "cutout")
 
 
 def to_uint8(image: np.ndarray, *, percentile: float = 0.5) -> np.ndarray:
@@ -221,14 +242,30 @@ def overlay(
 
     Label 0 (background) is left uncoloured. ``instances=True`` (pass ``segmenter.instances``) colours the
     objects of an instance segmentation so that touching ones differ, instead of one fixed colour per
-    class value (see :func:`label2rgb`).
+    class value (see :func:`label2rgb`). ``boundary_color=None`` draws no boundaries (on a textured photo
+    the lines of many small regions can hide it).
     """
     alpha = check_real(alpha, "alpha", minimum=0.0, maximum=1.0)  # -1 or 2.5 gave wrapped-around colours
-    colour = as_array(boundary_color, "boundary_color")
-    if colour.shape != (3,) or not np.isfinite(colour).all() or colour.min() < 0 or colour.max() > 255:
+    colour = None if boundary_color is None else as_array(boundary_color, "boundary_color")
+    if colour is not None and (
+        colour.shape != (3,) or not np.isfinite(colour).all() or colour.min() < 0 or colour.max() > 255
+    ):
         raise InvalidArgumentError(
-            f"`boundary_color` must be three values (R, G, B) in [0, 255]; got {boundary_color!r}"
+            f"`boundary_color` must be three values (R, G, B) in [0, 255], or None; got {boundary_color!r}"
         )
+    base = _rgb(image)
+    lab = _labels(labels, base.shape[:2])
+    colours = label2rgb(lab, instances=instances).astype(np.float32)
+    fg = (lab > 0)[..., None]
+    base = base.astype(np.float32)
+    out = np.where(fg, (1 - alpha) * base + alpha * colours, base)
+    if colour is not None:
+        out[boundaries(lab)] = colour
+    return out.round().astype(np.uint8)
+
+
+def _rgb(image) -> np.ndarray:
+    """`image` for display as (H, W, 3) uint8 (grey repeated; alpha and channels past 3 dropped)."""
     base = to_uint8(image)
     if base.ndim == 3 and base.shape[2] == 1:
         base = base[..., 0]
@@ -238,13 +275,168 @@ def overlay(
         )
     if base.ndim == 2:
         base = np.stack([base] * 3, axis=-1)
-    base = base[..., :3].astype(np.float32)
-    lab = _labels(labels, base.shape[:2])
-    colours = label2rgb(lab, instances=instances).astype(np.float32)
-    fg = (lab > 0)[..., None]
-    out = np.where(fg, (1 - alpha) * base + alpha * colours, base)
-    out[boundaries(lab)] = colour
-    return out.round().astype(np.uint8)
+    return np.ascontiguousarray(base[..., :3])
+
+
+def mask(labels: np.ndarray, *, foreground=None) -> np.ndarray:
+    """The foreground of a label image as an (H, W) bool mask.
+
+    Parameters
+    ----------
+    labels : (H, W) integer ndarray
+        A label image (0 = background).
+    foreground : int or sequence of int, optional
+        The label values that count as foreground (e.g. one class of a semantic segmentation). Default:
+        every nonzero label.
+    """
+    lab = _labels(labels)
+    if foreground is None:
+        return lab > 0
+    return np.isin(lab, _label_values(foreground))
+
+
+def _label_values(foreground) -> np.ndarray:
+    values = np.atleast_1d(as_array(foreground, "foreground"))
+    if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iu":
+        raise InvalidArgumentError(
+            f"`foreground` must be a label value or a non-empty list of them (integers); got {foreground!r}"
+        )
+    if values.min() < 0:
+        raise InvalidArgumentError(f"`foreground` must hold labels >= 0; got {int(values.min())}")
+    return values
+
+
+def cutout(image: np.ndarray, labels: np.ndarray, *, foreground=None) -> np.ndarray:
+    """The image with its background transparent: (H, W, 4) uint8 RGBA, alpha 255 on the foreground
+    (:func:`mask` of `labels` and `foreground`) and 0 elsewhere.
+
+    The colour is the image's (scaled with :func:`to_uint8`; grey repeated), also under transparent
+    pixels. An RGBA image keeps its own transparency where it is more transparent than the mask.
+    """
+    base = _rgb(image)
+    keep = mask(_labels(labels, base.shape[:2]), foreground=foreground)
+    alpha = keep.astype(np.uint8) * 255
+    img = as_array(image, "image")
+    if img.ndim == 3 and img.shape[2] == 4:
+        alpha = np.minimum(alpha, to_uint8(img[..., 3]))
+    return np.concatenate([base, alpha[..., None]], axis=-1)
+
+
+#: The most classes a legend lists (one row each); the rest are counted in a last row.
+LEGEND_ROWS = 30
+
+
+def add_legend(picture: np.ndarray, labels: np.ndarray, *, names=(), instances: bool = False) -> np.ndarray:
+    """`picture` (an overlay of `labels`) with a legend panel on its right: (H', W + panel, 3) uint8.
+
+    For class labels each label value present (but 0) gets a row: its colour (as :func:`label2rgb` and
+    :func:`overlay` draw it) and its name from `names` (index = label value, e.g. ``segmenter.info.classes``),
+    else the value; at most :data:`LEGEND_ROWS` rows, the rest counted. For instances (colours chosen per
+    picture, so they name no class) the panel says how many objects there are. The picture is not drawn
+    over; the result is taller than it when the rows need more room (white below).
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    pic = _rgb(picture)
+    lab = _labels(labels, pic.shape[:2])
+    instances = check_bool(instances, "instances")
+    if isinstance(names, str) or not hasattr(names, "__len__"):
+        raise DTypeError(f"`names` must be a sequence of class names; got {type(names).__name__}")
+    names = [str(n) for n in names]
+    values = np.unique(lab)
+    values = values[values > 0]
+    if instances:
+        rows = [(None, f"{values.size} object{'s' if values.size != 1 else ''}")]
+    else:
+        rows = [(int(v), names[v] if v < len(names) and names[v] else f"label {v}") for v in values]
+        if len(rows) > LEGEND_ROWS:
+            rows = rows[: LEGEND_ROWS - 1] + [(None, f"... {len(rows) - LEGEND_ROWS + 1} more")]
+        if not rows:
+            rows = [(None, "no regions")]
+    h, w = pic.shape[:2]
+    size = int(np.clip(min(h, 2 * w) // 24, 10, 28))  # text height: readable, in proportion
+    try:
+        font = ImageFont.load_default(size=size)
+    except (ImportError, OSError):  # a Pillow without FreeType: its small bitmap font
+        font = ImageFont.load_default()
+    row_h, swatch, pad = size + size // 2, size, size // 2
+    text_w = max(int(font.getlength(text)) for _, text in rows)
+    panel_w = pad + swatch + pad + text_w + pad
+    height = max(h, pad + row_h * len(rows) + pad)
+    check_allocation(3.0 * height * (w + panel_w), f"a {height} x {w + panel_w} picture with a legend")
+    sheet = Image.new("RGB", (w + panel_w, height), (255, 255, 255))
+    sheet.paste(Image.fromarray(pic), (0, 0))
+    draw = ImageDraw.Draw(sheet)
+    for i, (value, text) in enumerate(rows):
+        y = pad + i * row_h
+        x = w + pad
+        if value is not None:
+            colour = tuple(int(c) for c in (_colours(np.array([value]))[0] * 255).round())
+            draw.rectangle([x, y, x + swatch - 1, y + swatch - 1], fill=colour, outline=(0, 0, 0))
+        draw.text((x + swatch + pad, y), text, fill=(0, 0, 0), font=font)
+    return np.asarray(sheet)
+
+
+def render(
+    image: np.ndarray,
+    labels: np.ndarray,
+    kind: str = "overlay",
+    *,
+    alpha: float = 0.4,
+    boundaries: bool = True,
+    legend: bool = False,
+    names=(),
+    instances: bool = False,
+    foreground=None,
+) -> np.ndarray:
+    """One picture (or the labels) of a segmentation, as the command line and the server write it.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) ndarray
+        The image that was segmented.
+    labels : (H, W) integer ndarray
+        Its labels (0 = background).
+    kind : str
+        One of :data:`RENDER_KINDS`:
+
+        - ``"labels"``: the labels themselves, as int32 (write them with :func:`segen.io.write_labels`);
+        - ``"overlay"``: (H, W, 3) uint8, the coloured labels blended over the image (:func:`overlay`),
+          with a legend on the right when `legend` is true (then wider, see :func:`add_legend`);
+        - ``"mask"``: (H, W) uint8, 255 on the foreground and 0 on the background (:func:`mask`);
+        - ``"cutout"``: (H, W, 4) uint8 RGBA, the image with the background transparent (:func:`cutout`).
+    alpha : float
+        Overlay: opacity of the label colours, 0..1 (default 0.4).
+    boundaries : bool
+        Overlay: draw the region boundaries in yellow (default True).
+    legend : bool
+        Overlay: add a legend of the classes (or the number of objects) on the right (default False).
+    names : sequence of str
+        Legend: class names by label value (``segmenter.info.classes``).
+    instances : bool
+        Whether the labels are instances (``segmenter.instances``): colours and legend follow.
+    foreground : int or sequence of int, optional
+        Mask and cut-out: the label values kept (default: every nonzero label).
+
+    Returns
+    -------
+    ndarray
+        As described under `kind`.
+    """
+    kind = check_choice(kind, "kind", RENDER_KINDS)
+    lab = _labels(labels)
+    if kind == "labels":
+        return lab.astype(np.int32)
+    if kind == "mask":
+        return mask(lab, foreground=foreground).astype(np.uint8) * 255
+    if kind == "cutout":
+        return cutout(image, lab, foreground=foreground)
+    draw = check_bool(boundaries, "boundaries")
+    legend = check_bool(legend, "legend")
+    picture = overlay(
+        image, lab, alpha=alpha, instances=instances, boundary_color=(255, 255, 0) if draw else None
+    )
+    return add_legend(picture, lab, names=names, instances=instances) if legend else picture
 
 
 def image_grid(images: np.ndarray, *, columns: int | None = None, pad: int = 2) -> np.ndarray:

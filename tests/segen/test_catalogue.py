@@ -185,7 +185,7 @@ def test_f4_empty_file_is_not_an_image(tmp_path):
     """RELIABILITY F4: a zero-byte file is an ImageReadError naming the file and the formats read."""
     path = tmp_path / "zero.png"
     path.write_bytes(b"")
-    with pytest.raises(ImageReadError, match="zero.png: not a PNG, JPEG or TIFF file"):
+    with pytest.raises(ImageReadError, match="zero.png: not an image file"):
         io.imread(path)
 
 
@@ -218,9 +218,10 @@ def test_f6_multi_page_tiff_gives_its_first_page_with_native_dtype(tmp_path):
     np.testing.assert_array_equal(first, pages[0])
 
 
-def test_f7_cmyk_becomes_rgb_rgba_keeps_alpha_and_exif_is_not_applied(tmp_path):
+def test_f7_cmyk_becomes_rgb_rgba_keeps_alpha_and_exif_orientation_is_applied(tmp_path):
     """RELIABILITY F7 (differs): explicit conversions documented in segen.io.imread: CMYK -> RGB, RGBA kept
-    with its alpha (never dropped by imread), EXIF orientation not applied (pixels as stored)."""
+    with its alpha (never dropped by imread), EXIF orientation applied (as viewers do) unless
+    ``exif_orientation=False`` (pixels as stored)."""
     from PIL import Image
 
     colour = (200, 50, 10)
@@ -239,8 +240,11 @@ def test_f7_cmyk_becomes_rgb_rgba_keeps_alpha_and_exif_is_not_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90 degrees when displayed
     Image.fromarray(wide).save(tmp_path / "rot.jpg", quality=100, exif=exif)
-    stored = io.imread(tmp_path / "rot.jpg")
+    stored = io.imread(tmp_path / "rot.jpg", exif_orientation=False)
     assert stored.shape == (4, 6, 3) and stored[0, 0].min() > 200
+    upright = io.imread(tmp_path / "rot.jpg")  # 6: turned 90 degrees clockwise for display
+    assert upright.shape == (6, 4, 3) and upright[0, -1].min() > 200
+    np.testing.assert_array_equal(upright, np.rot90(stored, -1))
 
 
 def test_f10_images_too_small_for_a_segmenter_are_refused_or_segmented(tmp_path):

@@ -26,6 +26,16 @@ def parse_params(pairs) -> dict:
     return out
 
 
+def parse_ints(text: str, param_hint: str) -> list[int]:
+    """``"1,2,3"`` -> ``[1, 2, 3]``; anything else is a usage error naming `param_hint`."""
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(
+            f"expected comma-separated integers; got {text!r}", param_hint=param_hint
+        ) from None
+
+
 def make_model(kind: str, name: str, options: dict, name_hint: str):
     """``get_segmenter``/``get_generator``, with the user's mistakes as usage errors (exit code 2): an unknown
     name names `name_hint` (the option or argument that gave it), an option the model rejects (bad name,
@@ -56,14 +66,17 @@ def entry_dict(reg, entry) -> dict:
     return d
 
 
-def output_dir(*, default=None, help: str = "Folder for the results (created if missing).", aliases=()):
-    """The ``-o/--output`` folder option (required unless a `default` is given), as ``out_dir``."""
+def output_dir(
+    *, default=None, help: str = "Folder for the results (created if missing).", aliases=(), required=None
+):
+    """The ``-o/--output`` folder option (required unless a `default` is given, or `required` says), as
+    ``out_dir``."""
     return click.option(
         "-o",
         "--output",
         *aliases,
         "out_dir",
-        required=default is None,
+        required=default is None if required is None else required,
         default=default,
         show_default=default is not None,
         type=click.Path(file_okay=False, path_type=pathlib.Path),

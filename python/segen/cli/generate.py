@@ -6,7 +6,7 @@ import pathlib
 
 import click
 
-from ._common import OUTPUT_DIR, PARAM, make_model, parse_params
+from ._common import OUTPUT_DIR, PARAM, make_model, parse_ints, parse_params
 
 
 def _parse_interpolate(value: str | None):
@@ -27,12 +27,7 @@ def _parse_labels(labels: str | None, interpolating: bool):
     """``"7"`` -> 7, ``"1,2,3"`` -> [1, 2, 3], None -> None; an interpolation takes one label."""
     if labels is None:
         return None
-    try:
-        lab = [int(v) for v in labels.split(",")]
-    except ValueError:
-        raise click.BadParameter(
-            f"expected comma-separated integers; got {labels!r}", param_hint="'--labels'"
-        ) from None
+    lab = parse_ints(labels, "'--labels'")
     if interpolating and len(lab) != 1:
         raise click.BadParameter(
             f"--interpolate takes one label (the class of the whole path); got {labels!r}",
@@ -76,6 +71,15 @@ def _write_gif(path: pathlib.Path, frames, *, scale: int = 8, ms: int = 120) -> 
 )
 @PARAM
 @OUTPUT_DIR
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="Enlarge each image K times (nearest neighbour: every pixel a K x K block), so small samples "
+    "are readable; also the --interpolate GIF (8 by default).",
+)
 @click.option("--grid/--no-grid", default=True, show_default=True, help="Write <model>_grid.png.")
 @click.option("--individual", is_flag=True, help="Also write each image as <model>_<i>.png.")
 def generate(
@@ -87,6 +91,7 @@ def generate(
     steps: int,
     params,
     out_dir: pathlib.Path,
+    scale: int,
     grid: bool,
     individual: bool,
 ) -> None:
@@ -96,7 +101,7 @@ def generate(
     (the same images as `-n 1 --seed A` and `-n 1 --seed B` at the ends). Examples:
 
     \b
-        segen generate cgan-digits -n 20 --seed 1 --labels 7 -o out
+        segen generate cgan-digits -n 20 --seed 1 --labels 7 --scale 4 -o out
         segen generate dcgan-digits --interpolate 3,8 --steps 10 -o out
     """
     from .. import io, viz  # inside the command: `segen --help` loads neither numpy nor the C++ core
@@ -110,8 +115,9 @@ def generate(
     stem = model.replace(":", "-")
     if ends is not None:
         frames = gen.interpolate(ends[0], ends[1], steps, label=lab)
+        _write_gif(out_dir / f"{stem}_interp.gif", frames, scale=scale if scale > 1 else 8)
+        frames = _enlarge(frames, scale)
         io.imwrite(out_dir / f"{stem}_interp.png", viz.image_grid(frames, columns=steps))
-        _write_gif(out_dir / f"{stem}_interp.gif", frames)
         if individual:
             _write_each(out_dir, f"{stem}_interp", frames)
         click.echo(
@@ -119,7 +125,7 @@ def generate(
             f"{ends[0]} to seed {ends[1]} into {out_dir}"
         )
         return
-    samples = gen.generate(n, seed=seed, labels=lab)
+    samples = _enlarge(gen.generate(n, seed=seed, labels=lab), scale)
     if grid:
         io.imwrite(out_dir / f"{stem}_grid.png", viz.image_grid(samples))
     if individual:
@@ -128,6 +134,19 @@ def generate(
         f"generated {n} image(s) of {samples.shape[1]}x{samples.shape[2]} with {model} "
         f"(seed {seed}) into {out_dir}"
     )
+
+
+def _enlarge(images, scale: int):
+    """Each image of the stack `images` (n, H, W[, C]) `scale` times larger, each pixel a block."""
+    if scale == 1:
+        return images
+    import numpy as np
+
+    from .._shared.limits import check_allocation
+
+    shape = (images.shape[0], images.shape[1] * scale, images.shape[2] * scale) + images.shape[3:]
+    check_allocation(float(np.prod(shape, dtype=np.float64)) * images.itemsize, f"{shape} images (--scale)")
+    return np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
 
 
 def _write_each(out_dir, stem: str, images) -> None:
