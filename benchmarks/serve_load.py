@@ -14,7 +14,7 @@ process is started on a free port; `clients` threads, each with its own keep-ali
 * ``cgan-digits``: POST /api/generate, 16 samples with labels, one PNG grid (a generator).
 
 Reported per case: throughput, latency p50 / p99, errors (anything but 200: must be 0) and the server's
-resident memory after a warm-up of 20 requests and after the run. The in-process rows do the same work —
+resident memory after a warm-up of 100 requests and after the run. The in-process rows do the same work —
 decode the PNG, segment, encode the label PNG; generate and encode the grid — with W Python threads calling
 the same shared model, so the difference is what HTTP, the multipart parsing and the queue cost.
 """
@@ -59,7 +59,9 @@ def _multipart(fields: dict, image: bytes) -> bytes:
         parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
     parts.append(
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="in.png"\r\n'
-        "Content-Type: image/png\r\n\r\n".encode() + image + b"\r\n"
+        "Content-Type: image/png\r\n\r\n".encode()
+        + image
+        + b"\r\n"
     )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
@@ -118,7 +120,9 @@ def start_server(workers: int, queue: int):
                 return proc, port
         except OSError:
             if proc.poll() is not None or time.monotonic() > end:
-                raise RuntimeError(f"segen serve did not start: {pathlib.Path(log.name).read_text()}") from None
+                raise RuntimeError(
+                    f"segen serve did not start: {pathlib.Path(log.name).read_text()}"
+                ) from None
             time.sleep(0.1)
 
 
@@ -192,7 +196,9 @@ def main(argv=None) -> int:
     ap.add_argument("--requests", type=int, default=300, help="requests per case and thread count")
     ap.add_argument("--clients", type=int, default=4, help="concurrent client connections")
     ap.add_argument("--threads", default="1,2", help="server worker threads to test, comma-separated")
-    ap.add_argument("--cases", default="", help="only the cases whose name contains one of these (comma-separated)")
+    ap.add_argument(
+        "--cases", default="", help="only the cases whose name contains one of these (comma-separated)"
+    )
     ap.add_argument("--out", type=pathlib.Path, help="write the markdown table here")
     args = ap.parse_args(argv)
     rows = []
@@ -202,7 +208,7 @@ def main(argv=None) -> int:
         proc, port = start_server(workers, queue=max(16, 2 * args.clients))
         try:
             for case in all_cases:
-                load(port, case, 20, args.clients)  # warm-up: models loaded, arenas grown
+                load(port, case, 100, args.clients)  # warm-up: models loaded, every worker's arenas grown
                 rss0 = _rss(proc.pid)
                 r = load(port, case, args.requests, args.clients)
                 r.update(rss_start=rss0, rss_end=_rss(proc.pid))

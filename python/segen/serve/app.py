@@ -19,10 +19,11 @@ from importlib.resources import files
 from typing import Literal
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
     DTypeError,
@@ -162,10 +163,19 @@ def create_app(config: ServeConfig | None = None, *, pool: ModelPool | None = No
     app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
     app.mount("/static", StaticFiles(packages=[("segen.serve", "static")]), name="static")
 
-    @app.exception_handler(HTTPException)
-    async def _http_exception(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_exception(request: Request, exc: StarletteHTTPException):
         kind = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http")
         return _error(exc.status_code, kind, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        """FastAPI's schema check, as one line: ``body.n: Input should be greater than or equal to 1``."""
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",)) or "body"
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        return _error(422, "invalid_request", "; ".join(problems))
 
     async def _work(fn, *args):
         """Run `fn` on the work queue; a user's mistake becomes its 4xx, anything else a logged 500."""
@@ -280,6 +290,7 @@ def create_app(config: ServeConfig | None = None, *, pool: ModelPool | None = No
         ),
         alpha: float = Form(0.4, ge=0.0, le=1.0, description="Overlay: opacity of the label colours."),
         boundaries: bool = Form(True, description="Overlay: draw the region boundaries."),
+        legend: bool = Form(False, description="Overlay: add a legend of the classes on its right."),
         select: str = Form(
             "", description="Mask and cutout: comma-separated label values (default: all > 0)."
         ),
@@ -302,19 +313,25 @@ def create_app(config: ServeConfig | None = None, *, pool: ModelPool | None = No
             labels = render.segment(seg, img)
             ms = (time.perf_counter() - t0) * 1e3
             instances = bool(getattr(seg, "instances", False))
-            style = dict(instances=instances, alpha=alpha, boundaries=boundaries, select=chosen)
+            info = getattr(seg, "info", None)
+            names = tuple(getattr(info, "classes", ()) or ())
+            style = dict(
+                instances=instances,
+                alpha=alpha,
+                boundaries=boundaries,
+                legend=legend,
+                names=names,
+                select=chosen,
+            )
             if output != "stats":
                 return render.render(output, img, labels, **style), labels, ms
-            info = getattr(seg, "info", None)
             stats = {
                 "model": model,
                 "width": int(labels.shape[1]),
                 "height": int(labels.shape[0]),
                 "labels": "instances" if instances else "classes",
-                "classes": list(getattr(info, "classes", ()) or ()),
-                "regions": render.region_stats(
-                    labels, classes=getattr(info, "classes", ()), instances=instances
-                ),
+                "classes": list(names),
+                "regions": render.region_stats(labels, classes=names, instances=instances),
                 "elapsed_ms": round(ms, 2),
                 "images": {
                     k: "data:image/png;base64,"

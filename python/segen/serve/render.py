@@ -3,11 +3,6 @@
 
 from __future__ import annotations
 
-import io as _io
-import os
-import pathlib
-import tempfile
-
 import numpy as np
 
 from .. import io, viz
@@ -22,20 +17,14 @@ OUTPUTS = (*IMAGE_OUTPUTS, "stats")
 
 
 def decode(data: bytes, *, max_pixels: int, max_bytes: int) -> np.ndarray:
-    """Decode an uploaded image with :func:`segen.io.imread`'s checks (signature sniffing, pixel and size
-    limits read from the header before decoding)."""
+    """Decode an upload with :func:`segen.io.imdecode`: every format Pillow reads, EXIF orientation applied,
+    the pixel and size limits checked from the header before decoding; messages name it `image`."""
     if not data:
         raise InvalidArgumentError("`image` is empty (0 bytes)")
-    # segen.io reads files; the upload goes through a private temporary file (removed at once)
-    fd, name = tempfile.mkstemp(prefix="segen-serve-", suffix=".upload")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return io.imread(name, max_pixels=max_pixels, max_file_bytes=max(max_bytes, 1))
-    except ImageReadError as exc:  # the message names the upload, not the server's temporary file
-        raise type(exc)(str(exc).replace(name, "`image`")) from None
-    finally:
-        pathlib.Path(name).unlink(missing_ok=True)
+        return io.imdecode(data, max_pixels=max_pixels, max_file_bytes=max(max_bytes, 1))
+    except ImageReadError as exc:  # "<bytes>: ..." -> "`image`: ..."
+        raise type(exc)(str(exc).replace("<bytes>", "`image`")) from None
 
 
 def _colour_image(img: np.ndarray) -> np.ndarray:
@@ -52,35 +41,7 @@ def segment(model, img: np.ndarray) -> np.ndarray:
 
 def png_bytes(arr: np.ndarray) -> bytes:
     """A uint8 (H, W), (H, W, 3) or (H, W, 4) array as PNG bytes."""
-    from PIL import Image
-
-    buf = _io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def _labels_png(labels: np.ndarray) -> bytes:
-    """The label image as :func:`segen.io.write_labels` writes it (8-bit, 16-bit past 255, TIFF past 65535)."""
-    with tempfile.TemporaryDirectory(prefix="segen-serve-") as tmp:
-        path = io.write_labels(pathlib.Path(tmp) / "labels.png", labels)
-        return path.read_bytes()
-
-
-def _selected(labels: np.ndarray, select) -> np.ndarray:
-    """Bool mask of the labels in `select` (all non-zero labels when None)."""
-    if select is None:
-        return labels > 0
-    return np.isin(labels, np.asarray(sorted(select), dtype=np.int64))
-
-
-def _overlay(img, labels, *, instances: bool, alpha: float, boundaries: bool) -> np.ndarray:
-    if boundaries:
-        return viz.overlay(img, labels, alpha=alpha, instances=instances)
-    # no boundary lines: the same blend as viz.overlay without them
-    base = viz.overlay(img, np.zeros_like(labels), alpha=0.0).astype(np.float32)
-    colours = viz.label2rgb(labels, instances=instances).astype(np.float32)
-    out = np.where((labels > 0)[..., None], (1 - alpha) * base + alpha * colours, base)
-    return out.round().astype(np.uint8)
+    return io.imencode(arr, "png")
 
 
 def render(
@@ -91,21 +52,27 @@ def render(
     instances: bool = False,
     alpha: float = 0.4,
     boundaries: bool = True,
+    legend: bool = False,
+    names=(),
     select=None,
 ) -> bytes:
-    """One output of a segmentation as file bytes: ``labels`` (segen's label PNG), ``overlay`` (RGB),
-    ``mask`` (grey, 255 on the selected labels), ``cutout`` (RGBA, transparent outside them)."""
-    if kind == "labels":
-        return _labels_png(labels)
-    if kind == "overlay":
-        return png_bytes(_overlay(img, labels, instances=instances, alpha=alpha, boundaries=boundaries))
-    mask = _selected(labels, select)
-    if kind == "mask":
-        return png_bytes(mask.astype(np.uint8) * 255)
-    if kind == "cutout":
-        rgb = viz.overlay(_colour_image(img), np.zeros_like(labels), alpha=0.0)  # uint8 RGB, as displayed
-        return png_bytes(np.dstack([rgb, mask.astype(np.uint8) * 255]))
-    raise InvalidArgumentError(f"`output` must be one of {', '.join(map(repr, OUTPUTS))}; got {kind!r}")
+    """One output of a segmentation as file bytes (:func:`segen.viz.render`, as ``segen segment`` writes it):
+    ``labels`` (segen's label PNG, a TIFF past 65535 labels), ``overlay`` (RGB; with a legend of `names` on the right when `legend`), ``mask`` (grey, 255 on the
+    selected labels), ``cutout`` (RGBA, transparent outside them)."""
+    if kind not in IMAGE_OUTPUTS:
+        raise InvalidArgumentError(f"`output` must be one of {', '.join(map(repr, OUTPUTS))}; got {kind!r}")
+    picture = viz.render(
+        _colour_image(img),
+        labels,
+        kind,
+        alpha=alpha,
+        boundaries=boundaries,
+        legend=legend,
+        names=names,
+        instances=instances,
+        foreground=select,
+    )
+    return io.encode_labels(picture)[0] if kind == "labels" else png_bytes(picture)
 
 
 def region_stats(labels: np.ndarray, *, classes=(), instances: bool = False) -> list[dict]:

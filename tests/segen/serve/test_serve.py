@@ -210,6 +210,32 @@ def test_segment_reads_16_bit_jpeg_and_rgba(client):
     np.testing.assert_array_equal(got, segen.get_segmenter("otsu").segment(jpeg))
 
 
+def test_segment_reads_webp_and_applies_exif_orientation(client):
+    img = scene(8)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="WEBP", lossless=True)
+    got = decode(segment(client, buf.getvalue(), "otsu", output="labels").content)
+    np.testing.assert_array_equal(got, segen.get_segmenter("otsu").segment(img))
+    # a phone photo stored sideways: EXIF orientation 6 (rotate 90 degrees clockwise to display)
+    stored = np.ascontiguousarray(np.rot90(img, 1))  # what the camera wrote
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.fromarray(stored).save(buf, format="PNG", exif=exif)
+    got = decode(segment(client, buf.getvalue(), "otsu", output="labels").content)
+    assert got.shape == img.shape[:2]  # upright, as displayed
+    np.testing.assert_array_equal(got, segen.get_segmenter("otsu").segment(img))
+
+
+def test_segment_overlay_with_a_legend(client):
+    img = scene(9)
+    labels = segen.get_segmenter("otsu").segment(img)
+    got = decode(segment(client, img, "otsu", output="overlay", legend=True).content)
+    want = viz.add_legend(viz.overlay(img, labels), labels, names=("background", "foreground"))
+    np.testing.assert_array_equal(got, want)
+    assert got.shape[1] > img.shape[1]  # the panel on the right
+
+
 def test_segment_onnx_model(client):
     img = segen.data.shapes(1, size=64, seed=3).images[0]
     got = decode(segment(client, img, "fcn-shapes", output="labels").content)
@@ -311,6 +337,9 @@ def test_generate_bad_requests(client):
     check_error(
         client.post("/api/generate", content=b"{not json", headers={"content-type": "application/json"}), 422
     )
+    body = check_error(gen(n=0, scale=0), 422, "n: Input should be greater than or equal to 1", "scale:")
+    assert body["error"] == "invalid_request"
+    assert check_error(client.get("/nowhere"), 404, "Not Found")["error"] == "not_found"
 
 
 def _bomb_png(width: int, height: int) -> bytes:

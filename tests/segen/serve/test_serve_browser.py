@@ -69,7 +69,10 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    _need(BROWSER is not None and DRIVER is not None, "chromium / chromedriver not installed (apt: chromium chromium-driver)")
+    _need(
+        BROWSER is not None and DRIVER is not None,
+        "chromium / chromedriver not installed (apt: chromium chromium-driver)",
+    )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -131,7 +134,10 @@ def test_segment_and_generate_in_the_page(server, browser, artifacts, tmp_path):
     browser.find_element(By.ID, "segment-button").click()
     result = browser.find_element(By.ID, "segment-result")
     _wait(browser, lambda d: result.get_attribute("data-state") == "done")
-    _wait(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", result))
+    _wait(
+        browser,
+        lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", result),
+    )
     assert browser.execute_script("return arguments[0].naturalWidth", result) == 160
     labels = segen.get_segmenter("otsu").segment(img)
     np.testing.assert_array_equal(_data_url_image(result.get_attribute("src")), viz.overlay(img, labels))
@@ -163,7 +169,10 @@ def test_segment_and_generate_in_the_page(server, browser, artifacts, tmp_path):
     browser.find_element(By.ID, "generate-button").click()
     samples = browser.find_element(By.ID, "generate-result")
     _wait(browser, lambda d: samples.get_attribute("data-state") == "done")
-    _wait(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", samples))
+    _wait(
+        browser,
+        lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", samples),
+    )
     grid = viz.image_grid(segen.get_generator("cgan-digits").generate(8, seed=5, labels=3))
     size = browser.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", samples)
     assert size == [grid.shape[1] * 4, grid.shape[0] * 4]
