@@ -43,11 +43,12 @@ __all__ = ["create_app"]
 log = logging.getLogger("segen.serve")
 
 
-def _version() -> str:
+def _version(package: str = "segen") -> str:
+    """The installed version of `package` (from its metadata: nothing is imported)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("segen")
+        return version(package)
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
         return "unknown"
 
@@ -219,14 +220,11 @@ def create_app(config: ServeConfig | None = None, *, pool: ModelPool | None = No
 
     @app.get("/version", summary="Versions of segen and its runtime")
     def version() -> dict:
-        import numpy
-        import onnxruntime
-
         return {
             "segen": _version(),
             "python": platform.python_version(),
-            "numpy": numpy.__version__,
-            "onnxruntime": onnxruntime.__version__,
+            "numpy": _version("numpy"),
+            "onnxruntime": _version("onnxruntime"),
         }
 
     def _entry_row(entry, *, loaded=None) -> dict:
