@@ -22,6 +22,8 @@ import pytest
 import segen
 from segen import viz
 
+pytestmark = pytest.mark.slow  # a browser and a server process: ~6 s
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
