@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import segen
 from segen.plugins import lazy, register_shipped_models
+from segen.plugins.options import SEGMENTER_OPTIONS, TrainOption
 
 #: Shipped models: name -> summary.
 MODELS = {
@@ -23,5 +24,16 @@ def register_segmenters(register):
 
 @segen.hookimpl
 def register_trainers(register):
-    summary = "train an FCN-8s-style network on shapes or texture mosaics"
-    register("fcn", lazy(f"{__name__}.train:train"), extra="train", summary=summary)
+    summary = "train an FCN-8s-style network on a folder of images + masks (--data DIR), shapes or textures"
+    options = {
+        **SEGMENTER_OPTIONS,
+        "dataset": TrainOption(
+            "shapes", "built-in data set when no --data is given", choices=("shapes", "textures")
+        ),
+        "stages": TrainOption(4, "down-sampling stages; the stride (size multiple) is 2**stages"),
+        "width": TrainOption(16, "channels of the first stage"),
+        "skips": TrainOption(3, "skip connections from the last stages into the decoder"),
+        "decoder": TrainOption(0, "decoder convolution width (0: none, FCN-8s score maps added)"),
+        "upsample": TrainOption("bilinear", "up-sampling of the decoder", choices=("bilinear", "nearest")),
+    }
+    register("fcn", lazy(f"{__name__}.train:train"), extra="train", summary=summary, options=options)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import segen
 from segen.plugins import lazy, register_shipped_models
+from segen.plugins.options import SEGMENTER_OPTIONS, TrainOption
 
 #: Shipped models: name -> summary.
 MODELS = {
@@ -27,5 +28,10 @@ def register_trainers(register):
         "unet",
         lazy(f"{__name__}.train:train"),
         extra="train",
-        summary="train a U-Net on shapes or texture mosaics",
+        summary="train a U-Net on a folder of images + masks (--data DIR), shapes or texture mosaics",
+        options={
+            **SEGMENTER_OPTIONS,
+            "depth": TrainOption(3, "down-samplings; the stride (size multiple) is 2**depth"),
+            "width": TrainOption(16, "channels of the first level (level i has width * 2**i)"),
+        },
     )

@@ -25,6 +25,8 @@ __all__ = [
     "ResourceLimitError",
     "SegenPluginWarning",
     "ImageReadWarning",
+    "DataError",
+    "DataWarning",
 ]
 
 
@@ -109,3 +111,14 @@ class ImageLimitError(ImageReadError, ResourceLimitError):
 class ImageReadWarning(UserWarning):
     """An image file decoded, but showed corrupt data the decoder concealed: the pixels may differ from
     what was written."""
+
+
+class DataError(SegenError, ValueError):
+    """A data-set folder (:class:`segen.data.SegmentationFolder`) is unusable: empty, a mask missing, an
+    image and its mask of different sizes, mask values beyond the declared classes, an unreadable file; the
+    message names the file (also a ``ValueError``)."""
+
+
+class DataWarning(UserWarning):
+    """A data-set folder has something to look at that does not stop the work: files skipped with
+    ``skip_bad``, a mask without its image, a class absent from the validation split."""

@@ -949,9 +949,16 @@ def imencode(image, format: str = "png", *, quality: int = 95) -> bytes:
     return out.getvalue()
 
 
+def _as_array(value, name: str) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged lists and the like
+        raise DTypeError(f"`{name}` must be an array of numbers; got {type(value).__name__}") from exc
+
+
 def _image_to_write(image) -> np.ndarray:
     """`image` as an (H, W) or (H, W, C >= 2) array, checked for a shape every format may take."""
-    arr = np.asarray(image)
+    arr = _as_array(image, "image")
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
         raise InvalidArgumentError(
             f"`image` must be (H, W) or (H, W, C) with C in 1..4; got shape {tuple(arr.shape)}"
@@ -1150,7 +1157,7 @@ def encode_labels(labels) -> tuple[bytes, str]:
 
 def _label_array(labels) -> np.ndarray:
     """`labels` checked and cast to the smallest of uint8, uint16 and int32 that holds them."""
-    labels = np.asarray(labels)
+    labels = _as_array(labels, "labels")
     if labels.dtype == np.bool_:
         labels = labels.view(np.uint8)
     if labels.dtype.kind not in "iu":

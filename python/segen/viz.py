@@ -340,9 +340,12 @@ def add_legend(picture: np.ndarray, labels: np.ndarray, *, names=(), instances: 
     pic = _rgb(picture)
     lab = _labels(labels, pic.shape[:2])
     instances = check_bool(instances, "instances")
-    if isinstance(names, str) or not hasattr(names, "__len__"):
-        raise DTypeError(f"`names` must be a sequence of class names; got {type(names).__name__}")
-    names = [str(n) for n in names]
+    try:
+        if isinstance(names, (str, bytes)):
+            raise TypeError
+        names = [str(n) for n in names]
+    except TypeError:
+        raise DTypeError(f"`names` must be a sequence of class names; got {type(names).__name__}") from None
     values = np.unique(lab)
     values = values[values > 0]
     if instances:

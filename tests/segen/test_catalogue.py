@@ -329,11 +329,17 @@ def test_x8_bad_thread_counts_are_usage_errors_with_the_range(threads, capsys):
         assert "1<=x<=1024" in err
 
 
-def test_x6_stdin_is_not_read_and_dash_is_a_usage_error(tmp_path, capsys):
-    """RELIABILITY X6 (differs): segen has no stdin mode; `-` as an input is a one-line usage error."""
+def test_x6_empty_or_garbage_stdin_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    """RELIABILITY X6: `segen segment -` reads one image from standard input; empty or garbage input is a
+    one-line error naming what is wrong, exit code 1, and nothing is written."""
+    import io as _io
+    import sys
+
     from segen.cli import main
 
-    assert main(["segment", "-", "-m", "otsu", "-o", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
-    assert "'-' does not exist" in err and "Traceback" not in err
-    assert not (tmp_path / "o").exists()
+    for data in (b"", b"\x00\x01garbage", b"<html>502 Bad Gateway</html>"):
+        monkeypatch.setattr(sys, "stdin", _io.TextIOWrapper(_io.BytesIO(data)))
+        assert main(["segment", "-", "-m", "otsu", "-o", str(tmp_path / "o")]) == 1
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("segen: error:") and "not an image file" in lines[0]
+        assert not list((tmp_path / "o").iterdir())

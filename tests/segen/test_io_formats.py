@@ -205,3 +205,17 @@ def test_imdecode_and_imencode_bad_arguments():
         io.imencode(np.zeros((2, 2), np.uint8), "gif")
     with pytest.raises(ValueError, match="WEBP stores grey, RGB or RGBA"):
         io.imencode(np.zeros((2, 2, 2), np.uint8), "webp")
+    with pytest.raises(TypeError, match="`image` must be an array of numbers"):
+        io.imencode([[1, 2], [3]])
+    with pytest.raises(TypeError, match="`labels` must be an array of numbers"):
+        io.encode_labels([[1, 2], [3]])
+
+
+def test_encode_labels_is_what_write_labels_writes(tmp_path):
+    for top, ext in ((255, ".png"), (65535, ".png"), (70000, ".tif")):
+        labels = np.zeros((3, 4), np.int64)
+        labels[1, 2] = top
+        data, suffix = io.encode_labels(labels)
+        written = io.write_labels(tmp_path / f"l{top}.png", labels)
+        assert suffix == ext == written.suffix and written.read_bytes() == data
+        np.testing.assert_array_equal(io.imdecode(data), labels)

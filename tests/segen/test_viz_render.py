@@ -103,3 +103,6 @@ def test_render_kinds(scene):
         viz.render(image, labels, alpha=2)
     with pytest.raises(InvalidArgumentError, match="`labels` must have the image's shape"):
         viz.render(image, labels[:10], "cutout")
+    for names in ("cat", np.array(5), 3):
+        with pytest.raises(TypeError, match="`names` must be a sequence of class names"):
+            viz.render(image, labels, legend=True, names=names)

@@ -1,5 +1,5 @@
 """Data sets reproducible from a seed: geometric shapes and texture mosaics (segmentation), handwritten
-digits (generation).
+digits (generation); and a user's folder of images and masks (:class:`SegmentationFolder`).
 
 Both generators return a :class:`SegmentationData`: images, their int32 label images and the class names
 (the label value is the index into ``classes``). Image ``i`` of a call depends only on ``seed`` and ``i``
@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from ._common import SegmentationData
 from .digits import DIGITS_SPLIT_SEED, LabelledImages, digits
+from .folder import IGNORE_INDEX, FolderScan, SegmentationFolder, to_float
 from .nuclei import NucleiData, nuclei, nuclei_image
 from .shapes import SHAPE_CLASSES, shapes
 from .textures import MOSAIC_TEXTURES, TEXTURES, texture_mosaics, textures
 
 __all__ = [
     "DIGITS_SPLIT_SEED",
+    "IGNORE_INDEX",
+    "FolderScan",
+    "SegmentationFolder",
+    "to_float",
     "SHAPE_CLASSES",
     "TEXTURES",
     "MOSAIC_TEXTURES",

@@ -65,7 +65,9 @@ def register_trainers(register):
 
     Called once per plugin, when the registry is first used.
 
-    :param register: ``register(name, train_fn, *, extra="train", summary="")``. ``train_fn(output,
+    :param register: ``register(name, train_fn, *, extra="train", summary="", options=None)``; `options`
+        maps each option name to a :class:`segen.plugins.options.TrainOption` (default and one line of
+        help), which ``segen train NAME --help`` lists and the command line checks. ``train_fn(output,
         **params)`` trains and writes ``<name>.onnx`` + ``<name>.json`` into the folder `output`; it imports
         torch (or any other training-only package) inside its body, never at module level. When it raises
         ``ImportError``, the CLI tells the user to install the pip extra named by `extra`.

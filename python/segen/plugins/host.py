@@ -526,7 +526,15 @@ class PluginHost:
                     continue
 
                 def register(
-                    reg_name, factory, *, aliases=(), summary="", extra=None, labels=None, _kind=kind
+                    reg_name,
+                    factory,
+                    *,
+                    aliases=(),
+                    summary="",
+                    extra=None,
+                    labels=None,
+                    options=None,
+                    _kind=kind,
                 ):
                     if _kind == "trainer":
                         return self.registry.add(
@@ -536,9 +544,10 @@ class PluginHost:
                             factory,
                             summary=summary,
                             extra="train" if extra is None else extra,
+                            options=options,
                         )
-                    if extra is not None:
-                        raise PluginError(f"plugin {name!r}: `extra` is only for trainers")
+                    if extra is not None or options is not None:
+                        raise PluginError(f"plugin {name!r}: `extra` and `options` are only for trainers")
                     return self.registry.add(
                         _kind, name, reg_name, factory, aliases=aliases, summary=summary, labels=labels
                     )

@@ -104,6 +104,7 @@ class Registry:
         summary: str = "",
         extra: str | None = None,
         labels: str | None = None,
+        options: dict | None = None,
     ) -> Entry:
         """Validate and store one registration made by `plugin` (the ``register`` callback's body)."""
         what = KINDS[kind]
@@ -136,7 +137,15 @@ class Registry:
             )
         table = self._entries[kind]
         entry = Entry(
-            kind, name, plugin, factory, aliases, summary.strip() or _first_line(factory), extra, labels
+            kind,
+            name,
+            plugin,
+            factory,
+            aliases,
+            summary.strip() or _first_line(factory),
+            extra,
+            labels,
+            dict(options or {}),
         )
         mine = {n for e in table.values() if e.plugin == plugin for n in (e.name, *e.aliases)}
         for n in (name, *aliases):

@@ -578,3 +578,20 @@ def test_loading_the_installed_plugins_changes_no_global_setting():
     # RELIABILITY L10 (docs/plugins.md: a plugin changes no global setting at import or registration)
     changed = json.loads(run_python(_GLOBALS).strip().splitlines()[-1])
     assert changed == {}, changed
+
+
+def test_demo_sets_an_instance_model_beside_the_classical_recipe(tmp_path):
+    # an instance segmenter with its own kind of image (unet-nuclei: a synthetic fluorescence image) is
+    # also drawn next to segment_touching_objects with a local threshold on the same image
+    if "unet-nuclei" not in segen.list_segmenters():
+        pytest.skip("the nuclei plugin is not installed")
+    out = tmp_path / "demo"
+    assert _run("demo", "-o", out).exit_code == 0
+    overlay = segen.io.imread(out / "seg-unet-nuclei-overlay.png")
+    pair = segen.io.imread(out / "seg-unet-nuclei-vs-recipe.png")
+    h, w = overlay.shape[:2]
+    assert pair.shape == (h, 2 * w + 8, 3)
+    np.testing.assert_array_equal(pair[:, :w], overlay)
+    assert not np.array_equal(pair[:, w + 8 :], overlay)  # the recipe finds other outlines
+    assert not (out / "seg-kmeans-vs-recipe.png").exists()  # classes, not instances
+    assert "classical recipe" in (out / "index.html").read_text()

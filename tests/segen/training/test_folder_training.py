@@ -1,0 +1,142 @@
+"""``segen train unet|fcn --data DIR``: training on a folder of images + masks written by the test."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+import onnxruntime as ort  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from segen.cli import cli  # noqa: E402
+from segen.errors import DataError  # noqa: E402
+from segen.io import imwrite  # noqa: E402
+from segen.training import augment  # noqa: E402
+from segen_unet.train import train as train_unet  # noqa: E402
+from skimage.exposure import equalize_hist  # noqa: E402
+
+
+def _folder(root, n=24, seed=0):
+    """Bright discs (class 1) and dark squares (class 2) on a mid-grey noisy background, sizes vary."""
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(n):
+        h, w = rng.integers(28, 44, 2)
+        mask = np.zeros((h, w), np.uint8)
+        rr, cc = np.mgrid[:h, :w]
+        r, c = rng.integers(8, h - 8), rng.integers(8, w - 8)
+        mask[(rr - r) ** 2 + (cc - c) ** 2 < 36] = 1
+        r2, c2 = rng.integers(0, h - 8), rng.integers(0, w - 8)
+        mask[r2 : r2 + 7, c2 : c2 + 7] = 2
+        img = np.choose(mask, [120, 220, 30]) + rng.normal(0, 12, (h, w))
+        imwrite(root / "images" / f"im{i:02d}.png", np.clip(img, 0, 255).astype(np.uint8))
+        imwrite(root / "masks" / f"im{i:02d}.png", mask)
+    (root / "classes.json").write_text(json.dumps(["background", "disc", "square"]))
+
+
+KW = dict(
+    depth=2,
+    width=8,
+    size=24,
+    epochs=3,
+    batch_size=4,
+    lr=1e-2,
+    photometric=False,
+    progress=False,
+    threads=1,
+    device="cpu",
+)
+
+
+def test_train_on_a_folder(tmp_path):
+    _folder(tmp_path / "data")
+    meta = train_unet(tmp_path / "out", data=str(tmp_path / "data"), **KW)
+    hist = meta["history"]
+    assert hist["loss_last"] < hist["loss_first"]
+    assert hist["val_miou_best"] > 1 / 3 + 0.1  # above chance for 3 classes
+    assert meta["classes"] == ["background", "disc", "square"]
+    t = meta["training"]
+    assert t["data_fingerprint"]["file_count"] == 48 and len(t["data_fingerprint"]["sha256"]) == 64
+    assert t["split"]["train"] + t["split"]["val"] + t["split"]["test"] == 24
+    assert t["command"].startswith("segen train unet --data ")
+    held = meta["metrics"]["held_out"]
+    assert held["images"] == t["split"]["test"] and held["pixel_accuracy"] > 0.5
+    out = tmp_path / "out"
+    name = meta["name"]
+    for suffix in (".onnx", ".json", "-int8.onnx", "-int8.json", "_val.png", "_split.json", ".ckpt.pt"):
+        assert (out / f"{name}{suffix}").is_file(), suffix
+    # ONNX equals torch on an image of another size (dynamic sizes)
+    from segen_unet.net import UNet
+
+    net = UNet(1, 3, depth=2, width=8)
+    net.load_state_dict(torch.load(out / f"{name}.ckpt.pt", weights_only=True))
+    net.eval()
+    x = np.random.default_rng(0).normal(size=(1, 1, 36, 44)).astype(np.float32)
+    sess = ort.InferenceSession(str(out / f"{name}.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    assert np.abs(sess.run(None, {"image": x})[0] - ref).max() <= 1e-4
+    # the same seed gives the same model on the same device
+    again = train_unet(tmp_path / "out2", data=str(tmp_path / "data"), int8=False, **KW)
+    assert again["history"]["loss_last"] == hist["loss_last"]
+
+
+def test_bad_folder_stops_with_the_file_or_skips(tmp_path):
+    _folder(tmp_path / "data", n=12)
+    p = tmp_path / "data" / "images" / "im03.png"
+    p.write_bytes(p.read_bytes()[:50])
+    with pytest.raises(DataError, match=r"im03\.png: unreadable"):
+        train_unet(tmp_path / "out", data=str(tmp_path / "data"), **{**KW, "epochs": 1, "int8": False})
+    with pytest.warns(UserWarning, match="im03.png"):
+        meta = train_unet(
+            tmp_path / "out", data=str(tmp_path / "data"), skip_bad=True, **{**KW, "epochs": 1, "int8": False}
+        )
+    assert meta["training"]["skipped"] >= 1
+
+
+def test_cli_help_lists_options_and_refuses_unknown(tmp_path):
+    r = CliRunner().invoke(cli, ["train", "unet", "--help"])
+    assert r.exit_code == 0
+    for opt in ("--data", "--epochs", "--photometric", "--device", "--depth", "[default: 30]"):
+        assert opt in r.output
+    r = CliRunner().invoke(cli, ["train", "fcn", "--help"])
+    assert "--stages" in r.output and "--depth" not in r.output
+    r = CliRunner().invoke(cli, ["train", "unet", "--epoch", "3", "-o", str(tmp_path)])
+    assert r.exit_code == 2 and "unknown option --epoch" in r.output
+    r = CliRunner().invoke(cli, ["train", "unet", "--epochs", "three", "-o", str(tmp_path)])
+    assert r.exit_code == 2 and "--epochs" in r.output
+
+
+def test_cli_trains_on_a_folder_and_lists_what_it_wrote(tmp_path):
+    _folder(tmp_path / "data", n=12)
+    args = ["train", "unet", "--data", str(tmp_path / "data"), "-o", str(tmp_path / "o"), "--epochs", "1"]
+    args += ["--depth", "2", "--width", "4", "--size", "24", "--progress", "false", "--int8", "false"]
+    r = CliRunner().invoke(cli, args + ["--device", "cpu", "--threads", "1"])
+    assert r.exit_code == 0, r.output
+    assert "wrote:" in r.output and "unet-data.onnx" in r.output and "held-out: pixel_accuracy" in r.output
+
+
+def test_photometric_augmentation_and_equalize_match_references():
+    x = torch.rand(1, 40, 50, generator=torch.Generator().manual_seed(0)) ** 2
+    ref = equalize_hist(x.numpy()[0], nbins=256)
+    got = augment.equalize(x)[0].numpy()
+    assert np.abs(got - ref).mean() < 4e-3 and np.abs(got - ref).max() < 0.03  # skimage bins [min, max]
+    aug = augment.Augmentation()
+    batch = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    a = augment.photometric(batch, aug, torch.Generator().manual_seed(2))
+    b = augment.photometric(batch, aug, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, batch) and a.min() >= 0 and a.max() <= 1
+    img = np.arange(30 * 20, dtype=np.float32).reshape(30, 20, 1)
+    mask = np.arange(30 * 20).reshape(30, 20) % 7
+    xc, yc = augment.random_crop(img, mask, 16, np.random.default_rng(0), scale=1.0, ignore=255)
+    # without scaling the crop is a window of the image and its mask, aligned
+    np.testing.assert_array_equal(yc.numpy(), (xc[0].numpy().astype(int)) % 7)
+    xs, ys = augment.random_crop(
+        img[:10, :10], mask[:10, :10], 16, np.random.default_rng(0), scale=1.0, ignore=255
+    )
+    assert xs.shape == (1, 16, 16) and (ys == 255).sum() == 16 * 16 - 100
