@@ -32,6 +32,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 # (row label, parts) from the top layer down; a part imports only its own row or rows below
 LAYERS = [
     ("entry points", ["cli", "distributed"]),
+    ("HTTP serving", ["serve"]),
     ("plugin front door", ["plugins"]),
     ("training (torch)", ["training"]),
     ("evaluation", ["eval"]),
@@ -44,7 +45,7 @@ LAYERS = [
 ROW = {part: i for i, (_, parts) in enumerate(LAYERS) for part in parts}
 FOUNDATION = set(LAYERS[-1][1])
 BOX_W, BOX_H, GAP, ROW_DY, LEFT = 1.62, 0.62, 0.26, 1.22, 2.6
-WIDTH = LEFT + len(LAYERS[7][1]) * (BOX_W + GAP)
+WIDTH = LEFT + max(len(parts) for _, parts in LAYERS) * (BOX_W + GAP)
 OUT = pathlib.Path(__file__).with_suffix(".png")
 
 

@@ -44,6 +44,7 @@ NEEDS = {
     "segen.training": "torch",
     "segen.distributed": "dask",
     "segen.cli": "click",
+    "segen.serve.app": "fastapi",
     # the plugins' networks and recipes are PyTorch
     **{f"{p}.{m}": "torch" for p in PLUGINS for m in ("net", "train")},
 }

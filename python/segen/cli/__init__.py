@@ -1,7 +1,7 @@
 """The ``segen`` command line: the click group :data:`cli` and the console entry point :func:`main`.
 
 One module per command: ``info``, ``listing`` (``segen list``), ``plugins``, ``segment``, ``generate``,
-``train``, ``demo``; ``_common`` holds the shared options. Plugins add commands through the
+``train``, ``serve``, ``demo``; ``_common`` holds the shared options. Plugins add commands through the
 ``register_commands`` hook, asked only when a command is not one of ours (or for the help listing).
 Errors print one line, ``segen: error: ...``, and exit non-zero.
 
@@ -20,7 +20,7 @@ import click
 
 from ..errors import SegenError
 from ..plugins import get_host
-from . import demo, generate, info, listing, plugins, segment, train
+from . import demo, generate, info, listing, plugins, segment, serve, train
 from ._common import CONTEXT
 
 __all__ = ["cli", "main"]
@@ -70,6 +70,7 @@ for _command in (
     segment.segment,
     generate.generate,
     train.train,
+    serve.serve,
     demo.demo,
 ):
     cli.add_command(_command)
