@@ -77,9 +77,10 @@ def check_params(entry, kwargs: dict) -> dict:
     return out
 
 
-def _report(out_dir: pathlib.Path, before: set, meta) -> None:
-    """List the files the run wrote and the held-out scores of the returned metadata."""
-    new = sorted(p for p in out_dir.iterdir() if p.is_file() and p.name not in before)
+def _report(out_dir: pathlib.Path, before: dict, meta) -> None:
+    """List the files the run wrote (new ones, and those it rewrote) and the held-out scores of the
+    returned metadata."""
+    new = sorted(p for p in out_dir.iterdir() if p.is_file() and before.get(p.name) != p.stat().st_mtime_ns)
     if new:
         click.echo("wrote:")
         for p in new:
@@ -131,7 +132,7 @@ def train(ctx, name: str | None, params, out_dir: pathlib.Path, show_help: bool)
         return
     kwargs = check_params(entry, parse_params(tuple(params) + extra_params(args)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    before = {p.name for p in out_dir.iterdir()}
+    before = {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir() if p.is_file()}
     try:
         meta = entry.factory(out_dir, **kwargs)
     except ImportError as exc:

@@ -119,6 +119,10 @@ def test_cli_trains_on_a_folder_and_lists_what_it_wrote(tmp_path):
     r = CliRunner().invoke(cli, args + ["--device", "cpu", "--threads", "1"])
     assert r.exit_code == 0, r.output
     assert "wrote:" in r.output and "unet-data.onnx" in r.output and "held-out: pixel_accuracy" in r.output
+    # a second run into the same folder rewrites the files: they are listed again, an unrelated one is not
+    (tmp_path / "o" / "notes.txt").write_text("mine")
+    r = CliRunner().invoke(cli, args + ["--device", "cpu", "--threads", "1"])
+    assert r.exit_code == 0 and "unet-data.onnx" in r.output and "notes.txt" not in r.output
 
 
 def test_photometric_augmentation_and_equalize_match_references():
