@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segen.training import segmenter_recipe
+from segen.training import data_name, segmenter_recipe
 
 from .net import FCN, stride
 
@@ -41,7 +41,7 @@ def train(
         arch=arch,
         stride=stride(stages),
         stride_rule="2**stages",
-        summary=f"FCN-8s-style net (stages {stages}, width {width}) trained on {dataset}",
+        summary=f"FCN-8s-style net (stages {stages}, width {width}) trained on {data_name(options, dataset)}",
         architecture={"type": "fcn", "stages": stages, "width": width, "convs": 2, **arch},
         **options,
     )

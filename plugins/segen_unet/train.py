@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segen.training import segmenter_recipe
+from segen.training import data_name, segmenter_recipe
 
 from .net import UNet, stride
 
@@ -28,7 +28,7 @@ def train(output, *, dataset: str = "textures", depth: int = 3, width: int = 16,
         arch={"depth": depth, "width": width},
         stride=stride(depth),
         stride_rule="2**depth",
-        summary=f"U-Net (depth {depth}, width {width}) trained on {dataset}",
+        summary=f"U-Net (depth {depth}, width {width}) trained on {data_name(options, dataset)}",
         architecture={"type": "unet", "depth": depth, "width": width, "skips": True},
         **options,
     )

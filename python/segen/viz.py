@@ -24,6 +24,7 @@ __all__ = [
     "mask",
     "cutout",
     "add_legend",
+    "confusion_picture",
     "render",
     "RENDER_KINDS",
     "image_grid",
@@ -377,6 +378,83 @@ def add_legend(picture: np.ndarray, labels: np.ndarray, *, names=(), instances: 
             colour = tuple(int(c) for c in (_colours(np.array([value]))[0] * 255).round())
             draw.rectangle([x, y, x + swatch - 1, y + swatch - 1], fill=colour, outline=(0, 0, 0))
         draw.text((x + swatch + pad, y), text, fill=(0, 0, 0), font=font)
+    return np.asarray(sheet)
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except (ImportError, OSError):  # a Pillow without FreeType: its small bitmap font
+        return ImageFont.load_default()
+
+
+def confusion_picture(cm, names=(), *, cell: int = 56) -> np.ndarray:
+    """A confusion matrix as a picture: (H, W, 3) uint8, true classes down, predictions across.
+
+    Each cell shows the share of its row (the true class's pixels) in percent, shaded from white (0) to
+    dark blue (100 %); the diagonal is outlined. A (K, K + 1) matrix's last column is drawn as
+    "unmatched" (pixels of clusters matched to no class, from ``segen evaluate --match hungarian``).
+
+    Parameters
+    ----------
+    cm : (K, K) or (K, K + 1) array_like of int
+        ``cm[t, p]``: pixels of true class ``t`` predicted as ``p`` (:func:`segen.metrics.confusion_matrix`).
+    names : sequence of str, optional
+        Class names (default ``0 .. K-1``).
+    cell : int, optional
+        Side of a cell in pixels (16 .. 256; default 56).
+    """
+    from PIL import Image, ImageDraw
+
+    cm = np.asarray(cm)
+    if (
+        cm.ndim != 2
+        or cm.dtype.kind not in "iu"
+        or cm.shape[0] < 1
+        or cm.shape[1] not in (cm.shape[0], cm.shape[0] + 1)
+    ):
+        raise InvalidArgumentError(
+            f"`cm` must be a (K, K) or (K, K + 1) matrix of counts; got {cm.dtype} {cm.shape}"
+        )
+    cell = check_int(cell, "cell", minimum=16, maximum=256)
+    k, c = cm.shape
+    if k > 64:
+        raise InvalidArgumentError(f"`cm` has {k} classes; a picture of more than 64 would not be readable")
+    names = [str(n) for n in names] if names is not None else []
+    rows = [names[i] if i < len(names) else str(i) for i in range(k)]
+    cols = rows + (["unmatched"] if c > k else [])
+    font = _font(max(10, cell // 4))
+    label_w = max(int(font.getlength(t)) for t in rows) + cell // 4
+    head_h = max(int(font.getlength(t)) for t in cols) + cell // 4  # column names are written turned
+    sheet = Image.new("RGB", (label_w + c * cell + 4, head_h + k * cell + 4), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    for j, t in enumerate(cols):
+        tw = int(font.getlength(t))
+        txt = Image.new("RGB", (tw + 4, cell // 3 + 4), (255, 255, 255))
+        ImageDraw.Draw(txt).text((2, 0), t, fill=(0, 0, 0), font=font)
+        turned = txt.rotate(90, expand=True)
+        sheet.paste(turned, (label_w + j * cell + (cell - turned.width) // 2, head_h - turned.height - 2))
+    for i in range(k):
+        y = head_h + i * cell
+        draw.text((2, y + cell // 3), rows[i], fill=(0, 0, 0), font=font)
+        for j in range(c):
+            x = label_w + j * cell
+            v = float(share[i, j])
+            fill = tuple(int(round(255 - v * (255 - b))) for b in (24, 64, 140))
+            draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=fill, outline=(200, 200, 200))
+            if i == j:
+                draw.rectangle([x, y, x + cell - 1, y + cell - 1], outline=(0, 0, 0), width=2)
+            text = f"{100 * v:.0f}"
+            tw = int(font.getlength(text))
+            draw.text(
+                (x + (cell - tw) // 2, y + cell // 3),
+                text,
+                fill=(255, 255, 255) if v > 0.5 else (0, 0, 0),
+                font=font,
+            )
     return np.asarray(sheet)
 
 

@@ -20,7 +20,7 @@ import click
 
 from ..errors import SegenError
 from ..plugins import get_host
-from . import demo, generate, info, listing, plugins, segment, serve, train
+from . import demo, evaluate, generate, info, listing, plugins, segment, serve, train
 from ._common import CONTEXT
 
 __all__ = ["cli", "main"]
@@ -70,6 +70,7 @@ for _command in (
     segment.segment,
     generate.generate,
     train.train,
+    evaluate.evaluate,
     serve.serve,
     demo.demo,
 ):

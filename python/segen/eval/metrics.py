@@ -13,6 +13,9 @@ from ..errors import DTypeError, InvalidArgumentError
 
 __all__ = [
     "segmentation_scores",
+    "confusion_matrix",
+    "scores_from_confusion",
+    "match_clusters",
     "instance_iou",
     "match_instances",
     "instance_scores",
@@ -80,6 +83,134 @@ def segmentation_scores(pred, true, num_classes: int) -> dict:
         "iou": [float(x) for x in iou],
         "mean_iou": float(np.nanmean(iou)) if np.any(union > 0) else float("nan"),
     }
+
+
+def confusion_matrix(pred, true, num_classes: int, *, num_pred: int | None = None, ignore_index=None):
+    """Pixel counts of (true class, predicted label) pairs.
+
+    Parameters
+    ----------
+    pred, true : ndarray of int
+        Predicted labels and true classes, same shape. `true` in [0, `num_classes`) except `ignore_index`;
+        `pred` in [0, `num_pred`).
+    num_classes : int
+        Number of true classes (rows).
+    num_pred : int, optional
+        Number of predicted labels (columns; default `num_classes`). An unsupervised segmenter's clusters
+        may be more or fewer than the classes: see :func:`match_clusters`.
+    ignore_index : int, optional
+        True value of pixels left out (e.g. 255, the "ignore" of segen's data set folders).
+
+    Returns
+    -------
+    cm : (num_classes, num_pred) int64 ndarray
+        ``cm[t, p]`` pixels of class ``t`` predicted as ``p`` (scikit-learn's ``confusion_matrix`` layout).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the shapes differ or a value is out of range.
+    DTypeError
+        If `pred` or `true` is not an integer (or bool) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> confusion_matrix(np.array([0, 1, 1, 0]), np.array([0, 1, 0, 255]), 2, ignore_index=255).tolist()
+    [[1, 1], [0, 1]]
+    """
+    pred = _class_indices(pred, "pred")
+    true = _class_indices(true, "true")
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    num_pred = num_classes if num_pred is None else check_int(num_pred, "num_pred", minimum=1)
+    if pred.shape != true.shape:
+        raise InvalidArgumentError(
+            f"`pred` and `true` must have the same shape; got {pred.shape}, {true.shape}"
+        )
+    check_allocation(8.0 * num_classes * num_pred, f"a {num_classes} x {num_pred} confusion matrix")
+    t, q = true.ravel(), pred.ravel()
+    if ignore_index is not None:
+        keep = t != check_int(ignore_index, "ignore_index")
+        t, q = t[keep], q[keep]
+    for name, a, n in (("true", t, num_classes), ("pred", q, num_pred)):
+        if a.size and (a.min() < 0 or a.max() >= n):
+            raise InvalidArgumentError(f"`{name}` values must be in [0, {n}); got {a.min()}..{a.max()}")
+    flat = t.astype(np.int64) * num_pred + q
+    return np.bincount(flat, minlength=num_classes * num_pred).reshape(num_classes, num_pred)
+
+
+def scores_from_confusion(cm) -> dict:
+    """Pixel accuracy, per-class IoU and Dice, and their means, from a square confusion matrix.
+
+    Parameters
+    ----------
+    cm : (K, K) array_like of int
+        ``cm[t, p]``: pixels of class ``t`` predicted as class ``p`` (:func:`confusion_matrix`).
+
+    Returns
+    -------
+    scores : dict
+        ``pixel_accuracy``, ``iou`` and ``dice`` (lists; NaN for a class absent from both truth and
+        prediction), ``mean_iou`` and ``mean_dice`` (means over the other classes), ``support`` (true
+        pixels per class).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If `cm` is not a square matrix of non-negative counts.
+    """
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.dtype.kind not in "iu" or (cm.size and cm.min() < 0):
+        raise InvalidArgumentError(f"`cm` must be a square matrix of counts; got {cm.dtype} {cm.shape}")
+    tp = np.diag(cm).astype(np.float64)
+    rows, cols = cm.sum(1).astype(np.float64), cm.sum(0).astype(np.float64)
+    union, total = rows + cols - tp, rows + cols
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(union > 0, tp / np.maximum(union, 1), np.nan)
+        dice = np.where(total > 0, 2 * tp / np.maximum(total, 1), np.nan)
+    present = union > 0
+    return {
+        "pixel_accuracy": float(tp.sum() / max(cm.sum(), 1)),
+        "iou": [float(x) for x in iou],
+        "dice": [float(x) for x in dice],
+        "mean_iou": float(np.nanmean(iou)) if present.any() else float("nan"),
+        "mean_dice": float(np.nanmean(dice)) if present.any() else float("nan"),
+        "support": [int(x) for x in rows],
+    }
+
+
+def match_clusters(cm) -> np.ndarray:
+    """Which class each predicted cluster stands for: the one-to-one (Hungarian) matching of the columns of
+    a confusion matrix to its rows that keeps the most pixels right, for unsupervised segmenters whose
+    label numbers mean nothing.
+
+    Parameters
+    ----------
+    cm : (K, C) array_like of int
+        ``cm[t, p]``: pixels of class ``t`` in cluster ``p`` (:func:`confusion_matrix` with ``num_pred=C``).
+
+    Returns
+    -------
+    mapping : (C,) int64 ndarray
+        The class of each cluster; -1 for a cluster left without a class (when C > K). Apply it with
+        ``mapping[pred]``, and score the pixels mapped to -1 as wrong.
+
+    Examples
+    --------
+    >>> match_clusters([[0, 9, 1], [8, 0, 0]]).tolist()
+    [1, 0, -1]
+    """
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.dtype.kind not in "iu" or cm.size == 0:
+        raise InvalidArgumentError(f"`cm` must be a non-empty matrix of counts; got {cm.dtype} {cm.shape}")
+    k, c = cm.shape
+    gain = cm.astype(np.float64)
+    mapping = np.full(c, -1, dtype=np.int64)
+    if c <= k:  # every cluster gets a distinct class
+        mapping[:] = _assign(-gain.T)
+    else:  # every class gets a distinct cluster; the other clusters stay unmatched
+        mapping[_assign(-gain)] = np.arange(k)
+    return mapping
 
 
 # ---- instance segmentation ------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Loading happens once, on the first registry lookup (never at ``import segen``), in this order:
 
 1. the entry points of group ``segen``, each loaded and registered inside its own ``try``;
-2. :data:`DEFAULT_PLUGINS` (``segen.plugins.builtin``, the classical methods), through the same door;
+2. :data:`DEFAULT_PLUGINS` (``segen.plugins.builtin``, the classical methods, and
+   ``segen.plugins.user_models``, the user model folders), through the same door;
 3. a check that every hook a plugin implements exists (a typo such as ``register_segmenter`` is reported);
 4. the registration hooks, called plugin by plugin, each inside its own ``try``.
 
@@ -39,7 +40,8 @@ Environment switches
 ``SEGEN_PLUGINS=a,b``
     load only these entry points (entry-point or distribution names); built-ins are always loaded.
 ``SEGEN_DISABLE_PLUGINS=x,y``
-    never load these (entry-point or distribution names; ``builtin`` disables the built-in methods).
+    never load these (entry-point or distribution names; ``builtin`` disables the built-in methods,
+    ``user-models`` the user model folders).
 ``SEGEN_NO_PLUGIN_AUTOLOAD=1``
     load no entry point at all (built-ins only).
 ``SEGEN_STRICT_PLUGINS=1``
@@ -92,7 +94,7 @@ ENTRY_POINT_GROUP = "segen"
 #: incompatibly.
 PLUGIN_API = 1
 #: segen's own plugins: (plugin name, module), registered after the entry points like any plugin.
-DEFAULT_PLUGINS = (("builtin", "segen.plugins.builtin"),)
+DEFAULT_PLUGINS = (("builtin", "segen.plugins.builtin"), ("user-models", "segen.plugins.user_models"))
 #: Seconds one plugin's import or hook may take before a notice on standard error names it
 #: (``SEGEN_PLUGIN_SLOW_SECONDS`` overrides; 0 turns the notice off).
 SLOW_SECONDS = 5.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .host import get_host
 from .registry import Entry, Registry
+from .user_models import load_model_file, looks_like_path
 
 __all__ = [
     "get_segmenter",
@@ -33,8 +34,10 @@ def get_segmenter(name: str, **options):
 
     Parameters
     ----------
-    name : str
-        Short name (``"kmeans"``), alias, or qualified ``"<plugin>:<name>"`` (``"builtin:kmeans"``).
+    name : str or path-like
+        Short name (``"kmeans"``), alias, or qualified ``"<plugin>:<name>"`` (``"builtin:kmeans"``); or the
+        path of an ONNX model file with its JSON sidecar beside it (a name ending in ``.onnx``), such as
+        ``segen train`` writes (see :mod:`segen.plugins.user_models`).
     **options
         Passed to the segmenter's factory (e.g. ``k=4`` for ``kmeans``; ``threads=2`` for ONNX models).
 
@@ -68,6 +71,8 @@ def get_segmenter(name: str, **options):
     >>> seg.segment(np.array([[0, 0, 200, 210]], np.uint8)).tolist()
     [[0, 0, 1, 1]]
     """
+    if looks_like_path(name):
+        return load_model_file("segmenter", name, options)
     return _registry().create("segmenter", name, options)
 
 
@@ -76,8 +81,9 @@ def get_generator(name: str, **options):
 
     Parameters
     ----------
-    name : str
-        Short name, alias, or qualified ``"<plugin>:<name>"``.
+    name : str or path-like
+        Short name, alias, or qualified ``"<plugin>:<name>"``; or the path of an ONNX model file with its
+        JSON sidecar (a name ending in ``.onnx``).
     **options
         Passed to the generator's factory.
 
@@ -99,6 +105,8 @@ def get_generator(name: str, **options):
     --------
     list_generators, get_segmenter
     """
+    if looks_like_path(name):
+        return load_model_file("generator", name, options)
     return _registry().create("generator", name, options)
 
 

@@ -32,6 +32,7 @@ from .loop import BestWeights, Checkpoint, EarlyStopping, fit, shuffled_batches,
 
 __all__ = [
     "MemorySource",
+    "data_name",
     "dice_loss",
     "make_data",
     "predict",
@@ -688,6 +689,12 @@ def _run_folder_recipe(
         calib = calibration_inputs(folder, p["size"], 64)
         quantize_int8(out, name, calib, score=score)
     return meta
+
+
+def data_name(options: dict, dataset: str) -> str:
+    """What a recipe trained on, for its summary: the folder given as ``data`` (its name), else `dataset`."""
+    data = options.get("data")
+    return f"the folder {pathlib.Path(str(data)).resolve().name}/" if data else dataset
 
 
 def _provenance(recipe: str, p: dict) -> dict:

@@ -125,7 +125,7 @@ def test_broken_plugins_are_isolated(fake_env, monkeypatch, camera):
     ]
     assert "builtin" not in report
     res = CliRunner().invoke(cli, ["plugins", "--all", "--hook", "register_segmenters"])
-    assert {p["name"] for p in json.loads(res.output)} == {"builtin", "good", "halfway"}
+    assert {p["name"] for p in json.loads(res.output)} == {"builtin", "user-models", "good", "halfway"}
     labels = segen.get_segmenter("halves").segment(camera)
     assert labels.dtype == np.int32 and set(np.unique(labels)) == {0, 1}
 
@@ -139,18 +139,18 @@ def test_strict_mode_raises(fake_env, monkeypatch):
 def test_switches(fake_env, monkeypatch):
     monkeypatch.setenv("SEGEN_PLUGINS", "good,segen-typo")
     host, caught = _load()
-    assert set(host.records) == {"good", "typo", "builtin"} and [f.plugin for f in host.failures] == ["typo"]
+    assert set(host.records) == {"good", "typo", "builtin", "user-models"} and [f.plugin for f in host.failures] == ["typo"]
     monkeypatch.setenv("SEGEN_PLUGINS", "nonexistent")
     host, caught = _load()
     assert any("nonexistent" in str(w.message) for w in caught)
     monkeypatch.setenv("SEGEN_PLUGINS", "good,broken,halfway,typo")
-    monkeypatch.setenv("SEGEN_DISABLE_PLUGINS", "segen-broken,halfway,typo,builtin")
+    monkeypatch.setenv("SEGEN_DISABLE_PLUGINS", "segen-broken,halfway,typo,builtin,user-models")
     host, caught = _load()
     assert set(host.records) == {"good"} and not host.failures and not caught
     monkeypatch.delenv("SEGEN_DISABLE_PLUGINS")
     monkeypatch.setenv("SEGEN_NO_PLUGIN_AUTOLOAD", "1")
     host, caught = _load()
-    assert set(host.records) == {"builtin"}
+    assert set(host.records) == {"builtin", "user-models"}
 
 
 def _plugin(name_prefix, *names, summary="x"):

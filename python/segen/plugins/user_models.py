@@ -1,0 +1,162 @@
+"""Models from files: a model given by its path, and the user's model folders listed beside the plugins'.
+
+A trained model is ``<name>.onnx`` with ``<name>.json`` beside it (what ``segen train`` writes). It is used
+at once by its path, ``segen.get_segmenter("runs/unet/unet-mydata-int8.onnx")`` or ``segen segment -m
+runs/unet/unet-mydata-int8.onnx``, or by its name once the two files are copied into a user model folder:
+
+* the folders in the environment variable ``SEGEN_MODEL_DIR`` (several separated by ``os.pathsep``), then
+* the per-user data folder: ``$XDG_DATA_HOME/segen/models`` (default ``~/.local/share/segen/models``) on
+  Linux and other Unix, ``~/Library/Application Support/segen/models`` on macOS,
+  ``%LOCALAPPDATA%\\segen\\models`` on Windows.
+
+Their models are registered by the built-in plugin ``user-models`` under their file stem: ``segen list``
+shows them with the plugins' models, reading only their JSON sidecars (up to 1 MiB each). A model loads
+with the same checks as a shipped one (the sidecar's sha256 of the ONNX file, the input and output
+layout). A file the folder holds that cannot be registered (no sidecar, unreadable or malformed JSON, not
+a segmenter or generator) is skipped with a :class:`~segen.errors.SegenPluginWarning` naming it.
+
+Segmenters load as :class:`segen.onnx.DenseSegmenter` (class labels; :class:`segen.onnx.OnnxSegmenter`,
+which resizes images to the model's input, when its height and width are fixed) and generators as
+:class:`segen.onnx.OnnxGenerator`. A model whose sidecar declares instance labels needs its plugin's
+post-processing (e.g. ``unet-nuclei``'s watershed): load it through that plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+import warnings
+
+from ..errors import InvalidArgumentError, ModelError, SegenPluginWarning
+from .hookspecs import hookimpl
+
+__all__ = ["load_model_file", "looks_like_path", "model_dirs", "register_generators", "register_segmenters"]
+
+#: Largest sidecar read while listing (bytes): a sidecar holds metadata only.
+MAX_SIDECAR_BYTES = 1 << 20
+
+_TASKS = {"segmenter": "segmentation", "generator": "generation"}
+
+
+def model_dirs() -> list[pathlib.Path]:
+    """The user model folders, in search order: ``SEGEN_MODEL_DIR``'s, then the per-user data folder."""
+    dirs = [
+        pathlib.Path(p).expanduser() for p in os.environ.get("SEGEN_MODEL_DIR", "").split(os.pathsep) if p
+    ]
+    if sys.platform == "win32":
+        base = pathlib.Path(os.environ.get("LOCALAPPDATA") or pathlib.Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = pathlib.Path.home() / "Library" / "Application Support"
+    else:
+        base = pathlib.Path(os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local" / "share")
+    dirs.append(base / "segen" / "models")
+    return dirs
+
+
+def looks_like_path(name) -> bool:
+    """Whether a model name given by a user is a file path (ends in ``.onnx``) rather than a registered name."""
+    return isinstance(name, (str, os.PathLike)) and str(name).lower().endswith(".onnx")
+
+
+def _sidecar(path: pathlib.Path) -> dict:
+    side = path.with_suffix(".json")
+    try:
+        size = side.stat().st_size
+    except FileNotFoundError:
+        raise ModelError(
+            f"model {path}: no sidecar {side.name} beside it (segen train writes both)"
+        ) from None
+    if size > MAX_SIDECAR_BYTES:
+        raise ModelError(f"model {path}: sidecar {side.name} is {size} bytes (at most {MAX_SIDECAR_BYTES})")
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model {path}: sidecar {side.name} is not readable JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"model {path}: sidecar {side.name} is not a JSON object")
+    return meta
+
+
+def load_model_file(kind: str, path, options: dict):
+    """The segmenter or generator in the ONNX file `path` (with its JSON sidecar), made with `options`."""
+    if kind not in _TASKS:
+        raise InvalidArgumentError(f"`kind` must be 'segmenter' or 'generator'; got {kind!r}")
+    path = pathlib.Path(path).expanduser()
+    if not path.is_file():
+        raise ModelError(f"model file {path} not found")
+    meta = _sidecar(path)
+    task = meta.get("task")
+    if task != _TASKS[kind]:
+        raise ModelError(f"model {path} is a {task!r} model, not a {kind} (its sidecar's `task`)")
+    if kind == "segmenter" and meta.get("labels") == "instances":
+        raise ModelError(
+            f"model {path} returns instances and needs its plugin's post-processing: load it through that"
+            " plugin (e.g. unet-nuclei)"
+        )
+    from .. import onnx  # numpy, the C++ core and ONNX Runtime: only when a model is made
+
+    if kind == "generator":
+        return onnx.OnnxGenerator(path, **options)
+    shapes = [spec.get("shape") for spec in (meta.get("inputs") or {}).values() if isinstance(spec, dict)]
+    fixed = bool(shapes) and isinstance(shapes[0], list) and all(isinstance(d, int) for d in shapes[0][2:4])
+    # a fully convolutional network takes any size; one with a fixed input size gets images resized to it
+    return (onnx.OnnxSegmenter if fixed else onnx.DenseSegmenter)(path, **options)
+
+
+def _found(kind: str):
+    """(stem, path, summary) of the `kind` models in the user model folders (first folder wins a name)."""
+    seen = set()
+    for folder in model_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.onnx")):
+            if path.stem in seen:
+                continue
+            try:
+                meta = _sidecar(path)
+            except ModelError as exc:
+                warnings.warn(f"user model folder: skipped {exc}", SegenPluginWarning, stacklevel=2)
+                continue
+            if meta.get("task") not in _TASKS.values():
+                warnings.warn(
+                    f"user model folder: skipped {path}: its sidecar's `task` is {meta.get('task')!r}",
+                    SegenPluginWarning,
+                    stacklevel=2,
+                )
+                continue
+            if meta.get("task") != _TASKS[kind]:
+                continue
+            seen.add(path.stem)
+            yield path.stem, path, meta
+
+
+def _builder(kind: str, path: pathlib.Path):
+    def build(**options):
+        return load_model_file(kind, path, options)
+
+    return build
+
+
+def _register(register, kind: str) -> None:
+    for name, path, meta in _found(kind):
+        if kind == "segmenter" and meta.get("labels") == "instances":
+            continue  # needs its plugin (load_model_file says so when asked by path)
+
+        build = _builder(kind, path)
+        summary = f"{meta.get('summary') or 'user model'} (user model: {path})"
+        build.__doc__ = summary
+        register(name, build, summary=summary)
+
+
+@hookimpl
+def register_segmenters(register):
+    """The segmenters of the user model folders."""
+    _register(register, "segmenter")
+
+
+@hookimpl
+def register_generators(register):
+    """The generators of the user model folders."""
+    _register(register, "generator")
