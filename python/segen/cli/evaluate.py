@@ -21,85 +21,56 @@ def _split_files(folder, split: str):
     return split, folder.files(None if split == "all" else split)
 
 
-def _class_labels(seg, folder, pairs, match: str, progress: bool):
-    """(confusion matrix over the classes, per-image rows, how labels were matched)."""
+def _matching(seg, folder, match: str) -> str:
+    """ "none" or "hungarian": how the model's labels become the data set's classes (see --match)."""
+    k = folder.num_classes  # read here: it may scan the masks (a folder without classes.json)
+    if match != "auto":
+        return match
+    model_classes = tuple(getattr(seg.info, "classes", ()) or ())
+    if not model_classes:  # an unsupervised segmenter: its label numbers mean nothing
+        return "hungarian"
+    if len(model_classes) != k:
+        raise click.ClickException(
+            f"the model has {len(model_classes)} classes ({', '.join(model_classes)}) but the data set has "
+            f"{k} ({', '.join(folder.classes)}); use --match hungarian to match its labels "
+            "to the classes image by image anyway"
+        )
+    return "none"
+
+
+def _class_labels(seg, folder, pairs, how: str, progress: bool):
+    """(the accumulated confusion matrix, per-image rows)."""
     import numpy as np
     from tqdm import tqdm
 
-    from .. import io
     from ..eval import metrics
 
-    with warnings.catch_warnings():  # the training split's warnings (a class absent from val) are not ours
-        warnings.filterwarnings("ignore", message=".*absent from the validation split")
-        k = folder.num_classes
-    model_classes = tuple(getattr(seg.info, "classes", ()) or ())
-    direct = match == "none" or (match == "auto" and len(model_classes) == k)
-    rows, total = [], None
-    for img_path, _ in tqdm(
-        pairs, desc="segen evaluate", unit="image", file=sys.stderr, disable=not progress
-    ):
-        _, truth = folder.read((img_path, _))
-        pred = np.asarray(seg.segment(io.imread(img_path)))
+    k = folder.num_classes
+    acc = metrics.ConfusionAccumulator(k, ignore_index=folder.ignore_index, match=how)
+    rows = []
+    for pair in tqdm(pairs, desc="segen evaluate", unit="image", file=sys.stderr, disable=not progress):
+        image, truth = folder.read(pair)  # the image at the data set's channels, as segen train feeds it
+        pred = np.asarray(seg.segment(image))
         if pred.shape != truth.shape:
             raise click.ClickException(
-                f"{img_path}: the model returned {pred.shape} labels for a {truth.shape} mask"
+                f"{pair[0]}: the model returned {pred.shape} labels for a {truth.shape} mask"
             )
         if pred.size and pred.min() < 0:
-            raise click.ClickException(f"{img_path}: the model returned negative labels")
-        if direct:
-            top = int(pred.max()) if pred.size else 0
-            if top >= k:
-                raise click.ClickException(
-                    f"{img_path}: the model returned label {top}, but the data set has {k} classes"
-                    " (use --match hungarian for a segmenter whose labels are not these classes)"
-                )
-            cm = metrics.confusion_matrix(pred, truth, k, ignore_index=folder.ignore_index)
-        else:
-            # an unsupervised segmenter's label numbers mean nothing and differ from image to image: its
-            # clusters are matched to classes one-to-one in each image; pixels of a cluster left without a
-            # class (more clusters than classes) go to an extra "unmatched" column
-            n_pred = int(pred.max()) + 1 if pred.size else 1
-            raw = metrics.confusion_matrix(pred, truth, k, num_pred=n_pred, ignore_index=folder.ignore_index)
-            to_column = np.where((m := metrics.match_clusters(raw)) >= 0, m, k)
-            cm = np.zeros((k, k + 1), np.int64)
-            np.add.at(cm, (slice(None), to_column), raw)
-        rows.append({"image": str(img_path), **_image_scores(metrics, cm)})
-        total = cm if total is None else total + cm
-    how = (
-        "none (labels are the data set's classes)"
-        if direct
-        else "hungarian (each image's clusters matched one-to-one to classes)"
-    )
-    return total, rows, how
+            raise click.ClickException(f"{pair[0]}: the model returned negative labels")
+        if how == "none" and pred.size and int(pred.max()) >= k:
+            raise click.ClickException(
+                f"{pair[0]}: the model returned label {int(pred.max())}, but the data set has {k} classes"
+                " (use --match hungarian for a segmenter whose labels are not these classes)"
+            )
+        s = metrics.scores_from_confusion(acc.update(pred, truth))
+        rows.append({"image": str(pair[0]), "pixel_accuracy": s["pixel_accuracy"], "mean_iou": s["mean_iou"]})
+    return acc.matrix, rows
 
 
-def _scores(metrics, cm) -> dict:
-    """scores_from_confusion of a (K, K) matrix, or of a (K, K + 1) one whose last column counts pixels of
-    clusters matched to no class (wrong for their true class, credited to none)."""
-    import numpy as np
-
-    k = cm.shape[0]
-    if cm.shape[1] == k:
-        return metrics.scores_from_confusion(cm)
-    square = np.zeros((k + 1, k + 1), np.int64)
-    square[:k] = cm
-    s = metrics.scores_from_confusion(square)
-    iou, dice = s["iou"][:k], s["dice"][:k]
-    present = [x for x in iou if x == x]
-    return {
-        "pixel_accuracy": s["pixel_accuracy"],
-        "iou": iou,
-        "dice": dice,
-        "mean_iou": float(np.mean(present)) if present else float("nan"),
-        "mean_dice": float(np.nanmean(dice)) if present else float("nan"),
-        "support": s["support"][:k],
-        "unmatched_pixels": int(cm[:, k].sum()),
-    }
-
-
-def _image_scores(metrics, cm) -> dict:
-    s = _scores(metrics, cm)
-    return {"pixel_accuracy": s["pixel_accuracy"], "mean_iou": s["mean_iou"]}
+_HOW = {
+    "none": "none (labels are the data set's classes)",
+    "hungarian": "hungarian (each image's labels matched one-to-one to classes; labels left over count as wrong)",
+}
 
 
 @click.command()
@@ -127,8 +98,9 @@ def _image_scores(metrics, cm) -> dict:
     type=click.Choice(("auto", "none", "hungarian")),
     default="auto",
     show_default=True,
-    help="How labels become classes; auto: as they are when the model has as many classes as the data, "
-    "else matched one-to-one (Hungarian) over the whole set.",
+    help="How labels become classes. none: labels are class indices; hungarian: each image's labels are "
+    "matched one-to-one to classes (unsupervised segmenters); auto: none for a model with the data's "
+    "number of classes, hungarian for one that declares no classes, else an error.",
 )
 @click.option("--instances", is_flag=True, help="Masks are instances (0 = background): object-level scores.")
 @PARAM
@@ -165,12 +137,15 @@ def evaluate(
     seg = make_model("segmenter", model, parse_params(params), "'-m' / '--model'")
     t0 = time.perf_counter()
     instances = instances or bool(getattr(seg, "instances", False))
+    if instances and picture is not None:
+        raise click.UsageError("--picture draws a confusion matrix of classes; instance masks have none")
     folder = SegmentationFolder(data, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
     split, pairs = _split_files(folder, split)
     if not pairs:
         raise click.ClickException(f"{data}: no image in the {split!r} split")
     report = {
-        "model": model,
+        "model": str(model),
+        "model_classes": list(getattr(seg.info, "classes", ()) or ()),
         "data": str(data),
         "split": split,
         "images": len(pairs),
@@ -180,10 +155,15 @@ def evaluate(
         report.update(_instances(seg, pairs, progress))
         _print_instances(report)
     else:
-        cm, rows, how = _class_labels(seg, folder, pairs, match, progress)
         from ..eval import metrics
 
-        report.update(classes=list(folder.classes), matching=how, **_scores(metrics, cm))
+        with (
+            warnings.catch_warnings()
+        ):  # the training split's warnings (a class absent from val) are not ours
+            warnings.filterwarnings("ignore", message=".*absent from the validation split")
+            how = _matching(seg, folder, match)
+        cm, rows = _class_labels(seg, folder, pairs, how, progress)
+        report.update(classes=list(folder.classes), matching=_HOW[how], **metrics.scores_from_confusion(cm))
         report["confusion_matrix"] = cm.tolist()
         report["per_image"] = rows
         _print_classes(report)
@@ -194,8 +174,20 @@ def evaluate(
             click.echo(f"wrote {picture}")
     report["seconds"] = round(time.perf_counter() - t0, 3)
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        # strict JSON: a score of a class absent from truth and prediction (NaN) is written as null
+        text = json.dumps(_no_nan(report), indent=1, allow_nan=False)
+        json_path.write_text(text, encoding="utf-8")
         click.echo(f"wrote {json_path}")
+
+
+def _no_nan(value):
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 def _instances(seg, pairs, progress: bool) -> dict:
@@ -213,15 +205,14 @@ def _instances(seg, pairs, progress: bool) -> dict:
         if truth.ndim != 2:
             raise click.ClickException(f"{mask_path}: an instance mask must be one channel of object ids")
         pred = np.asarray(seg.segment(io.imread(img_path)))
-        ap = metrics.average_precision(pred, truth.astype(np.int64))
-        s = metrics.instance_scores(pred, truth.astype(np.int64), 0.5)
+        ap = metrics.average_precision(pred, truth.astype(np.int64))  # thresholds 0.5, 0.55, .., 0.95
         rows.append(
             {
                 "image": str(img_path),
-                "ap50": s["ap"],
+                "ap50": ap["ap"][0],
                 "dsb_mean_ap": ap["mean_ap"],
-                "precision": s["precision"],
-                "recall": s["recall"],
+                "precision": ap["precision"][0],
+                "recall": ap["recall"][0],
             }
         )
     return {
@@ -242,6 +233,11 @@ def _print_classes(r: dict) -> None:
     click.echo(f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}")
     for name, iou, dice, n in zip(r["classes"], r["iou"], r["dice"], r["support"]):
         click.echo(f"{name:<{width}}  {iou:7.4f}  {dice:7.4f}  {n:10d}")
+    if r["unmatched_pixels"]:
+        share = r["unmatched_pixels"] / max(sum(r["support"]), 1)
+        click.echo(
+            f"{r['unmatched_pixels']} pixels ({share:.1%}) in labels matched to no class, counted wrong"
+        )
 
 
 def _print_instances(r: dict) -> None:

@@ -1,5 +1,7 @@
 """Scores of segmentations against the truth: per-class pixel scores for semantic labels
-(:func:`segmentation_scores`), object-level scores for instance labels (:func:`instance_iou`,
+(:func:`segmentation_scores`; :func:`confusion_matrix` and :func:`scores_from_confusion`, summed over
+many images by :class:`ConfusionAccumulator`; :func:`match_clusters` for unsupervised segmenters),
+object-level scores for instance labels (:func:`instance_iou`,
 :func:`match_instances`, :func:`instance_scores`, :func:`average_precision`). Also ``segen.metrics``."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = [
     "confusion_matrix",
     "scores_from_confusion",
     "match_clusters",
+    "ConfusionAccumulator",
     "instance_iou",
     "match_instances",
     "instance_scores",
@@ -117,30 +120,54 @@ def confusion_matrix(pred, true, num_classes: int, *, num_pred: int | None = Non
 
 
 def scores_from_confusion(cm) -> dict:
-    """Pixel accuracy, per-class IoU and Dice, and their means, from a square confusion matrix.
+    """Pixel accuracy, per-class IoU and Dice, and their means, from a confusion matrix.
 
     Parameters
     ----------
-    cm : (K, K) array_like of int
-        ``cm[t, p]``: pixels of class ``t`` predicted as class ``p`` (:func:`confusion_matrix`).
+    cm : (K, K) or (K, K + 1) array_like of int
+        ``cm[t, p]``: pixels of class ``t`` predicted as class ``p`` (:func:`confusion_matrix`). An extra
+        last column counts pixels given a label that stands for no class (clusters left without a class
+        by :func:`match_clusters`, see :class:`ConfusionAccumulator`): wrong for their class, credited to
+        none.
 
     Returns
     -------
     scores : dict
         ``pixel_accuracy``, ``iou`` and ``dice`` (lists; NaN for a class absent from both truth and
-        prediction), ``mean_iou`` and ``mean_dice`` (means over the other classes), ``support`` (true
-        pixels per class).
+        prediction), ``mean_iou`` and ``mean_dice`` (means over the other classes; NaN when there is
+        none), ``support`` (true pixels per class), ``unmatched_pixels`` (the extra column's sum, 0
+        without it).
 
     Raises
     ------
     InvalidArgumentError
-        If `cm` is not a square matrix of non-negative counts.
+        If `cm` is not a (K, K) or (K, K + 1) matrix of non-negative counts.
+
+    Notes
+    -----
+    IoU of class k = TP / (TP + FP + FN) and Dice = 2 TP / (2 TP + FP + FN), with TP = ``cm[k, k]``, FN
+    the rest of row k and FP the rest of column k. A class neither in the truth nor in the prediction has
+    no score (NaN) and is left out of the means; a class in the truth that is never predicted scores 0.
+
+    Examples
+    --------
+    >>> s = scores_from_confusion([[3, 1, 0], [0, 4, 0], [0, 0, 0]])
+    >>> round(s["iou"][0], 3), s["iou"][2], round(s["mean_iou"], 3), s["pixel_accuracy"]
+    (0.75, nan, 0.775, 0.875)
     """
     cm = np.asarray(cm)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.dtype.kind not in "iu" or (cm.size and cm.min() < 0):
-        raise InvalidArgumentError(f"`cm` must be a square matrix of counts; got {cm.dtype} {cm.shape}")
-    tp = np.diag(cm).astype(np.float64)
-    rows, cols = cm.sum(1).astype(np.float64), cm.sum(0).astype(np.float64)
+    if (
+        cm.ndim != 2
+        or cm.shape[1] not in (cm.shape[0], cm.shape[0] + 1)
+        or cm.dtype.kind not in "iu"
+        or (cm.size and cm.min() < 0)
+    ):
+        raise InvalidArgumentError(
+            f"`cm` must be a (K, K) or (K, K + 1) matrix of counts; got {cm.dtype} {cm.shape}"
+        )
+    k = cm.shape[0]
+    tp = np.diag(cm[:, :k]).astype(np.float64)
+    rows, cols = cm.sum(1).astype(np.float64), cm[:, :k].sum(0).astype(np.float64)
     union, total = rows + cols - tp, rows + cols
     with np.errstate(invalid="ignore", divide="ignore"):
         iou = np.where(union > 0, tp / np.maximum(union, 1), np.nan)
@@ -153,6 +180,7 @@ def scores_from_confusion(cm) -> dict:
         "mean_iou": float(np.nanmean(iou)) if present.any() else float("nan"),
         "mean_dice": float(np.nanmean(dice)) if present.any() else float("nan"),
         "support": [int(x) for x in rows],
+        "unmatched_pixels": int(cm[:, k:].sum()),
     }
 
 
@@ -188,6 +216,85 @@ def match_clusters(cm) -> np.ndarray:
     else:  # every class gets a distinct cluster; the other clusters stay unmatched
         mapping[_assign(-gain)] = np.arange(k)
     return mapping
+
+
+MATCH_MODES = ("none", "hungarian")
+
+
+class ConfusionAccumulator:
+    """A confusion matrix summed image by image: memory stays one small matrix whatever the number of
+    images, and the scores are those of all their pixels together (not a mean of per-image scores).
+
+    Parameters
+    ----------
+    num_classes : int
+        K, the number of true classes.
+    ignore_index : int or None, optional
+        True value of pixels left out (default 255, the "ignore" of segen's data set folders).
+    match : {"none", "hungarian"}, optional
+        ``"none"`` (default): predicted labels are class indices in [0, K). ``"hungarian"``: the labels of
+        an unsupervised segmenter (any non-negative integers; their numbers mean nothing and change from
+        image to image) are matched to classes in each image one-to-one by :func:`match_clusters`;
+        pixels of labels left without a class (more labels than classes) go to an extra last column and
+        count as wrong.
+
+    Attributes
+    ----------
+    matrix : (K, K) or, with ``match="hungarian"``, (K, K + 1) int64 ndarray
+        The sum so far (:func:`confusion_matrix`'s layout).
+    images : int
+        Images added.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> acc = ConfusionAccumulator(2, match="hungarian")
+    >>> _ = acc.update(np.array([7, 7, 3]), np.array([0, 0, 1]))  # label 7 is class 0, label 3 class 1
+    >>> _ = acc.update(np.array([1, 0, 0]), np.array([1, 0, 255]))
+    >>> acc.matrix.tolist(), acc.scores()["pixel_accuracy"]
+    ([[3, 0, 0], [0, 2, 0]], 1.0)
+    """
+
+    def __init__(self, num_classes: int, *, ignore_index=255, match: str = "none"):
+        self.num_classes = check_int(num_classes, "num_classes", minimum=1)
+        self.ignore_index = None if ignore_index is None else check_int(ignore_index, "ignore_index")
+        if match not in MATCH_MODES:
+            raise InvalidArgumentError(f"`match` must be one of {MATCH_MODES}; got {match!r}")
+        self.match = match
+        k = self.num_classes
+        self.matrix = np.zeros((k, k + (match == "hungarian")), np.int64)
+        self.images = 0
+
+    def update(self, pred, true) -> np.ndarray:
+        """Add one image's labels; returns its own matrix (after matching), shaped as :attr:`matrix`.
+
+        Raises
+        ------
+        InvalidArgumentError, DTypeError
+            As :func:`confusion_matrix`; with ``match="hungarian"``, negative labels.
+        """
+        k = self.num_classes
+        if self.match == "none":
+            cm = confusion_matrix(pred, true, k, ignore_index=self.ignore_index)
+        else:
+            pred = _class_indices(pred, "pred")
+            if pred.size and pred.min() < 0:
+                raise InvalidArgumentError(f"`pred` labels must not be negative; got {int(pred.min())}")
+            # renumber the labels present 0..n-1: sparse labels (e.g. 10**9) cost nothing
+            _, dense = np.unique(pred, return_inverse=True)
+            dense = dense.reshape(pred.shape)
+            n_pred = max(int(dense.max()) + 1 if dense.size else 1, 1)
+            raw = confusion_matrix(dense, true, k, num_pred=n_pred, ignore_index=self.ignore_index)
+            mapping = match_clusters(raw)
+            cm = np.zeros((k, k + 1), np.int64)
+            np.add.at(cm, (slice(None), np.where(mapping >= 0, mapping, k)), raw)
+        self.matrix += cm
+        self.images += 1
+        return cm
+
+    def scores(self) -> dict:
+        """:func:`scores_from_confusion` of :attr:`matrix`, with ``images``."""
+        return {**scores_from_confusion(self.matrix), "images": self.images}
 
 
 # ---- instance segmentation ------------------------------------------------------------------------------

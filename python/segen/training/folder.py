@@ -14,37 +14,11 @@ import onnxruntime as ort
 import torch
 
 from ..data import IGNORE_INDEX, SegmentationFolder, to_float
+from ..eval.metrics import ConfusionAccumulator
 from .augment import random_crop
 from .loop import shuffled_batches
 
-__all__ = ["FolderSource", "FolderCrops", "Confusion", "pad_to_stride"]
-
-
-class Confusion:
-    """A (K, K) confusion matrix (rows truth, columns prediction) summed over images; 255 is ignored."""
-
-    def __init__(self, k: int):
-        self.k = k
-        self.matrix = np.zeros((k, k), np.int64)
-
-    def add(self, pred: np.ndarray, true: np.ndarray) -> None:
-        keep = true != IGNORE_INDEX
-        t, p = true[keep].astype(np.int64), pred[keep].astype(np.int64)
-        self.matrix += np.bincount(t * self.k + p, minlength=self.k * self.k).reshape(self.k, self.k)
-
-    def scores(self) -> dict:
-        """``pixel_accuracy``, per-class ``iou`` (NaN for a class absent from truth and prediction) and
-        ``mean_iou`` (over the classes present)."""
-        cm = self.matrix
-        tp = np.diag(cm).astype(np.float64)
-        union = cm.sum(0) + cm.sum(1) - tp
-        with np.errstate(invalid="ignore", divide="ignore"):
-            iou = np.where(union > 0, tp / np.maximum(union, 1), np.nan)
-        return {
-            "pixel_accuracy": float(tp.sum() / max(cm.sum(), 1)),
-            "iou": [float(x) for x in iou],
-            "mean_iou": float(np.nanmean(iou)) if np.any(union > 0) else float("nan"),
-        }
+__all__ = ["FolderSource", "FolderCrops", "pad_to_stride"]
 
 
 def _as_chw(image: np.ndarray) -> np.ndarray:
@@ -185,11 +159,11 @@ def score_torch(
     """Scores of a torch model on a split, image by image at full size."""
     model.eval()
     dev = next(model.parameters()).device
-    conf = Confusion(k)
+    conf = ConfusionAccumulator(k, ignore_index=IGNORE_INDEX)
     for x, mask in _pairs(folder, split):
         xp = (pad_to_stride(x, stride) - mean) / std
         logits = model(torch.from_numpy(np.ascontiguousarray(xp[None], dtype=np.float32)).to(dev))
-        conf.add(logits[0, :, : mask.shape[0], : mask.shape[1]].argmax(0).cpu().numpy(), mask)
+        conf.update(logits[0, :, : mask.shape[0], : mask.shape[1]].argmax(0).cpu().numpy(), mask)
     return conf.scores()
 
 
@@ -197,11 +171,11 @@ def score_onnx(path, folder: SegmentationFolder, split: str, stride: int, k: int
     """Scores of an ONNX segmenter (ONNX Runtime, CPU) on a split, image by image at full size; rounded
     for the sidecar, with the number of images."""
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    conf, n = Confusion(k), 0
+    conf, n = ConfusionAccumulator(k, ignore_index=IGNORE_INDEX), 0
     for x, mask in _pairs(folder, split):
         xp = ((pad_to_stride(x, stride) - mean) / std).astype(np.float32)
         out = sess.run(None, {"image": xp[None]})[0][0]
-        conf.add(out[:, : mask.shape[0], : mask.shape[1]].argmax(0), mask)
+        conf.update(out[:, : mask.shape[0], : mask.shape[1]].argmax(0), mask)
         n += 1
     s = conf.scores()
     return {

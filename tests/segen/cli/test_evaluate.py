@@ -10,7 +10,7 @@ import pytest
 import segen
 from click.testing import CliRunner
 from segen import plugins
-from segen.cli import cli
+from segen.cli import cli, main
 from segen.errors import ModelError
 from tiny_models import make_generator_model, make_segmenter_model
 
@@ -34,25 +34,40 @@ def _run(*args):
 
 
 def _reference(pairs, predict, k, hungarian):
-    """Confusion matrix by counting, with a brute-force best permutation per image when `hungarian`."""
-    total = np.zeros((k, k), np.int64)
+    """Confusion matrix by counting (a (K, K + 1) one when `hungarian`: the last column counts labels left
+    without a class), with a brute-force best assignment of labels to distinct classes per image."""
+    total = np.zeros((k, k + hungarian), np.int64)
     for img, truth in pairs:
         pred = predict(img)
         keep = truth != 255
         t, p = truth[keep].astype(int), pred[keep].astype(int)
-        if hungarian:  # the labels present, each given a distinct class: the assignment keeping most pixels
-            labels = np.unique(p)
-            lut = np.zeros(p.max() + 1, int)
+        if hungarian:  # each label present a distinct class or none (k): the assignment keeping most pixels
+            labels = np.unique(pred)
+            lut = np.zeros(pred.max() + 1, int)
 
-            def right(perm):
-                lut[labels] = perm
+            def right(choice):
+                lut[labels] = choice
                 return (lut[p] == t).sum()
 
-            lut[labels] = max(itertools.permutations(range(k), len(labels)), key=right)
+            choices = [
+                c
+                for c in itertools.product(range(k + 1), repeat=len(labels))
+                if len([x for x in c if x < k]) == len({x for x in c if x < k}) == min(k, len(labels))
+            ]
+            lut[labels] = max(choices, key=right)
             p = lut[p]
         for a, b in zip(t, p):
             total[a, b] += 1
     return total
+
+
+def _scores(cm):
+    """IoU, Dice and pixel accuracy of a reference matrix, written out from their definitions."""
+    k = cm.shape[0]
+    tp = np.diag(cm[:, :k]).astype(float)
+    fn = cm.sum(1) - tp
+    fp = cm[:, :k].sum(0) - tp
+    return tp / (tp + fp + fn), 2 * tp / (2 * tp + fp + fn), tp.sum() / cm.sum()
 
 
 @pytest.mark.parametrize(
@@ -85,17 +100,36 @@ def test_evaluate_equals_a_numpy_reference(tmp_path, model, options, hungarian):
         for i in range(6)
     ]
     ref = _reference(pairs, seg.segment, 2, hungarian)
-    cm = np.asarray(got["confusion_matrix"])[:, :2]
-    np.testing.assert_array_equal(cm, ref)
-    tp = np.diag(ref)
-    iou = tp / (ref.sum(0) + ref.sum(1) - tp)
+    np.testing.assert_array_equal(got["confusion_matrix"], ref)
+    iou, dice, acc = _scores(ref)
     np.testing.assert_allclose(got["iou"], iou, rtol=1e-12)
+    np.testing.assert_allclose(got["dice"], dice, rtol=1e-12)
     assert got["mean_iou"] == pytest.approx(iou.mean())
-    assert got["pixel_accuracy"] == pytest.approx(tp.sum() / ref.sum())
+    assert got["pixel_accuracy"] == pytest.approx(acc)
     assert got["images"] == 6 and len(got["per_image"]) == 6 and got["split"] == "all"
+    first = _reference(pairs[:1], seg.segment, 2, hungarian)  # per-image rows: that image's own scores
+    assert got["per_image"][0]["pixel_accuracy"] == pytest.approx(_scores(first)[2])
+    assert got["data_fingerprint"] == segen.data.SegmentationFolder(data).fingerprint()
+    assert got["data_fingerprint"]["file_count"] == 12 and got["model"] == model
     assert ("hungarian" in got["matching"]) == hungarian
     assert segen.io.imread(tmp_path / "cm.png").ndim == 3
     assert "mean IoU" in r.output
+
+
+def test_evaluate_more_clusters_than_classes_counts_the_rest_wrong(tmp_path):
+    data = _folder(tmp_path / "d", n=3)
+    out = tmp_path / "s.json"
+    r = _run("evaluate", "-m", "kmeans", "-p", "k=3", "--data", data, "--json", out, "--no-progress")
+    assert r.exit_code == 0, r.output
+    got = json.loads(out.read_text())
+    seg = segen.get_segmenter("kmeans", k=3)
+    pairs = [segen.data.SegmentationFolder(data).read(i) for i in range(3)]
+    ref = _reference(pairs, seg.segment, 2, True)
+    np.testing.assert_array_equal(got["confusion_matrix"], ref)
+    assert ref[:, 2].sum() > 0 and got["unmatched_pixels"] == ref[:, 2].sum()
+    iou, _, acc = _scores(ref)
+    np.testing.assert_allclose(got["iou"], iou, rtol=1e-12)
+    assert got["pixel_accuracy"] == pytest.approx(acc) and "matched to no class" in r.output
 
 
 def test_evaluate_instances_uses_object_scores(tmp_path):
@@ -118,7 +152,55 @@ def test_evaluate_instances_uses_object_scores(tmp_path):
     assert got["ap50"] == pytest.approx(want) and "AP@0.5" in r.output
 
 
-def test_evaluate_bad_input(tmp_path):
+def _check_model_file_scores(data, model_arg, out):
+    """`segen evaluate -m model_arg` against counting the tiny model's (bright pixels) labels."""
+    r = _run("evaluate", "-m", model_arg, "--data", data, "--json", out, "--no-progress")
+    assert r.exit_code == 0, r.output
+    got = json.loads(out.read_text())
+    folder = segen.data.SegmentationFolder(data)
+    pairs = [folder.read(i) for i in range(len(folder))]
+    seg = segen.get_segmenter(model_arg)
+    assert (seg.segment(pairs[0][0]) == (pairs[0][0] > 127)).mean() > 0.99  # it does segment bright pixels
+    ref = _reference(pairs, seg.segment, 2, False)
+    np.testing.assert_array_equal(got["confusion_matrix"], ref)
+    iou, dice, acc = _scores(ref)
+    np.testing.assert_allclose(got["iou"], iou, rtol=1e-12)
+    assert got["pixel_accuracy"] == pytest.approx(acc) and 0.7 < acc < 1.0
+    assert "none" in got["matching"] and got["model_classes"] == ["background", "bright"]
+    return got
+
+
+def test_evaluate_a_model_file_by_its_path(tmp_path):
+    data = _folder(tmp_path / "d", size=(16, 16))
+    (tmp_path / "m").mkdir()
+    path = make_segmenter_model(tmp_path / "m", "mine")
+    got = _check_model_file_scores(data, path, tmp_path / "s.json")
+    assert got["model"] == str(path)
+
+
+def test_evaluate_a_model_from_the_user_model_folder(tmp_path, user_dir):
+    data = _folder(tmp_path / "d", size=(16, 16))
+    make_segmenter_model(user_dir, "my-seg")
+    _check_model_file_scores(data, "my-seg", tmp_path / "s.json")
+
+
+def test_evaluate_writes_strict_json_with_null_for_absent_classes(tmp_path):
+    data = _folder(tmp_path / "d", n=3)
+    (data / "classes.json").write_text(json.dumps(["dark", "bright", "never"]))
+    out = tmp_path / "s.json"
+    r = _run("evaluate", "-m", "otsu", "--match", "none", "--data", data, "--json", out, "--no-progress")
+    assert r.exit_code == 0, r.output
+
+    def refuse(name):
+        raise AssertionError(f"not strict JSON: {name}")
+
+    got = json.loads(out.read_text(), parse_constant=refuse)
+    assert got["iou"][2] is None and got["dice"][2] is None and got["support"][2] == 0
+    assert got["mean_iou"] == pytest.approx(np.mean(got["iou"][:2]))  # the absent class is left out
+    assert got["classes"] == ["dark", "bright", "never"] and "never" in r.output
+
+
+def test_evaluate_bad_input(tmp_path, capsys):
     data = _folder(tmp_path / "d")
     r = CliRunner().invoke(cli, ["evaluate", "-m", "no-such-model", "--data", str(data)])
     assert r.exit_code == 2 and "no-such-model" in r.output
@@ -129,6 +211,26 @@ def test_evaluate_bad_input(tmp_path):
         cli, ["evaluate", "-m", "kmeans", "-p", "k=4", "--match", "none", "--data", str(data)]
     )
     assert r.exit_code == 1 and "data set has 2 classes" in r.output and "im" in r.output
+    # a model with classes of its own, not as many as the data set's: refused unless matched on purpose
+    three = _folder(tmp_path / "three", n=2)
+    (three / "classes.json").write_text(json.dumps(["a", "b", "c"]))
+    r = CliRunner().invoke(cli, ["evaluate", "-m", "otsu", "--data", str(three), "--no-progress"])
+    assert r.exit_code == 1, r.output
+    assert "the model has 2 classes (background, foreground) but the data set has 3 (a, b, c)" in r.output
+    r = CliRunner().invoke(
+        cli, ["evaluate", "-m", "otsu", "--match", "hungarian", "--data", str(three), "--no-progress"]
+    )
+    assert r.exit_code == 0 and "hungarian" in r.output
+    # instance masks have no confusion matrix to draw
+    r = CliRunner().invoke(
+        cli, ["evaluate", "-m", "watershed", "--data", str(data), "--picture", str(tmp_path / "p.png")]
+    )
+    assert r.exit_code == 2 and "--picture" in r.output
+    # a folder that is not a data set: one line naming it, through the `segen` entry point
+    (tmp_path / "empty").mkdir()
+    code = main(["evaluate", "-m", "otsu", "--data", str(tmp_path / "empty"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("segen: error:") and "empty" in err and err.count("\n") == 1
 
 
 @pytest.fixture

@@ -84,5 +84,92 @@ def test_confusion_matrix_bad_input():
         metrics.confusion_matrix(np.zeros(3, int), np.zeros(4, int), 2)
     with pytest.raises(TypeError, match="integer"):
         metrics.confusion_matrix(np.zeros(3), np.zeros(3, int), 2)
-    with pytest.raises(ValueError, match="square"):
-        metrics.scores_from_confusion(np.zeros((2, 3), int))
+    with pytest.raises(ValueError, match=r"\(K, K \+ 1\)"):
+        metrics.scores_from_confusion(np.zeros((2, 4), int))
+    with pytest.raises(ValueError, match="counts"):
+        metrics.scores_from_confusion(np.array([[1, -1], [0, 2]]))
+
+
+# ---- the streaming accumulator (issue 11) -----------------------------------------------------------------
+
+
+def _images(seed, n=5, k=3):
+    """`n` (pred, true) pairs of different sizes: labels mostly right, 255 in a corner of the truth."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        true = rng.integers(0, k, (8 + i, 11 + 2 * i))
+        pred = np.where(rng.random(true.shape) < 0.6, true, rng.integers(0, k, true.shape))
+        true[:2, :2] = 255
+        out.append((pred, true))
+    return out
+
+
+def test_accumulator_equals_scikit_learn_on_all_pixels_together():
+    from sklearn.metrics import confusion_matrix as sk_cm
+    from sklearn.metrics import f1_score, jaccard_score
+
+    pairs = _images(7)
+    acc = metrics.ConfusionAccumulator(3)  # ignore_index 255 by default
+    for pred, true in pairs:
+        one = acc.update(pred, true)
+        keep = true != 255
+        np.testing.assert_array_equal(one, sk_cm(true[keep], pred[keep], labels=range(3)))
+    t = np.concatenate([true[true != 255] for _, true in pairs])
+    p = np.concatenate([pred[true != 255] for pred, true in pairs])
+    np.testing.assert_array_equal(acc.matrix, sk_cm(t, p, labels=range(3)))
+    s = acc.scores()
+    np.testing.assert_allclose(s["iou"], jaccard_score(t, p, average=None), rtol=1e-12)
+    np.testing.assert_allclose(s["dice"], f1_score(t, p, average=None), rtol=1e-12)
+    assert s["mean_iou"] == pytest.approx(jaccard_score(t, p, average="macro"), rel=1e-12)
+    assert s["pixel_accuracy"] == pytest.approx((t == p).mean(), rel=1e-12)
+    assert s["images"] == len(pairs) and s["unmatched_pixels"] == 0
+
+
+@pytest.mark.parametrize("clusters", [2, 3, 5])
+def test_accumulator_hungarian_matches_each_image_as_scipy_does(clusters):
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics import confusion_matrix as sk_cm
+
+    rng = np.random.default_rng(clusters)
+    k = 3
+    acc = metrics.ConfusionAccumulator(k, match="hungarian")
+    want = np.zeros((k, k + 1), np.int64)
+    for _, true in _images(clusters, k=k):
+        # an unsupervised segmenter: its own (sparse, shuffled) label numbers, different in every image
+        names = rng.choice(10**9, clusters, replace=False)
+        own = np.where(true == 255, 0, true) * clusters // k  # mostly one cluster per class, plus noise
+        pred = names[np.where(rng.random(true.shape) < 0.7, own, rng.integers(0, clusters, true.shape))]
+        keep = true != 255
+        _, dense = np.unique(pred, return_inverse=True)
+        raw = sk_cm(true[keep], dense.reshape(pred.shape)[keep], labels=range(max(k, clusters)))[
+            :k, :clusters
+        ]
+        rows, cols = linear_sum_assignment(raw, maximize=True)
+        image = np.zeros((k, k + 1), np.int64)
+        image[:, k] = raw.sum(1)  # every pixel unmatched, then the matched clusters moved to their class
+        image[:, rows] += raw[:, cols]
+        image[:, k] -= raw[:, cols].sum(1)
+        got = acc.update(pred, true)
+        assert np.trace(got[:, :k]) == raw[rows, cols].sum()  # as many pixels right as scipy's matching
+        np.testing.assert_array_equal(got, image)  # the same matching (no tie in these counts)
+        want += got
+    np.testing.assert_array_equal(acc.matrix, want)
+    s = acc.scores()
+    assert s["unmatched_pixels"] == want[:, k].sum() and (s["unmatched_pixels"] > 0) == (clusters > k)
+    assert s["pixel_accuracy"] == pytest.approx(np.trace(want[:, :k]) / want.sum())
+
+
+def test_accumulator_bad_input():
+    with pytest.raises(ValueError, match="`match`"):
+        metrics.ConfusionAccumulator(2, match="greedy")
+    with pytest.raises(ValueError, match="`num_classes`"):
+        metrics.ConfusionAccumulator(0)
+    acc = metrics.ConfusionAccumulator(2, match="hungarian")
+    with pytest.raises(ValueError, match="negative"):
+        acc.update(np.array([-1, 0]), np.array([0, 1]))
+    with pytest.raises(TypeError, match="integer"):
+        acc.update(np.array([0.5, 0]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="`pred` values must be in"):
+        metrics.ConfusionAccumulator(2).update(np.array([2, 0]), np.array([0, 1]))
+    assert acc.images == 0 and acc.matrix.sum() == 0  # a refused image adds nothing
