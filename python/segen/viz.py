@@ -394,7 +394,7 @@ def confusion_picture(cm, names=(), *, cell: int = 56) -> np.ndarray:
     """A confusion matrix as a picture: (H, W, 3) uint8, true classes down, predictions across.
 
     Each cell shows the share of its row (the true class's pixels) in percent, shaded from white (0) to
-    dark blue (100 %); the diagonal is outlined. A (K, K + 1) matrix's last column is drawn as
+    dark blue (100 %); the diagonal is outlined; the rows are marked "true" and the columns "predicted". A (K, K + 1) matrix's last column is drawn as
     "unmatched" (pixels of clusters matched to no class, from ``segen evaluate --match hungarian``).
 
     Parameters
@@ -426,11 +426,15 @@ def confusion_picture(cm, names=(), *, cell: int = 56) -> np.ndarray:
     rows = [names[i] if i < len(names) else str(i) for i in range(k)]
     cols = rows + (["unmatched"] if c > k else [])
     font = _font(max(10, cell // 4))
-    label_w = max(int(font.getlength(t)) for t in rows) + cell // 4
-    head_h = max(int(font.getlength(t)) for t in cols) + cell // 4  # column names are written turned
+    label_w = max(int(font.getlength(t)) for t in [*rows, "true"]) + cell // 4
+    top = cell // 3 + 4  # a band above the column names: "predicted"
+    head_h = top + max(int(font.getlength(t)) for t in cols) + cell // 4  # column names are written turned
     sheet = Image.new("RGB", (label_w + c * cell + 4, head_h + k * cell + 4), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
     share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    word = int(font.getlength("predicted"))
+    draw.text((label_w + max(0, (c * cell - word) // 2), 2), "predicted", fill=(90, 90, 90), font=font)
+    draw.text((2, head_h - cell // 3 - 2), "true", fill=(90, 90, 90), font=font)
     for j, t in enumerate(cols):
         tw = int(font.getlength(t))
         txt = Image.new("RGB", (tw + 4, cell // 3 + 4), (255, 255, 255))

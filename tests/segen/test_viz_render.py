@@ -106,3 +106,35 @@ def test_render_kinds(scene):
     for names in ("cat", np.array(5), 3):
         with pytest.raises(TypeError, match="`names` must be a sequence of class names"):
             viz.render(image, labels, legend=True, names=names)
+
+
+# ---- confusion_picture (segen evaluate --picture, issue 11) ----------------------------------------------
+
+
+def _cells_of(picture, colour):
+    return int(np.all(picture == np.array(colour, np.uint8), axis=-1).sum())
+
+
+def test_confusion_picture_shades_each_cell_by_its_rows_share():
+    cell = 40
+    full = (24, 64, 140)  # 100 % of a row: the darkest blue
+    half = tuple(int(round(255 - 0.5 * (255 - b))) for b in full)
+    pic = viz.confusion_picture(np.array([[1, 1, 0], [0, 7, 0]]), ["a", "b"], cell=cell)
+    assert pic.dtype == np.uint8 and pic.ndim == 3 and pic.shape[2] == 3
+    # two cells of 50 % in row a, one of 100 % in row b (text and borders cover part of each cell)
+    assert 2 * 0.5 * cell**2 < _cells_of(pic, half) <= 2 * cell**2
+    assert 0.5 * cell**2 < _cells_of(pic, full) <= cell**2
+    # a third column is "unmatched": the picture is wider than that of the square matrix
+    square = viz.confusion_picture(np.array([[1, 1], [0, 7]]), ["a", "b"], cell=cell)
+    assert pic.shape[1] - square.shape[1] == cell and pic.shape[0] >= square.shape[0]
+
+
+def test_confusion_picture_bad_input():
+    with pytest.raises(InvalidArgumentError, match=r"\(K, K \+ 1\)"):
+        viz.confusion_picture(np.zeros((2, 4), int))
+    with pytest.raises(InvalidArgumentError, match="counts"):
+        viz.confusion_picture(np.zeros((2, 2)))
+    with pytest.raises(InvalidArgumentError, match="64"):
+        viz.confusion_picture(np.zeros((65, 65), int))
+    with pytest.raises(InvalidArgumentError, match="cell"):
+        viz.confusion_picture(np.zeros((2, 2), int), cell=4)
