@@ -30,9 +30,12 @@ def _matching(seg, folder, match: str) -> str:
     if not model_classes:  # an unsupervised segmenter: its label numbers mean nothing
         return "hungarian"
     if len(model_classes) != k:
+        counted = (
+            "" if (folder.root / "classes.json").is_file() else ", counted from its masks: no classes.json"
+        )
         raise click.ClickException(
             f"the model has {len(model_classes)} classes ({', '.join(model_classes)}) but the data set has "
-            f"{k} ({', '.join(folder.classes)}); use --match hungarian to match its labels "
+            f"{k} ({', '.join(folder.classes)}{counted}); use --match hungarian to match its labels "
             "to the classes image by image anyway"
         )
     return "none"

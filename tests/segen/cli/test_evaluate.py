@@ -221,6 +221,10 @@ def test_evaluate_bad_input(tmp_path, capsys):
         cli, ["evaluate", "-m", "otsu", "--match", "hungarian", "--data", str(three), "--no-progress"]
     )
     assert r.exit_code == 0 and "hungarian" in r.output
+    r = CliRunner().invoke(
+        cli, ["evaluate", "-m", "unet-textures-int8", "--data", str(data), "--no-progress"]
+    )
+    assert r.exit_code == 1 and "has 2 (class0, class1, counted from its masks: no classes.json)" in r.output
     # instance masks have no confusion matrix to draw
     r = CliRunner().invoke(
         cli, ["evaluate", "-m", "watershed", "--data", str(data), "--picture", str(tmp_path / "p.png")]
@@ -289,3 +293,23 @@ def test_user_model_folder_lists_and_loads_its_models(user_dir):
     (user_dir / "my-seg.onnx").write_bytes((user_dir / "my-seg.onnx").read_bytes() + b"\0")
     with pytest.raises(ModelError):
         segen.get_segmenter("my-seg").segment(img)
+
+
+def test_listing_user_models_reads_sidecars_only(user_dir):
+    import subprocess
+    import sys
+
+    make_segmenter_model(user_dir, "my-seg")
+    (user_dir / "huge.onnx").write_bytes(b"x")
+    (user_dir / "huge.json").write_text(" " * (2 << 20) + "{}")  # over the 1 MiB a sidecar may have
+    code = (
+        "import sys, warnings, segen\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    names = segen.list_segmenters()\n"
+        "print('my-seg' in names, 'huge' in names, any('huge.json' in str(x.message) for x in w),"
+        " 'onnxruntime' in sys.modules, 'segen._core' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # listed; the oversized sidecar skipped with a warning naming it; no model loaded to list them
+    assert out.stdout.split() == ["True", "False", "True", "False", "False"], out.stderr
