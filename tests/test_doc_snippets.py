@@ -43,7 +43,7 @@ SLOW_COMMANDS = frozenset({"train", "demo", "serve"})
 SKIPPED: dict[tuple[str, int], str] = {
     # the workflow page: evaluating and deploying the model its training step (minutes, not run) writes
     ("docs/training.md", 76): "needs the model that step 2 trains",
-    ("docs/training.md", 124): "needs the model that step 2 trains",
+    ("docs/training.md", 131): "needs the model that step 2 trains",
 }
 
 _FENCE = re.compile(r"^```([\w+-]*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)

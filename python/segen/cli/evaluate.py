@@ -21,28 +21,40 @@ def _split_files(folder, split: str):
     return split, folder.files(None if split == "all" else split)
 
 
-def _matching(seg, folder, match: str) -> str:
-    """ "none" or "hungarian": how the model's labels become the data set's classes (see --match)."""
+def _matching(seg, folder, match: str) -> tuple[str, list | None, str | None]:
+    """How the model's labels become the data set's classes (see --match): ("none" | "hungarian" |
+    "majority", a model-to-data class index table when the same class names come in another order, a
+    warning or None)."""
     k = folder.num_classes  # read here: it may scan the masks (a folder without classes.json)
+    named = (folder.root / "classes.json").is_file()
     if match != "auto":
-        return match
+        return match, None, None
     model_classes = tuple(getattr(seg.info, "classes", ()) or ())
     if not model_classes:  # an unsupervised segmenter: its label numbers mean nothing
-        return "hungarian"
+        return "hungarian", None, None
     if len(model_classes) != k:
-        counted = (
-            "" if (folder.root / "classes.json").is_file() else ", counted from its masks: no classes.json"
-        )
+        counted = "" if named else ", counted from its masks: no classes.json"
         raise click.ClickException(
             f"the model has {len(model_classes)} classes ({', '.join(model_classes)}) but the data set has "
             f"{k} ({', '.join(folder.classes)}{counted}); use --match hungarian to match its labels "
             "to the classes image by image anyway"
         )
-    return "none"
+    mine = [c.strip().lower() for c in model_classes]
+    theirs = [c.strip().lower() for c in folder.classes]
+    if not named or mine == theirs:
+        return "none", None, None
+    if sorted(mine) == sorted(theirs) and len(set(mine)) == k:  # the same names in another order
+        return "none", [theirs.index(c) for c in mine], None
+    return (
+        "none",
+        None,
+        f"the model's classes ({', '.join(model_classes)}) are not named as the data set's "
+        f"({', '.join(folder.classes)}); compared by index",
+    )
 
 
-def _class_labels(seg, folder, pairs, how: str, progress: bool):
-    """(the accumulated confusion matrix, per-image rows)."""
+def _class_labels(seg, folder, pairs, how: str, table, progress: bool):
+    """(the accumulated confusion matrix, per-image rows); `table` renumbers the model's classes."""
     import numpy as np
     from tqdm import tqdm
 
@@ -63,16 +75,23 @@ def _class_labels(seg, folder, pairs, how: str, progress: bool):
         if how == "none" and pred.size and int(pred.max()) >= k:
             raise click.ClickException(
                 f"{pair[0]}: the model returned label {int(pred.max())}, but the data set has {k} classes"
-                " (use --match hungarian for a segmenter whose labels are not these classes)"
+                " (use --match hungarian or majority for a segmenter whose labels are not these classes)"
             )
+        if table is not None:
+            pred = np.asarray(table)[pred]
         s = metrics.scores_from_confusion(acc.update(pred, truth))
-        rows.append({"image": str(pair[0]), "pixel_accuracy": s["pixel_accuracy"], "mean_iou": s["mean_iou"]})
+        row = {"image": str(pair[0]), "pixel_accuracy": s["pixel_accuracy"], "mean_iou": s["mean_iou"]}
+        if how != "none":  # how many labels were matched (majority voting flatters many small ones)
+            row["labels"] = int(np.unique(pred).size)
+        rows.append(row)
     return acc.matrix, rows
 
 
 _HOW = {
     "none": "none (labels are the data set's classes)",
+    "name": "by name (the model's classes, in another order, renumbered as the data set's)",
     "hungarian": "hungarian (each image's labels matched one-to-one to classes; labels left over count as wrong)",
+    "majority": "majority (each image's labels given the class most of their pixels have; optimistic)",
 }
 
 
@@ -98,12 +117,14 @@ _HOW = {
 @click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True)
 @click.option(
     "--match",
-    type=click.Choice(("auto", "none", "hungarian")),
+    type=click.Choice(("auto", "none", "hungarian", "majority")),
     default="auto",
     show_default=True,
     help="How labels become classes. none: labels are class indices; hungarian: each image's labels are "
-    "matched one-to-one to classes (unsupervised segmenters); auto: none for a model with the data's "
-    "number of classes, hungarian for one that declares no classes, else an error.",
+    "matched one-to-one to classes (unsupervised segmenters); majority: each label gets the class most of "
+    "its pixels have (superpixels; optimistic); auto: none (by name when both sides name the same classes "
+    "in another order) for a model with the data's number of classes, hungarian for one that declares "
+    "no classes, else an error.",
 )
 @click.option("--instances", is_flag=True, help="Masks are instances (0 = background): object-level scores.")
 @PARAM
@@ -160,12 +181,14 @@ def evaluate(
     else:
         from ..eval import metrics
 
-        with (
-            warnings.catch_warnings()
-        ):  # the training split's warnings (a class absent from val) are not ours
+        with warnings.catch_warnings():  # the training split's warnings (a class absent from val): not ours
             warnings.filterwarnings("ignore", message=".*absent from the validation split")
-            how = _matching(seg, folder, match)
-        cm, rows = _class_labels(seg, folder, pairs, how, progress)
+            how, table, warning = _matching(seg, folder, match)
+        if warning:
+            click.echo(f"segen: warning: {warning}", err=True)
+            report["warnings"] = [warning]
+        cm, rows = _class_labels(seg, folder, pairs, how, table, progress)
+        how = "name" if table is not None else how
         report.update(classes=list(folder.classes), matching=_HOW[how], **metrics.scores_from_confusion(cm))
         report["confusion_matrix"] = cm.tolist()
         report["per_image"] = rows

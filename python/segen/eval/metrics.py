@@ -218,7 +218,7 @@ def match_clusters(cm) -> np.ndarray:
     return mapping
 
 
-MATCH_MODES = ("none", "hungarian")
+MATCH_MODES = ("none", "hungarian", "majority")
 
 
 class ConfusionAccumulator:
@@ -231,12 +231,14 @@ class ConfusionAccumulator:
         K, the number of true classes.
     ignore_index : int or None, optional
         True value of pixels left out (default 255, the "ignore" of segen's data set folders).
-    match : {"none", "hungarian"}, optional
+    match : {"none", "hungarian", "majority"}, optional
         ``"none"`` (default): predicted labels are class indices in [0, K). ``"hungarian"``: the labels of
         an unsupervised segmenter (any non-negative integers; their numbers mean nothing and change from
         image to image) are matched to classes in each image one-to-one by :func:`match_clusters`;
         pixels of labels left without a class (more labels than classes) go to an extra last column and
-        count as wrong.
+        count as wrong. ``"majority"``: in each image every label becomes the class most of its scored
+        pixels have (many labels may share a class), the usual score of over-segmenting methods
+        (superpixels); optimistic: a label per pixel would score 1.0, so report the number of labels too.
 
     Attributes
     ----------
@@ -271,7 +273,7 @@ class ConfusionAccumulator:
         Raises
         ------
         InvalidArgumentError, DTypeError
-            As :func:`confusion_matrix`; with ``match="hungarian"``, negative labels.
+            As :func:`confusion_matrix`; with a `match` other than "none", negative labels.
         """
         k = self.num_classes
         if self.match == "none":
@@ -285,8 +287,9 @@ class ConfusionAccumulator:
             dense = dense.reshape(pred.shape)
             n_pred = max(int(dense.max()) + 1 if dense.size else 1, 1)
             raw = confusion_matrix(dense, true, k, num_pred=n_pred, ignore_index=self.ignore_index)
-            mapping = match_clusters(raw)
-            cm = np.zeros((k, k + 1), np.int64)
+            # hungarian: one-to-one, labels left over -> column k; majority: each label its largest class
+            mapping = match_clusters(raw) if self.match == "hungarian" else raw.argmax(0)
+            cm = np.zeros(self.matrix.shape, np.int64)
             np.add.at(cm, (slice(None), np.where(mapping >= 0, mapping, k)), raw)
         self.matrix += cm
         self.images += 1

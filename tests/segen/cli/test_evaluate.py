@@ -33,6 +33,18 @@ def _run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
+def _majority_reference(pairs, predict, k):
+    """Confusion matrix with each image's labels given the class most of their scored pixels have."""
+    total = np.zeros((k, k), np.int64)
+    for img, truth in pairs:
+        pred = predict(img)
+        keep = truth != 255
+        t, p = truth[keep].astype(int), pred[keep].astype(int)
+        for lab in np.unique(p):
+            np.add.at(total[:, np.bincount(t[p == lab], minlength=k).argmax()], t[p == lab], 1)
+    return total
+
+
 def _reference(pairs, predict, k, hungarian):
     """Confusion matrix by counting (a (K, K + 1) one when `hungarian`: the last column counts labels left
     without a class), with a brute-force best assignment of labels to distinct classes per image."""
@@ -313,3 +325,44 @@ def test_listing_user_models_reads_sidecars_only(user_dir):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # listed; the oversized sidecar skipped with a warning naming it; no model loaded to list them
     assert out.stdout.split() == ["True", "False", "True", "False", "False"], out.stderr
+
+
+def test_evaluate_majority_matching_equals_a_numpy_reference(tmp_path):
+    data = _folder(tmp_path / "d", n=4)
+    out = tmp_path / "s.json"
+    args = ["-m", "kmeans", "-p", "k=5", "--match", "majority", "--data", data, "--json", out]
+    r = _run("evaluate", *args, "--no-progress")
+    assert r.exit_code == 0, r.output
+    got = json.loads(out.read_text())
+    folder = segen.data.SegmentationFolder(data)
+    pairs = [folder.read(i) for i in range(4)]
+    seg = segen.get_segmenter("kmeans", k=5)
+    ref = _majority_reference(pairs, seg.segment, 2)
+    np.testing.assert_array_equal(got["confusion_matrix"], ref)
+    assert got["pixel_accuracy"] == pytest.approx(_scores(ref)[2]) and "majority" in got["matching"]
+    assert [row["labels"] for row in got["per_image"]] == [np.unique(seg.segment(im)).size for im, _ in pairs]
+
+
+def test_evaluate_maps_the_same_class_names_in_another_order(tmp_path):
+    data = _folder(tmp_path / "d", size=(16, 16))
+    for m in (data / "masks").iterdir():  # class 0 is now "bright", class 1 "background"
+        mask = segen.io.imread(m)
+        segen.io.imwrite(m, np.where(mask == 255, 255, 1 - mask).astype(np.uint8))
+    (data / "classes.json").write_text(json.dumps(["Bright", "background"]))
+    (tmp_path / "m").mkdir()
+    path = make_segmenter_model(tmp_path / "m", "mine")  # classes: background, bright
+    out = tmp_path / "s.json"
+    r = _run("evaluate", "-m", path, "--data", data, "--json", out, "--no-progress")
+    assert r.exit_code == 0, r.output
+    got = json.loads(out.read_text())
+    folder = segen.data.SegmentationFolder(data)
+    pairs = [folder.read(i) for i in range(len(folder))]
+    seg = segen.get_segmenter(path)
+    ref = _reference(pairs, lambda im: 1 - seg.segment(im), 2, False)
+    np.testing.assert_array_equal(got["confusion_matrix"], ref)
+    assert got["matching"].startswith("by name") and _scores(ref)[2] > 0.7
+    # other names: compared by index, with a warning saying so (on standard error and in the JSON)
+    (data / "classes.json").write_text(json.dumps(["sky", "road"]))
+    r = CliRunner().invoke(cli, ["evaluate", "-m", str(path), "--data", str(data), "--json", str(out)])
+    assert r.exit_code == 0 and "segen: warning:" in r.output and "compared by index" in r.output
+    assert "compared by index" in json.loads(out.read_text())["warnings"][0]

@@ -173,3 +173,27 @@ def test_accumulator_bad_input():
     with pytest.raises(ValueError, match="`pred` values must be in"):
         metrics.ConfusionAccumulator(2).update(np.array([2, 0]), np.array([0, 1]))
     assert acc.images == 0 and acc.matrix.sum() == 0  # a refused image adds nothing
+
+
+def test_accumulator_majority_gives_each_label_its_largest_class():
+    from sklearn.metrics import confusion_matrix as sk_cm
+
+    rng = np.random.default_rng(11)
+    k = 3
+    acc = metrics.ConfusionAccumulator(k, match="majority")
+    want = np.zeros((k, k), np.int64)
+    for _, true in _images(5, k=k):
+        # an over-segmentation: 12 superpixel-like labels, each mostly inside one class
+        pred = np.where(true == 255, 0, true) * 4 + rng.integers(0, 4, true.shape)
+        pred = np.where(rng.random(true.shape) < 0.2, rng.integers(0, 12, true.shape), pred) * 1000 + 7
+        keep = true != 255
+        t, p = true[keep], pred[keep]
+        lut = {lab: np.bincount(t[p == lab], minlength=k).argmax() for lab in np.unique(p)}
+        want += sk_cm(t, np.array([lut[x] for x in p]), labels=range(k))
+        acc.update(pred, true)
+    np.testing.assert_array_equal(acc.matrix, want)
+    # one-to-one matching of the same labels leaves 9 of the 12 without a class: far fewer pixels right
+    one = metrics.ConfusionAccumulator(k, match="hungarian")
+    for _, true in _images(5, k=k):
+        one.update(np.where(true == 255, 0, true) * 4 + rng.integers(0, 4, true.shape), true)
+    assert one.scores()["pixel_accuracy"] < 0.5 < acc.scores()["pixel_accuracy"]
