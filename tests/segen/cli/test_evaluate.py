@@ -164,14 +164,19 @@ def test_evaluate_instances_uses_object_scores(tmp_path):
     assert got["ap50"] == pytest.approx(want) and "AP@0.5" in r.output
 
 
-def _check_model_file_scores(data, model_arg, out):
-    """`segen evaluate -m model_arg` against counting the tiny model's (bright pixels) labels."""
-    r = _run("evaluate", "-m", model_arg, "--data", data, "--json", out, "--no-progress")
+def _evaluated(data, out, model_arg, *options, **model_options):
+    """Run `segen evaluate -m model_arg *options` into the JSON `out`: (its JSON, the folder's (image,
+    mask) pairs, the segmenter made with `model_options`)."""
+    r = _run("evaluate", "-m", model_arg, *options, "--data", data, "--json", out, "--no-progress")
     assert r.exit_code == 0, r.output
-    got = json.loads(out.read_text())
     folder = segen.data.SegmentationFolder(data)
     pairs = [folder.read(i) for i in range(len(folder))]
-    seg = segen.get_segmenter(model_arg)
+    return json.loads(out.read_text()), pairs, segen.get_segmenter(model_arg, **model_options)
+
+
+def _check_model_file_scores(data, model_arg, out):
+    """`segen evaluate -m model_arg` against counting the tiny model's (bright pixels) labels."""
+    got, pairs, seg = _evaluated(data, out, model_arg)
     assert (seg.segment(pairs[0][0]) == (pairs[0][0] > 127)).mean() > 0.99  # it does segment bright pixels
     ref = _reference(pairs, seg.segment, 2, False)
     np.testing.assert_array_equal(got["confusion_matrix"], ref)
@@ -329,14 +334,7 @@ def test_listing_user_models_reads_sidecars_only(user_dir):
 
 def test_evaluate_majority_matching_equals_a_numpy_reference(tmp_path):
     data = _folder(tmp_path / "d", n=4)
-    out = tmp_path / "s.json"
-    args = ["-m", "kmeans", "-p", "k=5", "--match", "majority", "--data", data, "--json", out]
-    r = _run("evaluate", *args, "--no-progress")
-    assert r.exit_code == 0, r.output
-    got = json.loads(out.read_text())
-    folder = segen.data.SegmentationFolder(data)
-    pairs = [folder.read(i) for i in range(4)]
-    seg = segen.get_segmenter("kmeans", k=5)
+    got, pairs, seg = _evaluated(data, tmp_path / "s.json", "kmeans", "-p", "k=5", "--match", "majority", k=5)
     ref = _majority_reference(pairs, seg.segment, 2)
     np.testing.assert_array_equal(got["confusion_matrix"], ref)
     assert got["pixel_accuracy"] == pytest.approx(_scores(ref)[2]) and "majority" in got["matching"]
@@ -352,12 +350,7 @@ def test_evaluate_maps_the_same_class_names_in_another_order(tmp_path):
     (tmp_path / "m").mkdir()
     path = make_segmenter_model(tmp_path / "m", "mine")  # classes: background, bright
     out = tmp_path / "s.json"
-    r = _run("evaluate", "-m", path, "--data", data, "--json", out, "--no-progress")
-    assert r.exit_code == 0, r.output
-    got = json.loads(out.read_text())
-    folder = segen.data.SegmentationFolder(data)
-    pairs = [folder.read(i) for i in range(len(folder))]
-    seg = segen.get_segmenter(path)
+    got, pairs, seg = _evaluated(data, out, path)
     ref = _reference(pairs, lambda im: 1 - seg.segment(im), 2, False)
     np.testing.assert_array_equal(got["confusion_matrix"], ref)
     assert got["matching"].startswith("by name") and _scores(ref)[2] > 0.7
