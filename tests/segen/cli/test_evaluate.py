@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import segen
 from click.testing import CliRunner
-from segen import plugins
 from segen.cli import cli, main
 from segen.errors import ModelError
 from tiny_models import make_generator_model, make_segmenter_model
@@ -195,9 +194,9 @@ def test_evaluate_a_model_file_by_its_path(tmp_path):
     assert got["model"] == str(path)
 
 
-def test_evaluate_a_model_from_the_user_model_folder(tmp_path, user_dir):
+def test_evaluate_a_model_from_the_user_model_folder(tmp_path, user_model_dir):
     data = _folder(tmp_path / "d", size=(16, 16))
-    make_segmenter_model(user_dir, "my-seg")
+    make_segmenter_model(user_model_dir, "my-seg")
     _check_model_file_scores(data, "my-seg", tmp_path / "s.json")
 
 
@@ -254,18 +253,6 @@ def test_evaluate_bad_input(tmp_path, capsys):
     assert code == 1 and err.startswith("segen: error:") and "empty" in err and err.count("\n") == 1
 
 
-@pytest.fixture
-def user_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "models"
-    folder.mkdir()
-    monkeypatch.setenv("SEGEN_MODEL_DIR", str(folder))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    plugins.reset()
-    yield folder
-    monkeypatch.delenv("SEGEN_MODEL_DIR")
-    plugins.reset()
-
-
 def test_a_model_file_loads_by_its_path(tmp_path):
     path = make_segmenter_model(tmp_path, "mine")
     seg = segen.get_segmenter(str(path))
@@ -293,11 +280,11 @@ def test_a_model_file_loads_by_its_path(tmp_path):
     assert r.exit_code == 0 and (tmp_path / "o" / "img_labels.png").exists()
 
 
-def test_user_model_folder_lists_and_loads_its_models(user_dir):
-    make_segmenter_model(user_dir, "my-seg")
-    make_generator_model(user_dir, "my-gen")
-    (user_dir / "broken.onnx").write_bytes(b"x")
-    (user_dir / "broken.json").write_text("{not json")
+def test_user_model_folder_lists_and_loads_its_models(user_model_dir):
+    make_segmenter_model(user_model_dir, "my-seg")
+    make_generator_model(user_model_dir, "my-gen")
+    (user_model_dir / "broken.onnx").write_bytes(b"x")
+    (user_model_dir / "broken.json").write_text("{not json")
     with pytest.warns(segen.SegenPluginWarning, match="broken"):
         segs, gens = segen.list_segmenters(), segen.list_generators()
     assert "my-seg" in segs and "user model" in segs["my-seg"] and "broken" not in segs
@@ -307,18 +294,18 @@ def test_user_model_folder_lists_and_loads_its_models(user_dir):
     r = _run("list")
     assert "my-seg" in r.output and "user-models" in r.output
     # the sha256 check of shipped models applies: a changed file is refused
-    (user_dir / "my-seg.onnx").write_bytes((user_dir / "my-seg.onnx").read_bytes() + b"\0")
+    (user_model_dir / "my-seg.onnx").write_bytes((user_model_dir / "my-seg.onnx").read_bytes() + b"\0")
     with pytest.raises(ModelError):
         segen.get_segmenter("my-seg").segment(img)
 
 
-def test_listing_user_models_reads_sidecars_only(user_dir):
+def test_listing_user_models_reads_sidecars_only(user_model_dir):
     import subprocess
     import sys
 
-    make_segmenter_model(user_dir, "my-seg")
-    (user_dir / "huge.onnx").write_bytes(b"x")
-    (user_dir / "huge.json").write_text(" " * (2 << 20) + "{}")  # over the 1 MiB a sidecar may have
+    make_segmenter_model(user_model_dir, "my-seg")
+    (user_model_dir / "huge.onnx").write_bytes(b"x")
+    (user_model_dir / "huge.json").write_text(" " * (2 << 20) + "{}")  # over the 1 MiB a sidecar may have
     code = (
         "import sys, warnings, segen\n"
         "with warnings.catch_warnings(record=True) as w:\n"
