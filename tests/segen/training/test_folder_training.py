@@ -144,3 +144,60 @@ def test_photometric_augmentation_and_equalize_match_references():
         img[:10, :10], mask[:10, :10], 16, np.random.default_rng(0), scale=1.0, ignore=255
     )
     assert xs.shape == (1, 16, 16) and (ys == 255).sum() == 16 * 16 - 100
+
+
+def test_crops_are_cut_before_the_float_conversion():
+    """A window of an 8- or 16-bit image converted alone equals the window of the image converted whole."""
+    from segen.data import to_float
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.uint8, np.uint16):
+        img = rng.integers(0, np.iinfo(dtype).max, (50, 40, 1), endpoint=True).astype(dtype)
+        mask = rng.integers(0, 3, (50, 40))
+        for scale in (1.0, 1.5):
+            a = augment.random_crop(img, mask, 32, np.random.default_rng(7), scale=scale, ignore=255)
+            b = augment.random_crop(
+                to_float(img), mask, 32, np.random.default_rng(7), scale=scale, ignore=255
+            )
+            assert a[0].dtype == torch.float32 and torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_crops_per_image_share_a_decode_and_a_batch(tmp_path):
+    from segen.data import SegmentationFolder
+    from segen.training.folder import FolderCrops, FolderSource
+
+    _folder(tmp_path / "data", n=10)
+    folder = SegmentationFolder(tmp_path / "data", val_fraction=0.0, test_fraction=0.0)
+    one = FolderCrops(folder, "train", size=16, scale=1.25, seed=0)
+    src = FolderSource(folder, size=16, stride=4, scale=1.25, seed=0, crops_per_image=2)
+    batches = src.batches(0, 4, torch.Generator().manual_seed(0))
+    assert len(batches) == 5  # 10 images, 2 per batch of 4 crops
+    got = list(batches)
+    assert [len(y) for _, y in got] == [4] * 5
+    for (x, y), items in zip(got, batches.batches):
+        for k, (epoch, i) in enumerate(items):
+            # the first crop of each image is the one a single-crop run cuts; the second is another window
+            x1, y1 = one[(epoch, i)][0]
+            assert torch.equal(x[2 * k], x1) and torch.equal(y[2 * k], y1)
+            assert not torch.equal(x[2 * k + 1], x1)
+    assert src.settings()["crops_per_image"] == 2
+    with pytest.raises(ValueError, match="crops_per_image"):
+        src.batches(0, 5, torch.Generator())
+    with pytest.raises(ValueError, match="crops_per_image"):
+        train_unet(tmp_path / "out", data=str(tmp_path / "data"), crops_per_image=3, **KW)
+
+
+def test_cuda_runs_use_deterministic_kernels():
+    from segen.training.loop import deterministic_kernels
+
+    cudnn = torch.backends.cudnn
+    before = cudnn.deterministic, cudnn.benchmark
+    cudnn.benchmark = True
+    try:
+        with deterministic_kernels(torch.device("cuda")):
+            assert cudnn.deterministic and not cudnn.benchmark
+        assert (cudnn.deterministic, cudnn.benchmark) == (before[0], True)
+        with deterministic_kernels(torch.device("cpu")):
+            assert (cudnn.deterministic, cudnn.benchmark) == (before[0], True)
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before
