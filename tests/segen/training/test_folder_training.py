@@ -14,6 +14,7 @@ import onnxruntime as ort  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 from segen.cli import cli  # noqa: E402
 from segen.errors import DataError  # noqa: E402
+from segen.io import imread as segen_io_read  # noqa: E402
 from segen.io import imwrite  # noqa: E402
 from segen.training import augment  # noqa: E402
 from segen_unet.train import train as train_unet  # noqa: E402
@@ -201,3 +202,33 @@ def test_cuda_runs_use_deterministic_kernels():
             assert (cudnn.deterministic, cudnn.benchmark) == (before[0], True)
     finally:
         cudnn.deterministic, cudnn.benchmark = before
+
+
+def test_fcn_on_an_rgb_folder_with_several_crops_per_image(tmp_path):
+    from segen_fcn.net import FCN
+    from segen_fcn.train import train as train_fcn
+
+    _folder(tmp_path / "grey", n=12)
+    root = tmp_path / "rgb"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    tint = np.array([1.0, 0.8, 0.5])
+    for p in sorted((tmp_path / "grey" / "images").iterdir()):
+        grey = segen_io_read(p)
+        imwrite(root / "images" / p.name, (grey[..., None] * tint).astype(np.uint8))
+        (root / "masks" / p.name).write_bytes((tmp_path / "grey" / "masks" / p.name).read_bytes())
+    kw = {**KW, "epochs": 2, "size": 16, "crops_per_image": 2, "int8": False}
+    del kw["depth"], kw["width"]
+    meta = train_fcn(tmp_path / "out", data=str(root), stages=3, width=4, **kw)
+    assert meta["channels"] == 3 and meta["classes"] == ["class0", "class1", "class2"]
+    assert "--crops-per-image 2" in meta["training"]["command"]
+    net = FCN(3, 3, stages=3, width=4)
+    net.load_state_dict(torch.load(tmp_path / "out" / f"{meta['name']}.ckpt.pt", weights_only=True))
+    net.eval()
+    x = np.random.default_rng(1).normal(size=(1, 3, 24, 40)).astype(np.float32)
+    sess = ort.InferenceSession(
+        str(tmp_path / "out" / f"{meta['name']}.onnx"), providers=["CPUExecutionProvider"]
+    )
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    assert np.abs(sess.run(None, {"image": x})[0] - ref).max() <= 1e-4
