@@ -232,3 +232,56 @@ def test_fcn_on_an_rgb_folder_with_several_crops_per_image(tmp_path):
     with torch.no_grad():
         ref = net(torch.from_numpy(x)).numpy()
     assert np.abs(sess.run(None, {"image": x})[0] - ref).max() <= 1e-4
+
+
+def test_resumed_folder_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Crops drawn from (seed, epoch, file) and the batch generator saved in the checkpoint: a run stopped
+    in its second epoch and resumed ends with the same weights, photometric augmentation included."""
+    from segen import training
+    from segen.data import SegmentationFolder
+    from segen.training import segmenter as segmenter_module
+    from segen.training.folder import FolderSource
+    from segen_unet.net import UNet
+
+    _folder(tmp_path / "data", n=12)
+
+    def run(out, **kw):
+        folder = SegmentationFolder(tmp_path / "data", val_fraction=0.25, test_fraction=0.0)
+        src = FolderSource(folder, size=16, stride=4, scale=1.25, seed=0, crops_per_image=2)
+        torch.manual_seed(0)
+        net = UNet(1, 3, depth=2, width=4)
+        hist = training.train_segmenter(
+            net,
+            src,
+            epochs=3,
+            seed=0,
+            batch_size=4,
+            out=out,
+            name="m",
+            progress=False,
+            threads=1,
+            augment=augment.Augmentation(),
+            device="cpu",
+            **kw,
+        )
+        return net, hist
+
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    ref, h_ref = run(tmp_path / "a")
+    real, calls = segmenter_module._augment, []
+
+    def interrupted(*args):  # 9 training files, 2 crops each, batches of 4: 5 steps per epoch
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(segmenter_module, "_augment", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b")
+    monkeypatch.setattr(segmenter_module, "_augment", real)
+    net, h = run(tmp_path / "b", resume=True)
+    assert h["resumed_after_epoch"] == 1
+    assert h["loss"] == h_ref["loss"] and h["val_miou"] == h_ref["val_miou"]
+    for key, value in ref.state_dict().items():
+        torch.testing.assert_close(net.state_dict()[key], value, rtol=0, atol=0)
