@@ -270,7 +270,7 @@ def main(argv=None) -> None:
                 each = " ".join(f"{x:.1f}" for x in rates[k])
                 rows.append(f"| {k} | {med[k]:.1f} | {each} | {cost} | {med_cpu[k]:.1f} | {cost_cpu} |")
             body = (
-                f"## Throughput\n\n{where}. {args.images} grey PNGs of {args.side}² ({disk / 2**20:.0f} MiB); "
+                f"## Throughput, {SIZE}² crops\n\n{where}. {args.images} grey PNGs of {args.side}² ({disk / 2**20:.0f} MiB); "
                 f"{args.rounds} alternating rounds of {args.epochs} epochs of {SIZE}² crops, batch {BATCH}, "
                 "U-Net depth 3 width 16, Adam, cross-entropy + Dice. Wall-clock crops/s swings with the "
                 "other jobs on a shared CPU; the CPU time per crop (this process and its loader processes) "
