@@ -42,8 +42,8 @@ SLOW_COMMANDS = frozenset({"train", "demo", "serve"})
 #: (file, first line of the block) of every block skipped with a marker, and why.
 SKIPPED: dict[tuple[str, int], str] = {
     # the workflow page: evaluating and deploying the model its training step (minutes, not run) writes
-    ("docs/training.md", 76): "needs the model that step 2 trains",
-    ("docs/training.md", 131): "needs the model that step 2 trains",
+    ("docs/training.md", 83): "needs the model that step 2 trains",
+    ("docs/training.md", 138): "needs the model that step 2 trains",
 }
 
 _FENCE = re.compile(r"^```([\w+-]*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..data import to_float
+
 __all__ = ["Augmentation", "equalize", "flip_rotate", "photometric", "random_crop"]
 
 
@@ -137,10 +139,11 @@ def photometric(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> tor
 def random_crop(
     image: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator, *, scale: float, ignore: int
 ):
-    """A random `size` x `size` crop of a float32 image (H, W, C) and its int mask (H, W), after a random
-    scale in ``[1 / scale, scale]``: a window of ``size / factor`` pixels is cut, then resized (bilinear
-    image, nearest mask). An image smaller than the window is padded (reflected image, `ignore` mask).
-    Returns float32 (C, size, size) and int64 (size, size) tensors."""
+    """A random `size` x `size` crop of an image (H, W, C) and its int mask (H, W), after a random scale in
+    ``[1 / scale, scale]``: a window of ``size / factor`` pixels is cut, brought to float32 in [0, 1] by
+    :func:`segen.data.to_float` (only the window: a large image is not converted whole), then resized
+    (bilinear image, nearest mask). An image smaller than the window is padded (reflected image, `ignore`
+    mask). Returns float32 (C, size, size) and int64 (size, size) tensors."""
     f = math.exp(rng.uniform(-1, 1) * math.log(scale)) if scale > 1 else 1.0
     win = max(1, int(round(size / f)))
     h, w = mask.shape
@@ -152,7 +155,7 @@ def random_crop(
         mask = np.pad(mask, pad, constant_values=ignore)
         h, w = mask.shape
     r, c = int(rng.integers(0, h - win + 1)), int(rng.integers(0, w - win + 1))
-    x = torch.from_numpy(np.ascontiguousarray(image[r : r + win, c : c + win].transpose(2, 0, 1)))
+    x = torch.from_numpy(np.ascontiguousarray(to_float(image[r : r + win, c : c + win]).transpose(2, 0, 1)))
     y = torch.from_numpy(np.ascontiguousarray(mask[r : r + win, c : c + win]).astype(np.int64))
     if win != size:
         x = F.interpolate(x[None], size=(size, size), mode="bilinear", align_corners=False)[0]

@@ -2,8 +2,8 @@
 set over :class:`segen.data.SegmentationFolder`, validation and held-out scores image by image.
 
 Memory stays bounded whatever the folder holds: an epoch reads each training image once (in a loader
-worker when `workers` > 0), cuts one random crop of the training size (random scale, reflect padding of
-images smaller than the crop) and drops the rest; validation and test images are read and scored one at a
+worker when `workers` > 0), cuts `crops` random crops of the training size from it (random scale, reflect
+padding of images smaller than the crop) and drops the rest; validation and test images are read and scored one at a
 time at full size (padded to the network's stride), their confusion matrices summed.
 """
 
@@ -38,13 +38,15 @@ def pad_to_stride(x: np.ndarray, stride: int) -> np.ndarray:
 
 
 class FolderCrops(torch.utils.data.Dataset):
-    """One random crop per training image and epoch: item ``(epoch, i)`` is file `i` of the split, cropped
-    with a numpy generator seeded from (seed, epoch, i), so results do not depend on loader workers. A bad
-    pair (with ``skip_bad``) gives None, which :func:`collate` drops."""
+    """`crops` random crops per training image and epoch: item ``(epoch, i)`` is a list of crops of file
+    `i` of the split, cut with a numpy generator seeded from (seed, epoch, i), so results do not depend on
+    loader workers. A bad pair (with ``skip_bad``) gives None, which :func:`collate` drops."""
 
-    def __init__(self, folder: SegmentationFolder, split: str, *, size: int, scale: float, seed: int):
+    def __init__(
+        self, folder: SegmentationFolder, split: str, *, size: int, scale: float, seed: int, crops: int = 1
+    ):
         self.folder, self.files = folder, folder.files(split)
-        self.size, self.scale, self.seed = size, scale, seed
+        self.size, self.scale, self.seed, self.crops = size, scale, seed, crops
 
     def __len__(self) -> int:
         return len(self.files)
@@ -55,18 +57,22 @@ class FolderCrops(torch.utils.data.Dataset):
         if got is None:
             return None
         image, mask = got
-        img = to_float(image)
-        img = img[..., None] if img.ndim == 2 else img
+        img = image[..., None] if image.ndim == 2 else image
         rng = np.random.default_rng([self.seed, epoch, i])
-        return random_crop(img, mask, self.size, rng, scale=self.scale, ignore=IGNORE_INDEX)
+        return [
+            random_crop(img, mask, self.size, rng, scale=self.scale, ignore=IGNORE_INDEX)
+            for _ in range(self.crops)
+        ]
 
 
 def collate(items):
-    """Stack (image, mask) crops; None (skipped pairs) are dropped and counted in the third element."""
-    good = [it for it in items if it is not None]
+    """Stack the (image, mask) crops of a batch's items; None (skipped pairs) are dropped and counted in
+    the third element."""
+    good = [crop for it in items if it is not None for crop in it]
+    skipped = sum(it is None for it in items)
     if not good:
-        return None, None, len(items)
-    return torch.stack([x for x, _ in good]), torch.stack([y for _, y in good]), len(items) - len(good)
+        return None, None, skipped
+    return torch.stack([x for x, _ in good]), torch.stack([y for _, y in good]), skipped
 
 
 class _Epoch:
@@ -110,29 +116,47 @@ class FolderSource:
         Seed of the crops.
     workers : int
         DataLoader worker processes (0: read in the training process).
+    crops_per_image : int
+        Crops cut from each image read (they share a batch); it must divide the batch size. More than 1
+        spreads the cost of decoding a large image over several crops.
     """
 
     def __init__(
-        self, folder: SegmentationFolder, *, size: int, stride: int, scale: float, seed: int, workers: int = 0
+        self,
+        folder: SegmentationFolder,
+        *,
+        size: int,
+        stride: int,
+        scale: float,
+        seed: int,
+        workers: int = 0,
+        crops_per_image: int = 1,
     ):
         self.folder, self.size, self.stride, self.workers = folder, size, stride, workers
         self.channels = folder.channels
         self.classes = list(folder.classes)
-        self.crops = FolderCrops(folder, "train", size=size, scale=scale, seed=seed)
+        self.per_image = crops_per_image
+        self.crops = FolderCrops(folder, "train", size=size, scale=scale, seed=seed, crops=crops_per_image)
         self.skipped = 0
         self.device = torch.device("cpu")
 
     def settings(self) -> dict:
         f = self.folder
-        return {
+        out = {
             "n_train": len(f.files("train")),
             "n_val": len(f.files("val")),
             "image_shape": [self.channels, self.size, self.size],
             "data": f.fingerprint(),
         }
+        if self.per_image != 1:
+            out["crops_per_image"] = self.per_image
+        return out
 
     def batches(self, epoch: int, batch_size: int, gen: torch.Generator):
-        idx = shuffled_batches(len(self.crops), batch_size, gen)
+        """The batches of one epoch: `batch_size` crops each (``batch_size / crops_per_image`` images)."""
+        if batch_size % self.per_image:
+            raise ValueError(f"`crops_per_image` ({self.per_image}) must divide `batch_size` ({batch_size})")
+        idx = shuffled_batches(len(self.crops), batch_size // self.per_image, gen)
         return _Epoch(self, [[(epoch, int(i)) for i in b] for b in idx])
 
     def val_miou(self, model) -> float:

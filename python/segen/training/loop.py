@@ -38,6 +38,7 @@ __all__ = [
     "FiniteLoss",
     "History",
     "Loop",
+    "deterministic_kernels",
     "fit",
     "shuffled_batches",
     "torch_threads",
@@ -243,6 +244,22 @@ def torch_threads(threads: int | None):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def deterministic_kernels(device: torch.device):
+    """On a CUDA `device`, cuDNN's deterministic kernels and no autotuning for a block (restored
+    afterwards): its default picks among kernels by timing and some of them add in a varying order, so the
+    same seed could give other weights run after run on the same GPU. Nothing changes on the CPU, whose
+    kernels are deterministic."""
+    cudnn = torch.backends.cudnn
+    previous = cudnn.deterministic, cudnn.benchmark
+    if device.type == "cuda":
+        cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = previous
 
 
 class Checkpoint(Callback):

@@ -28,7 +28,15 @@ from ..onnx.sidecar import load_metadata, write_sidecar
 from ..viz import label2rgb
 from .augment import Augmentation, flip_rotate, photometric
 from .export import export_onnx, parity, quantize_static_int8
-from .loop import BestWeights, Checkpoint, EarlyStopping, fit, shuffled_batches, torch_threads
+from .loop import (
+    BestWeights,
+    Checkpoint,
+    EarlyStopping,
+    deterministic_kernels,
+    fit,
+    shuffled_batches,
+    torch_threads,
+)
 
 __all__ = [
     "MemorySource",
@@ -214,7 +222,7 @@ def train_segmenter(
     if class_weights is not None:
         settings["class_weights"] = [float(w) for w in class_weights]
     dev = resolve_device(device)
-    with torch_threads(threads):
+    with torch_threads(threads), deterministic_kernels(dev):
         try:
             return _fit_segmenter(
                 model, source, settings, aug, dev, out=out, name=name, progress=progress, resume=resume
@@ -635,6 +643,7 @@ def _run_folder_recipe(
         scale=aug.scale if aug else 1.0,
         seed=p["seed"],
         workers=p.get("workers", 0),
+        crops_per_image=p.get("crops_per_image", 1),
     )
     if p.get("class_weights"):
         train_options["class_weights"] = scan.class_weights("train")
@@ -736,6 +745,7 @@ def segmenter_recipe(
     test_fraction: float = 0.1,
     skip_bad: bool = False,
     workers: int = 0,
+    crops_per_image: int = 1,
     batch_size: int = 16,
     lr: float = 3e-3,
     patience: int = 6,
@@ -759,8 +769,8 @@ def segmenter_recipe(
     :func:`run_recipe` with `threads` and the `run_options` (`name`, `int8`, `progress`, `resume`).
 
     With `data` (a folder, :class:`segen.data.SegmentationFolder`) the model trains on random `size`
-    crops of its images (`val_fraction`, `test_fraction`, `skip_bad`, `workers` apply); else on the
-    built-in `dataset` (`n_train`, `n_val`, `n_test` apply). The augmentation options are those of
+    crops of its images (`val_fraction`, `test_fraction`, `skip_bad`, `workers`, `crops_per_image`
+    apply); else on the built-in `dataset` (`n_train`, `n_val`, `n_test` apply). The augmentation options are those of
     :class:`segen.training.augment.Augmentation` (`scale` only for folders); `class_weights` weights the
     cross-entropy by the training labels' frequencies. Returns the metadata written to ``<name>.json``."""
     if size % stride:
@@ -771,9 +781,16 @@ def segmenter_recipe(
         params.update(n_train=n_train, n_val=n_val, n_test=n_test)
     else:
         del params["dataset"]
+        if not isinstance(crops_per_image, int) or crops_per_image < 1 or batch_size % crops_per_image:
+            raise ValueError(
+                f"`crops_per_image` must be a whole number >= 1 that divides `batch_size` ({batch_size}); "
+                f"got {crops_per_image!r}"
+            )
         params.update(
             val_fraction=val_fraction, test_fraction=test_fraction, skip_bad=skip_bad, workers=workers
         )
+        if crops_per_image != 1:  # recorded when given, as the commands of earlier runs had no such option
+            params["crops_per_image"] = crops_per_image
     params.update(batch_size=batch_size, lr=lr, patience=patience, class_weights=class_weights)
     augment = Augmentation(
         flips=flips,

@@ -14,6 +14,7 @@ import onnxruntime as ort  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 from segen.cli import cli  # noqa: E402
 from segen.errors import DataError  # noqa: E402
+from segen.io import imread as segen_io_read  # noqa: E402
 from segen.io import imwrite  # noqa: E402
 from segen.training import augment  # noqa: E402
 from segen_unet.train import train as train_unet  # noqa: E402
@@ -144,3 +145,143 @@ def test_photometric_augmentation_and_equalize_match_references():
         img[:10, :10], mask[:10, :10], 16, np.random.default_rng(0), scale=1.0, ignore=255
     )
     assert xs.shape == (1, 16, 16) and (ys == 255).sum() == 16 * 16 - 100
+
+
+def test_crops_are_cut_before_the_float_conversion():
+    """A window of an 8- or 16-bit image converted alone equals the window of the image converted whole."""
+    from segen.data import to_float
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.uint8, np.uint16):
+        img = rng.integers(0, np.iinfo(dtype).max, (50, 40, 1), endpoint=True).astype(dtype)
+        mask = rng.integers(0, 3, (50, 40))
+        for scale in (1.0, 1.5):
+            a = augment.random_crop(img, mask, 32, np.random.default_rng(7), scale=scale, ignore=255)
+            b = augment.random_crop(
+                to_float(img), mask, 32, np.random.default_rng(7), scale=scale, ignore=255
+            )
+            assert a[0].dtype == torch.float32 and torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_crops_per_image_share_a_decode_and_a_batch(tmp_path):
+    from segen.data import SegmentationFolder
+    from segen.training.folder import FolderCrops, FolderSource
+
+    _folder(tmp_path / "data", n=10)
+    folder = SegmentationFolder(tmp_path / "data", val_fraction=0.0, test_fraction=0.0)
+    one = FolderCrops(folder, "train", size=16, scale=1.25, seed=0)
+    src = FolderSource(folder, size=16, stride=4, scale=1.25, seed=0, crops_per_image=2)
+    batches = src.batches(0, 4, torch.Generator().manual_seed(0))
+    assert len(batches) == 5  # 10 images, 2 per batch of 4 crops
+    got = list(batches)
+    assert [len(y) for _, y in got] == [4] * 5
+    for (x, y), items in zip(got, batches.batches):
+        for k, (epoch, i) in enumerate(items):
+            # the first crop of each image is the one a single-crop run cuts; the second is another window
+            x1, y1 = one[(epoch, i)][0]
+            assert torch.equal(x[2 * k], x1) and torch.equal(y[2 * k], y1)
+            assert not torch.equal(x[2 * k + 1], x1)
+    assert src.settings()["crops_per_image"] == 2
+    with pytest.raises(ValueError, match="crops_per_image"):
+        src.batches(0, 5, torch.Generator())
+    with pytest.raises(ValueError, match="crops_per_image"):
+        train_unet(tmp_path / "out", data=str(tmp_path / "data"), crops_per_image=3, **KW)
+
+
+def test_cuda_runs_use_deterministic_kernels():
+    from segen.training.loop import deterministic_kernels
+
+    cudnn = torch.backends.cudnn
+    before = cudnn.deterministic, cudnn.benchmark
+    cudnn.benchmark = True
+    try:
+        with deterministic_kernels(torch.device("cuda")):
+            assert cudnn.deterministic and not cudnn.benchmark
+        assert (cudnn.deterministic, cudnn.benchmark) == (before[0], True)
+        with deterministic_kernels(torch.device("cpu")):
+            assert (cudnn.deterministic, cudnn.benchmark) == (before[0], True)
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before
+
+
+def test_fcn_on_an_rgb_folder_with_several_crops_per_image(tmp_path):
+    from segen_fcn.net import FCN
+    from segen_fcn.train import train as train_fcn
+
+    _folder(tmp_path / "grey", n=12)
+    root = tmp_path / "rgb"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    tint = np.array([1.0, 0.8, 0.5])
+    for p in sorted((tmp_path / "grey" / "images").iterdir()):
+        grey = segen_io_read(p)
+        imwrite(root / "images" / p.name, (grey[..., None] * tint).astype(np.uint8))
+        (root / "masks" / p.name).write_bytes((tmp_path / "grey" / "masks" / p.name).read_bytes())
+    kw = {**KW, "epochs": 2, "size": 16, "crops_per_image": 2, "int8": False}
+    del kw["depth"], kw["width"]
+    meta = train_fcn(tmp_path / "out", data=str(root), stages=3, width=4, **kw)
+    assert meta["channels"] == 3 and meta["classes"] == ["class0", "class1", "class2"]
+    assert "--crops-per-image 2" in meta["training"]["command"]
+    net = FCN(3, 3, stages=3, width=4)
+    net.load_state_dict(torch.load(tmp_path / "out" / f"{meta['name']}.ckpt.pt", weights_only=True))
+    net.eval()
+    x = np.random.default_rng(1).normal(size=(1, 3, 24, 40)).astype(np.float32)
+    sess = ort.InferenceSession(
+        str(tmp_path / "out" / f"{meta['name']}.onnx"), providers=["CPUExecutionProvider"]
+    )
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    assert np.abs(sess.run(None, {"image": x})[0] - ref).max() <= 1e-4
+
+
+def test_resumed_folder_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Crops drawn from (seed, epoch, file) and the batch generator saved in the checkpoint: a run stopped
+    in its second epoch and resumed ends with the same weights, photometric augmentation included."""
+    from segen import training
+    from segen.data import SegmentationFolder
+    from segen.training import segmenter as segmenter_module
+    from segen.training.folder import FolderSource
+    from segen_unet.net import UNet
+
+    _folder(tmp_path / "data", n=12)
+
+    def run(out, **kw):
+        folder = SegmentationFolder(tmp_path / "data", val_fraction=0.25, test_fraction=0.0)
+        src = FolderSource(folder, size=16, stride=4, scale=1.25, seed=0, crops_per_image=2)
+        torch.manual_seed(0)
+        net = UNet(1, 3, depth=2, width=4)
+        hist = training.train_segmenter(
+            net,
+            src,
+            epochs=3,
+            seed=0,
+            batch_size=4,
+            out=out,
+            name="m",
+            progress=False,
+            threads=1,
+            augment=augment.Augmentation(),
+            device="cpu",
+            **kw,
+        )
+        return net, hist
+
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    ref, h_ref = run(tmp_path / "a")
+    real, calls = segmenter_module._augment, []
+
+    def interrupted(*args):  # 9 training files, 2 crops each, batches of 4: 5 steps per epoch
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(segmenter_module, "_augment", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b")
+    monkeypatch.setattr(segmenter_module, "_augment", real)
+    net, h = run(tmp_path / "b", resume=True)
+    assert h["resumed_after_epoch"] == 1
+    assert h["loss"] == h_ref["loss"] and h["val_miou"] == h_ref["val_miou"]
+    for key, value in ref.state_dict().items():
+        torch.testing.assert_close(net.state_dict()[key], value, rtol=0, atol=0)
