@@ -154,3 +154,21 @@ def test_cli_trains_on_a_folder(folder, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["train", "dcgan", "--data", str(tmp_path / "empty"), "--size", "32"]) != 0
     assert "no image found" in capsys.readouterr().err
+
+
+def test_recipe_help_lists_the_declared_options(capsys):
+    import inspect
+
+    from segen_gan import OPTIONS
+    from segen_gan.train import train
+
+    params = inspect.signature(train).parameters
+    assert set(params) - set(OPTIONS) == {"output", "recipe"}
+    for key, spec in OPTIONS.items():  # the CLI's defaults are the Python API's
+        assert params[key].default == spec.default, key
+    assert main(["train", "cgan", "--help"]) == 0
+    text = capsys.readouterr().out
+    for flag in ("--data STR", "--size INT", "--crop center|random", "--skip-bad BOOL", "--device"):
+        assert flag in text, flag
+    assert main(["train", "dcgan", "--sise", "64"]) != 0
+    assert "unknown option --sise" in capsys.readouterr().err
