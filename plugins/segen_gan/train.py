@@ -268,7 +268,8 @@ def _checked_data(a) -> None:
         a.folder, a.size, a.channels = None, IMAGE_SIZE, 1
         a.k = NUM_CLASSES if a.conditional else None
         a.aux_classes = NUM_CLASSES
-        a.name = a.name or f"{a.recipe}-digits"
+        a.default_name = f"{a.recipe}-digits"
+        a.name = a.name or a.default_name
         return
     a.size = FOLDER_DEFAULTS["size"] if a.size is None else a.size
     a.folder = ImageFolder(
@@ -285,7 +286,8 @@ def _checked_data(a) -> None:
     if a.aux > 0 and a.aux_classes < 2:
         raise ValueError(f"`aux` needs at least two classes (sub-folders) in {a.data}; found {a.aux_classes}")
     slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in a.folder.root.resolve().name)
-    a.name = a.name or f"{a.recipe}-{slug or 'data'}"
+    a.default_name = f"{a.recipe}-{slug or 'data'}"
+    a.name = a.name or a.default_name
 
 
 def _params(a) -> dict:
@@ -317,6 +319,7 @@ def _params(a) -> dict:
             else {}
         ),
         **({"device": a.device} if a.device != "auto" else {}),
+        **({"name": a.name} if a.name != a.default_name else {}),
     }
 
 
