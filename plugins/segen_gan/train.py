@@ -3,7 +3,9 @@
 The recipe, shared by both models:
 
 1. data: ``segen.data.digits("train", size=16)`` (1,438 real scans; the 359 held-out ones are only
-   used by the judge), scaled to [-1, 1];
+   used by the judge), scaled to [-1, 1]; or, with ``data=DIR``, a folder of images
+   (:class:`segen.data.ImageFolder`, read from disk batch by batch) at ``size`` 32, 64 or 128, the
+   networks grown to that size (docs/generators.md);
 2. training: the non-saturating GAN loss (D minimises ``-log D(x) - log(1 - D(G(z)))``, G minimises
    ``-log D(G(z))``), one D step per G step, Adam(lr 2e-4, betas (0.5, 0.999)) for both as in the DCGAN
    paper, batch 64; ``torch.manual_seed(seed)`` plus one seeded ``torch.Generator`` for shuffling,
