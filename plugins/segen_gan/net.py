@@ -1,7 +1,10 @@
 """The DCGAN and conditional-GAN networks in PyTorch (imported by training and export only; inference runs
 the exported ONNX generator).
 
-Both generate 16 x 16 grey images (``datasets.digits(size=16)``) in [-1, 1] (tanh):
+The digits models generate 16 x 16 grey images (``datasets.digits(size=16)``) in [-1, 1] (tanh), as
+below; a model trained on a folder (``--data DIR --size N``) has one more up-sampling stage in G and one
+more down-sampling stage in D per doubling of N past 16 (channels ``width * 2 ** k`` at the k-th stage from
+the image, at most ``8 * width``) and 1 or 3 image channels:
 
 - :class:`DCGenerator`: ``z`` -> a linear projection reshaped to ``(4 * width, 4, 4)`` -> batch norm +
   ReLU -> a strided ``ConvTranspose2d`` to ``(2 * width, 8, 8)`` + batch norm + ReLU -> a strided
@@ -34,23 +37,44 @@ from torch.nn.utils import spectral_norm
 
 __all__ = ["DCDiscriminator", "DCGenerator", "build_generator", "count_parameters"]
 
-#: Side of the generated images.
+#: Side of the digits models' images (the default).
 IMAGE_SIZE = 16
+#: The sides the networks are built for (``--size`` of a folder run, or the digits' 16).
+IMAGE_SIZES = (16, 32, 64, 128)
+
+
+def _stage_channels(width: int, stages: int) -> list[int]:
+    """Channels at 4 x 4, 8 x 8, ... (`stages` levels, coarsest first): ``width * 2 ** (stages - i)``, capped
+    at ``8 * width`` (16 x 16 images: 4 `width` and 2 `width`, as the digits models)."""
+    return [width * min(2 ** (stages - i), 8) for i in range(stages)]
+
+
+def _stages(image_size: int) -> int:
+    """Number of doublings from 4 x 4 to `image_size` (16, 32, 64 or 128)."""
+    if image_size not in IMAGE_SIZES:
+        raise ValueError(f"`image_size` must be one of {IMAGE_SIZES}; got {image_size!r}")
+    return IMAGE_SIZES.index(image_size) + 2
 
 
 class DCGenerator(nn.Module):
-    """DCGAN generator for 16 x 16 grey images: ``forward(z[, labels]) -> (N, 1, 16, 16)`` in [-1, 1].
+    """DCGAN generator: ``forward(z[, labels]) -> (N, channels, image_size, image_size)`` in [-1, 1].
 
     Parameters
     ----------
     latent_size : int
         Length of ``z``.
     width : int
-        Channels of the 8 x 8 stage are ``2 * width``, of the 4 x 4 stage ``4 * width``.
+        Channels of the 8 x 8 stage are ``2 * width``, of the 4 x 4 stage ``4 * width`` for 16 x 16 images;
+        larger images add one doubling per stage (:func:`_stage_channels`: ``width * 2 ** k`` at the k-th
+        stage from the output, at most ``8 * width``).
     num_classes : int or None
         Conditional generator when given: ``forward`` then takes int64 labels ``(N,)``.
     embed_size : int
         Length of the class embedding concatenated to ``z`` (conditional only).
+    image_size : {16, 32, 64, 128}
+        Side of the generated images.
+    channels : {1, 3}
+        Grey or RGB images.
     """
 
     def __init__(
@@ -59,36 +83,43 @@ class DCGenerator(nn.Module):
         width: int = 32,
         num_classes: int | None = None,
         embed_size: int = 16,
+        *,
+        image_size: int = IMAGE_SIZE,
+        channels: int = 1,
     ):
         super().__init__()
         self.latent_size, self.width, self.num_classes = latent_size, width, num_classes
+        self.image_size, self.channels = image_size, channels
         self.embed = nn.Embedding(num_classes, embed_size) if num_classes else None
-        c = 4 * width
-        self.project = nn.Linear(latent_size + (embed_size if num_classes else 0), c * 4 * 4, bias=False)
-        self.body = nn.Sequential(
-            nn.BatchNorm2d(c),
-            nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1, bias=False),  # 4 -> 8
-            nn.BatchNorm2d(c // 2),
-            nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1),  # 8 -> 16
-            nn.Tanh(),
+        chans = _stage_channels(width, _stages(image_size))
+        self.project = nn.Linear(
+            latent_size + (embed_size if num_classes else 0), chans[0] * 4 * 4, bias=False
         )
+        layers: list[nn.Module] = [nn.BatchNorm2d(chans[0]), nn.ReLU(inplace=True)]
+        for c_in, c_out in zip(chans[:-1], chans[1:]):  # each doubles the side
+            layers += [
+                nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(inplace=True),
+            ]
+        layers += [nn.ConvTranspose2d(chans[-1], channels, 4, stride=2, padding=1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.embed is not None:
             z = torch.cat([z, self.embed(labels)], dim=1)
-        x = self.project(z).view(z.shape[0], 4 * self.width, 4, 4)
+        x = self.project(z).view(z.shape[0], -1, 4, 4)
         return self.body(x)
 
 
 class DCDiscriminator(nn.Module):
-    """DCGAN discriminator for 16 x 16 grey images: ``forward(x[, labels]) -> (N,)`` logits (real > 0).
+    """DCGAN discriminator: ``forward(x[, labels]) -> (N,)`` logits (real > 0).
 
     Parameters
     ----------
     width : int
-        Channels of the 8 x 8 stage; the 4 x 4 stage has ``2 * width``.
+        Channels of the first (half-size) stage; each further stage doubles them, at most ``8 * width``
+        (16 x 16 images: ``width`` at 8 x 8 and ``2 * width`` at 4 x 4).
     num_classes : int or None
         Conditional discriminator when given.
     norm : {"spectral", "batch", "none"}
@@ -105,6 +136,10 @@ class DCDiscriminator(nn.Module):
         Give D an auxiliary classifier head (``forward_aux``) with this many classes, trained on real
         images' labels; the unconditional recipe uses it to push G towards clear-cut, class-balanced
         samples (the generator itself stays unconditional).
+    image_size : {16, 32, 64, 128}
+        Side of the images.
+    channels : {1, 3}
+        Grey or RGB images.
     """
 
     def __init__(
@@ -116,6 +151,8 @@ class DCDiscriminator(nn.Module):
         conditioning: str = "channel",
         minibatch_std: int = 0,
         aux_classes: int | None = None,
+        image_size: int = IMAGE_SIZE,
+        channels: int = 1,
     ):
         super().__init__()
         if norm not in ("spectral", "batch", "none"):
@@ -125,16 +162,22 @@ class DCDiscriminator(nn.Module):
         sn = spectral_norm if norm == "spectral" else (lambda m: m)
         self.num_classes, self.conditioning = num_classes, conditioning
         channel = bool(num_classes) and conditioning == "channel"
-        self.label_map = nn.Embedding(num_classes, IMAGE_SIZE * IMAGE_SIZE) if channel else None
+        self.image_size = image_size
+        self.label_map = nn.Embedding(num_classes, image_size * image_size) if channel else None
         self.minibatch_std = int(minibatch_std)
-        self.features = nn.Sequential(
-            sn(nn.Conv2d(2 if channel else 1, width, 4, stride=2, padding=1)),  # 16 -> 8, no norm
+        chans = _stage_channels(width, _stages(image_size))[::-1]  # width, 2 width, ... down to 4 x 4
+        layers: list[nn.Module] = [
+            sn(nn.Conv2d(channels + (1 if channel else 0), chans[0], 4, stride=2, padding=1)),  # no norm
             nn.LeakyReLU(0.2, inplace=True),
-            sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=norm != "batch")),  # 8 -> 4
-            *([nn.BatchNorm2d(2 * width)] if norm == "batch" else []),
-            nn.LeakyReLU(0.2, inplace=True),
-        )
-        dim = (2 * width + (1 if self.minibatch_std else 0)) * 4 * 4
+        ]
+        for c_in, c_out in zip(chans[:-1], chans[1:]):  # each halves the side
+            layers += [
+                sn(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=norm != "batch")),
+                *([nn.BatchNorm2d(c_out)] if norm == "batch" else []),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
+        self.features = nn.Sequential(*layers)
+        dim = (chans[-1] + (1 if self.minibatch_std else 0)) * 4 * 4
         self.score = sn(nn.Linear(dim, 1))
         projection = bool(num_classes) and conditioning == "projection"
         self.project = sn(nn.Embedding(num_classes, dim)) if projection else None
@@ -143,7 +186,8 @@ class DCDiscriminator(nn.Module):
     def forward_aux(self, x: torch.Tensor, labels: torch.Tensor | None = None):
         """``(score (N,), class logits (N, aux_classes) or None)``."""
         if self.label_map is not None:
-            x = torch.cat([x, self.label_map(labels).view(-1, 1, IMAGE_SIZE, IMAGE_SIZE)], dim=1)
+            side = self.image_size
+            x = torch.cat([x, self.label_map(labels).view(-1, 1, side, side)], dim=1)
         h = self.features(x)
         if self.minibatch_std:
             h = torch.cat([h, _group_std(h, self.minibatch_std)], dim=1)
@@ -175,6 +219,8 @@ def build_generator(architecture: dict) -> DCGenerator:
         width=int(architecture["width"]),
         num_classes=architecture.get("num_classes"),
         embed_size=int(architecture.get("embed_size", 16)),
+        image_size=int(architecture.get("image_size", IMAGE_SIZE)),
+        channels=int(architecture.get("channels", 1)),
     )
 
 

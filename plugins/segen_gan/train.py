@@ -39,15 +39,17 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from segen.data import digits
+from segen.data import ImageFolder, digits
 from segen.eval import evaluate_generator
 from segen.onnx import OnnxGenerator
 from segen.training import (
     Checkpoint,
     Every,
+    FolderImages,
     export_generator,
     fit,
     generator_parity,
+    resolve_device,
     save_grid,
     shuffled_batches,
     to_tensor,
@@ -56,6 +58,9 @@ from segen.training import (
 )
 
 from .net import IMAGE_SIZE, DCDiscriminator, DCGenerator, count_parameters
+
+#: Defaults of a run on a folder (``data=DIR``): epochs, image side and the auxiliary-classifier weight.
+FOLDER_DEFAULTS = {"epochs": 100, "size": 64, "aux": 0.0}
 
 #: Quality targets of issue 6, written into the JSON and re-checked by the tests.
 TARGETS = {
@@ -111,11 +116,14 @@ def _entropy(p: torch.Tensor) -> torch.Tensor:
     return -(p * p.clamp_min(1e-8).log()).sum(-1)
 
 
-def _fixed_inputs(latent_size: int, conditional: bool, seed: int = 0):
-    """100 latents (numpy default_rng, as the ONNX generator draws them) and the labels of a 10 x 10 grid
-    with one row per class."""
-    z = np.random.default_rng(seed).standard_normal((100, latent_size)).astype(np.float32)
-    labels = np.repeat(np.arange(NUM_CLASSES), 10) if conditional else None
+def _fixed_inputs(latent_size: int, num_classes: int | None, seed: int = 0):
+    """Latents (numpy default_rng, as the ONNX generator draws them) and labels of a grid of 10 columns:
+    100 images, or for a conditional model one row per class (classes cycling when there are over 10)."""
+    labels = None
+    if num_classes:
+        labels = np.repeat(np.arange(num_classes), 10) if num_classes <= 10 else np.arange(100) % num_classes
+    n = 100 if labels is None else len(labels)
+    z = np.random.default_rng(seed).standard_normal((n, latent_size)).astype(np.float32)
     return z, labels
 
 
@@ -123,9 +131,11 @@ def _fixed_inputs(latent_size: int, conditional: bool, seed: int = 0):
 def _sample_uint8(model, z: np.ndarray, labels) -> np.ndarray:
     was = model.training
     model.eval()
+    dev = next(model.parameters()).device
     args = (torch.from_numpy(z),) + (() if labels is None else (torch.from_numpy(labels).long(),))
-    y = model(*args)[:, 0].numpy()
+    y = model(*(t.to(dev) for t in args)).cpu().numpy()
     model.train(was)
+    y = y[:, 0] if y.shape[1] == 1 else y.transpose(0, 2, 3, 1)
     return np.round(np.clip((y + 1) / 2, 0, 1) * 255).astype(np.uint8)
 
 
@@ -168,6 +178,12 @@ def train(
     resume: bool = False,
     evaluate: bool = True,
     progress: bool = True,
+    data=None,
+    size: int | None = None,
+    channels: int | None = None,
+    crop: str = "center",
+    skip_bad: bool = False,
+    device: str = "auto",
 ) -> dict:
     """Train a DCGAN (``recipe="dcgan"``) or a conditional GAN (``"cgan"``: class embedding in G, label map
     as D's second channel) on the digits' train split and write ``<name>.onnx``, ``<name>.json``,
@@ -186,7 +202,16 @@ def train(
     D (0 disables either). `threads` is torch's intra-op thread count during the run (default 1: these nets
     are too small to gain from more, and a run's numbers depend on it). Every `grid_every` epochs a sample
     grid and a checkpoint are written; `resume` continues from ``<name>.ckpt.pt``. With `evaluate` the
-    exported model is scored by :func:`segen.eval.evaluate_generator`; `progress` draws tqdm bars.
+    exported model is scored by :func:`segen.eval.evaluate_generator` (digits only); `progress` draws
+    tqdm bars.
+
+    `data` trains on a folder of images instead (:class:`segen.data.ImageFolder`: sub-folders are the
+    classes of a cgan) brought to `size` x `size` (32, 64 or 128; default 64) with `channels` (1, 3;
+    default those of the first image) by `crop` ("center" or "random" window after the short side is
+    resized to `size`); `skip_bad` skips unreadable files with a warning. A folder run defaults to
+    :data:`FOLDER_DEFAULTS` (100 epochs, no auxiliary classifier) and the name ``<recipe>-<folder>``;
+    its sidecar records the folder's fingerprint. `device` is "auto" (CUDA when torch sees a GPU), "cpu"
+    or "cuda".
 
     Raises :class:`ValueError` if an argument is out of range, :class:`RuntimeError` if the exported ONNX
     model disagrees with torch by more than 1e-4.
@@ -201,8 +226,9 @@ def _checked(args: dict) -> SimpleNamespace:
     a = SimpleNamespace(**args)
     if a.recipe not in RECIPES:
         raise ValueError(f"`recipe` must be 'dcgan' or 'cgan'; got {a.recipe!r}")
-    a.epochs = RECIPES[a.recipe]["epochs"] if a.epochs is None else a.epochs
-    a.aux = RECIPES[a.recipe]["aux"] if a.aux is None else float(a.aux)
+    defaults = RECIPES[a.recipe] if a.data is None else FOLDER_DEFAULTS
+    a.epochs = defaults["epochs"] if a.epochs is None else a.epochs
+    a.aux = defaults["aux"] if a.aux is None else float(a.aux)
     counts = ("epochs", "latent_size", "width", "d_width", "embed_size", "batch_size", "d_steps", "threads")
     for key in (*counts, "grid_every"):
         value = getattr(a, key) if key != "d_width" else a.d_width or a.width
@@ -225,9 +251,41 @@ def _checked(args: dict) -> SimpleNamespace:
             "`aux` is for the unconditional recipe (dcgan); the cGAN's D sees the labels already"
         )
     a.conditional = a.recipe == "cgan"
-    a.k = NUM_CLASSES if a.conditional else None
-    a.name = a.name or f"{a.recipe}-digits"
+    a.device_t = resolve_device(a.device)
+    _checked_data(a)
     return a
+
+
+def _checked_data(a) -> None:
+    """The data of a run: the digits, or the folder `data` (opened and checked here: a bad folder fails
+    before any training); sets ``a.folder``, ``a.size``, ``a.channels``, ``a.k``, ``a.aux_classes`` and the
+    default name."""
+    if a.data is None:
+        if a.size not in (None, IMAGE_SIZE) or a.channels not in (None, 1):
+            raise ValueError(
+                "`size` and `channels` are for a folder of images (`data`); the digits are 16x16 grey"
+            )
+        a.folder, a.size, a.channels = None, IMAGE_SIZE, 1
+        a.k = NUM_CLASSES if a.conditional else None
+        a.aux_classes = NUM_CLASSES
+        a.name = a.name or f"{a.recipe}-digits"
+        return
+    a.size = FOLDER_DEFAULTS["size"] if a.size is None else a.size
+    a.folder = ImageFolder(
+        a.data,
+        size=a.size,
+        channels=a.channels,
+        crop=a.crop,
+        conditional=a.conditional,
+        skip_bad=bool(a.skip_bad),
+    )
+    a.channels = a.folder.channels
+    a.k = a.folder.num_classes if a.conditional else None
+    a.aux_classes = a.folder.num_classes
+    if a.aux > 0 and a.aux_classes < 2:
+        raise ValueError(f"`aux` needs at least two classes (sub-folders) in {a.data}; found {a.aux_classes}")
+    slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in a.folder.root.resolve().name)
+    a.name = a.name or f"{a.recipe}-{slug or 'data'}"
 
 
 def _params(a) -> dict:
@@ -247,6 +305,18 @@ def _params(a) -> dict:
         "r1": a.r1,
         "minibatch_std": a.minibatch_std,
         "threads": a.threads,
+        **(
+            {
+                "data": str(a.data),
+                "size": a.size,
+                "channels": a.channels,
+                "crop": a.crop,
+                "skip_bad": a.skip_bad,
+            }
+            if a.folder is not None
+            else {}
+        ),
+        **({"device": a.device} if a.device != "auto" else {}),
     }
 
 
@@ -254,17 +324,18 @@ def _run(a) -> dict:
     """The recipe's steps: data, models, the loop, export + parity, samples, the judge, the JSON."""
     out = pathlib.Path(a.output)
     out.mkdir(parents=True, exist_ok=True)
-    data = digits("train", size=IMAGE_SIZE)
-    x_all = to_tensor(data.images)
-    y_all = torch.from_numpy(data.labels.astype(np.int64))
-    if len(x_all) // a.batch_size < 1:  # the last partial batch is dropped (batch norm)
-        raise ValueError(f"`batch_size` must be <= {len(x_all)} (the training images); got {a.batch_size}")
+    data = _training_data(a)
+    if len(data) // a.batch_size < 1:  # the last partial batch is dropped (batch norm)
+        raise ValueError(f"`batch_size` must be <= {len(data)} (the training images); got {a.batch_size}")
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     nets = _models(a)
-    loop = _fit_gan(a, nets, x_all, y_all, gen, out)
-    final = copy.deepcopy(nets["g_ema"])
-    recalibrate_batchnorm(final, seed=a.seed)
+    loop = _fit_gan(a, nets, data, gen, out)
+    final = copy.deepcopy(nets["g_ema"]).cpu()
+    if a.size == IMAGE_SIZE:
+        recalibrate_batchnorm(final, seed=a.seed)
+    else:  # larger images: fewer, smaller batches are enough for the statistics and keep the CPU time low
+        recalibrate_batchnorm(final, batches=16, batch_size=128, seed=a.seed)
     onnx_path = out / f"{a.name}.onnx"
     props = {"task": "generation", "name": a.name, "latent_size": a.latent_size, "output_range": [-1.0, 1.0]}
     if a.conditional:
@@ -275,7 +346,7 @@ def _run(a) -> dict:
     )
     if parity > 1e-4:
         raise RuntimeError(f"torch vs ONNX Runtime outputs differ by {parity:.2e} (> 1e-4)")
-    common = _sidecar(a, loop, final, nets["d"], len(x_all))
+    common = _sidecar(a, loop, final, nets["d"], data)
     extra = {
         "parity": parity,
         "targets": CGAN_TARGETS if a.conditional else TARGETS,
@@ -283,43 +354,69 @@ def _run(a) -> dict:
     }
     write_generator_json(onnx_path, metrics={}, extra=extra, **common)  # OnnxGenerator reads it
     exported = OnnxGenerator(onnx_path)
-    samples = exported.generate(100, seed=0, labels=_fixed_inputs(a.latent_size, a.conditional)[1])
-    save_grid(samples, out / f"{a.name}_samples.png", columns=10)
+    labels = _fixed_inputs(a.latent_size, a.k)[1]
+    samples = exported.generate(100 if labels is None else len(labels), seed=0, labels=labels)
+    save_grid(samples, out / f"{a.name}_samples.png", columns=10, scale=2 if a.size == IMAGE_SIZE else 1)
     metrics = {}
-    if a.evaluate:
+    if a.evaluate and a.folder is None:
         metrics = evaluate_generator(exported, n=1000, seed=0)
         loop.write(f"{a.name}: judge {json.dumps(metrics)}")
     return write_generator_json(onnx_path, metrics=metrics, extra=extra, **common)
 
 
+class _MemoryImages:
+    """The digits as training batches (in memory): ``batch(indices, step) -> (images, labels)``."""
+
+    def __init__(self, a):
+        d = digits("train", size=IMAGE_SIZE)
+        self.x, self.y = to_tensor(d.images).to(a.device_t), torch.from_numpy(d.labels).to(a.device_t)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batch(self, indices, step: int = 0):
+        idx = indices.to(self.x.device)
+        return self.x[idx], self.y[idx]
+
+
+def _training_data(a):
+    if a.folder is None:
+        return _MemoryImages(a)
+    return FolderImages(a.folder, seed=a.seed, device=a.device_t)
+
+
 def _models(a) -> dict:
-    """G, D, the EMA of G (G itself without `ema`) and their Adam optimisers."""
-    G = DCGenerator(a.latent_size, a.width, a.k, a.embed_size)
+    """G, D, the EMA of G (G itself without `ema`) and their Adam optimisers, on the run's device."""
+    G = DCGenerator(a.latent_size, a.width, a.k, a.embed_size, image_size=a.size, channels=a.channels)
     D = DCDiscriminator(
         a.d_width or a.width,
         a.k,
         norm=a.d_norm,
         conditioning=a.discriminator,
         minibatch_std=a.minibatch_std,
-        aux_classes=NUM_CLASSES if a.aux > 0 else None,
+        aux_classes=a.aux_classes if a.aux > 0 else None,
+        image_size=a.size,
+        channels=a.channels,
     )
+    G, D = G.to(a.device_t), D.to(a.device_t)
     G_ema = copy.deepcopy(G).requires_grad_(False) if a.ema > 0 else G
     opt_g = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(a.beta1, a.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=a.d_lr or a.lr, betas=(a.beta1, a.beta2))
     return {"g": G, "d": D, "g_ema": G_ema, "opt_g": opt_g, "opt_d": opt_d}
 
 
-def _fit_gan(a, nets: dict, x_all, y_all, gen, out):
+def _fit_gan(a, nets: dict, data, gen, out):
     """The loop: one :func:`_gan_step` per batch, a sample grid and a checkpoint every `grid_every` epochs."""
-    z_fixed, labels_fixed = _fixed_inputs(a.latent_size, a.conditional)
+    z_fixed, labels_fixed = _fixed_inputs(a.latent_size, a.k)
+    scale = 2 if a.size == IMAGE_SIZE else 1
 
     def grid(epoch: int) -> None:
         images = _sample_uint8(nets["g_ema"], z_fixed, labels_fixed)
-        save_grid(images, out / f"{a.name}_epoch{epoch + 1:03d}.png", columns=10)
+        save_grid(images, out / f"{a.name}_epoch{epoch + 1:03d}.png", columns=10, scale=scale)
 
     return fit(
-        _gan_step(a, nets, x_all, y_all, gen),
-        lambda epoch: shuffled_batches(len(x_all), a.batch_size, gen, drop_last=True),
+        _gan_step(a, nets, data, gen),
+        lambda epoch: shuffled_batches(len(data), a.batch_size, gen, drop_last=True),
         epochs=a.epochs,
         callbacks=[
             Every(a.grid_every, grid),
@@ -334,16 +431,19 @@ def _fit_gan(a, nets: dict, x_all, y_all, gen, out):
     )
 
 
-def _gan_step(a, nets: dict, x_all, y_all, gen):
+def _gan_step(a, nets: dict, data, gen):
     """One D update (real -> `smooth`, fake -> 0) and, after every `d_steps` of them, one G update
     (non-saturating: maximise log D(G(z))) and the EMA of G; returns the numbers of the history."""
     G, D, G_ema, opt_g, opt_d = (nets[k] for k in ("g", "d", "g_ema", "opt_g", "opt_d"))
-    updates_per_epoch = len(x_all) // a.batch_size // a.d_steps
+    updates_per_epoch = len(data) // a.batch_size // a.d_steps
+    dev = a.device_t
 
     def step(idx, at):
-        real, y_real = x_all[idx], y_all[idx]
-        z = torch.randn(a.batch_size, a.latent_size, generator=gen)
-        y_fake = torch.randint(0, a.k, (a.batch_size,), generator=gen) if a.conditional else None
+        real, y_real = data.batch(idx, at.step)  # read from disk for a folder
+        z = torch.randn(a.batch_size, a.latent_size, generator=gen).to(dev)
+        y_fake = torch.randint(0, a.k, (a.batch_size,), generator=gen).to(dev) if a.conditional else None
+        if len(real) == 0:  # every file of the batch was skipped as unreadable (skip_bad)
+            return {}
         fake = G(z, y_fake)
         if a.r1 > 0:
             real = real.clone().requires_grad_(True)
@@ -391,19 +491,27 @@ def _g_update(a, G, D, G_ema, opt_g, fake, y_fake, g_step: int) -> dict:
     return logs
 
 
-def _sidecar(a, loop, final, D, n_images: int) -> dict:
+def _sidecar(a, loop, final, D, data) -> dict:
     """The keyword arguments of :func:`segen.training.write_generator_json` but the metrics."""
     kind = "conditional GAN" if a.conditional else "DCGAN"
+    if a.folder is None:
+        what = "16x16 handwritten digits" + ("; labels 0-9 choose the digit" if a.conditional else "")
+    else:
+        grey = "grey" if a.channels == 1 else "RGB"
+        what = f"{a.size}x{a.size} {grey} images of the folder {a.folder.root.resolve().name!r}" + (
+            f"; labels choose the class ({', '.join(a.folder.classes)})" if a.conditional else ""
+        )
     return {
         "name": a.name,
-        "summary": f"{kind} (latent {a.latent_size}, width {a.width}) of 16x16 handwritten digits"
-        + ("; labels 0-9 choose the digit" if a.conditional else ""),
+        "summary": f"{kind} (latent {a.latent_size}, width {a.width}) of {what}",
         "latent_size": a.latent_size,
         "num_classes": a.k,
-        "image_size": IMAGE_SIZE,
+        "image_size": a.size,
+        "channels": a.channels,
+        "classes": list(a.folder.classes) if a.folder is not None and a.conditional else None,
         "output_range": (-1.0, 1.0),
         "architecture": _architecture(a, D),
-        "training": _training(a, loop, n_images),
+        "training": _training(a, loop, data),
         "parameters": count_parameters(final),
     }
 
@@ -414,7 +522,8 @@ def _architecture(a, D) -> dict:
         "type": "dcgan",
         "latent_size": a.latent_size,
         "width": a.width,
-        "image_size": IMAGE_SIZE,
+        "image_size": a.size,
+        **({"channels": a.channels} if a.channels != 1 else {}),
         **(
             {"num_classes": a.k, "embed_size": a.embed_size, "generator_conditioning": "concat"}
             if conditional
@@ -446,13 +555,21 @@ def _tricks(a) -> list[str]:
     return [text for text, used in tricks.items() if used]
 
 
-def _training(a, loop, n_images: int) -> dict:
+def _training(a, loop, data) -> dict:
     hist = loop.history
+    n_images = len(data)
+    if a.folder is None:
+        described = (
+            f"segen.data.digits('train', size={IMAGE_SIZE}): {n_images} images of scikit-learn's "
+            "handwritten digits, fixed stratified split (the held-out 'test' split is never seen)"
+        )
+    else:
+        described = data.record()
     return {
         "command": _command(a.recipe, _params(a), a.output),
         "params": _params(a),
-        "data": f"segen.data.digits('train', size={IMAGE_SIZE}): {n_images} images of scikit-learn's "
-        "handwritten digits, fixed stratified split (the held-out 'test' split is never seen)",
+        "data": described,
+        "device": str(a.device_t),
         "loss": f"non-saturating GAN loss (BCE with logits), {a.d_steps} D step(s) per G step",
         "optimizer": f"Adam(lr={a.lr}, betas=({a.beta1}, {a.beta2})) for G, Adam(lr={a.d_lr or a.lr}) for D; "
         f"batch {a.batch_size}",

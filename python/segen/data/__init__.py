@@ -1,5 +1,6 @@
 """Data sets reproducible from a seed: geometric shapes and texture mosaics (segmentation), handwritten
-digits (generation); and a user's folder of images and masks (:class:`SegmentationFolder`).
+digits (generation); a user's folder of images and masks (:class:`SegmentationFolder`) and a user's folder
+of images for generators (:class:`ImageFolder`, sub-folders = classes).
 
 Both generators return a :class:`SegmentationData`: images, their int32 label images and the class names
 (the label value is the index into ``classes``). Image ``i`` of a call depends only on ``seed`` and ``i``
@@ -15,6 +16,7 @@ from __future__ import annotations
 from ._common import SegmentationData
 from .digits import DIGITS_SPLIT_SEED, LabelledImages, digits
 from .folder import IGNORE_INDEX, FolderScan, SegmentationFolder, to_float
+from .image_folder import GENERATOR_SIZES, ImageFolder
 from .nuclei import NucleiData, nuclei, nuclei_image
 from .shapes import SHAPE_CLASSES, shapes
 from .textures import MOSAIC_TEXTURES, TEXTURES, texture_mosaics, textures
@@ -23,6 +25,8 @@ __all__ = [
     "DIGITS_SPLIT_SEED",
     "IGNORE_INDEX",
     "FolderScan",
+    "GENERATOR_SIZES",
+    "ImageFolder",
     "SegmentationFolder",
     "to_float",
     "SHAPE_CLASSES",

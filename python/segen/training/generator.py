@@ -22,6 +22,7 @@ from ..viz import image_grid
 from .export import onnx_parity, to_onnx
 
 __all__ = [
+    "FolderImages",
     "export_generator",
     "generator_parity",
     "load_checkpoint",
@@ -33,10 +34,49 @@ __all__ = [
 
 
 def to_tensor(images: np.ndarray, output_range=(-1.0, 1.0)) -> torch.Tensor:
-    """uint8 (N, H, W) images -> float32 (N, 1, H, W) tensor scaled linearly to `output_range`."""
+    """uint8 (N, H, W) or (N, H, W, 3) images -> float32 (N, C, H, W) tensor scaled linearly to
+    `output_range`."""
     lo, hi = output_range
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32) / 255.0)
-    return (x * (hi - lo) + lo).unsqueeze(1)
+    x = x * (hi - lo) + lo
+    return x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
+
+
+class FolderImages:
+    """A :class:`segen.data.ImageFolder` as training batches: ``batch(indices, step)`` reads the images from
+    disk (through the folder's cache) and returns ``(images (n, C, size, size) float32 in `output_range`,
+    labels (n,) int64)`` on `device`. A ``crop="random"`` window is drawn from a generator seeded by
+    ``(seed, step)``, so a resumed run draws the same windows as an uninterrupted one."""
+
+    def __init__(self, folder, *, seed: int, device=None, output_range=(-1.0, 1.0)):
+        self.folder, self.seed, self.output_range = folder, int(seed), output_range
+        self.device = torch.device("cpu") if device is None else device
+
+    def __len__(self) -> int:
+        return len(self.folder)
+
+    def batch(self, indices, step: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images and labels of `indices` (a bad file skipped with ``skip_bad`` is left out)."""
+        rng = np.random.default_rng([self.seed, int(step)])
+        images, labels = self.folder.batch(np.asarray(indices).tolist(), rng)
+        x = to_tensor(images, self.output_range)
+        return x.to(self.device), torch.from_numpy(labels).to(self.device)
+
+    def record(self, root_label: str | None = None) -> dict:
+        """What the sidecar says about the data: folder, classes, size, crop, channels, fingerprint and the
+        files skipped or enlarged."""
+        f = self.folder
+        return {
+            "folder": root_label or f.root.name,
+            "classes": list(f.classes),
+            "images": len(f),
+            "size": f.size,
+            "channels": f.channels,
+            "crop": f"short side resized to {f.size}, then the {f.crop} {f.size} x {f.size} window",
+            "fingerprint": f.fingerprint(),
+            "skipped": list(f.skipped),
+            "upsampled": f.upsampled,
+        }
 
 
 def _inputs(latent_size: int, num_classes: int | None, n: int, seed: int):
@@ -113,9 +153,12 @@ def write_generator_json(
     metrics: dict,
     parameters: int,
     extra: dict | None = None,
+    channels: int = 1,
+    classes=None,
 ) -> dict:
     """Write ``<name>.json`` beside `onnx_path` (DESIGN.md's sidecar: sha256, input/output specs, latent
-    size, classes, output range, provenance, held-out metrics); returns the metadata."""
+    size, classes, output range, provenance, held-out metrics); returns the metadata. `classes` are the
+    class names of a conditional model (default "0", "1", ...), `channels` those of its images."""
 
     onnx_path = pathlib.Path(onnx_path)
     inputs = {"z": {"shape": ["N", latent_size], "dtype": "float32"}}
@@ -126,14 +169,17 @@ def write_generator_json(
         "task": "generation",
         "summary": summary,
         "inputs": inputs,
-        "outputs": {"images": {"shape": ["N", 1, image_size, image_size], "dtype": "float32"}},
+        "outputs": {"images": {"shape": ["N", channels, image_size, image_size], "dtype": "float32"}},
         "latent_size": latent_size,
         **(
-            {"num_classes": num_classes, "classes": [str(k) for k in range(num_classes)]}
+            {
+                "num_classes": num_classes,
+                "classes": [str(k) for k in (classes if classes is not None else range(num_classes))],
+            }
             if num_classes
             else {}
         ),
-        "channels": 1,
+        "channels": int(channels),
         "output_size": [image_size, image_size],
         "output_range": [float(v) for v in output_range],
         "architecture": architecture,
