@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from segen.cli import main
 from segen.data import ImageFolder
-from segen.errors import DataError, DataWarning
+from segen.errors import DataError, DataWarning, UnknownModelError
 from segen.io import imwrite
 
 TINY = {
@@ -185,3 +185,21 @@ def test_cli_lists_and_checks_the_folder_options(vae_train, grey, tmp_path, caps
     assert main(["train", "vae", *args, "-o", str(tmp_path / "cli")]) in (0, None)
     meta = json.loads((tmp_path / "cli" / "vae-shapes.json").read_text())
     assert meta["training"]["data"]["fingerprint"]["file_count"] == 24 and meta.get("num_classes") is None
+
+
+def test_trained_vae_in_the_user_model_folder(cvae_run, user_model_dir):
+    import segen
+
+    out, meta = cvae_run
+    for f in ("cvae-shapes.onnx", "cvae-shapes.json", "cvae-shapes-encoder.onnx", "cvae-shapes-encoder.json"):
+        (user_model_dir / f).write_bytes((out / f).read_bytes())
+    names = segen.list_generators()
+    gen = segen.get_generator("cvae-shapes")  # by name from the folder, sidecar and sha256 checked
+    assert gen.generate(4, seed=0, labels=[0, 1, 0, 1]).shape == (4, 32, 32)
+    by_path = segen.get_generator(str(out / "cvae-shapes.onnx"))
+    np.testing.assert_array_equal(by_path.generate(3, seed=2, labels=1), gen.generate(3, seed=2, labels=1))
+    with pytest.raises(segen.ModelError, match="encoder of the VAE 'cvae-shapes.onnx'"):
+        segen.get_generator(str(out / "cvae-shapes-encoder.onnx"))
+    with pytest.raises(UnknownModelError, match="did you mean 'cvae-shapes'"):
+        segen.get_generator("cvae-shapes-encoder")  # not listed as a generator
+    assert "cvae-shapes" in names and "cvae-shapes-encoder" not in names
