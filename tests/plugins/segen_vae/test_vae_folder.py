@@ -203,3 +203,12 @@ def test_trained_vae_in_the_user_model_folder(cvae_run, user_model_dir):
     with pytest.raises(UnknownModelError, match="did you mean 'cvae-shapes'"):
         segen.get_generator("cvae-shapes-encoder")  # not listed as a generator
     assert "cvae-shapes" in names and "cvae-shapes-encoder" not in names
+
+
+def test_same_seed_same_model(cvae_run, vae_train, grey, tmp_path):
+    from segen.onnx import sha256_of
+
+    out, meta = cvae_run
+    again = vae_train.train(tmp_path, conditional=True, data=str(grey), size=32, epochs=3, seed=1, **TINY)
+    assert sha256_of(tmp_path / "cvae-shapes.onnx") == sha256_of(out / "cvae-shapes.onnx")
+    assert again["training"]["history"] == meta["training"]["history"]
