@@ -84,7 +84,9 @@ def _demo_models():
     for entry in sorted(reg.entries("generator"), key=lambda e: (e.name, e.plugin)):
 
         def run(_sample, q=entry.qualified_name):
-            return get_generator(q).generate(16, seed=0)
+            gen = get_generator(q)
+            k = gen.info.num_classes  # a conditional model: classes in order, rows of one class for k = 4
+            return gen.generate(16, seed=0, labels=sorted(i % k for i in range(16)) if k else None)
 
         steps.append(("generator", reg.display_name(entry), run))
     return steps
