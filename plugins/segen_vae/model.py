@@ -3,8 +3,9 @@
 A VAE model is two ONNX files side by side, each with its JSON sidecar:
 
 - ``<name>.onnx``: the decoder, a generator like any other (input ``z`` float32 ``(N, latent_size)`` [+
-  ``labels`` int64 ``(N,)``], output ``images`` ``(N, 1, 16, 16)`` in [0, 1]);
-- ``<name>-encoder.onnx``: the encoder (input ``images`` float32 ``(N, 1, 16, 16)`` in [0, 1] [+
+  ``labels`` int64 ``(N,)``], output ``images`` ``(N, C, S, S)`` in [0, 1]; the digits models: C = 1,
+  S = 16, a model trained on a folder: the JSON's ``channels`` and ``output_size``);
+- ``<name>-encoder.onnx``: the encoder (input ``images`` float32 ``(N, C, S, S)`` in [0, 1] [+
   ``labels``], outputs ``mean`` and ``logvar`` of the Gaussian posterior q(z | x), each ``(N,
   latent_size)``); its JSON has ``"task": "generation"`` and ``"role": "encoder"``.
 
@@ -191,24 +192,28 @@ class VaeGenerator(OnnxGenerator):
 
     # ---- checking ------------------------------------------------------------------------------------------
     def _check_images(self, images):
-        """uint8 (N, H, W) or one (H, W) image -> (float32 (N, 1, H, W) in [0, 1], whether it was one)."""
+        """uint8 (N, H, W[, 3]) or one (H, W[, 3]) image -> (float32 (N, C, H, W) in [0, 1], whether it was
+        one); the trailing 3 for an RGB model (``channels`` 3 in the metadata)."""
         arr = np.asarray(images)
         if arr.dtype != np.uint8:
             raise DTypeError(f"`images` must be uint8 (0..255 grey levels); got {arr.dtype}")
         size = tuple(self.info.output_size or (16, 16))
-        single = arr.ndim == 2
+        rgb = (self.model.metadata.get("channels") or 1) == 3
+        one = size + ((3,) if rgb else ())
+        single = arr.ndim == len(one)
         if single:
             arr = arr[None]
-        if arr.ndim != 3 or arr.shape[1:] != size:
+        if arr.ndim != len(one) + 1 or arr.shape[1:] != one:
+            shown = ", ".join(map(str, one))
             raise InvalidArgumentError(
-                f"`images` must have shape (N, {size[0]}, {size[1]}) or ({size[0]}, {size[1]}); "
-                f"got {np.asarray(images).shape}"
+                f"`images` must have shape (N, {shown}) or ({shown}); got {np.asarray(images).shape}"
             )
         if arr.shape[0] == 0:
             raise InvalidArgumentError(
                 f"`images` must hold at least one image; got shape {np.asarray(images).shape}"
             )
-        x = arr.astype(np.float32)[:, None] / np.float32(255)
+        x = arr.astype(np.float32) / np.float32(255)
+        x = x.transpose(0, 3, 1, 2) if rgb else x[:, None]
         return np.ascontiguousarray(x), single
 
     def _check_labels(self, labels, n: int):
@@ -237,8 +242,8 @@ class VaeGenerator(OnnxGenerator):
 
         Parameters
         ----------
-        images : (N, 16, 16) or (16, 16) ndarray of uint8
-            Grey images (0 background, 255 full ink), the generator's output size.
+        images : (N, S, S) or (S, S) ndarray of uint8, or (N, S, S, 3) or (S, S, 3) for an RGB model
+            Images of the generator's output size S (16 for the digits: 0 background, 255 full ink).
         labels : int or sequence of int, optional
             The class of each image (one for all, or one per image); required by a conditional VAE,
             refused by an unconditional one.
@@ -282,7 +287,8 @@ class VaeGenerator(OnnxGenerator):
 
         Parameters
         ----------
-        images : (N, 16, 16) or (16, 16) ndarray of uint8
+        images : ndarray of uint8
+            As for :meth:`encode`.
         labels : int or sequence of int, optional
             As for :meth:`encode`.
 

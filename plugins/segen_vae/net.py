@@ -1,6 +1,7 @@
 """The VAE in PyTorch (imported by training, export and tests only; inference runs the exported ONNX files).
 
-Images are 16 x 16 grey, fed to the encoder as float32 in [0, 1] (uint8 / 255). The encoder maps an image
+Images are 16 x 16 grey for the digits models (a model trained on a folder, ``--data DIR --size S``: S x S
+with 1 or 3 channels, each channel its own per-pixel distribution), fed to the encoder as float32 in [0, 1] (uint8 / 255). The encoder maps an image
 (and, for the conditional model, its label) to the mean and log-variance of a diagonal Gaussian posterior
 q(z | x) over a `latent_size` vector; the decoder maps z (and the label) to the two parameters of a
 per-pixel *discretised logistic* distribution over the 256 grey levels: a location ``loc`` (in [0, 1]
@@ -43,38 +44,56 @@ from torch import nn
 MIN_LOG_SCALE = -7.0
 #: Number of grey levels of the data.
 LEVELS = 256
+#: Side of the digits models' images (the default).
+IMAGE_SIZE = 16
+#: The sides the networks are built for: the digits' 16, or ``--size`` of a folder run.
+IMAGE_SIZES = (16, 32, 64, 128)
 
 
 def _act() -> nn.Module:
     return nn.SiLU()
 
 
+def _down_channels(width: int, image_size: int) -> list[int]:
+    """Channels after each stride-2 step from `image_size` down to 4 x 4: ``width * 2 ** k`` at the k-th,
+    capped at ``8 * width`` (16 x 16: ``[2 * width, 4 * width]``, the digits models)."""
+    if image_size not in IMAGE_SIZES:
+        raise ValueError(f"`image_size` must be one of {IMAGE_SIZES}; got {image_size!r}")
+    steps = IMAGE_SIZES.index(image_size) + 2
+    return [width * min(2 ** (k + 1), 8) for k in range(steps)]
+
+
 class Encoder(nn.Module):
-    """q(z | x[, y]): ``(N, 1, 16, 16)`` float32 in [0, 1] [+ ``(N,)`` int64 labels] -> ``mean``,
+    """q(z | x[, y]): ``(N, channels, S, S)`` float32 in [0, 1] [+ ``(N,)`` int64 labels] -> ``mean``,
     ``logvar``, each ``(N, latent_size)``.
 
-    A 3x3 stem at 16x16 with `width` channels, two stride-2 4x4 convolutions (8x8 with 2 `width`, 4x4 with
-    4 `width`), then a hidden layer of 2 `width` units on the flattened features (and, for a CVAE, a
-    4 `width` label embedding) and a linear head to 2 `latent_size` (mean, log-variance).
+    A 3x3 stem at S x S with `width` channels, stride-2 4x4 convolutions down to 4 x 4 (for S = 16: 8x8 with
+    2 `width`, 4x4 with 4 `width`; each further doubling of S adds one, channels capped at 8 `width`),
+    then a hidden layer of 2 `width` units on the flattened features (and, for a CVAE, a 4 `width` label
+    embedding) and a linear head to 2 `latent_size` (mean, log-variance).
     """
 
-    def __init__(self, latent_size: int = 16, width: int = 32, num_classes: int | None = None):
+    def __init__(
+        self,
+        latent_size: int = 16,
+        width: int = 32,
+        num_classes: int | None = None,
+        *,
+        image_size: int = IMAGE_SIZE,
+        channels: int = 1,
+    ):
         super().__init__()
         self.latent_size, self.width, self.num_classes = latent_size, width, num_classes
-        self.features = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1),
-            _act(),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
-            _act(),
-            nn.Conv2d(2 * width, 4 * width, 4, stride=2, padding=1),
-            _act(),
-            nn.Flatten(),
-        )
+        chans = _down_channels(width, image_size)
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), _act()]
+        for c_in, c_out in zip([width, *chans[:-1]], chans):
+            layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), _act()]
+        self.features = nn.Sequential(*layers, nn.Flatten())
         extra = 0
         if num_classes:
             self.embed = nn.Embedding(num_classes, 4 * width)
             extra = 4 * width
-        self.hidden = nn.Sequential(nn.Linear(4 * width * 16 + extra, 2 * width), _act())
+        self.hidden = nn.Sequential(nn.Linear(chans[-1] * 16 + extra, 2 * width), _act())
         self.head = nn.Linear(2 * width, 2 * latent_size)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None):
@@ -87,16 +106,28 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     """p(x | z[, y]): ``(N, latent_size)`` float32 [+ ``(N,)`` int64 labels] -> ``loc``, ``log_scale``, each
-    ``(N, 1, 16, 16)``: the per-pixel discretised logistic distribution (see the module docstring).
+    ``(N, channels, S, S)``: the per-pixel discretised logistic distribution (see the module docstring).
 
     The mirror of :class:`Encoder`: z (and, for a CVAE, a `latent_size` label embedding) through a hidden
-    layer of 2 `width` units to 4 `width` x 4 x 4, two stride-2 4x4 transposed convolutions (8x8, 16x16),
-    a 3x3 convolution and a 1x1 head with two channels (location, log-scale).
+    layer of 2 `width` units to the encoder's last channels x 4 x 4, stride-2 4x4 transposed convolutions
+    up to S x S (8x8 and 16x16 for the digits), a 3x3 convolution and a 1x1 head with 2 `channels`
+    channels (locations, log-scales).
     """
 
-    def __init__(self, latent_size: int = 16, width: int = 32, num_classes: int | None = None):
+    def __init__(
+        self,
+        latent_size: int = 16,
+        width: int = 32,
+        num_classes: int | None = None,
+        *,
+        image_size: int = IMAGE_SIZE,
+        channels: int = 1,
+    ):
         super().__init__()
         self.latent_size, self.width, self.num_classes = latent_size, width, num_classes
+        self.channels = channels
+        chans = _down_channels(width, image_size)[::-1]  # 4 x 4 first
+        self.top = chans[0]
         extra = 0
         if num_classes:
             self.embed = nn.Embedding(num_classes, latent_size)
@@ -104,26 +135,23 @@ class Decoder(nn.Module):
         self.fc = nn.Sequential(
             nn.Linear(latent_size + extra, 2 * width),
             _act(),
-            nn.Linear(2 * width, 4 * width * 16),
+            nn.Linear(2 * width, self.top * 16),
             _act(),
         )
-        self.up = nn.Sequential(
-            nn.ConvTranspose2d(4 * width, 2 * width, 4, stride=2, padding=1),
-            _act(),
-            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
-            _act(),
-            nn.Conv2d(width, width, 3, padding=1),
-            _act(),
-            nn.Conv2d(width, 2, 1),
-        )
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip(chans, [*chans[1:], width]):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), _act()]
+        layers += [nn.Conv2d(width, width, 3, padding=1), _act(), nn.Conv2d(width, 2 * channels, 1)]
+        self.up = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None):
         if self.num_classes:
             z = torch.cat([z, self.embed(labels)], dim=1)
-        h = self.fc(z).view(-1, 4 * self.width, 4, 4)
+        h = self.fc(z).view(-1, self.top, 4, 4)
         out = self.up(h)
-        loc = out[:, :1] + 0.5  # starts near mid-grey and a scale of e^-2 ~ 0.14 of the range
-        log_scale = (out[:, 1:] - 2.0).clamp(min=MIN_LOG_SCALE)
+        c = self.channels
+        loc = out[:, :c] + 0.5  # starts near mid-grey and a scale of e^-2 ~ 0.14 of the range
+        log_scale = (out[:, c:] - 2.0).clamp(min=MIN_LOG_SCALE)
         return loc, log_scale
 
 
@@ -134,11 +162,21 @@ class VAE(nn.Module):
     reparameterised sample ``z = mean + exp(logvar / 2) * eps``.
     """
 
-    def __init__(self, latent_size: int = 16, width: int = 32, num_classes: int | None = None):
+    def __init__(
+        self,
+        latent_size: int = 16,
+        width: int = 32,
+        num_classes: int | None = None,
+        *,
+        image_size: int = IMAGE_SIZE,
+        channels: int = 1,
+    ):
         super().__init__()
         self.latent_size, self.width, self.num_classes = latent_size, width, num_classes or None
-        self.encoder = Encoder(latent_size, width, self.num_classes)
-        self.decoder = Decoder(latent_size, width, self.num_classes)
+        self.image_size, self.channels = image_size, channels
+        shape = {"image_size": image_size, "channels": channels}
+        self.encoder = Encoder(latent_size, width, self.num_classes, **shape)
+        self.decoder = Decoder(latent_size, width, self.num_classes, **shape)
 
     @property
     def architecture(self) -> dict:
@@ -150,7 +188,8 @@ class VAE(nn.Module):
             "num_classes": self.num_classes,
             "activation": "SiLU",
             "likelihood": "discretised_logistic_256",
-            "image_size": 16,
+            "image_size": self.image_size,
+            **({"channels": self.channels} if self.channels != 1 else {}),
         }
 
     def forward(self, images, labels=None, *, generator: torch.Generator | None = None):
@@ -169,6 +208,8 @@ def build(architecture: dict) -> VAE:
         latent_size=int(architecture["latent_size"]),
         width=int(architecture["width"]),
         num_classes=architecture.get("num_classes") if kind == "cvae" else None,
+        image_size=int(architecture.get("image_size", IMAGE_SIZE)),
+        channels=int(architecture.get("channels", 1)),
     )
 
 
@@ -205,7 +246,7 @@ def load_onnx(path, encoder_path=None) -> VAE:
 
 def reparameterise(mean, logvar, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """One sample of N(mean, exp(logvar)) as a differentiable function of (mean, logvar)."""
-    eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
+    eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype).to(mean.device)
     return mean + torch.exp(0.5 * logvar) * eps
 
 
@@ -290,7 +331,7 @@ def negative_elbo(
         xb = x[s : s + batch]
         lb = None if labels is None else labels[s : s + batch]
         mean, logvar = model.encoder(xb, lb)
-        rec, kl = torch.zeros(len(xb)), torch.zeros(len(xb))
+        rec, kl = torch.zeros(len(xb), device=xb.device), torch.zeros(len(xb), device=xb.device)
         for _ in range(samples):
             z = reparameterise(mean, logvar, generator=gen)
             loc, log_scale = model.decoder(z, lb)
@@ -332,7 +373,7 @@ def importance_log_likelihood(
 
 
 class DecoderImages(nn.Module):
-    """The exported generator: ``(z[, labels]) -> images = clamp(loc, 0, 1)``, ``(N, 1, 16, 16)``."""
+    """The exported generator: ``(z[, labels]) -> images = clamp(loc, 0, 1)``, ``(N, channels, S, S)``."""
 
     def __init__(self, decoder: Decoder):
         super().__init__()

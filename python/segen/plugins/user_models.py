@@ -18,7 +18,8 @@ a segmenter or generator) is skipped with a :class:`~segen.errors.SegenPluginWar
 Segmenters load as :class:`segen.onnx.DenseSegmenter` (class labels; :class:`segen.onnx.OnnxSegmenter`,
 which resizes images to the model's input, when its height and width are fixed) and generators as
 :class:`segen.onnx.OnnxGenerator`. A model whose sidecar declares instance labels needs its plugin's
-post-processing (e.g. ``unet-nuclei``'s watershed): load it through that plugin.
+post-processing (e.g. ``unet-nuclei``'s watershed): load it through that plugin. A VAE's encoder
+(``<name>-encoder.onnx``, sidecar ``"role": "encoder"``) is not listed: it is used through its decoder.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ def load_model_file(kind: str, path, options: dict):
     task = meta.get("task")
     if task != _TASKS[kind]:
         raise ModelError(f"model {path} is a {task!r} model, not a {kind} (its sidecar's `task`)")
+    if kind == "generator" and meta.get("role") == "encoder":
+        raise ModelError(
+            f"model {path} is the encoder of the VAE {meta.get('decoder')!r}: load that (the generator); "
+            "its encoder is found beside it"
+        )
     if kind == "segmenter" and meta.get("labels") == "instances":
         raise ModelError(
             f"model {path} returns instances and needs its plugin's post-processing: load it through that"
@@ -143,6 +149,8 @@ def _register(register, kind: str) -> None:
     for name, path, meta in _found(kind):
         if kind == "segmenter" and meta.get("labels") == "instances":
             continue  # needs its plugin (load_model_file says so when asked by path)
+        if meta.get("role") == "encoder":
+            continue  # a VAE's encoder: used through its decoder, not a generator of its own
 
         build = _builder(kind, path)
         summary = f"{meta.get('summary') or 'user model'} (user model: {path})"
