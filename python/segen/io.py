@@ -337,6 +337,8 @@ def _sniff(path, f) -> str:
 
 
 def _not_an_image(path, head: bytes) -> ImageReadError:
+    if not head:
+        return ImageReadError(f"{path}: not an image file: it is empty (0 bytes)")
     ext = pathlib.PurePath(str(path)).suffix.lower()
     looks = " (looks like HTML or text)" if head.lstrip()[:1] in (b"<", b"{") else ""
     return ImageReadError(

@@ -194,6 +194,14 @@ def test_imdecode_reads_streams_with_a_cap():
         io.imdecode(png, max_file_bytes=len(png) - 1)
 
 
+def test_empty_data_says_so(tmp_path):
+    (tmp_path / "x.png").write_bytes(b"")
+    with pytest.raises(ImageReadError, match="^.*x.png: not an image file: it is empty \\(0 bytes\\)$"):
+        io.imread(tmp_path / "x.png")
+    with pytest.raises(ImageReadError, match="^<stdin>: not an image file: it is empty \\(0 bytes\\)$"):
+        io.imdecode(_Stream(b"", 0))
+
+
 def test_imdecode_and_imencode_bad_arguments():
     with pytest.raises(TypeError, match="`data` must be bytes"):
         io.imdecode("photo.png")

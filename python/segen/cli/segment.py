@@ -378,12 +378,12 @@ def segment(
             bar.close()
     if stop.requested and stopped_at is None:  # Ctrl-C during the last image: all done, still interrupted
         stopped_at = len(items)
-    if counts:
+    if counts or len(items) > 1:  # one image that failed: its error line says it all
         where = "standard output" if to_stdout else out_dir
         skipped = len(inputs.skipped)
+        per_image = f" ({min(counts)}..{max(counts)} labels per image)" if counts else ""
         click.echo(
-            f"segmented {len(counts)} image(s) with {method} into {where} "
-            f"({min(counts)}..{max(counts)} labels per image): {files} file(s) written"
+            f"segmented {len(counts)} image(s) with {method} into {where}{per_image}: {files} file(s) written"
             + (f", {len(failed)} image(s) failed" if failed else "")
             + (f", {skipped} file(s) skipped (not images by their names)" if skipped else "")
             + (f", {inputs.subfolders} subfolder(s) not searched (--recursive)" if inputs.subfolders else "")

@@ -67,6 +67,21 @@ def test_a_folder_holding_its_own_output(photos):
     assert not list(photos.rglob("*_labels_labels.png"))
 
 
+def test_a_batch_whose_images_all_fail_still_ends_with_the_summary(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("a.png", "b.jpg"):
+        (bad / name).write_text("<html>not an image</html>")
+    res = _run("segment", bad, "-m", "otsu", "-o", tmp_path / "o")
+    assert res.exit_code == 1
+    errors, (summary,) = res.stderr.splitlines(), res.stdout.splitlines()
+    assert sum("looks like HTML" in line for line in errors) == 2
+    assert errors[-1].startswith("segen: 2 of 2 image(s) failed: ")
+    assert summary.startswith("segmented 0 image(s) with otsu into ")
+    assert ": 0 file(s) written, 2 image(s) failed in " in summary and summary.endswith(" s")
+    assert not list((tmp_path / "o").iterdir())
+
+
 def test_empty_folder_and_name_clashes(tmp_path, photos):
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     res = _run("segment", tmp_path / "empty", "-m", "otsu", "-o", tmp_path / "o")
