@@ -1,4 +1,4 @@
-"""Shared fixtures: real photographs from scikit-image's bundled data, random arrays."""
+"""Shared fixtures: real photographs from scikit-image's bundled data, random arrays, a user model folder."""
 
 from __future__ import annotations
 
@@ -33,3 +33,19 @@ def coffee() -> np.ndarray:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def user_model_dir(tmp_path, monkeypatch):
+    """An empty user model folder (``SEGEN_MODEL_DIR``; the real per-user folder kept out), with the plugins
+    registered afresh when the test first looks a model up, and again after it."""
+    from segen import plugins
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setenv("SEGEN_MODEL_DIR", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    plugins.reset()
+    yield folder
+    monkeypatch.delenv("SEGEN_MODEL_DIR")
+    plugins.reset()

@@ -40,7 +40,11 @@ from helpers import ROOT
 SLOW_COMMANDS = frozenset({"train", "demo", "serve"})
 
 #: (file, first line of the block) of every block skipped with a marker, and why.
-SKIPPED: dict[tuple[str, int], str] = {}
+SKIPPED: dict[tuple[str, int], str] = {
+    # the workflow page: evaluating and deploying the model its training step (minutes, not run) writes
+    ("docs/training.md", 76): "needs the model that step 2 trains",
+    ("docs/training.md", 94): "needs the model that step 2 trains",
+}
 
 _FENCE = re.compile(r"^```([\w+-]*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 _MARKER = re.compile(r"<!--\s*doc-test:\s*skip\b(.*?)-->")

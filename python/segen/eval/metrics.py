@@ -56,33 +56,8 @@ def segmentation_scores(pred, true, num_classes: int) -> dict:
     DTypeError
         If `pred` or `true` is not an integer (or bool) array.
     """
-    pred = _class_indices(pred, "pred")
-    true = _class_indices(true, "true")
-    num_classes = check_int(num_classes, "num_classes", minimum=1)
-    if pred.shape != true.shape:
-        raise InvalidArgumentError(
-            f"`pred` and `true` must have the same shape; got {pred.shape}, {true.shape}"
-        )
-    for name, a in (("pred", pred), ("true", true)):
-        if a.size and (a.min() < 0 or a.max() >= num_classes):
-            raise InvalidArgumentError(
-                f"`{name}` values must be in [0, {num_classes}); got {a.min()}..{a.max()}"
-            )
-    check_allocation(
-        16.0 * num_classes**2, f"a {num_classes} x {num_classes} confusion matrix (`num_classes`)"
-    )
-    cm = np.bincount(
-        true.ravel().astype(np.int64) * num_classes + pred.ravel(), minlength=num_classes**2
-    ).reshape(num_classes, num_classes)
-    tp = np.diag(cm).astype(np.float64)
-    union = cm.sum(0) + cm.sum(1) - tp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(union > 0, tp / np.maximum(union, 1), np.nan)
-    return {
-        "pixel_accuracy": float(tp.sum() / max(cm.sum(), 1)),
-        "iou": [float(x) for x in iou],
-        "mean_iou": float(np.nanmean(iou)) if np.any(union > 0) else float("nan"),
-    }
+    scores = scores_from_confusion(confusion_matrix(pred, true, num_classes))
+    return {k: scores[k] for k in ("pixel_accuracy", "iou", "mean_iou")}
 
 
 def confusion_matrix(pred, true, num_classes: int, *, num_pred: int | None = None, ignore_index=None):
@@ -127,7 +102,9 @@ def confusion_matrix(pred, true, num_classes: int, *, num_pred: int | None = Non
         raise InvalidArgumentError(
             f"`pred` and `true` must have the same shape; got {pred.shape}, {true.shape}"
         )
-    check_allocation(8.0 * num_classes * num_pred, f"a {num_classes} x {num_pred} confusion matrix")
+    check_allocation(
+        8.0 * num_classes * num_pred, f"a {num_classes} x {num_pred} confusion matrix (`num_classes`)"
+    )
     t, q = true.ravel(), pred.ravel()
     if ignore_index is not None:
         keep = t != check_int(ignore_index, "ignore_index")

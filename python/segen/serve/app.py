@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import platform
+import re
 import time
 from importlib.resources import files
 from typing import Literal
@@ -232,7 +233,7 @@ def create_app(config: ServeConfig | None = None, *, pool: ModelPool | None = No
             "name": pool.display_name(entry),
             "qualified_name": entry.qualified_name,
             "plugin": entry.plugin,
-            "summary": entry.summary,
+            "summary": _public_summary(entry),
             "aliases": list(entry.aliases),
             "options": option_specs(entry.factory),
         }
@@ -274,7 +275,9 @@ def create_app(config: ServeConfig | None = None, *, pool: ModelPool | None = No
         },
     )
     async def segment_(
-        image: UploadFile = File(description="The image: PNG, JPEG or TIFF (8 or 16 bit)."),
+        image: UploadFile = File(
+            description="The image: any format segen.io reads (PNG, JPEG, TIFF, WebP, BMP, GIF...)."
+        ),
         model: str = Form(description="Segmenter name (GET /api/models lists them).", examples=["kmeans"]),
         options: str = Form("{}", description='Segmenter options as a JSON object, e.g. {"k": 3}.'),
         output: Literal["labels", "overlay", "mask", "cutout", "stats"] = Form(
@@ -409,6 +412,15 @@ def _public_info(model) -> dict:
     if brief:
         d["provenance"] = brief
     return d
+
+
+def _public_summary(entry) -> str:
+    """A model's summary for clients: a user model's says where it comes from, not the server's file path."""
+    summary = entry.summary or ""
+    if entry.plugin != "user-models":
+        return summary
+    summary = re.sub(r"\s*\(user model: .*\)\s*$", "", summary)
+    return "user model" if summary in ("", "user model") else f"{summary} (user model)"
 
 
 def _json_object(text: str, name: str) -> dict:

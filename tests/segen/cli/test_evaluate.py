@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import segen
 from click.testing import CliRunner
-from segen import plugins
 from segen.cli import cli
 from segen.errors import ModelError
 from tiny_models import make_generator_model, make_segmenter_model
@@ -131,18 +130,6 @@ def test_evaluate_bad_input(tmp_path):
     assert r.exit_code == 1 and "data set has 2 classes" in r.output and "im" in r.output
 
 
-@pytest.fixture
-def user_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "models"
-    folder.mkdir()
-    monkeypatch.setenv("SEGEN_MODEL_DIR", str(folder))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    plugins.reset()
-    yield folder
-    monkeypatch.delenv("SEGEN_MODEL_DIR")
-    plugins.reset()
-
-
 def test_a_model_file_loads_by_its_path(tmp_path):
     path = make_segmenter_model(tmp_path, "mine")
     seg = segen.get_segmenter(str(path))
@@ -170,11 +157,11 @@ def test_a_model_file_loads_by_its_path(tmp_path):
     assert r.exit_code == 0 and (tmp_path / "o" / "img_labels.png").exists()
 
 
-def test_user_model_folder_lists_and_loads_its_models(user_dir):
-    make_segmenter_model(user_dir, "my-seg")
-    make_generator_model(user_dir, "my-gen")
-    (user_dir / "broken.onnx").write_bytes(b"x")
-    (user_dir / "broken.json").write_text("{not json")
+def test_user_model_folder_lists_and_loads_its_models(user_model_dir):
+    make_segmenter_model(user_model_dir, "my-seg")
+    make_generator_model(user_model_dir, "my-gen")
+    (user_model_dir / "broken.onnx").write_bytes(b"x")
+    (user_model_dir / "broken.json").write_text("{not json")
     with pytest.warns(segen.SegenPluginWarning, match="broken"):
         segs, gens = segen.list_segmenters(), segen.list_generators()
     assert "my-seg" in segs and "user model" in segs["my-seg"] and "broken" not in segs
@@ -184,6 +171,6 @@ def test_user_model_folder_lists_and_loads_its_models(user_dir):
     r = _run("list")
     assert "my-seg" in r.output and "user-models" in r.output
     # the sha256 check of shipped models applies: a changed file is refused
-    (user_dir / "my-seg.onnx").write_bytes((user_dir / "my-seg.onnx").read_bytes() + b"\0")
+    (user_model_dir / "my-seg.onnx").write_bytes((user_model_dir / "my-seg.onnx").read_bytes() + b"\0")
     with pytest.raises(ModelError):
         segen.get_segmenter("my-seg").segment(img)

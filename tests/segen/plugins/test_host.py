@@ -139,7 +139,9 @@ def test_strict_mode_raises(fake_env, monkeypatch):
 def test_switches(fake_env, monkeypatch):
     monkeypatch.setenv("SEGEN_PLUGINS", "good,segen-typo")
     host, caught = _load()
-    assert set(host.records) == {"good", "typo", "builtin", "user-models"} and [f.plugin for f in host.failures] == ["typo"]
+    assert set(host.records) == {"good", "typo", "builtin", "user-models"} and [
+        f.plugin for f in host.failures
+    ] == ["typo"]
     monkeypatch.setenv("SEGEN_PLUGINS", "nonexistent")
     host, caught = _load()
     assert any("nonexistent" in str(w.message) for w in caught)

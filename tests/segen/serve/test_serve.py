@@ -17,6 +17,7 @@ import pytest
 import segen
 from helpers import modules_loaded
 from segen import plugins, viz
+from tiny_models import make_generator_model, make_segmenter_model
 
 pytest.importorskip("fastapi", reason="segen serve needs the serve extra (pip install 'segen[serve]')")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -387,6 +388,41 @@ def test_models_option_limits_what_is_served():
         assert segment(c, scene(), "otsu").status_code == 200
     with pytest.raises(segen.UnknownModelError, match="no-such-model"):
         create_app(ServeConfig(models=("no-such-model",)))
+
+
+def test_a_model_path_from_a_client_is_never_loaded(client, tmp_path):
+    """segen.get_segmenter takes a model file's path; the server does not: a client names served models only."""
+    seg, gen = make_segmenter_model(tmp_path, "mine"), make_generator_model(tmp_path, "g")
+    before = client.get("/health").json()["models_loaded"]
+    body = check_error(segment(client, scene(), str(seg)), 404, "unknown segmenter")
+    assert body["error"] == "unknown_model"
+    check_error(client.post("/api/generate", json={"model": str(gen)}), 404, "unknown generator")
+    check_error(client.get("/api/models/segmenter/" + seg.name), 404)
+    assert client.get("/health").json()["models_loaded"] == before
+
+
+def test_user_model_folder_models_are_served_without_their_paths(user_model_dir):
+    make_segmenter_model(user_model_dir, "my-seg")
+    make_generator_model(user_model_dir, "my-gen")
+    img = np.tile(np.linspace(0, 255, 32).astype(np.uint8), (24, 1))  # dark left half, bright right half
+    with TestClient(create_app(ServeConfig(models=("my-seg", "my-gen", "otsu")))) as c:
+        models = c.get("/api/models")
+        rows = {r["name"]: r for r in models.json()["segmenters"] + models.json()["generators"]}
+        assert rows["my-seg"]["plugin"] == "user-models"
+        assert rows["my-seg"]["summary"] == "tiny test segmenter: bright pixels (user model)"
+        info = c.get("/api/models/segmenter/my-seg")
+        assert info.status_code == 200 and info.json()["info"]["classes"] == ["background", "bright"]
+        r = segment(c, img, "my-seg", output="labels")
+        assert r.status_code == 200, r.text
+        want = segen.get_segmenter("my-seg").segment(img)
+        assert 0 < want.sum() < want.size
+        np.testing.assert_array_equal(decode(r.content), want)
+        r = c.post("/api/generate", json={"model": "my-gen", "n": 3, "seed": 2})
+        assert r.status_code == 200, r.text
+        grid = viz.image_grid(segen.get_generator("my-gen").generate(3, seed=2))
+        np.testing.assert_array_equal(decode(r.content), grid)
+        for text in (models.text, info.text, c.get("/health").text):
+            assert str(user_model_dir) not in text  # the server's file paths stay on the server
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def browser():
         _need(False, "selenium not installed (test extra)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = BROWSER
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"):
         opts.add_argument(arg)
     driver = webdriver.Chrome(options=opts, service=Service(executable_path=DRIVER))
     driver.set_page_load_timeout(30)
