@@ -133,6 +133,13 @@ def _binary(stream):
     return getattr(stream, "buffer", stream)
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no such method, or a closed stream
+        return False
+
+
 def _foreground(value: str | None):
     if value is None:
         return None
@@ -280,6 +287,10 @@ def segment(
     values = _foreground(foreground)
     inputs = _Inputs(images, recursive, out_dir)
     to_stdout = out_dir is None
+    if inputs.items[0][0] == STDIN and _is_terminal(sys.stdin):  # reading would wait for typed bytes
+        raise click.UsageError(
+            "standard input is a terminal: redirect an image into it (< photo.jpg) or pipe one (cat x | ...)"
+        )
     if to_stdout:
         if inputs.items[0][0] != STDIN:
             raise click.BadParameter(
@@ -291,7 +302,7 @@ def segment(
                 param_hint="'-k' / '--output-kind'",
             )
         stdout = _binary(sys.stdout)
-        if stdout.isatty():
+        if _is_terminal(stdout):
             raise click.UsageError(
                 "standard output is a terminal: redirect it to a file (> result.png) or pass -o FOLDER"
             )

@@ -176,6 +176,27 @@ def test_stdin_to_stdout_in_a_real_process(photos, tmp_path):
     )
 
 
+def test_a_terminal_on_stdin_or_stdout_is_refused_at_once(photos, tmp_path):
+    """`segen segment -` typed without a redirection: a usage error, not a wait for typed bytes (stdin a
+    terminal) nor a PNG sprayed over the terminal (stdout one). Real processes on a pseudo-terminal."""
+    import os
+
+    main, secondary = os.openpty()
+    try:
+        cmd = [sys.executable, "-m", "segen", "segment", "-", "-m", "otsu"]
+        res = subprocess.run([*cmd, "-o", tmp_path / "o"], stdin=secondary, capture_output=True, timeout=60)
+        assert res.returncode == 2, res.stderr
+        assert b"standard input is a terminal: redirect an image into it" in res.stderr
+        with open(photos / "astro.png", "rb") as image:
+            res = subprocess.run(cmd, stdin=image, stdout=secondary, stderr=subprocess.PIPE, timeout=60)
+        assert res.returncode == 2
+        assert b"standard output is a terminal: redirect it to a file" in res.stderr
+    finally:
+        os.close(main)
+        os.close(secondary)
+    assert not (tmp_path / "o").exists()
+
+
 def test_stdin_errors_and_stdin_to_a_folder(photos, tmp_path):
     data = (photos / "astro.png").read_bytes()
     res = _run("segment", "-", "-m", "otsu", "-k", "labels,mask", input=data)
