@@ -1,7 +1,8 @@
 """Read and write images: PNG, JPEG, TIFF, WebP, BMP, GIF and the other raster formats Pillow reads.
 
 Decoding is done by maintained libraries — Pillow (PNG, JPEG, WebP, BMP, GIF, ...), pypng (16-bit colour
-PNG, which Pillow cannot represent) and tifffile (TIFF) — and segen adds the conventions: RGB order (never
+PNG, which Pillow cannot represent) and tifffile (TIFF; Pillow's libtiff for the compressions tifffile
+leaves to the optional imagecodecs package: LZW, JPEG, CCITT fax) — and segen adds the conventions: RGB order (never
 BGR), bit depth preserved (a 16-bit file gives ``uint16``), EXIF orientation applied (a phone photo comes
 out upright), and limits checked from the file's header *before* any pixel is decoded, so a small file
 that claims a huge image (a decompression bomb) is refused with a clear error instead of exhausting
@@ -12,7 +13,11 @@ Formats
 -------
 Read (:data:`READ_FORMATS`; the format is found from the data, never from the file name): PNG, JPEG and
 TIFF, and through Pillow WebP, BMP/DIB, GIF, ICO, PNM (PBM/PGM/PPM), QOI, TGA, PCX, SGI, PSD, DDS, ICNS,
-JPEG 2000, XBM, XPM and AVIF (when Pillow was built with it). Pillow's other formats are refused: EPS
+JPEG 2000, XBM, XPM and AVIF (when Pillow was built with it). TIFF pages in the compressions tifffile
+leaves to the optional imagecodecs package (LZW, JPEG, CCITT fax, a floating-point predictor) are decoded
+by Pillow's libtiff when imagecodecs is missing, to the same samples as stored (a palette's indices, CMYK,
+grey + alpha; only YCbCr comes out as RGB); a page Pillow would give another dtype or shape (16-bit RGB,
+signed 16-bit) is refused with an :class:`~segen.errors.ImageReadError` that names imagecodecs. Pillow's other formats are refused: EPS
 (Pillow runs Ghostscript on it), and the stubs and rare scientific or container formats (FITS, HDF5,
 MPEG, WMF, ...). Of an animated or multi-image file (GIF, WebP, APNG, multi-page TIFF, ICO) only the
 first frame (for ICO and ICNS: the largest image) is decoded.
@@ -332,6 +337,8 @@ def _sniff(path, f) -> str:
 
 
 def _not_an_image(path, head: bytes) -> ImageReadError:
+    if not head:
+        return ImageReadError(f"{path}: not an image file: it is empty (0 bytes)")
     ext = pathlib.PurePath(str(path)).suffix.lower()
     looks = " (looks like HTML or text)" if head.lstrip()[:1] in (b"<", b"{") else ""
     return ImageReadError(
@@ -536,6 +543,11 @@ _ORIENT = {
 }
 
 
+#: The orientation whose steps undo each one's (the rotations by 90 degrees undo each other; the rest
+#: undo themselves).
+_INVERSE_ORIENT = {6: 8, 8: 6}
+
+
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
     step = _ORIENT.get(orientation)
     return arr if step is None else np.ascontiguousarray(step(arr))
@@ -733,9 +745,15 @@ def _read_tiff(path, f, size: int, limits: dict) -> tuple[np.ndarray, int]:
         others = int(np.prod([s for s, a in zip(shape, axes) if a not in "YX"], dtype=np.int64))
         itemsize = max(dtype.itemsize, 4 if dtype.kind == "f" else 1)  # float16 becomes float32
         _check_size(path, w, h, others, itemsize, limits)
-        arr = page.asarray()
         tag = page.tags.get(0x0112)  # Orientation
         orientation = tag.value if tag is not None and isinstance(tag.value, int) else 1
+        if _tifffile_decodes(page):
+            arr = page.asarray()
+        else:  # LZW, JPEG, CCITT fax, ... without imagecodecs: Pillow's libtiff decodes them
+            f.seek(0)
+            samples = shape[axes.index("S")] if "S" in axes else 1
+            arr = _read_tiff_pillow(path, f, page, (h, w, samples), limits, orientation)
+            axes = "YXS" if arr.ndim == 3 else "YX"
     # channels last; other axes inside the page (depth): the first plane
     if "S" in axes:
         arr = np.moveaxis(arr, axes.index("S"), -1)
@@ -749,6 +767,61 @@ def _read_tiff(path, f, size: int, limits: dict) -> tuple[np.ndarray, int]:
     if arr.ndim not in (2, 3) or arr.size == 0:  # the header checks above should make this unreachable
         raise ImageReadError(f"{path}: TIFF page decoded to an array of shape {arr.shape}, not an image")
     return np.ascontiguousarray(arr), int(orientation)
+
+
+def _tifffile_decodes(page) -> bool:
+    """Whether tifffile decodes `page` itself: its compression and predictor need no imagecodecs."""
+    from tifffile import TIFF
+
+    return page.compression in TIFF.DECOMPRESSORS and page.predictor in TIFF.UNPREDICTORS
+
+
+def _read_tiff_pillow(path, f, page, shape: tuple[int, ...], limits: dict, orientation: int) -> np.ndarray:
+    """The first page of the TIFF `f` decoded by Pillow (libtiff), for a compression tifffile leaves to
+    the imagecodecs package, as stored (EXIF orientation not applied). Only a result of the `shape` and
+    dtype tifffile declared is returned, so the samples are those tifffile would give (Pillow reads
+    16-bit RGB as 8-bit: refused)."""
+    from PIL import TiffImagePlugin
+
+    codec = getattr(page.compression, "name", str(page.compression))
+    shape = shape if shape[2] > 1 else shape[:2]
+
+    def differs(dtype, got_shape) -> ImageReadError:
+        return ImageReadError(
+            f"{path}: cannot decode TIFF file: its {codec} compression needs the imagecodecs package "
+            f"(pip install imagecodecs) for {page.dtype} samples of shape {shape}; Pillow decodes them "
+            f"as {dtype} {got_shape}"
+        )
+
+    try:
+        # the plugin class, not Image.open: as for the other formats, Pillow's process-wide
+        # decompression-bomb setting is neither consulted nor changed (the limits were checked above)
+        with TiffImagePlugin.TiffImageFile(f, str(path)) as im:
+            dtype = _PILLOW_DTYPES.get(im.mode, np.uint16 if im.mode.startswith("I;16") else np.uint8)
+            if np.dtype(dtype) != page.dtype:  # found from the header: nothing decoded in vain
+                raise differs(np.dtype(dtype), "(mode " + im.mode + ")")
+            _check_size(path, im.width, im.height, *_pillow_layout(im), limits)
+            # the samples as stored, as tifffile gives them (a palette's indices, CMYK, grey + alpha)
+            arr = np.asarray(im, dtype=bool) if im.mode == "1" else np.asarray(im)
+            arr = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+        # Pillow turns a TIFF upright as it loads it; segen's caller does that (or not): undo it
+        if orientation in _ORIENT:
+            arr = np.ascontiguousarray(_ORIENT[_INVERSE_ORIENT.get(orientation, orientation)](arr))
+    except (ImageReadError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ImageReadError(
+            f"{path}: cannot decode TIFF file ({codec} compression, decoded by Pillow: "
+            f"{type(exc).__name__}: {exc})"
+        ) from exc
+    if arr.shape != shape or arr.dtype != page.dtype:
+        raise differs(arr.dtype, arr.shape)
+    return arr
+
+
+#: The dtype of the array a Pillow image of each mode becomes (:func:`_pillow_to_array`); other modes
+#: ("I;16..." aside: uint16) become uint8.
+_PILLOW_DTYPES = {"1": np.bool_, "I": np.int32, "F": np.float32}
 
 
 # JPEG markers: start of frame (the coding processes Pillow's libjpeg may meet), restart, and what may

@@ -2,8 +2,9 @@
 limit, and count what happens.
 
 Seeds are small PNG, JPEG and TIFF files written by segen itself (plus variants only Pillow or tifffile
-write: palette PNG, progressive and restart-marker JPEG, multi-page, tiled, compressed and Big TIFF) and a
-BMP (a format segen refuses). Each case applies 1-3 mutations — bit flips, byte overwrites, "interesting"
+write: palette PNG, progressive and restart-marker JPEG, multi-page, tiled, Deflate and Big TIFF, and the
+LZW, JPEG and CCITT fax TIFFs Pillow decodes when tifffile has no imagecodecs), a BMP, WebPs and an
+animated GIF. Each case applies 1-3 mutations — bit flips, byte overwrites, "interesting"
 integers in header fields, truncation, insertion, deletion, duplication, splicing with another seed; PNG
 chunk CRCs are recomputed half the time so that the decoder, not the CRC check, meets the damage — and
 reads the result with ``imread`` in a worker process. Outcomes:
@@ -65,7 +66,7 @@ INTERESTING = (
 
 
 def make_seeds() -> list[tuple[str, bytes]]:
-    """(name, bytes) of small valid files in every variant imread handles, and a BMP."""
+    """(name, bytes) of small valid files in every variant imread handles."""
     import numpy as np
     import tifffile
     from PIL import Image
@@ -118,6 +119,20 @@ def make_seeds() -> list[tuple[str, bytes]]:
     via_tifffile("big.tif", grey, bigtiff=True)
     via_tifffile("planar.tif", np.moveaxis(rgb, -1, 0), photometric="rgb", planarconfig="separate")
     via_tifffile("bilevel.tif", grey > 100)
+    # decoded by Pillow's libtiff when tifffile has no imagecodecs
+    via_pillow("lzw.tif", Image.fromarray(rgb), "TIFF", compression="tiff_lzw")
+    via_pillow("lzw16.tif", Image.fromarray(grey.astype(np.uint16) * 257), "TIFF", compression="tiff_lzw")
+    via_pillow("jpeg.tif", Image.fromarray(rgb), "TIFF", compression="jpeg", quality=80)
+    via_pillow("group4.tif", Image.fromarray(grey > 100), "TIFF", compression="group4")
+    via_pillow("lossless.webp", Image.fromarray(rgba), "WEBP", lossless=True)
+    via_pillow("lossy.webp", Image.fromarray(rgb), "WEBP", quality=70)
+    via_pillow(
+        "anim.gif",
+        Image.fromarray(rgb).quantize(16),
+        "GIF",
+        save_all=True,
+        append_images=[Image.fromarray(rgb[::-1]).quantize(16)],
+    )
     return seeds
 
 

@@ -194,6 +194,14 @@ def test_imdecode_reads_streams_with_a_cap():
         io.imdecode(png, max_file_bytes=len(png) - 1)
 
 
+def test_empty_data_says_so(tmp_path):
+    (tmp_path / "x.png").write_bytes(b"")
+    with pytest.raises(ImageReadError, match="^.*x.png: not an image file: it is empty \\(0 bytes\\)$"):
+        io.imread(tmp_path / "x.png")
+    with pytest.raises(ImageReadError, match="^<stdin>: not an image file: it is empty \\(0 bytes\\)$"):
+        io.imdecode(_Stream(b"", 0))
+
+
 def test_imdecode_and_imencode_bad_arguments():
     with pytest.raises(TypeError, match="`data` must be bytes"):
         io.imdecode("photo.png")
@@ -219,3 +227,123 @@ def test_encode_labels_is_what_write_labels_writes(tmp_path):
         written = io.write_labels(tmp_path / f"l{top}.png", labels)
         assert suffix == ext == written.suffix and written.read_bytes() == data
         np.testing.assert_array_equal(io.imdecode(data), labels)
+
+
+@pytest.fixture
+def without_imagecodecs(monkeypatch):
+    """As where imagecodecs is not installed (whether or not it is here): tifffile decodes uncompressed,
+    Deflate and PackBits pages itself and leaves LZW, JPEG and CCITT fax ones to Pillow."""
+    original = io._tifffile_decodes
+    monkeypatch.setattr(
+        io, "_tifffile_decodes", lambda page: original(page) and int(page.compression) not in (2, 3, 4, 5, 7)
+    )
+
+
+@pytest.mark.parametrize(
+    "mode, compression",
+    [
+        ("RGB", "tiff_lzw"),
+        ("RGBA", "tiff_lzw"),
+        ("L", "tiff_lzw"),
+        ("I;16", "tiff_lzw"),
+        ("F", "tiff_lzw"),
+        ("1", "tiff_lzw"),
+        ("1", "group4"),
+        ("RGB", "jpeg"),
+    ],
+)
+def test_tiff_compressions_tifffile_leaves_to_imagecodecs(
+    without_imagecodecs, tmp_path, rng, mode, compression
+):
+    """LZW (GIMP's and many scanners' default), JPEG-in-TIFF and CCITT fax TIFFs read as Pillow (libtiff,
+    the reference) reads them, dtype included, whether or not imagecodecs is installed; lossless ones give
+    back exactly what was written."""
+    h, w = 37, 53
+    if mode == "F":
+        img = rng.random((h, w), dtype=np.float32)
+    elif mode == "I;16":
+        img = rng.integers(0, 65536, (h, w), dtype=np.uint16)
+    elif mode == "1":
+        img = rng.random((h, w)) < 0.5
+    else:
+        img = rng.integers(0, 256, (h, w, len(mode)) if len(mode) > 1 else (h, w), dtype=np.uint8)
+    pil = Image.fromarray(img, "RGB") if compression == "jpeg" else Image.fromarray(img)
+    path = tmp_path / "c.tif"
+    pil.save(path, compression=compression, **({"quality": 90} if compression == "jpeg" else {}))
+    with Image.open(path) as im:
+        ref = np.asarray(im)
+    got = io.imread(path)
+    assert got.dtype == img.dtype and got.shape == img.shape
+    np.testing.assert_array_equal(got, ref)
+    if compression != "jpeg":
+        np.testing.assert_array_equal(got, img)
+    assert io.imdecode(path.read_bytes()).shape == img.shape
+
+
+def test_lzw_tiff_orientation_pages_and_damage(without_imagecodecs, tmp_path, rng):
+    """An LZW TIFF keeps the rest of the TIFF rules: EXIF orientation applied, only the first page read,
+    the pixel limit checked from the header, damage an ImageReadError."""
+    import tifffile
+
+    first = rng.integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    second = np.zeros((6, 9, 3), np.uint8)
+    path = tmp_path / "pages.tif"
+    Image.fromarray(first).save(
+        path, compression="tiff_lzw", save_all=True, append_images=[Image.fromarray(second)]
+    )
+    np.testing.assert_array_equal(io.imread(path), first)
+    with pytest.raises(ImageLimitError, match="max_pixels"):
+        io.imread(path, max_pixels=53)
+    Image.fromarray(first).save(path, compression="tiff_lzw", exif=_exif(6))
+    np.testing.assert_array_equal(io.imread(path), np.rot90(first, -1))
+    np.testing.assert_array_equal(io.imread(path, exif_orientation=False), first)
+    big = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    Image.fromarray(big).save(path, compression="tiff_lzw")
+    with tifffile.TiffFile(path) as tif:
+        start = tif.pages[0].dataoffsets[1]
+    data = bytearray(path.read_bytes())
+    data[start : start + 2000] = b"\xff" * 2000  # the second strip's codes: garbage
+    path.write_bytes(data)
+    with pytest.raises(ImageReadError, match="pages.tif: cannot decode TIFF file \\(LZW compression"):
+        io.imread(path)
+
+
+@pytest.mark.parametrize("mode", ["P", "CMYK", "LA"])
+def test_lzw_tiff_gives_the_samples_tifffile_gives(without_imagecodecs, tmp_path, rng, mode):
+    """A palette, CMYK or grey + alpha LZW TIFF (decoded by Pillow) reads as the same file uncompressed
+    (decoded by tifffile): the samples as stored, palette indices included."""
+    pil = Image.fromarray(rng.integers(0, 256, (9, 11, 3), dtype=np.uint8)).convert(mode)
+    pil.save(tmp_path / "plain.tif")
+    pil.save(tmp_path / "lzw.tif", compression="tiff_lzw")
+    plain = io.imread(tmp_path / "plain.tif")
+    np.testing.assert_array_equal(io.imread(tmp_path / "lzw.tif"), plain)
+    np.testing.assert_array_equal(plain, np.asarray(pil))
+
+
+@pytest.mark.parametrize("code", range(1, 9))
+def test_lzw_tiff_orientation_is_the_uncompressed_tiffs(without_imagecodecs, rng, code):
+    """Pillow turns a TIFF upright as it loads it: an LZW TIFF still reads as the same image written
+    uncompressed (read by tifffile), each EXIF orientation applied once, or not at all when asked."""
+    img = rng.integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    plain = _encode(img, "TIFF", exif=_exif(code))
+    lzw = _encode(img, "TIFF", exif=_exif(code), compression="tiff_lzw")
+    for orient in (True, False):
+        want = io.imdecode(plain, exif_orientation=orient)
+        np.testing.assert_array_equal(io.imdecode(lzw, exif_orientation=orient), want)
+    np.testing.assert_array_equal(io.imdecode(lzw, exif_orientation=False), img)
+
+
+def test_a_tiff_pillow_would_decode_differently_is_refused(without_imagecodecs, tmp_path, rng):
+    """16-bit RGB with LZW: Pillow would give 8 bits per sample. Refused (naming imagecodecs) rather than
+    returned with a dtype other than the file's."""
+    import tifffile
+
+    img = rng.integers(0, 65536, (5, 7, 3), dtype=np.uint16)
+    path = tmp_path / "rgb16.tif"
+    tifffile.imwrite(path, img, photometric="rgb")
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[0].tags["Compression"].valueoffset
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 2] = (5).to_bytes(2, "little")  # says LZW; the strips are not LZW data
+    with pytest.raises(ImageReadError, match="needs the imagecodecs package .* for uint16 samples"):
+        io.imdecode(bytes(data))

@@ -133,6 +133,13 @@ def _binary(stream):
     return getattr(stream, "buffer", stream)
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no such method, or a closed stream
+        return False
+
+
 def _foreground(value: str | None):
     if value is None:
         return None
@@ -280,6 +287,10 @@ def segment(
     values = _foreground(foreground)
     inputs = _Inputs(images, recursive, out_dir)
     to_stdout = out_dir is None
+    if inputs.items[0][0] == STDIN and _is_terminal(sys.stdin):  # reading would wait for typed bytes
+        raise click.UsageError(
+            "standard input is a terminal: redirect an image into it (< photo.jpg) or pipe one (cat x | ...)"
+        )
     if to_stdout:
         if inputs.items[0][0] != STDIN:
             raise click.BadParameter(
@@ -291,7 +302,7 @@ def segment(
                 param_hint="'-k' / '--output-kind'",
             )
         stdout = _binary(sys.stdout)
-        if stdout.isatty():
+        if _is_terminal(stdout):
             raise click.UsageError(
                 "standard output is a terminal: redirect it to a file (> result.png) or pass -o FOLDER"
             )
@@ -378,12 +389,12 @@ def segment(
             bar.close()
     if stop.requested and stopped_at is None:  # Ctrl-C during the last image: all done, still interrupted
         stopped_at = len(items)
-    if counts:
+    if counts or len(items) > 1:  # one image that failed: its error line says it all
         where = "standard output" if to_stdout else out_dir
         skipped = len(inputs.skipped)
+        per_image = f" ({min(counts)}..{max(counts)} labels per image)" if counts else ""
         click.echo(
-            f"segmented {len(counts)} image(s) with {method} into {where} "
-            f"({min(counts)}..{max(counts)} labels per image): {files} file(s) written"
+            f"segmented {len(counts)} image(s) with {method} into {where}{per_image}: {files} file(s) written"
             + (f", {len(failed)} image(s) failed" if failed else "")
             + (f", {skipped} file(s) skipped (not images by their names)" if skipped else "")
             + (f", {inputs.subfolders} subfolder(s) not searched (--recursive)" if inputs.subfolders else "")

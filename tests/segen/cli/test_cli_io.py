@@ -67,6 +67,21 @@ def test_a_folder_holding_its_own_output(photos):
     assert not list(photos.rglob("*_labels_labels.png"))
 
 
+def test_a_batch_whose_images_all_fail_still_ends_with_the_summary(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("a.png", "b.jpg"):
+        (bad / name).write_text("<html>not an image</html>")
+    res = _run("segment", bad, "-m", "otsu", "-o", tmp_path / "o")
+    assert res.exit_code == 1
+    errors, (summary,) = res.stderr.splitlines(), res.stdout.splitlines()
+    assert sum("looks like HTML" in line for line in errors) == 2
+    assert errors[-1].startswith("segen: 2 of 2 image(s) failed: ")
+    assert summary.startswith("segmented 0 image(s) with otsu into ")
+    assert ": 0 file(s) written, 2 image(s) failed in " in summary and summary.endswith(" s")
+    assert not list((tmp_path / "o").iterdir())
+
+
 def test_empty_folder_and_name_clashes(tmp_path, photos):
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     res = _run("segment", tmp_path / "empty", "-m", "otsu", "-o", tmp_path / "o")
@@ -159,6 +174,27 @@ def test_stdin_to_stdout_in_a_real_process(photos, tmp_path):
         "segen: error: <stdin>: not an image file of a format segen reads (PNG, JPEG, TIFF, WebP, BMP, "
         "GIF, ...: segen.io.READ_FORMATS) (looks like HTML or text) (extension 'none', first bytes b'<htm')"
     )
+
+
+def test_a_terminal_on_stdin_or_stdout_is_refused_at_once(photos, tmp_path):
+    """`segen segment -` typed without a redirection: a usage error, not a wait for typed bytes (stdin a
+    terminal) nor a PNG sprayed over the terminal (stdout one). Real processes on a pseudo-terminal."""
+    import os
+
+    main, secondary = os.openpty()
+    try:
+        cmd = [sys.executable, "-m", "segen", "segment", "-", "-m", "otsu"]
+        res = subprocess.run([*cmd, "-o", tmp_path / "o"], stdin=secondary, capture_output=True, timeout=60)
+        assert res.returncode == 2, res.stderr
+        assert b"standard input is a terminal: redirect an image into it" in res.stderr
+        with open(photos / "astro.png", "rb") as image:
+            res = subprocess.run(cmd, stdin=image, stdout=secondary, stderr=subprocess.PIPE, timeout=60)
+        assert res.returncode == 2
+        assert b"standard output is a terminal: redirect it to a file" in res.stderr
+    finally:
+        os.close(main)
+        os.close(secondary)
+    assert not (tmp_path / "o").exists()
 
 
 def test_stdin_errors_and_stdin_to_a_folder(photos, tmp_path):
