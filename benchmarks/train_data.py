@@ -10,10 +10,11 @@ Usage: python benchmarks/train_data.py [--images 256] [--side 512] [--rounds 3] 
 
    * ``plain PyTorch``: one crop of each image cut beforehand and held in memory as one tensor, shuffled
      batches, no augmentation, no disk: the lower bound of what any pipeline can do;
-   * ``segen --data``: :class:`segen.training.folder.FolderSource` (each image decoded from disk, one random
-     crop per image and epoch, random scale 1/1.25..1.25) and segen's augmentation (flips, 90° turns,
-     photometric: brightness, contrast, gamma, noise, blur, equalisation), as ``segen train unet --data``
-     runs it; then with ``--crops-per-image 4`` (each image decoded once for 4 crops) and with
+   * ``segen --data``: :class:`segen.training.folder.FolderSource` (each image decoded from disk, random
+     crops at a random scale 1/1.25..1.25, as many per image read as ``segen train``'s automatic
+     ``--crops-per-image`` gives: 4 for 64² crops of 512² images) and segen's augmentation (flips, 90°
+     turns, photometric: brightness, contrast, gamma, noise, blur, equalisation), as ``segen train unet
+     --data`` runs it; then with ``--crops-per-image 1`` (one decode per crop) and with
      ``--workers 1`` (decoding in a DataLoader process, beside the training step).
 
    All run the same training step (forward, both losses, backward, Adam) on the same network, batch and
@@ -101,17 +102,25 @@ def _cpu() -> float:
     return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
-def throughput_segen(root: pathlib.Path, epochs: int, *, workers: int = 0, crops: int = 1) -> float:
+def _auto_crops(root: pathlib.Path) -> int:
+    from segen.data import SegmentationFolder
+    from segen.training.folder import auto_crops_per_image
+
+    return auto_crops_per_image(SegmentationFolder(root, val_fraction=0.0, test_fraction=0.0), SIZE, BATCH)
+
+
+def throughput_segen(root: pathlib.Path, epochs: int, *, workers: int = 0, crops: int | None = None) -> float:
     """(crops/s, CPU ms per crop) of segen's folder pipeline + augmentation + the training step (first
-    batch not timed)."""
+    batch not timed); `crops` None: ``segen train``'s automatic crops per image."""
     import torch
     from segen.data import SegmentationFolder
     from segen.training.augment import Augmentation
-    from segen.training.folder import FolderSource
+    from segen.training.folder import FolderSource, auto_crops_per_image
     from segen.training.segmenter import MEAN, STD, _augment
 
     folder = SegmentationFolder(root, val_fraction=0.0, test_fraction=0.0)
     aug = Augmentation()
+    crops = crops or auto_crops_per_image(folder, SIZE, BATCH)
     source = FolderSource(
         folder, size=SIZE, stride=8, scale=aug.scale, seed=0, workers=workers, crops_per_image=crops
     )
@@ -238,15 +247,16 @@ def main(argv=None) -> None:
         if args.images:
             disk = write_folder(work / "small", args.images, args.side)
             x_all, y_all = memory_crops(work / "small")
+            auto = _auto_crops(work / "small")
             variants = {
                 "plain PyTorch: crops in memory, no augmentation, no disk": lambda: throughput_plain(
                     x_all, y_all, args.epochs
                 ),
-                "segen --data (default: 1 crop per image read, read in the training process)": lambda: (
+                f"segen --data (default: {auto} crop(s) per image read, read in the training process)": lambda: (
                     throughput_segen(work / "small", args.epochs)
                 ),
-                "segen --data --crops-per-image 4": lambda: throughput_segen(
-                    work / "small", args.epochs, crops=4
+                "segen --data --crops-per-image 1 (one decode per crop)": lambda: throughput_segen(
+                    work / "small", args.epochs, crops=1
                 ),
                 "segen --data --workers 1 (images read by a loader process)": lambda: throughput_segen(
                     work / "small", args.epochs, workers=1

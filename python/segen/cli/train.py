@@ -87,9 +87,15 @@ def _report(out_dir: pathlib.Path, before: dict, meta) -> None:
             click.echo(f"  {p}")
     metrics = meta.get("metrics", {}) if isinstance(meta, dict) else {}
     held = metrics.get("held_out")
-    if held:
-        numbers = ", ".join(f"{k} {held[k]}" for k in ("pixel_accuracy", "mean_iou") if k in held)
-        click.echo(f"held-out: {numbers} ({held.get('images', '?')} images)" if numbers else "held-out: none")
+    if not isinstance(held, dict):
+        return
+    keys = [k for k in ("pixel_accuracy", "mean_iou") if k in held]
+    if not keys:  # a generator's held-out scores (e.g. a VAE's reconstruction errors): its numbers
+        keys = [k for k, v in held.items() if isinstance(v, (int, float)) and not isinstance(v, bool)][:4]
+    numbers = ", ".join(f"{k} {held[k]}" for k in keys if k != "images")
+    if numbers:
+        count = f" ({held['images']} images)" if "images" in held else ""
+        click.echo(f"held-out: {numbers}{count}")
 
 
 @click.command(

@@ -83,7 +83,12 @@ SEGMENTER_OPTIONS = {
     "test_fraction": _o(0.1, "--data without test/: fraction of the files drawn for the held-out test"),
     "skip_bad": _o(False, "--data: skip unreadable or inconsistent pairs (counted) instead of stopping"),
     "workers": _o(0, "--data: DataLoader worker processes reading images (0: in the training process)"),
-    "crops_per_image": _o(1, "--data: crops cut from each image read (divides --batch-size; large images)"),
+    "crops_per_image": _o(
+        None,
+        "--data: crops cut from each image read (divides --batch-size; default: 1 per 16 crop areas of the "
+        "mean training image, at most half a batch)",
+        int,
+    ),
     "batch_size": _o(16, "images (crops) per optimisation step"),
     "lr": _o(3e-3, "peak learning rate of Adam's one-cycle schedule"),
     "patience": _o(6, "stop after this many epochs without a better validation mIoU"),

@@ -99,6 +99,22 @@ class _Epoch:
                 yield x, y
 
 
+def auto_crops_per_image(folder: SegmentationFolder, size: int, batch_size: int) -> int:
+    """The default crops per image read: one per 16 crop areas of the mean training image (from the mask
+    scan, so no image is decoded), at most half of `batch_size` and a divisor of it; 1 for images up to 8x
+    the crop's side. Decoding a 512² PNG for a single 64² crop costs about a third of a small U-Net's
+    training step on it (``benchmarks/train_data.py``); four crops per decode bring that under a tenth."""
+    scan = folder.scan()
+    n = len(folder.files("train"))
+    if n == 0:
+        return 1
+    mean_area = (int(scan.pixels["train"].sum()) + int(scan.ignored["train"])) / n
+    k = max(1, min(int(mean_area // (16 * size * size)), batch_size // 2))
+    while batch_size % k:
+        k -= 1
+    return k
+
+
 class FolderSource:
     """Training batches and validation mIoU from a :class:`~segen.data.SegmentationFolder`.
 

@@ -623,7 +623,7 @@ def _run_folder_recipe(
 ) -> dict:
     """:func:`run_recipe` on a folder (``params["data"]``): scan, stream, score the test split, record."""
     from ..data import SegmentationFolder
-    from .folder import FolderSource, calibration_inputs, preview_pairs, score_onnx
+    from .folder import FolderSource, auto_crops_per_image, calibration_inputs, preview_pairs, score_onnx
 
     p = params
     folder = SegmentationFolder(
@@ -643,7 +643,7 @@ def _run_folder_recipe(
         scale=aug.scale if aug else 1.0,
         seed=p["seed"],
         workers=p.get("workers", 0),
-        crops_per_image=p.get("crops_per_image", 1),
+        crops_per_image=p.get("crops_per_image") or auto_crops_per_image(folder, p["size"], p["batch_size"]),
     )
     if p.get("class_weights"):
         train_options["class_weights"] = scan.class_weights("train")
@@ -673,6 +673,7 @@ def _run_folder_recipe(
         },
         class_pixels={s: [int(v) for v in scan.pixels[s]] for s in ("train", "val", "test")},
         skipped=len(folder.skipped) + source.skipped,
+        crops_per_image=source.per_image,
     )
     if aug is not None:
         training["augment"] = aug.to_dict()
@@ -745,7 +746,7 @@ def segmenter_recipe(
     test_fraction: float = 0.1,
     skip_bad: bool = False,
     workers: int = 0,
-    crops_per_image: int = 1,
+    crops_per_image: int | None = None,
     batch_size: int = 16,
     lr: float = 3e-3,
     patience: int = 6,
@@ -781,15 +782,18 @@ def segmenter_recipe(
         params.update(n_train=n_train, n_val=n_val, n_test=n_test)
     else:
         del params["dataset"]
-        if not isinstance(crops_per_image, int) or crops_per_image < 1 or batch_size % crops_per_image:
+        if crops_per_image is not None and (
+            not isinstance(crops_per_image, int) or crops_per_image < 1 or batch_size % crops_per_image
+        ):
             raise ValueError(
-                f"`crops_per_image` must be a whole number >= 1 that divides `batch_size` ({batch_size}); "
+                f"`crops_per_image` must be None (automatic) or a whole number >= 1 that divides "
+                f"`batch_size` ({batch_size}); "
                 f"got {crops_per_image!r}"
             )
         params.update(
             val_fraction=val_fraction, test_fraction=test_fraction, skip_bad=skip_bad, workers=workers
         )
-        if crops_per_image != 1:  # recorded when given, as the commands of earlier runs had no such option
+        if crops_per_image is not None:  # recorded when given: part of the exact command
             params["crops_per_image"] = crops_per_image
     params.update(batch_size=batch_size, lr=lr, patience=patience, class_weights=class_weights)
     augment = Augmentation(

@@ -182,8 +182,12 @@ def test_cli_lists_and_checks_the_folder_options(vae_train, grey, tmp_path, caps
     assert rc not in (0, None) and "`--size` must be one of 32, 64, 128" in capsys.readouterr().err
     args = ["--data", str(grey), "--size", "32", "--epochs", "1", "--width", "4", "--latent-size", "4"]
     args += ["--batch-size", "8", "--importance-samples", "0", "--elbo-samples", "1", "--progress", "false"]
+    capsys.readouterr()
     assert main(["train", "vae", *args, "-o", str(tmp_path / "cli")]) in (0, None)
     meta = json.loads((tmp_path / "cli" / "vae-shapes.json").read_text())
+    held = meta["metrics"]["held_out"]
+    out = capsys.readouterr().out  # the run ends with the held-out scores of a generator too
+    assert f"held-out: neg_elbo_nats {held['neg_elbo_nats']}" in out and f"({held['images']} images)" in out
     assert meta["training"]["data"]["fingerprint"]["file_count"] == 24 and meta.get("num_classes") is None
 
 

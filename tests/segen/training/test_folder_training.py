@@ -188,6 +188,51 @@ def test_crops_per_image_share_a_decode_and_a_batch(tmp_path):
         train_unet(tmp_path / "out", data=str(tmp_path / "data"), crops_per_image=3, **KW)
 
 
+@pytest.mark.parametrize(
+    ("side", "size", "batch", "expected"),
+    [
+        (512, 64, 16, 4),  # 64 crop areas: one crop per 16
+        (1024, 64, 16, 8),  # 256 crop areas, but at most half a batch
+        (512, 128, 16, 1),  # up to 8x the crop's side... 16 crop areas: 1
+        (40, 24, 4, 1),  # images barely larger than a crop
+        (512, 64, 6, 3),  # 4 does not divide 6: the next divisor below
+    ],
+)
+def test_automatic_crops_per_image(tmp_path, side, size, batch, expected):
+    from segen.data import SegmentationFolder
+    from segen.training.folder import auto_crops_per_image
+
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(3):
+        imwrite(root / "images" / f"im{i}.png", np.zeros((side, side), np.uint8))
+        mask = np.zeros((side, side), np.uint8)
+        mask[: side // 2] = 1
+        mask[:3, :3] = 255  # ignored pixels count as image area too
+        imwrite(root / "masks" / f"im{i}.png", mask)
+    folder = SegmentationFolder(root, val_fraction=0.0, test_fraction=0.0)
+    assert auto_crops_per_image(folder, size, batch) == expected
+
+
+def test_the_automatic_crop_count_is_recorded_and_an_explicit_one_is_part_of_the_command(tmp_path):
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(10):  # 136² images, 24² crops: 32 crop areas, 2 crops per image read by default
+        mask = (rng.random((136, 136)) < 0.5).astype(np.uint8)
+        imwrite(root / "images" / f"im{i}.png", (mask * 200 + 20).astype(np.uint8))
+        imwrite(root / "masks" / f"im{i}.png", mask)
+    kw = {**KW, "epochs": 1, "int8": False}
+    auto = train_unet(tmp_path / "a", data=str(root), **kw)
+    assert "crops-per-image" not in auto["training"]["command"]
+    assert auto["training"]["crops_per_image"] == 2
+    one = train_unet(tmp_path / "b", data=str(root), crops_per_image=1, **kw)
+    assert "--crops-per-image 1" in one["training"]["command"]
+    assert one["training"]["crops_per_image"] == 1
+
+
 def test_cuda_runs_use_deterministic_kernels():
     from segen.training.loop import deterministic_kernels
 
