@@ -120,8 +120,22 @@ def contact_sheet(
         r, c = divmod(i, columns)
         x, y = 8 + c * (tile + 8), 8 + r * (tile + caption + 8)
         sheet.paste(pil, (x + (tile - pil.width) // 2, y + (tile - pil.height) // 2))
-        draw.text((x, y + tile + 3), title, fill=(0, 0, 0))
+        draw.text((x, y + tile + 3), _fit_text(draw, title, tile + 4), fill=(0, 0, 0))
     return np.asarray(sheet)
+
+
+def _fit_text(draw, text: str, width: int) -> str:
+    """`text`, cut with an ellipsis where it would run wider than `width` pixels (into the next caption)."""
+    if draw.textlength(text) <= width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if draw.textlength(text[:mid].rstrip() + "...") <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + "..."
 
 
 def _colours(values: np.ndarray) -> np.ndarray:

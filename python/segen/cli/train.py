@@ -47,7 +47,9 @@ def recipe_help(name: str, entry) -> str:
             if spec.kind is bool
             else spec.default
         )
-        rows.append((f"--{key.replace('_', '-')} {kind}", f"{spec.help}  [default: {default}]"))
+        # an option whose default is computed says so in its help ("default: 64 ..."): no "[default: none]"
+        shown = "" if spec.default is None and "default" in spec.help else f"  [default: {default}]"
+        rows.append((f"--{key.replace('_', '-')} {kind}", f"{spec.help}{shown}"))
     with fmt.section("Options"):
         fmt.write_dl(rows)
     if not entry.options:
