@@ -218,16 +218,23 @@ def _extended(n: int, pad: int, mode: str) -> np.ndarray:
     return np.where(i < n, i, period - 1 - i if mode == "reflect" else period - i)
 
 
-def _median_filter(image: np.ndarray, size: tuple[int, int], mode: str, cval: float) -> np.ndarray:
-    """scipy.ndimage.median_filter over a `size` block: the middle value of each window (odd count, so
-    exact), rows taken in blocks to bound the memory of the windows."""
+def _block_windows(image: np.ndarray, size: tuple[int, int], mode: str, cval: float) -> np.ndarray:
+    """(H, W, bh, bw) read-only view of the `size` block around each pixel, the image extended by `mode`
+    (scipy.ndimage's border rules); one padded copy of the image, the windows are strides over it."""
     bh, bw = size
     if mode == "constant":
         padded = np.pad(image, ((bh // 2, bh // 2), (bw // 2, bw // 2)), constant_values=cval)
     else:
         rows = _extended(image.shape[0], bh // 2, mode)
         padded = image[np.ix_(rows, _extended(image.shape[1], bw // 2, mode))]
-    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
+    return np.lib.stride_tricks.sliding_window_view(padded, size)
+
+
+def _median_filter(image: np.ndarray, size: tuple[int, int], mode: str, cval: float) -> np.ndarray:
+    """scipy.ndimage.median_filter over a `size` block: the middle value of each window (odd count, so
+    exact), rows taken in blocks to bound the memory of the windows."""
+    bh, bw = size
+    windows = _block_windows(image, size, mode, cval)
     h, w = image.shape
     out = np.empty(image.shape, image.dtype)
     k = bh * bw // 2
@@ -235,6 +242,29 @@ def _median_filter(image: np.ndarray, size: tuple[int, int], mode: str, cval: fl
     for r in range(0, h, rows):
         block = windows[r : r + rows].reshape(-1, w, bh * bw)
         out[r : r + rows] = np.partition(block, k, axis=-1)[..., k]
+    return out
+
+
+def _generic_filter(image: np.ndarray, size: tuple[int, int], mode: str, cval: float, func) -> np.ndarray:
+    """scipy.ndimage.generic_filter over a `size` block: ``func`` called on each pixel's block values as
+    a float64 1-D array in row-major order; its result must be a real number."""
+    windows = _block_windows(image, size, mode, cval)
+    h, w = image.shape
+    out = np.empty(image.shape, image.dtype)
+    bh, bw = size
+    rows = max(1, _MEDIAN_CHUNK_BYTES // max(1, w * bh * bw * 8))
+    for r0 in range(0, h, rows):
+        block = windows[r0 : r0 + rows].reshape(-1, w, bh * bw).astype(np.float64)
+        for r in range(block.shape[0]):
+            for c in range(w):
+                value = func(block[r, c])
+                try:
+                    out[r0 + r, c] = value
+                except (TypeError, ValueError):
+                    raise InvalidArgumentError(
+                        f"`param` (the function of method='generic') must return a real number for each "
+                        f"block; got {type(value).__name__} {value!r:.60}"
+                    ) from None
     return out
 
 
@@ -255,15 +285,18 @@ def threshold_local(
         Grey-level image.
     block_size : int or (int, int), optional
         Side (or ``(rows, cols)``) of the block a pixel's threshold is computed from; odd, >= 3 (default 3).
-    method : {'gaussian', 'mean', 'median'}, optional
+    method : {'gaussian', 'mean', 'median', 'generic'}, optional
         'gaussian' (default): Gaussian-weighted mean with sigma ``(block_size - 1) / 6`` (or `param`);
-        'mean': mean of the block; 'median': median of the block.
+        'mean': mean of the block; 'median': median of the block; 'generic': ``param(values)`` of the
+        block's values (a float64 1-D array, row-major), a Python call per pixel (slow: use it for
+        statistics the others do not give).
     offset : float, optional
         Subtracted from the local statistic (default 0): a positive offset lowers the threshold.
     mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
         Border extension, scipy.ndimage's names (default 'reflect').
-    param : float or (float, float), optional
-        With 'gaussian': the sigma (>= 0) instead of ``(block_size - 1) / 6``. Not used by the others.
+    param : float or (float, float) or callable, optional
+        With 'gaussian': the sigma (>= 0) instead of ``(block_size - 1) / 6``. With 'generic' (required): the
+        function of the block's values that gives the threshold. Not used by 'mean' and 'median'.
     cval : float, optional
         Value outside the image with ``mode='constant'``.
 
@@ -277,8 +310,8 @@ def threshold_local(
     ------
     ValueError
         If `image` is empty, not 2-D or not finite; if `block_size` is even, < 3 or not one or two ints; if
-        `method` or `mode` is unknown; if `param` is given for 'mean'/'median' or is a negative sigma; if
-        `offset`/`cval` is not finite.
+        `method` or `mode` is unknown; if `param` is given for 'mean'/'median', is a negative sigma, is not
+        callable for 'generic' or returns something other than a number; if `offset`/`cval` is not finite.
     TypeError
         If `image` is not real, or a parameter is not a number.
 
@@ -293,8 +326,8 @@ def threshold_local(
     :func:`segen.filters.uniform`, C++), computed in float64 for integer and float64 images; the median
     is numpy's, O(block_size²) per pixel (for a block several times larger than the image, with
     ``mode='reflect'``, scipy's 2-D median — hence scikit-image's — reads past its own border extension;
-    segen's follows the border rule). scikit-image's 'generic' method (a Python function per pixel)
-    is not provided.
+    segen's follows the border rule). 'generic' calls `param` on the same windows as 'median', as
+    scipy's ``generic_filter`` (which scikit-image uses) does.
 
     Examples
     --------
@@ -310,7 +343,7 @@ def threshold_local(
             f"`image` must be a non-empty 2-D (H, W) image; got shape {tuple(arr.shape)}"
         )
     size = _block_size(block_size)
-    method = check_choice(method, "method", ("gaussian", "mean", "median"))
+    method = check_choice(method, "method", ("gaussian", "mean", "median", "generic"))
     offset = check_real(offset, "offset")
     mode = check_mode(mode)
     cval = check_real(cval, "cval")
@@ -323,9 +356,15 @@ def threshold_local(
                 raise InvalidArgumentError(f"`param` (the sigma) must be a number or a pair; got {param!r}")
             sigma = tuple(check_positive(p, "param", allow_zero=True) for p in pair)
             check_kernel_radius(max(sigma), 4.0, "`param`")
+    elif method == "generic":
+        if not callable(param):
+            raise InvalidArgumentError(
+                f"`param` must be a function of a block's values (1-D float64 array) -> number with "
+                f"method='generic'; got {param!r:.60}"
+            )
     elif param is not None:
         raise InvalidArgumentError(
-            f"`param` is only used by method='gaussian'; got {param!r} with {method!r}"
+            f"`param` is only used by method='gaussian' (a sigma) and 'generic' (a function); got {param!r} with {method!r}"
         )
     work = arr.astype(np.float32 if arr.dtype in (np.float16, np.float32) else np.float64)
     check_fits_float32(offset, "offset", work.dtype)  # 1e300 made a threshold of -inf
@@ -335,6 +374,8 @@ def threshold_local(
         local = gaussian(work, sigma, mode=mode, cval=cval)
     elif method == "mean":
         local = uniform(work, size, mode=mode, cval=cval)
-    else:
+    elif method == "median":
         local = _median_filter(work, size, mode, cval)
+    else:
+        local = _generic_filter(work, size, mode, cval, param)
     return local - local.dtype.type(offset)

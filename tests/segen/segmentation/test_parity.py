@@ -222,6 +222,32 @@ def test_threshold_local_equals_skimage(photos, name, method, mode):
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "constant", "wrap"])
+def test_threshold_local_generic_equals_skimage(photos, mode):
+    # a statistic the other methods do not give (a Sauvola-like mean - k * std), and the window's layout:
+    # a function of the values' order (first minus last: top-left minus bottom-right) must agree too
+    funcs = (lambda v: v.mean() - 0.2 * v.std(), lambda v: v[0] - v[-1], np.max)
+    for name, crop in (("page", (slice(40, 80), slice(100, 150))), ("camera_f32", np.s_[:30, :40])):
+        img = photos[name][crop]
+        for func in funcs:
+            for block in (5, (3, 7)):
+                kw = dict(block_size=block, method="generic", param=func, offset=1.5, mode=mode, cval=0.25)
+                got, want = seg.threshold_local(img, **kw), filters.threshold_local(img, **kw)
+                assert got.dtype == want.dtype and got.shape == img.shape
+                np.testing.assert_allclose(got, want, rtol=1e-6 if got.dtype == np.float32 else 1e-12)
+
+
+def test_threshold_local_generic_bad_param():
+    img = np.random.default_rng(0).random((6, 6))
+    for param in (None, 3.0):
+        with pytest.raises(InvalidArgumentError, match="`param` must be a function"):
+            seg.threshold_local(img, 3, "generic", param=param)
+    with pytest.raises(InvalidArgumentError, match="`param` .* must return a real number"):
+        seg.threshold_local(img, 3, "generic", param=lambda v: v)  # an array per block
+    with pytest.raises(ZeroDivisionError):  # the function's own error reaches the caller
+        seg.threshold_local(img, 3, "generic", param=lambda v: 1 / 0)
+
+
 def test_threshold_local_param_is_the_gaussian_sigma(photos):
     img = photos["page"]
     for param in (2.0, (1.0, 4.0), 0.0):
@@ -254,7 +280,7 @@ def test_threshold_local_bad_input():
     with pytest.raises(DTypeError, match="`block_size`"):
         seg.threshold_local(img, 3.5)
     with pytest.raises(InvalidArgumentError, match="`method`"):
-        seg.threshold_local(img, 3, "generic")
+        seg.threshold_local(img, 3, "otsu")
     with pytest.raises(InvalidArgumentError, match="`param`"):
         seg.threshold_local(img, 3, "mean", param=2)
     with pytest.raises(InvalidArgumentError, match="`param`"):
