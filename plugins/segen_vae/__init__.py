@@ -54,6 +54,7 @@ OPTIONS = {
     "device": _o("auto", "auto (CUDA when torch sees a GPU), cpu or cuda", None, ("auto", "cpu", "cuda")),
     "name": _o(None, "file name of the model (default: vae-digits / vae-<data folder>)", str),
     "sample_every": _o(10, "epochs between progress grids and checkpoints"),
+    "resume": _o(False, "continue an interrupted run from <name>.ckpt.pt (same settings)"),
     "importance_samples": _o(500, "importance samples of the held-out log-likelihood (0: skip it)"),
     "elbo_samples": _o(16, "z draws per image of the reported negative ELBO"),
     "judge": _o(True, "digits: score the model with the digit judge"),

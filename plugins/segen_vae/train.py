@@ -133,6 +133,7 @@ def train(
     skip_bad: bool = False,
     device: str = "auto",
     sample_every: int = 10,
+    resume: bool = False,
     importance_samples: int = 500,
     elbo_samples: int = 16,
     judge: bool = True,
@@ -143,7 +144,9 @@ def train(
     ``<name>_samples.png`` (10 x 10 samples; a CVAE's columns are the classes 0-9),
     ``<name>_reconstructions.png`` (held-out originals and their reconstructions, alternate rows),
     ``<name>.ckpt.pt`` and, every `sample_every` epochs, a sample grid and a reconstruction grid in
-    ``<name>_progress/``.
+    ``<name>_progress/``. `resume` continues an interrupted run from that checkpoint (written every
+    `sample_every` epochs, with the optimiser, schedule and random states: the resumed run ends with the
+    weights of an uninterrupted one); other settings than the checkpoint's raise :class:`ValueError`.
 
     The progress grids decode fixed draws from N(0, I), the training prior (the mixture is fitted after
     the last epoch). `threads` is torch's intra-op thread count (1 by default: these networks are tiny,
@@ -185,6 +188,7 @@ def train(
         progress=progress,
         judge=judge and data is None,
         device=dev,
+        resume=bool(resume),
     )
     with torch_threads(params["threads"]):
         model, loop = _fit_vae(run, sample_every)
@@ -360,7 +364,13 @@ def _fit_vae(run, sample_every: int):
         callbacks=[
             FiniteLoss("rec", "kl"),
             Every(sample_every, lambda epoch: _progress_grids(run, model, epoch)),
-            Checkpoint(run.out / f"{run.name}.ckpt.pt", state, every=sample_every or p["epochs"]),
+            Checkpoint(
+                run.out / f"{run.name}.ckpt.pt",
+                state,
+                settings={**p, "data": getattr(d, "data_params", None), "n_train": d.n_train},
+                resume=run.resume,
+                every=sample_every or p["epochs"],
+            ),
         ],
         modules=[model],
         name=run.name,
@@ -490,6 +500,7 @@ def _training(run, loop) -> dict:
         f"step / {p['kl_warmup']} epochs)",
         "torch_version": torch.__version__,
         "seconds": round(loop.history.seconds, 1),
+        **({"resumed_from_epoch": loop.history.resumed_after} if loop.history.resumed_after else {}),
         "final_train_rec_nats": hist["rec"][-1],
         "final_train_kl_nats": hist["kl"][-1],
         "history": hist,

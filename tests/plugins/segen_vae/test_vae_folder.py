@@ -216,3 +216,41 @@ def test_same_seed_same_model(cvae_run, vae_train, grey, tmp_path):
     again = vae_train.train(tmp_path, conditional=True, data=str(grey), size=32, epochs=3, seed=1, **TINY)
     assert sha256_of(tmp_path / "cvae-shapes.onnx") == sha256_of(out / "cvae-shapes.onnx")
     assert again["training"]["history"] == meta["training"]["history"]
+
+
+def test_an_interrupted_run_resumed_ends_with_the_uninterrupted_weights(
+    cvae_run, vae_train, grey, tmp_path, monkeypatch
+):
+    """Stopped in its second epoch (after the first epoch's checkpoint), then resumed: the same ONNX bytes
+    and history as the run that was never stopped; other settings refuse to resume."""
+    from segen.onnx import sha256_of
+    from segen.training.loop import Checkpoint
+
+    out, meta = cvae_run
+    saved, calls = [], []
+    real_save, real_shift = Checkpoint.save, vae_train.random_shift
+
+    def save(self, loop):
+        real_save(self, loop)
+        saved.append(loop.epoch)
+
+    def shift(*args):
+        if saved:
+            calls.append(1)
+            if len(calls) == 2:  # the second batch of epoch 2
+                raise KeyboardInterrupt
+        return real_shift(*args)
+
+    monkeypatch.setattr(Checkpoint, "save", save)
+    monkeypatch.setattr(vae_train, "random_shift", shift)
+    kw = dict(conditional=True, data=str(grey), size=32, epochs=3, seed=1, **TINY)
+    with pytest.raises(KeyboardInterrupt):
+        vae_train.train(tmp_path, **kw)
+    assert saved == [1] and not (tmp_path / "cvae-shapes.onnx").exists()
+    monkeypatch.setattr(vae_train, "random_shift", real_shift)
+    with pytest.raises(ValueError, match="settings differ"):
+        vae_train.train(tmp_path, **{**kw, "lr": 1e-3}, resume=True)
+    resumed = vae_train.train(tmp_path, **kw, resume=True)
+    assert resumed["training"]["resumed_from_epoch"] == 1
+    assert resumed["training"]["history"] == meta["training"]["history"]
+    assert sha256_of(tmp_path / "cvae-shapes.onnx") == sha256_of(out / "cvae-shapes.onnx")
