@@ -32,6 +32,13 @@ def register_segmenters(register):
 
 
 @segen.hookimpl
+def register_model_loaders(register):
+    # models `segen train nuclei` writes (sidecar "loader": "segen-nuclei"), by path or from a user model
+    # folder: the network with its seeded-watershed post-processing
+    register("segen-nuclei", _make, summary="nuclei network + seeded watershed (instances)")
+
+
+@segen.hookimpl
 def register_trainers(register):
     register(
         "nuclei",

@@ -183,6 +183,7 @@ def train(
         "name": name,
         "task": "segmentation",
         "labels": "instances",
+        "loader": "segen-nuclei",  # by path or from a user model folder: NucleiSegmenter (the watershed)
         "summary": f"nuclei instance segmenter: light U-Net (depth {depth}, width {width}) + seeded watershed",
         "inputs": {"image": {"shape": ["N", 1, "H", "W"], "dtype": "float32"}},
         "outputs": {"logits": {"shape": ["N", 3, "H", "W"], "dtype": "float32"}},

@@ -26,6 +26,13 @@ def register_generators(register):
     register_shipped_models(register, __name__, MODELS, kind="generator", make=make)
 
 
+@segen.hookimpl
+def register_model_loaders(register):
+    # the decoders `segen train vae|cvae` writes (sidecar "loader": "segen-vae"), given by path or kept in a
+    # user model folder, load with their fitted prior and their encoder
+    register("segen-vae", lazy(f"{__name__}.model:VaeGenerator"), summary="VAE decoder + prior + encoder")
+
+
 def _o(default, help, type=None, choices=()):
     return TrainOption(default, help, type, tuple(choices))
 

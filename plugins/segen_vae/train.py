@@ -513,6 +513,7 @@ def _write(run, model, loop, exported, prior, held_out) -> dict:
     p, e = run.p, exported
     training = _training(run, loop)
     extra = {
+        "loader": "segen-vae",  # by path or from a user model folder: VaeGenerator (prior, encoder)
         "likelihood": "discretised logistic over the 256 grey levels per pixel (location and scale decoded); "
         "images = clamp(location, 0, 1), the per-pixel mode",
         **({"prior": prior} if prior else {}),

@@ -21,6 +21,7 @@ __all__ = [
     "register_segmenters",
     "register_generators",
     "register_trainers",
+    "register_model_loaders",
     "register_commands",
 ]
 
@@ -71,6 +72,23 @@ def register_trainers(register):
         **params)`` trains and writes ``<name>.onnx`` + ``<name>.json`` into the folder `output`; it imports
         torch (or any other training-only package) inside its body, never at module level. When it raises
         ``ImportError``, the CLI tells the user to install the pip extra named by `extra`.
+    """
+
+
+@hookspec
+def register_model_loaders(register):
+    """Register how to load the model files a plugin's recipes write, when a user gives one by its path
+    or keeps it in a user model folder.
+
+    Called once per plugin, when the registry is first used.
+
+    :param register: ``register(name, loader, *, summary="")``. A model file whose JSON sidecar says
+        ``"loader": name`` is made by ``loader(path, **options)``, which returns a :class:`segen.Segmenter`
+        or :class:`segen.Generator` (the sidecar's ``task`` says which): e.g. a VAE decoder with its fitted
+        prior, or a network whose output needs the plugin's post-processing. Sidecars without a
+        ``loader`` load as plain ONNX segmenters and generators. Name the loader after the plugin
+        (``"segen-vae"``); a sidecar naming a loader no installed plugin registers is a
+        :class:`segen.ModelError` that says which one it needs.
     """
 
 

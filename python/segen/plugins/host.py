@@ -103,6 +103,7 @@ _REGISTER_HOOKS = {
     "register_segmenters": "segmenter",
     "register_generators": "generator",
     "register_trainers": "trainer",
+    "register_model_loaders": "loader",
 }
 
 

@@ -32,7 +32,7 @@ __all__ = ["KINDS", "Entry", "Registry", "describe_exception"]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 #: The kinds of entries and the word used for them in messages.
-KINDS = {"segmenter": "segmenter", "generator": "generator", "trainer": "trainer"}
+KINDS = {"segmenter": "segmenter", "generator": "generator", "trainer": "trainer", "loader": "model loader"}
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,13 @@ with the same checks as a shipped one (the sidecar's sha256 of the ONNX file, th
 layout). A file the folder holds that cannot be registered (no sidecar, unreadable or malformed JSON, not
 a segmenter or generator) is skipped with a :class:`~segen.errors.SegenPluginWarning` naming it.
 
-Segmenters load as :class:`segen.onnx.DenseSegmenter` (class labels; :class:`segen.onnx.OnnxSegmenter`,
-which resizes images to the model's input, when its height and width are fixed) and generators as
-:class:`segen.onnx.OnnxGenerator`. A model whose sidecar declares instance labels needs its plugin's
-post-processing (e.g. ``unet-nuclei``'s watershed): load it through that plugin. A VAE's encoder
+A sidecar that names a ``loader`` (``segen train vae`` writes ``"segen-vae"``: the decoder with its fitted
+prior; ``segen train nuclei`` ``"segen-nuclei"``: the network with its watershed) is made by the model
+loader a plugin registered under that name (:func:`~segen.plugins.hookspecs.register_model_loaders`).
+Other segmenters load as :class:`segen.onnx.DenseSegmenter` (class labels;
+:class:`segen.onnx.OnnxSegmenter`, which resizes images to the model's input, when its height and width
+are fixed) and generators as :class:`segen.onnx.OnnxGenerator`. A model that declares instance labels but
+no loader cannot be used here (it needs its plugin's post-processing). A VAE's encoder
 (``<name>-encoder.onnx``, sidecar ``"role": "encoder"``) is not listed: it is used through its decoder.
 """
 
@@ -91,6 +94,8 @@ def load_model_file(kind: str, path, options: dict):
     task = meta.get("task")
     if task != _TASKS[kind]:
         raise ModelError(f"model {path} is a {task!r} model, not a {kind} (its sidecar's `task`)")
+    if meta.get("loader") is not None:
+        return _plugin_loaded(kind, path, meta["loader"], options)
     if kind == "generator" and meta.get("role") == "encoder":
         raise ModelError(
             f"model {path} is the encoder of the VAE {meta.get('decoder')!r}: load that (the generator); "
@@ -98,8 +103,8 @@ def load_model_file(kind: str, path, options: dict):
         )
     if kind == "segmenter" and meta.get("labels") == "instances":
         raise ModelError(
-            f"model {path} returns instances and needs its plugin's post-processing: load it through that"
-            " plugin (e.g. unet-nuclei)"
+            f"model {path} returns instances and its sidecar names no `loader` for the post-processing "
+            "they need: load it through the plugin that trained it"
         )
     from .. import onnx  # numpy, the C++ core and ONNX Runtime: only when a model is made
 
@@ -109,6 +114,32 @@ def load_model_file(kind: str, path, options: dict):
     fixed = bool(shapes) and isinstance(shapes[0], list) and all(isinstance(d, int) for d in shapes[0][2:4])
     # a fully convolutional network takes any size; one with a fixed input size gets images resized to it
     return (onnx.OnnxSegmenter if fixed else onnx.DenseSegmenter)(path, **options)
+
+
+def _plugin_loaded(kind: str, path: pathlib.Path, name, options: dict):
+    """The model at `path` made by the model loader `name` that a plugin registered
+    (:func:`segen.plugins.hookspecs.register_model_loaders`)."""
+    from ..errors import UnknownModelError
+    from .host import get_host
+
+    if not isinstance(name, str):
+        raise ModelError(f"model {path}: its sidecar's `loader` must be a string; got {name!r:.60}")
+    registry = get_host().registry
+    try:
+        entry = registry.resolve("loader", name)
+    except UnknownModelError:
+        raise ModelError(
+            f"model {path} is loaded by the model loader {name!r} (its sidecar's `loader`), which no installed "
+            "plugin registers: install the plugin that trained it (`segen plugins` lists the installed ones)"
+        ) from None
+    model = entry.factory(path, **options)
+    method = "segment" if kind == "segmenter" else "generate"
+    if not callable(getattr(model, method, None)):
+        raise ModelError(
+            f"model {path}: the model loader {entry.qualified_name!r} returned {type(model).__name__}, which "
+            f"has no {method}() method"
+        )
+    return model
 
 
 def _found(kind: str):
@@ -147,8 +178,8 @@ def _builder(kind: str, path: pathlib.Path):
 
 def _register(register, kind: str) -> None:
     for name, path, meta in _found(kind):
-        if kind == "segmenter" and meta.get("labels") == "instances":
-            continue  # needs its plugin (load_model_file says so when asked by path)
+        if kind == "segmenter" and meta.get("labels") == "instances" and meta.get("loader") is None:
+            continue  # needs its plugin's post-processing and names none (load_model_file says so by path)
         if meta.get("role") == "encoder":
             continue  # a VAE's encoder: used through its decoder, not a generator of its own
 

@@ -202,6 +202,15 @@ def test_trained_vae_in_the_user_model_folder(cvae_run, user_model_dir):
     assert gen.generate(4, seed=0, labels=[0, 1, 0, 1]).shape == (4, 32, 32)
     by_path = segen.get_generator(str(out / "cvae-shapes.onnx"))
     np.testing.assert_array_equal(by_path.generate(3, seed=2, labels=1), gen.generate(3, seed=2, labels=1))
+    # the sidecar's loader ("segen-vae") makes both a VaeGenerator: the fitted prior, not N(0, I), and the
+    # encoder found beside the decoder
+    from segen_vae.model import VaeGenerator
+
+    assert meta["loader"] == "segen-vae" and meta.get("prior")
+    for g in (gen, by_path):
+        assert isinstance(g, VaeGenerator) and g.prior is not None
+    imgs = by_path.generate(2, seed=0, labels=[0, 1])
+    assert by_path.reconstruct(imgs, labels=[0, 1]).shape == imgs.shape
     with pytest.raises(segen.ModelError, match="encoder of the VAE 'cvae-shapes.onnx'"):
         segen.get_generator(str(out / "cvae-shapes-encoder.onnx"))
     with pytest.raises(UnknownModelError, match="did you mean 'cvae-shapes'"):

@@ -18,10 +18,11 @@ def _hooks():
     return [name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "segen_spec")]
 
 
-def test_the_surface_is_the_four_documented_hooks():
+def test_the_surface_is_the_five_documented_hooks():
     assert sorted(_hooks()) == [
         "register_commands",
         "register_generators",
+        "register_model_loaders",
         "register_segmenters",
         "register_trainers",
     ]
@@ -37,7 +38,9 @@ def test_hook_is_documented_with_its_signature(name):
     assert doc and "Called once" in doc, f"{name} needs a docstring saying when it runs"
 
 
-@pytest.mark.parametrize("name", ["register_segmenters", "register_generators", "register_trainers"])
+@pytest.mark.parametrize(
+    "name", ["register_segmenters", "register_generators", "register_trainers", "register_model_loaders"]
+)
 def test_register_callbacks_are_documented_alike(name):
     """The `register(...)` form in the hook's docstring is the one in the guide's table."""
     doc = inspect.getdoc(getattr(hookspecs, name))
