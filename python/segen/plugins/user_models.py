@@ -186,7 +186,11 @@ def _register(register, kind: str) -> None:
         build = _builder(kind, path)
         summary = f"{meta.get('summary') or 'user model'} (user model: {path})"
         build.__doc__ = summary
-        register(name, build, summary=summary)
+        labels = meta.get("labels") if kind == "segmenter" else None
+        # an instance model (made by its loader) is marked so in `segen list`, as the plugins' own are
+        register(
+            name, build, summary=summary, **({"labels": labels} if labels in ("classes", "instances") else {})
+        )
 
 
 @hookimpl

@@ -10,8 +10,10 @@ import types
 import numpy as np
 import pytest
 import segen
+from click.testing import CliRunner
 from helpers import ROOT
 from segen import plugins
+from segen.cli import cli
 from segen.errors import ModelError
 from tiny_models import make_segmenter_model
 
@@ -84,6 +86,9 @@ def test_a_nuclei_model_by_path_and_from_the_user_folder_keeps_its_watershed(tmp
     by_path = segen.get_segmenter(str(user_model_dir / "my-nuclei-int8.onnx"))
     np.testing.assert_array_equal(by_path.segment(img), want)
     assert "my-nuclei-int8" in segen.list_segmenters()
+    assert segen.get_segmenter("my-nuclei-int8").instances  # and `segen list` marks it "(instances)"
+    listed = CliRunner().invoke(cli, ["list"]).output.splitlines()
+    assert "(instances)" in next(line for line in listed if line.strip().startswith("my-nuclei-int8 "))
     np.testing.assert_array_equal(segen.get_segmenter("my-nuclei-int8").segment(img), want)
     # without the loader the watershed cannot be found: refused, not a dense segmenter's wrong labels
     side = user_model_dir / "my-nuclei-int8.json"
