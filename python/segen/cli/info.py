@@ -9,6 +9,7 @@ import click
 
 from ..errors import UnknownModelError
 from ..plugins import get_host, list_generators, list_segmenters
+from ..plugins.user_models import load_model_file, looks_like_path
 from ._common import entry_dict
 
 
@@ -16,7 +17,8 @@ from ._common import entry_dict
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(name: str | None, as_json: bool) -> None:
-    """Describe segen, or the segmenter/generator NAME (metadata, metrics, provenance)."""
+    """Describe segen, or the segmenter/generator NAME (metadata, metrics, provenance); NAME may be a
+    model file (``.onnx`` with its JSON sidecar)."""
     if name is None:
         from .. import _core  # inside: the C++ core is not loaded for `segen --help`
 
@@ -28,6 +30,9 @@ def info(name: str | None, as_json: bool) -> None:
         click.echo(
             f"segmenters: {len(list_segmenters())}, generators: {len(list_generators())} (`segen list`)"
         )
+        return
+    if looks_like_path(name):
+        _echo([_file_info(name)], as_json)
         return
     reg = get_host().registry
     found = []
@@ -45,6 +50,30 @@ def info(name: str | None, as_json: bool) -> None:
         d = {"kind": kind, **entry_dict(reg, entry), **obj.info.as_dict()}
         d["name"] = reg.display_name(entry)
         out.append(d)
+    _echo(out, as_json)
+
+
+def _file_info(name: str) -> dict:
+    """The description of the model file `name` (its sidecar's task says segmenter or generator)."""
+    from ..errors import ModelError
+
+    kind = "generator"
+    try:
+        model = load_model_file("segmenter", name, {})
+        kind = "segmenter"
+    except ModelError as exc:
+        if "not a segmenter" not in str(exc):
+            raise click.BadParameter(str(exc), param_hint="'NAME'") from exc
+        try:
+            model = load_model_file("generator", name, {})
+        except ModelError as exc2:
+            raise click.BadParameter(str(exc2), param_hint="'NAME'") from exc2
+    d = {"kind": kind, **model.info.as_dict()}
+    d["name"] = str(name)
+    return d
+
+
+def _echo(out: list[dict], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(out if len(out) > 1 else out[0], indent=2, default=str))
         return

@@ -595,3 +595,17 @@ def test_demo_sets_an_instance_model_beside_the_classical_recipe(tmp_path):
     assert not np.array_equal(pair[:, w + 8 :], overlay)  # the recipe finds other outlines
     assert not (out / "seg-kmeans-vs-recipe.png").exists()  # classes, not instances
     assert "classical recipe" in (out / "index.html").read_text()
+
+
+def test_info_describes_a_model_file(tmp_path):
+    seg = make_segmenter_model(tmp_path, "mine")
+    gen = make_generator_model(tmp_path, "gen")
+    r = _run("info", str(seg), "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["kind"] == "segmenter" and d["name"] == str(seg)
+    assert d["summary"] == json.loads(seg.with_suffix(".json").read_text())["summary"]
+    r = _run("info", str(gen))
+    assert r.exit_code == 0 and r.output.startswith(f"generator {gen}")
+    r = _run("info", str(tmp_path / "missing.onnx"))
+    assert r.exit_code == 2 and "missing.onnx not found" in r.output
