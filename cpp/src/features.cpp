@@ -708,6 +708,17 @@ SEGEN_ALWAYS_INLINE void divide_const_fast(W* o, W d, std::ptrdiff_t n) {
 #endif
 }
 
+// detail::gauss_hpass_div_avx2 where it is compiled (as divide_const_fast).
+template <class W>
+SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n,
+                                        const W* d, std::ptrdiff_t x0, std::ptrdiff_t x1) {
+#if SEGEN_CANNY_HAVE_AVX2
+  detail::gauss_hpass_div_avx2(ext, wl, r, out, n, d, x0, x1);
+#else
+  (void)ext, (void)wl, (void)r, (void)out, (void)n, (void)d, (void)x0, (void)x1;
+#endif
+}
+
 #define SEGEN_CANNY_ROWS(W)                                                                                          \
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, vpass,                                                             \
                      (const double* const* rows, const double* wl, int r, double* out, std::ptrdiff_t n, W tag),     \
@@ -729,6 +740,15 @@ SEGEN_ALWAYS_INLINE void divide_const_fast(W* o, W d, std::ptrdiff_t n) {
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hpass,                                                             \
                      (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n), (ext, wl, r, out, n)) { \
     detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                      \
+  }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, bool, hpass_div,                                                         \
+                     (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n, const W* d,              \
+                      std::ptrdiff_t x0, std::ptrdiff_t x1), (ext, wl, r, out, n, d, x0, x1)) {                      \
+    if constexpr (std::is_same_v<W, double> && kLevel >= detail::CpuLevel::V3 && SEGEN_CANNY_HAVE_AVX2) {          \
+      hpass_div_fast(ext, wl, r, out, n, d, x0, x1);                                                                 \
+      return true;                                                                                                   \
+    }                                                                                                                \
+    return false;                                                                                                    \
   }                                                                                                                  \
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, sobel_row,                                                         \
                      (const W* up, const W* cur, const W* dn, std::ptrdiff_t w, W* gi, W* gj, W* mag, bool root),    \
@@ -966,21 +986,28 @@ class CannySmoother {
       }
       convert_row(image_.row(yy), masked ? mask_.row(yy) : nullptr, scale_, d, dm, w);
     }
-    smooth_row(s.rows, y, s, out);
     if (masked) {
+      smooth_row(s.rows, y, s, out);
       smooth_row(s.mrows, y, s, s.mout.data());
       divide_row(out, s.mout.data(), eps_, w);
+    } else if (!bleed_) {
+      smooth_row(s.rows, y, s, out);
     } else {
-      divide(y, s, out);
+      // The horizontal pass and the division in one where the level has it (hpass_div), else one after
+      // the other.
+      const W* d = ones_row(y, s);
+      double* e = vsmooth(s.rows, y, s);
+      if (!hpass_div(e, wl_.data(), r_, out, w, d, s.in0, s.in1)) {
+        hpass(e, wl_.data(), r_, out, w);
+        divide(d, s, out);
+      }
     }
   }
 
  private:
-  // Row y of the unmasked image divided by the Gaussian of the ones (constant mode; nothing otherwise).
-  // The divisor is one number between the bands of r columns at the left and right borders.
-  void divide(std::ptrdiff_t y, Scratch& s, W* out) const {
-    if (!bleed_) return;
-    const W* d = ones_row(y, s);
+  // A row of the unmasked image divided by `d`, its row of the Gaussian of the ones (constant mode). The
+  // divisor is one number between the bands of r columns at the left and right borders.
+  void divide(const W* d, const Scratch& s, W* out) const {
     divide_row(out, d, W(0), s.in0);
     if (s.in1 > s.in0) divide_const_row(out + s.in0, d[s.in0], s.in1 - s.in0);
     divide_row(out + s.in1, d + s.in1, W(0), w_ - s.in1);
@@ -993,21 +1020,22 @@ class CannySmoother {
 
   // Vertical then horizontal pass for output row y from the ring.
   void smooth_row(std::vector<double>& ring, std::ptrdiff_t y, Scratch& s, W* out) const {
-    for (int j = -r_; j <= r_; ++j) s.taps[static_cast<std::size_t>(j + r_)] = slot(ring, y + j);
-    double* e = s.ext.data();
-    vpass(s.taps.data(), wl_.data(), r_, e + r_, w_, W(0));
-    hsmooth(e, out);
+    hpass(vsmooth(ring, y, s), wl_.data(), r_, out, w_);
   }
 
-  // Horizontal pass of the vertically smoothed row e[r .. r + w), its border samples filled in first.
-  void hsmooth(double* e, W* out) const {
+  // Vertical pass for output row y from the ring into s.ext, extended by r samples on each side following
+  // the border rule (the horizontal pass's input).
+  double* vsmooth(std::vector<double>& ring, std::ptrdiff_t y, Scratch& s) const {
     const std::ptrdiff_t w = w_;
+    for (int j = -r_; j <= r_; ++j) s.taps[static_cast<std::size_t>(j + r_)] = slot(ring, y + j);
+    double* e = s.ext.data();
+    vpass(s.taps.data(), wl_.data(), r_, e + r_, w, W(0));
     for (std::ptrdiff_t i = 1; i <= r_; ++i) {
       const std::ptrdiff_t lft = border_index(-i, w, mode_), rgt = border_index(w - 1 + i, w, mode_);
       e[r_ - i] = lft < 0 ? cval_ : e[r_ + lft];
       e[r_ + w - 1 + i] = rgt < 0 ? cval_ : e[r_ + rgt];
     }
-    hpass(e, wl_.data(), r_, out, w);
+    return e;
   }
 
   // Row y of (Gaussian of an all-ones image with constant border cval) + eps, with scipy's rounding: the

@@ -338,26 +338,62 @@ __attribute__((target("avx2"), optimize("fp-contract=off"))) inline std::ptrdiff
 /// the second gives the correctly rounded quotient (Markstein's theorem: y within half a unit of 1 / d, q
 /// within one unit of o / d, no underflow or overflow). Lanes outside [2^-800, 2^800] in magnitude (zeros,
 /// subnormals, infinities, NaN), and divisors outside [2^-100, 2^100], take the division itself.
+__attribute__((target("avx2,fma"))) inline bool divisor_in_range(double d) {
+  const double ad = std::fabs(d);
+  return ad >= 0x1p-100 && ad <= 0x1p100;
+}
+/// a / d as described above (vd = d, vy = 1 / d rounded, d in range).
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d divide_exact(__m256d a, __m256d vd, __m256d vy) {
+  const __m256d aa = _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
+  const __m256d in = _mm256_and_pd(_mm256_cmp_pd(aa, _mm256_set1_pd(0x1p-800), _CMP_GE_OQ),
+                                   _mm256_cmp_pd(aa, _mm256_set1_pd(0x1p800), _CMP_LE_OQ));
+  if (_mm256_movemask_pd(in) != 0xf) return _mm256_div_pd(a, vd);
+  __m256d q = _mm256_mul_pd(a, vy);
+  q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
+  return _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
+}
 __attribute__((target("avx2,fma"))) inline void divide_const_avx2(double* o, double d, std::ptrdiff_t n) {
   std::ptrdiff_t x = 0;
-  const double ad = std::fabs(d);
-  if (ad >= 0x1p-100 && ad <= 0x1p100) {
-    const __m256d vd = _mm256_set1_pd(d), vy = _mm256_set1_pd(1.0 / d), sign = _mm256_set1_pd(-0.0);
-    const __m256d lo = _mm256_set1_pd(0x1p-800), hi = _mm256_set1_pd(0x1p800);
-    for (; x + 4 <= n; x += 4) {
-      const __m256d a = _mm256_loadu_pd(o + x), aa = _mm256_andnot_pd(sign, a);
-      const __m256d in = _mm256_and_pd(_mm256_cmp_pd(aa, lo, _CMP_GE_OQ), _mm256_cmp_pd(aa, hi, _CMP_LE_OQ));
-      if (_mm256_movemask_pd(in) != 0xf) {
-        for (int l = 0; l < 4; ++l) o[x + l] /= d;
-        continue;
-      }
-      __m256d q = _mm256_mul_pd(a, vy);
-      q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
-      q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
-      _mm256_storeu_pd(o + x, q);
-    }
+  if (divisor_in_range(d)) {
+    const __m256d vd = _mm256_set1_pd(d), vy = _mm256_set1_pd(1.0 / d);
+    for (; x + 4 <= n; x += 4) _mm256_storeu_pd(o + x, divide_exact(_mm256_loadu_pd(o + x), vd, vy));
   }
   for (; x < n; ++x) o[x] /= d;
+}
+
+/// gauss_hpass<double> followed by the division by the smoothed ones `d` (out[x] = sum / d[x]), in one
+/// pass: by divide_exact where d is the one number d[x0] (x in [x0, x1)), by the division elsewhere. The
+/// sums are formed as gauss_hpass forms them (fp-contract off).
+__attribute__((target("avx2,fma"), optimize("fp-contract=off"))) inline void gauss_hpass_div_avx2(
+    const double* ext, const double* wl, int r, double* out, std::ptrdiff_t n, const double* d, std::ptrdiff_t x0,
+    std::ptrdiff_t x1) {
+  const bool fast = x1 > x0 && divisor_in_range(d[x0]);
+  const __m256d vd = _mm256_set1_pd(fast ? d[x0] : 1.0), vy = _mm256_set1_pd(fast ? 1.0 / d[x0] : 1.0);
+  const __m256d w0 = _mm256_set1_pd(wl[0]);
+  std::ptrdiff_t x = 0;
+  for (; x + 16 <= n; x += 16) {
+    const double* c = ext + r + x;
+    __m256d a[4];
+    for (int k = 0; k < 4; ++k) a[k] = _mm256_mul_pd(_mm256_loadu_pd(c + 4 * k), w0);
+    for (int j = r; j >= 1; --j) {
+      const __m256d wj = _mm256_set1_pd(wl[j]);
+      for (int k = 0; k < 4; ++k)
+        a[k] = _mm256_add_pd(
+            a[k], _mm256_mul_pd(_mm256_add_pd(_mm256_loadu_pd(c - j + 4 * k), _mm256_loadu_pd(c + j + 4 * k)), wj));
+    }
+    for (int k = 0; k < 4; ++k) {
+      const std::ptrdiff_t xk = x + 4 * k;
+      const __m256d q = fast && xk >= x0 && xk + 4 <= x1 ? divide_exact(a[k], vd, vy)
+                                                         : _mm256_div_pd(a[k], _mm256_loadu_pd(d + xk));
+      _mm256_storeu_pd(out + xk, q);
+    }
+  }
+  for (; x < n; ++x) {
+    const double* c = ext + r + x;
+    double acc = c[0] * wl[0];
+    for (int j = r; j >= 1; --j) acc += (c[-j] + c[j]) * wl[j];
+    out[x] = acc / d[x];
+  }
 }
 #endif
 
