@@ -806,6 +806,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
                                     const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,
                                     std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong,
                                     std::ptrdiff_t* scratch) {
+  (void)scratch;  // used by the AVX2 path only
   cls[0] = detail::kNotEdge;
   cls[w - 1] = detail::kNotEdge;
   std::ptrdiff_t x = 1;
