@@ -697,18 +697,8 @@ Image<double> color_histogram(ImageView<const T> image, int bins_h, int bins_s, 
 
 namespace {
 
-// detail::divide_const_avx2 where it is compiled (a template: the call is only made in the x86-64-v3 and
-// v4 copies).
-template <class W>
-SEGEN_ALWAYS_INLINE void divide_const_fast(W* o, W d, std::ptrdiff_t n) {
-#if SEGEN_CANNY_HAVE_AVX2
-  detail::divide_const_avx2(o, d, n);
-#else
-  for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d;
-#endif
-}
-
-// detail::gauss_hpass_div_avx2 where it is compiled (as divide_const_fast).
+// detail::gauss_hpass_div_avx2 where it is compiled (a template: the call is only made in the x86-64-v3
+// and v4 copies).
 template <class W>
 SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n,
                                         const W* d, std::ptrdiff_t x0, std::ptrdiff_t x1) {
@@ -729,13 +719,6 @@ SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int
   SEGEN_MULTIVERSION(V3, , void, divide_row,                                                                         \
                      (W* __restrict o, const W* __restrict d, W add, std::ptrdiff_t n), (o, d, add, n)) {            \
     for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d[x] + add;                                                       \
-  }                                                                                                                  \
-  SEGEN_MULTIVERSION(V3, , void, divide_const_row, (W* o, W d, std::ptrdiff_t n), (o, d, n)) {                   \
-    if constexpr (std::is_same_v<W, double> && kLevel >= detail::CpuLevel::V3 && SEGEN_CANNY_HAVE_AVX2) {          \
-      divide_const_fast(o, d, n);                                                                                    \
-      return;                                                                                                        \
-    }                                                                                                                \
-    for (std::ptrdiff_t x = 0; x < n; ++x) o[x] /= d;                                                                \
   }                                                                                                                  \
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hpass,                                                             \
                      (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n), (ext, wl, r, out, n)) { \
@@ -1000,19 +983,14 @@ class CannySmoother {
       double* e = vsmooth(s.rows, y, s);
       if (!hpass_div(e, wl_.data(), r_, out, w, d, s.in0, s.in1)) {
         hpass(e, wl_.data(), r_, out, w);
-        divide(d, s, out);
+        divide(d, out);
       }
     }
   }
 
  private:
-  // A row of the unmasked image divided by `d`, its row of the Gaussian of the ones (constant mode). The
-  // divisor is one number between the bands of r columns at the left and right borders.
-  void divide(const W* d, const Scratch& s, W* out) const {
-    divide_row(out, d, W(0), s.in0);
-    if (s.in1 > s.in0) divide_const_row(out + s.in0, d[s.in0], s.in1 - s.in0);
-    divide_row(out + s.in1, d + s.in1, W(0), w_ - s.in1);
-  }
+  // A row of the unmasked image divided by `d`, its row of the Gaussian of the ones (constant mode).
+  void divide(const W* d, W* out) const { divide_row(out, d, W(0), w_); }
 
   double* slot(std::vector<double>& ring, std::ptrdiff_t u) const {
     const std::ptrdiff_t n = 2 * r_ + 1;

@@ -140,9 +140,11 @@ TEST(Canny, SquareEdgesOnTheBoundary) {
 }
 
 #if SEGEN_CANNY_HAVE_AVX2
-// Canny's division of the smoothed rows by one number, done with fused multiply-adds, rounds as the
-// division itself: random quotients over a wide range of exponents, mantissas ending near a half unit,
-// divisors near 1 (the Gaussian's sum plus epsilon) and elsewhere, and the lanes left to the division.
+// Canny's division of the smoothed rows by one number, done with fused multiply-adds in the horizontal
+// pass (here of a one-tap kernel of weight 1, which leaves the row as it is), rounds as the division itself:
+// random quotients over a wide range of exponents, mantissas ending near a half unit, divisors near 1 (the
+// Gaussian's sum plus epsilon: one correction) and elsewhere (two), the border bands' divisions and the
+// lanes left to the division.
 TEST(Canny, DivisionByOneNumberIsExact) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "no AVX2 / FMA";
   std::mt19937_64 rng(7);
@@ -156,17 +158,19 @@ TEST(Canny, DivisionByOneNumberIsExact) {
   };
   std::vector<double> divisors = {1.0 + 0x1p-52, 1.0, 1.0 - 0x1p-53, 0.75, 3.0};
   for (int i = 0; i < 40; ++i) divisors.push_back(make(30, ~0ull));
-  std::vector<double> a(4099), q;
+  const std::ptrdiff_t n = 4099, x0 = 7, x1 = n - 9;  // [x0, x1): one divisor; the bands: another
+  std::vector<double> a(static_cast<std::size_t>(n)), q(a.size()), dv(a.size());
+  const double one = 1.0;
   long bad = 0;
   for (double d : divisors) {
+    for (std::ptrdiff_t i = 0; i < n; ++i) dv[static_cast<std::size_t>(i)] = i >= x0 && i < x1 ? d : d * 1.25;
     for (int rep = 0; rep < 50; ++rep) {
       for (double& v : a) v = make(60, rep % 2 ? ~0ull : (rng() % 2 ? 0x8000ull : 0x7FFFull));
       a[5] = 0.0, a[17] = 1e-310, a[31] = std::numeric_limits<double>::infinity(), a[40] = 1e300;
       a[41] = std::numeric_limits<double>::quiet_NaN();
-      q = a;
-      segen::detail::divide_const_avx2(q.data(), d, static_cast<std::ptrdiff_t>(q.size()));
+      segen::detail::gauss_hpass_div_avx2(a.data(), &one, 0, q.data(), n, dv.data(), x0, x1);
       for (std::size_t i = 0; i < a.size(); ++i) {
-        const double want = a[i] / d;
+        const double want = a[i] / dv[i];
         bad += !(q[i] == want || (std::isnan(q[i]) && std::isnan(want)));
       }
     }

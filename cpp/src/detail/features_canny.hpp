@@ -1,7 +1,8 @@
 #pragma once
 // Private steps of segen::canny (features.cpp): Sobel gradients of a smoothed row, bilinear non-maximum
 // suppression with scikit-image's case analysis, the magnitude quantiles and the 8-connected hysteresis;
-// AVX2 versions of the non-maximum suppression and of the division by the smoothed ones.
+// AVX2 versions of the non-maximum suppression and of the horizontal pass with the division by the smoothed
+// ones.
 
 #include <algorithm>  // std::nth_element, std::min_element
 #include <cmath>      // std::sqrt, std::fabs, std::floor
@@ -13,7 +14,7 @@
 
 #include "detail/features_fir.hpp"
 
-// The AVX2 kernels (nms_row_avx2, divide_const_avx2) are compiled in every x86-64 build with GCC or Clang
+// The AVX2 kernels (nms_row_avx2, gauss_hpass_div_avx2) are compiled in every x86-64 build with GCC or Clang
 // (target attributes); features.cpp calls them from its x86-64-v3 and v4 copies.
 #include "detail/x86_intrin.hpp"
 #define SEGEN_CANNY_HAVE_AVX2 SEGEN_HAVE_X86_INTRIN
@@ -330,35 +331,38 @@ __attribute__((target("avx2"), optimize("fp-contract=off"))) inline std::ptrdiff
 #endif
 
 #if SEGEN_CANNY_HAVE_AVX2
-/// o[x] /= d for x in [0, n), rounded exactly as the division (the interior of the smoothed row's division
-/// by the Gaussian of the ones, where the divisor is one number), with two fused multiply-adds per
-/// correction instead of a division: q0 = o * y with y = 1 / d rounded, then twice q += (o - q d) y, the
-/// remainder o - q d exact in a fused multiply-add. q0 is within 1.5 units in the last place of o / d; the
-/// first correction brings it within 1 (its own rounding plus a term below 2^-52 of one), and from there
-/// the second gives the correctly rounded quotient (Markstein's theorem: y within half a unit of 1 / d, q
-/// within one unit of o / d, no underflow or overflow). Lanes outside [2^-800, 2^800] in magnitude (zeros,
-/// subnormals, infinities, NaN), and divisors outside [2^-100, 2^100], take the division itself.
-__attribute__((target("avx2,fma"))) inline bool divisor_in_range(double d) {
+/// Division by one number d, rounded exactly as the division (the interior of a smoothed row divided by
+/// the Gaussian of the ones), with fused multiply-adds: q0 = a * y with y = 1 / d rounded, then q += (a -
+/// q d) y, the remainder a - q d exact in a fused multiply-add. q0 is within 1.5 units in the last place
+/// (ulp) of a / d; a first correction brings it within 1 ulp (its own rounding plus a term below 2^-52
+/// ulp), and from there one more gives the correctly rounded quotient (Markstein's theorem: y within half
+/// an ulp of 1 / d, q within one ulp of a / d, no underflow or overflow). Where d y is within 2^-61 of 1
+/// (d = 1 + 2^-52, the usual interior divisor: 1 - 2^-104), q0 is already within one ulp and one
+/// correction does. Lanes outside [2^-800, 2^800] in magnitude (zeros, subnormals, infinities, NaN), and
+/// divisors outside [2^-100, 2^100], take the division itself.
+struct ExactDivisor {
+  bool ok = false;   // d in range
+  bool one = false;  // one correction is enough
+  __m256d vd, vy;
+};
+__attribute__((target("avx2,fma"))) inline ExactDivisor exact_divisor(double d) {
+  ExactDivisor e;
   const double ad = std::fabs(d);
-  return ad >= 0x1p-100 && ad <= 0x1p100;
+  e.ok = ad >= 0x1p-100 && ad <= 0x1p100;
+  const double y = e.ok ? 1.0 / d : 1.0;
+  e.one = e.ok && std::fabs(std::fma(-d, y, 1.0)) <= 0x1p-61;
+  e.vd = _mm256_set1_pd(e.ok ? d : 1.0);
+  e.vy = _mm256_set1_pd(y);
+  return e;
 }
-/// a / d as described above (vd = d, vy = 1 / d rounded, d in range).
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d divide_exact(__m256d a, __m256d vd, __m256d vy) {
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d divide_exact(__m256d a, const ExactDivisor& e) {
   const __m256d aa = _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
   const __m256d in = _mm256_and_pd(_mm256_cmp_pd(aa, _mm256_set1_pd(0x1p-800), _CMP_GE_OQ),
                                    _mm256_cmp_pd(aa, _mm256_set1_pd(0x1p800), _CMP_LE_OQ));
-  if (_mm256_movemask_pd(in) != 0xf) return _mm256_div_pd(a, vd);
-  __m256d q = _mm256_mul_pd(a, vy);
-  q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
-  return _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
-}
-__attribute__((target("avx2,fma"))) inline void divide_const_avx2(double* o, double d, std::ptrdiff_t n) {
-  std::ptrdiff_t x = 0;
-  if (divisor_in_range(d)) {
-    const __m256d vd = _mm256_set1_pd(d), vy = _mm256_set1_pd(1.0 / d);
-    for (; x + 4 <= n; x += 4) _mm256_storeu_pd(o + x, divide_exact(_mm256_loadu_pd(o + x), vd, vy));
-  }
-  for (; x < n; ++x) o[x] /= d;
+  if (_mm256_movemask_pd(in) != 0xf) return _mm256_div_pd(a, e.vd);
+  __m256d q = _mm256_mul_pd(a, e.vy);
+  if (!e.one) q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, e.vd, a), e.vy, q);
+  return _mm256_fmadd_pd(_mm256_fnmadd_pd(q, e.vd, a), e.vy, q);
 }
 
 /// gauss_hpass<double> followed by the division by the smoothed ones `d` (out[x] = sum / d[x]), in one
@@ -367,8 +371,8 @@ __attribute__((target("avx2,fma"))) inline void divide_const_avx2(double* o, dou
 __attribute__((target("avx2,fma"), optimize("fp-contract=off"))) inline void gauss_hpass_div_avx2(
     const double* ext, const double* wl, int r, double* out, std::ptrdiff_t n, const double* d, std::ptrdiff_t x0,
     std::ptrdiff_t x1) {
-  const bool fast = x1 > x0 && divisor_in_range(d[x0]);
-  const __m256d vd = _mm256_set1_pd(fast ? d[x0] : 1.0), vy = _mm256_set1_pd(fast ? 1.0 / d[x0] : 1.0);
+  const ExactDivisor e = exact_divisor(x1 > x0 ? d[x0] : 0.0);
+  const bool fast = e.ok;
   const __m256d w0 = _mm256_set1_pd(wl[0]);
   std::ptrdiff_t x = 0;
   for (; x + 16 <= n; x += 16) {
@@ -383,7 +387,7 @@ __attribute__((target("avx2,fma"), optimize("fp-contract=off"))) inline void gau
     }
     for (int k = 0; k < 4; ++k) {
       const std::ptrdiff_t xk = x + 4 * k;
-      const __m256d q = fast && xk >= x0 && xk + 4 <= x1 ? divide_exact(a[k], vd, vy)
+      const __m256d q = fast && xk >= x0 && xk + 4 <= x1 ? divide_exact(a[k], e)
                                                          : _mm256_div_pd(a[k], _mm256_loadu_pd(d + xk));
       _mm256_storeu_pd(out + xk, q);
     }
