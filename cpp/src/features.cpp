@@ -697,6 +697,18 @@ Image<double> color_histogram(ImageView<const T> image, int bins_h, int bins_s, 
 
 namespace {
 
+// detail::gauss_hpass_div_avx2 where it is compiled (a template: the call is only made in the x86-64-v3
+// and v4 copies).
+template <class W>
+SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n,
+                                        const W* d, std::ptrdiff_t x0, std::ptrdiff_t x1) {
+#if SEGEN_CANNY_HAVE_AVX2
+  detail::gauss_hpass_div_avx2(ext, wl, r, out, n, d, x0, x1);
+#else
+  (void)ext, (void)wl, (void)r, (void)out, (void)n, (void)d, (void)x0, (void)x1;
+#endif
+}
+
 #define SEGEN_CANNY_ROWS(W)                                                                                          \
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, vpass,                                                             \
                      (const double* const* rows, const double* wl, int r, double* out, std::ptrdiff_t n, W tag),     \
@@ -712,10 +724,22 @@ namespace {
                      (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n), (ext, wl, r, out, n)) { \
     detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                      \
   }                                                                                                                  \
+  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, bool, hpass_div,                                                         \
+                     (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n, const W* d,              \
+                      std::ptrdiff_t x0, std::ptrdiff_t x1), (ext, wl, r, out, n, d, x0, x1)) {                      \
+    if constexpr (std::is_same_v<W, double> && kLevel >= detail::CpuLevel::V3 && SEGEN_CANNY_HAVE_AVX2) {          \
+      hpass_div_fast(ext, wl, r, out, n, d, x0, x1);                                                                 \
+      return true;                                                                                                   \
+    }                                                                                                                \
+    return false;                                                                                                    \
+  }                                                                                                                  \
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, sobel_row,                                                         \
-                     (const W* up, const W* cur, const W* dn, std::ptrdiff_t w, W* gi, W* gj, W* mag),               \
-                     (up, cur, dn, w, gi, gj, mag)) {                                                                \
-    detail::sobel_row<W>(up, cur, dn, w, gi, gj, mag);                                                               \
+                     (const W* up, const W* cur, const W* dn, std::ptrdiff_t w, W* gi, W* gj, W* mag, bool root),    \
+                     (up, cur, dn, w, gi, gj, mag, root)) {                                                          \
+    if (root)                                                                                                        \
+      detail::sobel_row<W, true>(up, cur, dn, w, gi, gj, mag);                                                       \
+    else                                                                                                             \
+      detail::sobel_row<W, false>(up, cur, dn, w, gi, gj, mag);                                                      \
   }                                                                                                                  \
   SEGEN_MULTIVERSION(V3, , void, sqrt_row, (const W* m2, W* out, std::ptrdiff_t n), (m2, out, n)) {                 \
     for (std::ptrdiff_t x = 0; x < n; ++x) out[x] = std::sqrt(m2[x]);                                                \
@@ -760,13 +784,22 @@ struct NmsVec {
 };
 #endif
 
-template <class F>
+template <detail::CpuLevel kLevel, class F>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,
                                     const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,
-                                    std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong) {
+                                    std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong,
+                                    std::ptrdiff_t* scratch) {
+  (void)scratch;  // used by the AVX2 path only
   cls[0] = detail::kNotEdge;
   cls[w - 1] = detail::kNotEdge;
   std::ptrdiff_t x = 1;
+#if SEGEN_CANNY_HAVE_AVX2
+  if constexpr (std::is_same_v<F, double> && kLevel >= detail::CpuLevel::V3) {
+    x = detail::nms_row_avx2(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong, scratch);
+    detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
+    return;
+  }
+#endif
 #if SEGEN_HAVE_VECTOR_EXT
   using NV = NmsVec<F>;
   using V = typename NV::V;
@@ -868,9 +901,9 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
   SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,                                               \
                      (const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,                \
                       const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,        \
-                      std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong),                       \
-                     (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong)) {                   \
-    nms_row_impl<F>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong);                       \
+                      std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong, std::ptrdiff_t* scratch), \
+                     (m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong, scratch)) {          \
+    nms_row_impl<kLevel, F>(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong, scratch);      \
   }
 SEGEN_NMS_ROW(float)
 SEGEN_NMS_ROW(double)
@@ -906,6 +939,7 @@ class CannySmoother {
     std::vector<const double*> taps;
     std::ptrdiff_t next = 0;  // next input row (unresolved index) to convert into the ring
     double ones_v = std::numeric_limits<double>::quiet_NaN();  // vertical sum that `ones` was built for
+    std::ptrdiff_t in0 = 0, in1 = 0;  // columns [in0, in1) of `brow` hold one number
   };
 
   /// Start a stream whose first output row is y0.
@@ -936,16 +970,28 @@ class CannySmoother {
       }
       convert_row(image_.row(yy), masked ? mask_.row(yy) : nullptr, scale_, d, dm, w);
     }
-    smooth_row(s.rows, y, s, out);
     if (masked) {
+      smooth_row(s.rows, y, s, out);
       smooth_row(s.mrows, y, s, s.mout.data());
       divide_row(out, s.mout.data(), eps_, w);
-    } else if (bleed_) {
-      divide_row(out, ones_row(y, s), W(0), w);
+    } else if (!bleed_) {
+      smooth_row(s.rows, y, s, out);
+    } else {
+      // The horizontal pass and the division in one where the level has it (hpass_div), else one after
+      // the other.
+      const W* d = ones_row(y, s);
+      double* e = vsmooth(s.rows, y, s);
+      if (!hpass_div(e, wl_.data(), r_, out, w, d, s.in0, s.in1)) {
+        hpass(e, wl_.data(), r_, out, w);
+        divide(d, out);
+      }
     }
   }
 
  private:
+  // A row of the unmasked image divided by `d`, its row of the Gaussian of the ones (constant mode).
+  void divide(const W* d, W* out) const { divide_row(out, d, W(0), w_); }
+
   double* slot(std::vector<double>& ring, std::ptrdiff_t u) const {
     const std::ptrdiff_t n = 2 * r_ + 1;
     return ring.data() + ((u % n + n) % n) * stride_;
@@ -953,6 +999,12 @@ class CannySmoother {
 
   // Vertical then horizontal pass for output row y from the ring.
   void smooth_row(std::vector<double>& ring, std::ptrdiff_t y, Scratch& s, W* out) const {
+    hpass(vsmooth(ring, y, s), wl_.data(), r_, out, w_);
+  }
+
+  // Vertical pass for output row y from the ring into s.ext, extended by r samples on each side following
+  // the border rule (the horizontal pass's input).
+  double* vsmooth(std::vector<double>& ring, std::ptrdiff_t y, Scratch& s) const {
     const std::ptrdiff_t w = w_;
     for (int j = -r_; j <= r_; ++j) s.taps[static_cast<std::size_t>(j + r_)] = slot(ring, y + j);
     double* e = s.ext.data();
@@ -962,7 +1014,7 @@ class CannySmoother {
       e[r_ - i] = lft < 0 ? cval_ : e[r_ + lft];
       e[r_ + w - 1 + i] = rgt < 0 ? cval_ : e[r_ + rgt];
     }
-    hpass(e, wl_.data(), r_, out, w);
+    return e;
   }
 
   // Row y of (Gaussian of an all-ones image with constant border cval) + eps, with scipy's rounding: the
@@ -989,6 +1041,8 @@ class CannySmoother {
              eps_;
     };
     const std::ptrdiff_t x0 = std::min<std::ptrdiff_t>(r_, w_), x1 = std::max(x0, w_ - r_);
+    s.in0 = x0;
+    s.in1 = x1;
     for (std::ptrdiff_t x = 0; x < x0; ++x) out[static_cast<std::size_t>(x)] = at(x);
     if (x1 > x0) std::fill(out.begin() + x0, out.begin() + x1, at(x0));
     for (std::ptrdiff_t x = x1; x < w_; ++x) out[static_cast<std::size_t>(x)] = at(x);
@@ -1010,12 +1064,13 @@ class CannySmoother {
 
 /// Gradients of rows g0..g1 (inclusive) of one block, streamed: each smoothed row is computed once (rows
 /// g0 - 1 .. g1 + 1, clamped to the image; Sobel reflects rows outside it onto the first / last row), and
-/// `fn(g, gi, gj, m2)` is called for every row in order with its gradients and squared magnitude, which
-/// stay valid until row g + 3 is computed (a ring of `slots` >= 3 rows that the caller may index by g).
+/// `fn(g)` is called for every row in order with its gradients and squared magnitude (the magnitude itself
+/// if `root`) in the ring, where they stay valid until row g + 3 is computed (a ring of `slots` >= 3 rows
+/// that the caller may index by g).
 template <class T, class W, class Fn>
 void canny_gradient_rows(const CannySmoother<T, W>& smoother, std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t g0,
                          std::ptrdiff_t g1, typename CannySmoother<T, W>::Scratch& scratch, std::vector<W>& sm,
-                         W* const* gi, W* const* gj, W* const* m2, int slots, Fn&& fn) {
+                         W* const* gi, W* const* gj, W* const* m2, int slots, bool root, Fn&& fn) {
   const std::size_t ws = static_cast<std::size_t>(detail::plane_stride<W>(w));  // see CannySmoother::stride_
   sm.resize(3 * ws);
   auto srow = [&](std::ptrdiff_t v) {
@@ -1027,7 +1082,7 @@ void canny_gradient_rows(const CannySmoother<T, W>& smoother, std::ptrdiff_t h, 
   for (std::ptrdiff_t g = g0; g <= g1; ++g) {
     for (; s_next <= std::min(h - 1, g + 1); ++s_next) smoother.row(s_next, scratch, srow(s_next));
     const std::size_t k = static_cast<std::size_t>(g % slots);
-    sobel_row(srow(g - 1), srow(g), srow(g + 1), w, gi[k], gj[k], m2[k]);
+    sobel_row(srow(g - 1), srow(g), srow(g + 1), w, gi[k], gj[k], m2[k], root);
     fn(g);
   }
 }
@@ -1090,9 +1145,8 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
       W* pi = gi.data();
       W* pj = gj.data();
       W* pm = m2.data();
-      canny_gradient_rows<T, W>(smoother, h, w, b0, b1 - 1, scratch, sm, &pi, &pj, &pm, 1, [&](std::ptrdiff_t g) {
-        sqrt_row(m2.data(), all.data() + g * w, w);
-      });
+      canny_gradient_rows<T, W>(smoother, h, w, b0, b1 - 1, scratch, sm, &pi, &pj, &pm, 1, false,
+                                [&](std::ptrdiff_t g) { sqrt_row(m2.data(), all.data() + g * w, w); });
     }, kCannyRows);
     const double qlo = detail::percentile_linear(all, lo);
     const double qhi = detail::percentile_linear(all, hi);
@@ -1122,14 +1176,13 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
       mg[k] = gj[k] + ws;
     }
     std::vector<std::uint8_t> ok(masked ? wn : 0), col(ok.size());
-    std::vector<std::ptrdiff_t> strong, stack, border;
+    std::vector<std::ptrdiff_t> strong, stack, border, row_strong(wn + 4);
     for (std::ptrdiff_t y = b0; y < b1; ++y) {
       if (y == 0 || y == h - 1 || w < 3) std::fill(out.row(y), out.row(y) + w, detail::kNotEdge);
     }
     // Non-maximum suppression of row y = g - 1 once the gradients of row g are known.
     const std::ptrdiff_t g0 = std::max<std::ptrdiff_t>(b0 - 1, 0), g1 = std::min(b1, h - 1);
-    canny_gradient_rows<T, W>(smoother, h, w, g0, g1, scratch, sm, gi, gj, mg, 3, [&](std::ptrdiff_t g) {
-      sqrt_row(mg[g % 3], mg[g % 3], w);
+    canny_gradient_rows<T, W>(smoother, h, w, g0, g1, scratch, sm, gi, gj, mg, 3, true, [&](std::ptrdiff_t g) {
       const std::ptrdiff_t y = g - 1;
       if (y < b0 || y < 1 || y >= h - 1 || w < 3) return;
       const std::uint8_t* okp = nullptr;
@@ -1143,7 +1196,7 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
       }
       const std::size_t s = static_cast<std::size_t>(y % 3);
       nms_row(mg[(y + 2) % 3], mg[s], mg[g % 3], gi[s], gj[s], okp, w, low, high, out.row(y), y * out.stride,
-              strong);
+              strong, row_strong.data());
     });
     detail::hysteresis_rows(out.data, out.stride, b0 * out.stride, b1 * out.stride, strong, stack, border);
     std::lock_guard<std::mutex> lk(border_mutex);

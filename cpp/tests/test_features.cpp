@@ -2,9 +2,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <random>
 #include <vector>
 
+#include "detail/features_canny.hpp"
 #include "segen/features.hpp"
 #include "segen/parallel.hpp"
 
@@ -135,6 +138,46 @@ TEST(Canny, SquareEdgesOnTheBoundary) {
   for (std::ptrdiff_t x = 10; x <= 13; ++x) left |= e(20, x) != 0;
   EXPECT_TRUE(left);
 }
+
+#if SEGEN_CANNY_HAVE_AVX2
+// Canny's division of the smoothed rows by one number, done with fused multiply-adds in the horizontal
+// pass (here of a one-tap kernel of weight 1, which leaves the row as it is), rounds as the division itself:
+// random quotients over a wide range of exponents, mantissas ending near a half unit, divisors near 1 (the
+// Gaussian's sum plus epsilon: one correction) and elsewhere (two), the border bands' divisions and the
+// lanes left to the division.
+TEST(Canny, DivisionByOneNumberIsExact) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "no AVX2 / FMA";
+  std::mt19937_64 rng(7);
+  auto make = [&](int exp_span, std::uint64_t low_bits) {
+    const int e = 1023 + static_cast<int>(rng() % (2 * exp_span + 1)) - exp_span;
+    std::uint64_t b = (rng() & 0x000FFFFFFFFFFFFFull) | (static_cast<std::uint64_t>(e) << 52);
+    if (low_bits != ~0ull) b = (b & ~0xFFFFull) | low_bits;
+    double v;
+    std::memcpy(&v, &b, sizeof v);
+    return rng() % 2 ? v : -v;
+  };
+  std::vector<double> divisors = {1.0 + 0x1p-52, 1.0, 1.0 - 0x1p-53, 0.75, 3.0};
+  for (int i = 0; i < 40; ++i) divisors.push_back(make(30, ~0ull));
+  const std::ptrdiff_t n = 4099, x0 = 7, x1 = n - 9;  // [x0, x1): one divisor; the bands: another
+  std::vector<double> a(static_cast<std::size_t>(n)), q(a.size()), dv(a.size());
+  const double one = 1.0;
+  long bad = 0;
+  for (double d : divisors) {
+    for (std::ptrdiff_t i = 0; i < n; ++i) dv[static_cast<std::size_t>(i)] = i >= x0 && i < x1 ? d : d * 1.25;
+    for (int rep = 0; rep < 50; ++rep) {
+      for (double& v : a) v = make(60, rep % 2 ? ~0ull : (rng() % 2 ? 0x8000ull : 0x7FFFull));
+      a[5] = 0.0, a[17] = 1e-310, a[31] = std::numeric_limits<double>::infinity(), a[40] = 1e300;
+      a[41] = std::numeric_limits<double>::quiet_NaN();
+      segen::detail::gauss_hpass_div_avx2(a.data(), &one, 0, q.data(), n, dv.data(), x0, x1);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const double want = a[i] / dv[i];
+        bad += !(q[i] == want || (std::isnan(q[i]) && std::isnan(want)));
+      }
+    }
+  }
+  EXPECT_EQ(bad, 0);
+}
+#endif
 
 TEST(Features, InvalidInput) {
   segen::Image<float> img(8, 8);

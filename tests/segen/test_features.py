@@ -329,6 +329,22 @@ def test_canny_tiny_images_and_border_never_edges(rng):
     assert edges.any() and not (edges[0].any() or edges[-1].any() or edges[:, 0].any() or edges[:, -1].any())
 
 
+def test_canny_division_by_the_smoothed_ones(rng):
+    # In constant mode each smoothed row is divided by the Gaussian of the ones: by one number between the
+    # bands of r columns at the left and right borders (a division-free exact path, fused with the
+    # horizontal pass), pixel by pixel in the bands, in images narrower than the kernel and for values near
+    # the ends of the float64 range.
+    for width in (1, 2, 3, 4, 5, 8, 9, 10, 13, 17, 33, 67):
+        img = random_image(rng, (24, width), np.float64)
+        img[6:18] += 0.5
+        for kw in (dict(sigma=1.0), dict(sigma=1.0, cval=0.7), dict(sigma=0.6), dict(sigma=2.5)):
+            _same(segen.features.canny(img, **kw), feature.canny(img, **kw))
+    base = _shapes()["disc"] * 0.8 + 0.1 * rng.random((96, 112))
+    for scale in (1e-300, 1e-245, 1e-150, 1.0, 1e100, 1e150):
+        kw = dict(sigma=1.0, use_quantiles=True, low_threshold=0.8, high_threshold=0.9)
+        _same(segen.features.canny(base * scale, **kw), feature.canny(base * scale, **kw))
+
+
 def test_canny_nan_gives_no_edges_nearby(rng):
     img = 0.1 * rng.random((40, 40))
     img[10:30, 10:30] += 0.8

@@ -15,19 +15,8 @@
 
 // Compiled in every x86-64 build with GCC or Clang (target attributes); color.cpp calls them from its
 // x86-64-v3 copies (detail/dispatch.hpp).
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SEGEN_PORTABLE)
-#define SEGEN_COLOR_HAVE_AVX2 1
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's _mm512_undefined_*() (GCC bug 105593)
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#else
-#define SEGEN_COLOR_HAVE_AVX2 0
-#endif
+#include "detail/x86_intrin.hpp"
+#define SEGEN_COLOR_HAVE_AVX2 SEGEN_HAVE_X86_INTRIN
 
 namespace segen::detail::color_avx2 {
 

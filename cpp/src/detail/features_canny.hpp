@@ -1,6 +1,8 @@
 #pragma once
 // Private steps of segen::canny (features.cpp): Sobel gradients of a smoothed row, bilinear non-maximum
-// suppression with scikit-image's case analysis, the magnitude quantiles and the 8-connected hysteresis.
+// suppression with scikit-image's case analysis, the magnitude quantiles and the 8-connected hysteresis;
+// AVX2 versions of the non-maximum suppression and of the horizontal pass with the division by the smoothed
+// ones.
 
 #include <algorithm>  // std::nth_element, std::min_element
 #include <cmath>      // std::sqrt, std::fabs, std::floor
@@ -11,6 +13,11 @@
 #include <vector>     // std::vector
 
 #include "detail/features_fir.hpp"
+
+// The AVX2 kernels (nms_row_avx2, gauss_hpass_div_avx2) are compiled in every x86-64 build with GCC or Clang
+// (target attributes); features.cpp calls them from its x86-64-v3 and v4 copies.
+#include "detail/x86_intrin.hpp"
+#define SEGEN_CANNY_HAVE_AVX2 SEGEN_HAVE_X86_INTRIN
 
 namespace segen::detail {
 
@@ -57,6 +64,14 @@ SEGEN_ALWAYS_INLINE void store_w(W* p, vec_t<double> v) {
     const F4 f = __builtin_convertvector(v, F4);
     std::memcpy(p, &f, sizeof(f));
   }
+}
+
+/// The correctly rounded square root of every lane (the compiler makes it one vector square root).
+template <class V>
+SEGEN_ALWAYS_INLINE V lane_sqrt(V v) {
+  constexpr int n = sizeof(V) / sizeof(v[0]);
+  for (int l = 0; l < n; ++l) v[l] = std::sqrt(v[l]);
+  return v;
 }
 #endif
 
@@ -125,7 +140,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void gauss_hpass(const double* ext, const 
 /// with scipy.ndimage.sobel (reflected borders; up / dn are the border-resolved rows above and below):
 /// gj: central differences along x, rounded to W, then 2 d(y) + (d(y-1) + d(y+1)) in double;
 /// gi: differences along y, then the same along x; m2 = gi * gi + gj * gj in W (sqrt_row takes the root).
-template <class W>
+template <class W, bool kRoot = false>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void sobel_at(const W* up, const W* cur, const W* dn, std::ptrdiff_t l, std::ptrdiff_t x,
                                              std::ptrdiff_t r, W* gi, W* gj, W* m2) {
   auto diff = [](W a, W b) { return static_cast<W>(static_cast<double>(a) - static_cast<double>(b)); };
@@ -136,12 +151,14 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void sobel_at(const W* up, const W* cur, c
   gi[x] = vi;
   gj[x] = vj;
   const W s = vi * vi;
-  m2[x] = s + vj * vj;
+  const W m = s + vj * vj;
+  m2[x] = kRoot ? static_cast<W>(std::sqrt(m)) : m;
 }
 
 /// sobel_at for every pixel of a row, four pixels at a time in the interior (the same operations lane by
-/// lane, in double and rounded to W where the scalar form rounds).
-template <class W>
+/// lane, in double and rounded to W where the scalar form rounds). kRoot: `m2` gets the magnitude itself,
+/// the square root of the squared one in W (as sqrt_row in features.cpp).
+template <class W, bool kRoot = false>
 SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void sobel_row(const W* __restrict up, const W* __restrict cur, const W* __restrict dn,
                                               std::ptrdiff_t w, W* __restrict gi, W* __restrict gj,
                                               W* __restrict m2) {
@@ -161,19 +178,22 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void sobel_row(const W* __restrict up, con
     store_w(gj + x, vj);
     if constexpr (std::is_same_v<W, double>) {
       const V s = vi * vi;
-      vstore<double, 32>(m2 + x, s + vj * vj);
+      V m = s + vj * vj;
+      if constexpr (kRoot) m = lane_sqrt(m);
+      vstore<double, 32>(m2 + x, m);
     } else {
       typedef float F4 __attribute__((vector_size(16)));
       const F4 fi = __builtin_convertvector(vi, F4), fj = __builtin_convertvector(vj, F4);
       const F4 s = fi * fi;
-      const F4 m = s + fj * fj;
+      F4 m = s + fj * fj;
+      if constexpr (kRoot) m = lane_sqrt(m);
       std::memcpy(m2 + x, &m, sizeof(m));
     }
   }
 #endif
-  for (; x < w - 1; ++x) sobel_at(up, cur, dn, x - 1, x, x + 1, gi, gj, m2);
-  sobel_at(up, cur, dn, 0, 0, w > 1 ? 1 : 0, gi, gj, m2);
-  if (w > 1) sobel_at(up, cur, dn, w - 2, w - 1, w - 1, gi, gj, m2);
+  for (; x < w - 1; ++x) sobel_at<W, kRoot>(up, cur, dn, x - 1, x, x + 1, gi, gj, m2);
+  sobel_at<W, kRoot>(up, cur, dn, 0, 0, w > 1 ? 1 : 0, gi, gj, m2);
+  if (w > 1) sobel_at<W, kRoot>(up, cur, dn, w - 2, w - 1, w - 1, gi, gj, m2);
 }
 
 /// Whether the interpolated neighbour n2 * w + n1 * (1 - w) is <= m, rounded as scikit-image's Cython code
@@ -228,6 +248,158 @@ inline void nms_span(const F* m_up, const F* m, const F* m_dn, const F* gi, cons
     cls[x] = c;
   }
 }
+
+#if SEGEN_CANNY_HAVE_AVX2
+/// Non-maximum suppression of the float64 pixels [1, x_end) of a row, four at a time, as nms_span (same
+/// arguments) decides them: all four neighbour cases are computed and blended per lane, the masks tested
+/// with movemask. Returns the first pixel it left to the caller (a multiple of 4 plus 1, <= w - 1).
+/// `scratch` (room for w + 4 offsets) collects the row's strong pixels before they are appended to `strong`.
+/// fp-contract is off: the interpolation rounds product by product, as interp_le.
+__attribute__((target("avx2"), optimize("fp-contract=off"))) inline std::ptrdiff_t nms_row_avx2(
+    const double* m_up, const double* m, const double* m_dn, const double* gi, const double* gj,
+    const std::uint8_t* ok, std::ptrdiff_t w, double low, double high, std::uint8_t* cls, std::ptrdiff_t offset,
+    std::vector<std::ptrdiff_t>& strong, std::ptrdiff_t* scratch) {
+  const __m256d vlow = _mm256_set1_pd(low), vhigh = _mm256_set1_pd(high), zero = _mm256_setzero_pd();
+  const __m256d one = _mm256_set1_pd(1.0), sign = _mm256_set1_pd(-0.0);
+  // kCandidate in the bytes of the set bits of a 4-bit mask.
+  static constexpr std::uint32_t kBytes[16] = {
+      0x00000000, 0x00000002, 0x00000200, 0x00000202, 0x00020000, 0x00020002, 0x00020200, 0x00020202,
+      0x02000000, 0x02000002, 0x02000200, 0x02000202, 0x02020000, 0x02020002, 0x02020200, 0x02020202};
+  static_assert(kCandidate == 2, "kBytes");
+  auto candidates = [&](std::ptrdiff_t x, __m256d& mc) {
+    mc = _mm256_loadu_pd(m + x);
+    __m256d c = _mm256_cmp_pd(mc, vlow, _CMP_GE_OQ);
+    if (ok) {
+      std::uint32_t o;
+      std::memcpy(&o, ok + x, 4);
+      const __m256i e = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(o)));
+      c = _mm256_and_pd(c, _mm256_castsi256_pd(_mm256_cmpgt_epi64(e, _mm256_setzero_si256())));
+    }
+    return c;
+  };
+  std::ptrdiff_t* buf = nullptr;
+  std::size_t n = 0;
+  auto suppress = [&](std::ptrdiff_t x, __m256d mc, __m256d cand) {
+    const __m256d vi = _mm256_loadu_pd(gi + x), vj = _mm256_loadu_pd(gj + x);
+    const __m256d up = _mm256_cmp_pd(vi, zero, _CMP_NLE_UQ), right = _mm256_cmp_pd(vj, zero, _CMP_NLE_UQ);
+    const __m256d diff = _mm256_xor_pd(up, right);  // !cond1 of the reference
+    const __m256d ai = _mm256_andnot_pd(sign, vi), aj = _mm256_andnot_pd(sign, vj);
+    // i-major cases (same & ai > aj, or !same & ai >= aj) use w = aj / ai, the others ai / aj.
+    const __m256d imajor =
+        _mm256_blendv_pd(_mm256_cmp_pd(ai, aj, _CMP_GT_OQ), _mm256_cmp_pd(ai, aj, _CMP_NLT_UQ), diff);
+    const __m256d wv = _mm256_div_pd(_mm256_blendv_pd(ai, aj, imajor), _mm256_blendv_pd(aj, ai, imajor));
+    const __m256d u0 = _mm256_loadu_pd(m_up + x), d0 = _mm256_loadu_pd(m_dn + x);
+    const __m256d n12 = _mm256_blendv_pd(_mm256_loadu_pd(m_dn + x + 1), _mm256_loadu_pd(m_up + x + 1), diff);
+    const __m256d n22 = _mm256_blendv_pd(_mm256_loadu_pd(m_up + x - 1), _mm256_loadu_pd(m_dn + x - 1), diff);
+    const __m256d n11 = _mm256_blendv_pd(_mm256_loadu_pd(m + x + 1), _mm256_blendv_pd(d0, u0, diff), imajor);
+    const __m256d n21 = _mm256_blendv_pd(_mm256_loadu_pd(m + x - 1), _mm256_blendv_pd(u0, d0, diff), imajor);
+    const __m256d one_minus = _mm256_sub_pd(one, wv);
+    const __m256d p1 = _mm256_add_pd(_mm256_mul_pd(n12, wv), _mm256_mul_pd(n11, one_minus));
+    const __m256d p2 = _mm256_add_pd(_mm256_mul_pd(n22, wv), _mm256_mul_pd(n21, one_minus));
+    const __m256d keep =
+        _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(p1, mc, _CMP_LE_OQ), _mm256_cmp_pd(p2, mc, _CMP_LE_OQ)), cand);
+    const unsigned kb = static_cast<unsigned>(_mm256_movemask_pd(keep));
+    std::memcpy(cls + x, &kBytes[kb], 4);
+    const unsigned sb = kb & static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(mc, vhigh, _CMP_GE_OQ)));
+    // Branch-free: every lane is written, the count advances by its bit.
+    const std::ptrdiff_t i = offset + x;
+    buf[n] = i, n += sb & 1;
+    buf[n] = i + 1, n += (sb >> 1) & 1;
+    buf[n] = i + 2, n += (sb >> 2) & 1;
+    buf[n] = i + 3, n += sb >> 3;
+  };
+  std::ptrdiff_t x = 1;
+  buf = scratch;
+  // Two vectors per test: candidates come in runs along edges, and one unpredictable branch per 8 pixels
+  // costs less than one per 4.
+  for (; x + 8 <= w - 1; x += 8) {
+    __m256d m0, m1;
+    const __m256d c0 = candidates(x, m0), c1 = candidates(x + 4, m1);
+    const int any = _mm256_movemask_pd(c0) | (_mm256_movemask_pd(c1) << 4);
+    if (any == 0) {
+      std::memset(cls + x, kNotEdge, 8);
+      continue;
+    }
+    if (any & 0x0f) suppress(x, m0, c0);
+    else std::memset(cls + x, kNotEdge, 4);
+    if (any & 0xf0) suppress(x + 4, m1, c1);
+    else std::memset(cls + x + 4, kNotEdge, 4);
+  }
+  strong.insert(strong.end(), scratch, scratch + n);
+  return x;
+}
+#endif
+
+#if SEGEN_CANNY_HAVE_AVX2
+/// Division by one number d, rounded exactly as the division (the interior of a smoothed row divided by
+/// the Gaussian of the ones), with fused multiply-adds: q0 = a * y with y = 1 / d rounded, then q += (a -
+/// q d) y, the remainder a - q d exact in a fused multiply-add. q0 is within 1.5 units in the last place
+/// (ulp) of a / d; a first correction brings it within 1 ulp (its own rounding plus a term below 2^-52
+/// ulp), and from there one more gives the correctly rounded quotient (Markstein's theorem: y within half
+/// an ulp of 1 / d, q within one ulp of a / d, no underflow or overflow). Where d y is within 2^-61 of 1
+/// (d = 1 + 2^-52, the usual interior divisor: 1 - 2^-104), q0 is already within one ulp and one
+/// correction does. Lanes outside [2^-800, 2^800] in magnitude (zeros, subnormals, infinities, NaN), and
+/// divisors outside [2^-100, 2^100], take the division itself.
+struct ExactDivisor {
+  bool ok = false;   // d in range
+  bool one = false;  // one correction is enough
+  __m256d vd, vy;
+};
+__attribute__((target("avx2,fma"))) inline ExactDivisor exact_divisor(double d) {
+  ExactDivisor e;
+  const double ad = std::fabs(d);
+  e.ok = ad >= 0x1p-100 && ad <= 0x1p100;
+  const double y = e.ok ? 1.0 / d : 1.0;
+  e.one = e.ok && std::fabs(std::fma(-d, y, 1.0)) <= 0x1p-61;
+  e.vd = _mm256_set1_pd(e.ok ? d : 1.0);
+  e.vy = _mm256_set1_pd(y);
+  return e;
+}
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d divide_exact(__m256d a, const ExactDivisor& e) {
+  const __m256d aa = _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
+  const __m256d in = _mm256_and_pd(_mm256_cmp_pd(aa, _mm256_set1_pd(0x1p-800), _CMP_GE_OQ),
+                                   _mm256_cmp_pd(aa, _mm256_set1_pd(0x1p800), _CMP_LE_OQ));
+  if (_mm256_movemask_pd(in) != 0xf) return _mm256_div_pd(a, e.vd);
+  __m256d q = _mm256_mul_pd(a, e.vy);
+  if (!e.one) q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, e.vd, a), e.vy, q);
+  return _mm256_fmadd_pd(_mm256_fnmadd_pd(q, e.vd, a), e.vy, q);
+}
+
+/// gauss_hpass<double> followed by the division by the smoothed ones `d` (out[x] = sum / d[x]), in one
+/// pass: by divide_exact where d is the one number d[x0] (x in [x0, x1)), by the division elsewhere. The
+/// sums are formed as gauss_hpass forms them (fp-contract off).
+__attribute__((target("avx2,fma"), optimize("fp-contract=off"))) inline void gauss_hpass_div_avx2(
+    const double* ext, const double* wl, int r, double* out, std::ptrdiff_t n, const double* d, std::ptrdiff_t x0,
+    std::ptrdiff_t x1) {
+  const ExactDivisor e = exact_divisor(x1 > x0 ? d[x0] : 0.0);
+  const bool fast = e.ok;
+  const __m256d w0 = _mm256_set1_pd(wl[0]);
+  std::ptrdiff_t x = 0;
+  for (; x + 16 <= n; x += 16) {
+    const double* c = ext + r + x;
+    __m256d a[4];
+    for (int k = 0; k < 4; ++k) a[k] = _mm256_mul_pd(_mm256_loadu_pd(c + 4 * k), w0);
+    for (int j = r; j >= 1; --j) {
+      const __m256d wj = _mm256_set1_pd(wl[j]);
+      for (int k = 0; k < 4; ++k)
+        a[k] = _mm256_add_pd(
+            a[k], _mm256_mul_pd(_mm256_add_pd(_mm256_loadu_pd(c - j + 4 * k), _mm256_loadu_pd(c + j + 4 * k)), wj));
+    }
+    for (int k = 0; k < 4; ++k) {
+      const std::ptrdiff_t xk = x + 4 * k;
+      const __m256d q = fast && xk >= x0 && xk + 4 <= x1 ? divide_exact(a[k], e)
+                                                         : _mm256_div_pd(a[k], _mm256_loadu_pd(d + xk));
+      _mm256_storeu_pd(out + xk, q);
+    }
+  }
+  for (; x < n; ++x) {
+    const double* c = ext + r + x;
+    double acc = c[0] * wl[0];
+    for (int j = r; j >= 1; --j) acc += (c[-j] + c[j]) * wl[j];
+    out[x] = acc / d[x];
+  }
+}
+#endif
 
 /// numpy's percentile (method 'linear') of `v` at q in [0, 1], as np.percentile(v, 100 * q). Reorders `v`.
 template <class F>
