@@ -373,9 +373,17 @@ void flood_cells(KeyCell<K>* cell, std::ptrdiff_t pw, const std::vector<std::int
     if ((++steps & 4095u) == 0) poll_interrupt();
     const std::ptrdiff_t p = q.pop();
     if (const std::int32_t* next = q.peek(kAhead)) {  // its cells are cache misses: ask for them early
-      prefetch(cell + *next - pw);
-      prefetch(cell + *next);
-      prefetch(cell + *next + pw);
+      // The cells it reads: in its row the three around it, above and below one (three with diagonals). A
+      // cell is 8 or 12 bytes, so each span may straddle two cache lines: ask for its first and last byte.
+      constexpr std::ptrdiff_t sz = sizeof(KeyCell<K>), side = Nnb == 8 ? sz : 0;
+      const char* c = reinterpret_cast<const char*>(cell + *next);
+      const std::ptrdiff_t row = sz * pw;
+      prefetch(c - row - side);
+      prefetch(c - row + sz + side - 1);
+      prefetch(c - sz);
+      prefetch(c + 2 * sz - 1);
+      prefetch(c + row - side);
+      prefetch(c + row + sz + side - 1);
     }
     const K cur = q.level();
     const std::int32_t lab = cell[p].label;
@@ -443,13 +451,24 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
       Cell* row = cell.data() + (y + 1) * pw;
       row[0] = row[w + 1] = frame;
       ++row;
-      bool nan = false;
-      for (std::ptrdiff_t x = 0; x < w; ++x) {
-        nan |= std::isnan(src[x]);
-        row[x].set_key(order_key(src[x]));
-        row[x].label = (ms && !ms[x]) ? kTaken : mk[x];
+      unsigned nan = 0;  // (a loop of its own is vectorised)
+      for (std::ptrdiff_t x = 0; x < w; ++x) nan |= src[x] != src[x];
+      row_nan[y] = nan != 0;
+      if (ms) {  // pixels outside the mask are never flooded: their key is never read
+        for (std::ptrdiff_t x = 0; x < w; ++x) {
+          if (ms[x]) {
+            row[x].set_key(order_key(src[x]));
+            row[x].label = mk[x];
+          } else {
+            row[x].label = kTaken;
+          }
+        }
+      } else {
+        for (std::ptrdiff_t x = 0; x < w; ++x) {
+          row[x].set_key(order_key(src[x]));
+          row[x].label = mk[x];
+        }
       }
-      row_nan[y] = nan;
       for (std::ptrdiff_t x = 0; x < w; ++x)
         if (mk[x] && (!ms || ms[x])) row_seeds[y].push_back(static_cast<std::int32_t>((y + 1) * pw + x + 1));
     }

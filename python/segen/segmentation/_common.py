@@ -67,11 +67,13 @@ def _check_connectivity(connectivity) -> int:
     return c
 
 
-def _grey_image(image, name: str = "image") -> np.ndarray:
+def _grey_image(image, name: str = "image", *, check_nan: bool = True) -> np.ndarray:
+    """A C-contiguous 2-D image of a core dtype; NaN refused unless `check_nan` is False (for callers whose
+    core function refuses it while it reads the image anyway)."""
     arr = as_array(image, name)
     _check_2d(arr, name)
     arr = np.ascontiguousarray(as_core_dtype(arr, name))
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
+    if check_nan and arr.dtype.kind == "f" and np.isnan(arr).any():
         raise InvalidArgumentError(f"`{name}` must not contain NaN")
     return arr
 

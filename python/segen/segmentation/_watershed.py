@@ -434,7 +434,7 @@ def watershed(
     >>> segen.segmentation.watershed(img, np.array([[1, 0, 0, 0, 2]]))
     array([[1, 1, 1, 2, 2]], dtype=int32)
     """
-    arr = _grey_image(image)
+    arr = _grey_image(image, check_nan=False)  # the core refuses NaN while it reads the image
     c = _flood_connectivity(connectivity, offset)
     m = None
     if mask is not None:

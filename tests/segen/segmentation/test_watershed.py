@@ -136,6 +136,30 @@ def test_watershed_float_order_edge_cases(dtype):
         seg.watershed(np.where(flat > 0, np.nan, flat), mk)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("connectivity", [1, 2])
+def test_watershed_float_mask_shapes(rng, dtype, connectivity):
+    # the float flood keys only the pixels inside the mask: masks touching every border, with holes,
+    # markers inside and outside it, none inside, NaN outside it
+    relief = ndi.gaussian_filter(rng.random((60, 70)), 2).astype(dtype)
+    markers = np.zeros(relief.shape, np.int32)
+    idx = rng.choice(relief.size, 30, replace=False)
+    markers.flat[idx] = np.arange(1, 31)
+    mask = ndi.gaussian_filter(rng.random(relief.shape), 3) > 0.5
+    mask[0, :] = mask[-1, :] = mask[:, 0] = mask[:, -1] = True
+    mask[20:30, 25:40] = False  # a hole
+    assert mask.any() and not mask.all()
+    kw = dict(connectivity=connectivity, mask=mask)
+    got = seg.watershed(relief, markers, **kw)
+    np.testing.assert_array_equal(got, segmentation.watershed(relief, markers, **kw))
+    np.testing.assert_array_equal(got, reference_watershed(relief, markers, mask, connectivity))
+    assert (got[~mask] == 0).all()
+    outside = np.where(mask, 0, markers)
+    assert (seg.watershed(relief, outside, **kw) == 0).all()
+    with pytest.raises(ValueError, match="NaN"):
+        seg.watershed(np.where(mask, relief, np.nan).astype(dtype), markers, **kw)
+
+
 def test_watershed_with_mask_and_int_markers(coins_problem):
     edges, markers = coins_problem
     mask = np.zeros(edges.shape, bool)
