@@ -33,7 +33,7 @@ import pathlib
 import sys
 import warnings
 
-from ..errors import InvalidArgumentError, ModelError, SegenPluginWarning
+from ..errors import InvalidArgumentError, ModelError, PluginError, SegenPluginWarning
 from .hookspecs import hookimpl
 
 __all__ = ["load_model_file", "looks_like_path", "model_dirs", "register_generators", "register_segmenters"]
@@ -132,7 +132,16 @@ def _plugin_loaded(kind: str, path: pathlib.Path, name, options: dict):
             f"model {path} is loaded by the model loader {name!r} (its sidecar's `loader`), which no installed "
             "plugin registers: install the plugin that trained it (`segen plugins` lists the installed ones)"
         ) from None
-    model = entry.factory(path, **options)
+    try:
+        model = entry.factory(path, **options)
+    except (Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # SystemExit, ...: a plugin's loader must not end the program
+        from .registry import describe_exception
+
+        raise PluginError(
+            f"the model loader {entry.qualified_name!r} raised {describe_exception(exc)} loading {path}"
+        ) from exc
     method = "segment" if kind == "segmenter" else "generate"
     if not callable(getattr(model, method, None)):
         raise ModelError(

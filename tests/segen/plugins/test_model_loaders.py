@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from helpers import ROOT
 from segen import plugins
 from segen.cli import cli
-from segen.errors import ModelError
+from segen.errors import ModelError, PluginError
 from tiny_models import make_segmenter_model
 
 
@@ -33,6 +33,11 @@ def acme_loader():
 
         register("acme", load, summary="the tests' loader")
         register("acme-broken", lambda path, **options: object(), summary="returns no segmenter")
+
+        def leave(path, **options):
+            raise SystemExit(3)
+
+        register("acme-exit", leave, summary="ends the program")
 
     mod.register_model_loaders = register_model_loaders
     plugins.register_plugin(mod, "acme")  # loads the plugins: a user model folder is listed now
@@ -61,7 +66,7 @@ def test_a_sidecar_loader_makes_the_model_by_path_and_from_the_user_folder(folde
     assert "mine" in segen.list_segmenters()
     assert (segen.get_segmenter("mine").segment(img) == 11).all()
     report = {p["name"]: p for p in plugins.plugin_report()}
-    assert report["acme"]["provides"] == {"loaders": ["acme", "acme-broken"]}
+    assert report["acme"]["provides"] == {"loaders": ["acme", "acme-broken", "acme-exit"]}
 
 
 def test_a_loader_no_plugin_registers_or_a_bad_result_is_a_model_error(acme_loader, tmp_path):
@@ -70,6 +75,9 @@ def test_a_loader_no_plugin_registers_or_a_bad_result_is_a_model_error(acme_load
         segen.get_segmenter(str(path))
     _with_loader(path, "acme-broken")
     with pytest.raises(ModelError, match="returned object, which has no segment"):
+        segen.get_segmenter(str(path))
+    _with_loader(path, "acme-exit")
+    with pytest.raises(PluginError, match="model loader 'acme:acme-exit' raised SystemExit"):
         segen.get_segmenter(str(path))
     _with_loader(path, 3)
     with pytest.raises(ModelError, match="`loader` must be a string"):
