@@ -27,7 +27,7 @@ from typing import Callable
 
 from ..errors import InvalidArgumentError, PluginError, UnknownModelError
 
-__all__ = ["KINDS", "Entry", "Registry", "describe_exception"]
+__all__ = ["KINDS", "Entry", "Registry", "call_plugin", "describe_exception"]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -72,6 +72,18 @@ def describe_exception(exc: BaseException) -> str:
             return text
         return f"{name}: {text}" if text else name
     return f"{name} (its str() and repr() raise)"
+
+
+def call_plugin(fn, what: str, *args, **kwargs):
+    """``fn(*args, **kwargs)``, a plugin's code: its exceptions (and Ctrl-C) pass through, but SystemExit and
+    other BaseExceptions become a :class:`PluginError` saying that `what` raised them (a plugin must not
+    end the program)."""
+    try:
+        return fn(*args, **kwargs)
+    except (Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        raise PluginError(f"{what} raised {describe_exception(exc)}") from exc
 
 
 def _first_line(obj) -> str:
@@ -246,14 +258,7 @@ class Registry:
                         f"{', '.join('`%s`' % a for a in allowed) or 'none'}"
                     ) from None
                 raise
-        try:
-            obj = entry.factory(**options)
-        except (Exception, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # SystemExit, ...: a plugin's factory must not end the program
-            raise PluginError(
-                f"the factory of {KINDS[kind]} {entry.qualified_name!r} raised {describe_exception(exc)}"
-            ) from exc
+        obj = call_plugin(entry.factory, f"the factory of {KINDS[kind]} {entry.qualified_name!r}", **options)
         if kind == "segmenter" and not callable(getattr(obj, "segment", None)):
             raise PluginError(
                 f"the factory of segmenter {entry.qualified_name!r} returned "

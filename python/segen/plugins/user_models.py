@@ -33,7 +33,7 @@ import pathlib
 import sys
 import warnings
 
-from ..errors import InvalidArgumentError, ModelError, PluginError, SegenPluginWarning
+from ..errors import InvalidArgumentError, ModelError, SegenPluginWarning
 from .hookspecs import hookimpl
 
 __all__ = ["load_model_file", "looks_like_path", "model_dirs", "register_generators", "register_segmenters"]
@@ -121,6 +121,7 @@ def _plugin_loaded(kind: str, path: pathlib.Path, name, options: dict):
     (:func:`segen.plugins.hookspecs.register_model_loaders`)."""
     from ..errors import UnknownModelError
     from .host import get_host
+    from .registry import call_plugin
 
     if not isinstance(name, str):
         raise ModelError(f"model {path}: its sidecar's `loader` must be a string; got {name!r:.60}")
@@ -132,16 +133,9 @@ def _plugin_loaded(kind: str, path: pathlib.Path, name, options: dict):
             f"model {path} is loaded by the model loader {name!r} (its sidecar's `loader`), which no installed "
             "plugin registers: install the plugin that trained it (`segen plugins` lists the installed ones)"
         ) from None
-    try:
-        model = entry.factory(path, **options)
-    except (Exception, KeyboardInterrupt):
-        raise
-    except BaseException as exc:  # SystemExit, ...: a plugin's loader must not end the program
-        from .registry import describe_exception
-
-        raise PluginError(
-            f"the model loader {entry.qualified_name!r} raised {describe_exception(exc)} loading {path}"
-        ) from exc
+    model = call_plugin(
+        entry.factory, f"the model loader {entry.qualified_name!r} (loading {path})", path, **options
+    )
     method = "segment" if kind == "segmenter" else "generate"
     if not callable(getattr(model, method, None)):
         raise ModelError(
