@@ -9,7 +9,7 @@ import click
 
 from ..errors import UnknownModelError
 from ..plugins import get_host, list_generators, list_segmenters
-from ..plugins.user_models import load_model_file, looks_like_path
+from ..plugins.user_models import load_model_file, looks_like_path, model_file_kind
 from ._common import entry_dict
 
 
@@ -57,17 +57,11 @@ def _file_info(name: str) -> dict:
     """The description of the model file `name` (its sidecar's task says segmenter or generator)."""
     from ..errors import ModelError
 
-    kind = "generator"
     try:
-        model = load_model_file("segmenter", name, {})
-        kind = "segmenter"
+        kind = model_file_kind(name)
+        model = load_model_file(kind, name, {})
     except ModelError as exc:
-        if "not a segmenter" not in str(exc):
-            raise click.BadParameter(str(exc), param_hint="'NAME'") from exc
-        try:
-            model = load_model_file("generator", name, {})
-        except ModelError as exc2:
-            raise click.BadParameter(str(exc2), param_hint="'NAME'") from exc2
+        raise click.BadParameter(str(exc), param_hint="'NAME'") from exc
     d = {"kind": kind, **model.info.as_dict()}
     d["name"] = str(name)
     return d

@@ -36,7 +36,14 @@ import warnings
 from ..errors import InvalidArgumentError, ModelError, SegenPluginWarning
 from .hookspecs import hookimpl
 
-__all__ = ["load_model_file", "looks_like_path", "model_dirs", "register_generators", "register_segmenters"]
+__all__ = [
+    "load_model_file",
+    "looks_like_path",
+    "model_dirs",
+    "model_file_kind",
+    "register_generators",
+    "register_segmenters",
+]
 
 #: Largest sidecar read while listing (bytes): a sidecar holds metadata only.
 MAX_SIDECAR_BYTES = 1 << 20
@@ -81,6 +88,19 @@ def _sidecar(path: pathlib.Path) -> dict:
     if not isinstance(meta, dict):
         raise ModelError(f"model {path}: sidecar {side.name} is not a JSON object")
     return meta
+
+
+def model_file_kind(path) -> str:
+    """ "segmenter" or "generator": what the model file `path` is, by its sidecar's ``task``;
+    :class:`ModelError` for a missing file or sidecar, or another task."""
+    path = pathlib.Path(path).expanduser()
+    if not path.is_file():
+        raise ModelError(f"model file {path} not found")
+    task = _sidecar(path).get("task")
+    for kind, t in _TASKS.items():
+        if task == t:
+            return kind
+    raise ModelError(f"model {path}: its sidecar's `task` is {task!r}, not segmentation or generation")
 
 
 def load_model_file(kind: str, path, options: dict):
