@@ -58,6 +58,13 @@ def cases():
             {"opencv": 0.9},  # issue 13
         ),
         Case(
+            "rgb2hsv float32, out= (cv2: dst=)",
+            lambda: (*_rgb_f32(), np.empty((N, N, 3), np.float32), np.empty((N, N, 3), np.float32)),
+            lambda a, *rest: segen.color.rgb2hsv(a, out=rest[0]),
+            {"opencv": lambda a, *rest: cv2.cvtColor(a, cv2.COLOR_RGB2HSV, dst=rest[1])},
+            {"opencv": 0.9},  # issue 13: the conversion alone, without the fresh output's page faults
+        ),
+        Case(
             "hsv2rgb float32",
             _hsv_f32,
             lambda hsv, deg: segen.color.hsv2rgb(hsv),

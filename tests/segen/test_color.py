@@ -199,6 +199,32 @@ def test_rgb2hsv_vector_kernels_give_the_portable_bits(dtype):
     np.testing.assert_array_equal(got[""].reshape(img.shape), segen.color.rgb2hsv(img))
 
 
+@pytest.mark.parametrize("level", ["v3", ""])
+def test_large_outputs_streamed_give_the_same_bits(level):
+    # Float outputs of 16 MiB or more are written with non-temporal stores after a head of pixels up to an
+    # aligned address (color.cpp's kStreamBytes): the values must be those of small, cached calls, whatever
+    # the alignment of `out` (offset by 0..3 floats inside a bigger buffer) and at either vector level.
+    code = (
+        "import numpy as np, segen\n"
+        "rng = np.random.default_rng(3)\n"
+        "img = rng.uniform(-0.2, 1.2, (1201, 1203, 3)).astype(np.float32)\n"
+        "img[::7, :, 1] = img[::7, :, 0]; img[5, 7] = np.nan\n"
+        "for name in ('rgb2hsv', 'hsv2rgb'):\n"
+        "    f = getattr(segen.color, name)\n"
+        "    ref = np.concatenate([f(img[r:r + 100]) for r in range(0, img.shape[0], 100)])\n"
+        "    assert np.array_equal(f(img).view(np.uint32), ref.view(np.uint32)), name\n"
+        "    for shift in range(4):\n"
+        "        buf = np.zeros(img.size + 4, np.float32)\n"
+        "        out = buf[shift:shift + img.size].reshape(img.shape)\n"
+        "        f(img, out=out)\n"
+        "        assert np.array_equal(out.view(np.uint32), ref.view(np.uint32)), (name, shift)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "SEGEN_CPU_LEVEL": level}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 @pytest.mark.parametrize("name", FUNCS + ("hsv2rgb",))
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 def test_thread_count_does_not_change_results(rng, name, dtype):

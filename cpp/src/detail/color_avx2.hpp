@@ -6,8 +6,9 @@
 // few of a span included, goes through the same vector code (short ends are padded), so results never
 // depend on where a span starts, i.e. on the thread count.
 
+#include <algorithm>  // std::min
 #include <cstddef>  // std::ptrdiff_t
-#include <cstdint>  // std::uint8_t, std::uint16_t
+#include <cstdint>  // std::uint8_t, std::uint16_t, std::uintptr_t
 #include <cstring>  // std::memcpy
 #include <type_traits>  // std::is_same_v
 
@@ -116,7 +117,24 @@ struct HsvToRgb {
 /// instead of three each); grey pixels divide by their zero delta and are masked afterwards instead of
 /// having their divisors chosen first; one mask per result (grey, NaN sample, NaN result) replaces the
 /// per-sample selects; float input skips V's scaling by 1.
-template <class T>
+/// A store of 8 floats; kStream: non-temporal, to a 32-byte aligned `d`.
+template <bool kStream>
+SEGEN_AVX2_INLINE void store8(float* d, __m256 v) {
+  if constexpr (kStream) _mm256_stream_ps(d, v);
+  else _mm256_storeu_ps(d, v);
+}
+
+/// Pixels before the first whose 3 float outputs start on an `align`-byte boundary of `d` (at most
+/// align / 4 - 1 of them: 12-byte pixels meet every 4-byte residue), or -1 when `d` is not 4-byte aligned.
+inline std::ptrdiff_t stream_head(const float* d, std::uintptr_t align) {
+  const auto a = reinterpret_cast<std::uintptr_t>(d);
+  if (a % sizeof(float) != 0) return -1;
+  std::ptrdiff_t head = 0;
+  while ((a + 12 * static_cast<std::uintptr_t>(head)) % align != 0) ++head;
+  return head;
+}
+
+template <class T, bool kStream = false>
 SEGEN_AVX2_INLINE void hsv_block(const T* s, float* d, __m256 scale) {
   constexpr bool kChecked = std::is_same_v<T, float>;
   __m256 a0, a1, a2;
@@ -154,67 +172,81 @@ SEGEN_AVX2_INLINE void hsv_block(const T* s, float* d, __m256 scale) {
   // back to memory order: H stands where red stood, S and V rotate into green's and blue's lane orders
   const __m256 tg = _mm256_permutevar8x32_ps(sat, _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6));
   const __m256 tb = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(6, 7, 0, 1, 2, 3, 4, 5));
-  _mm256_storeu_ps(d, _mm256_blend_ps(_mm256_blend_ps(h, tg, 0x92), tb, 0x24));
-  _mm256_storeu_ps(d + 8, _mm256_blend_ps(_mm256_blend_ps(h, tg, 0x24), tb, 0x49));
-  _mm256_storeu_ps(d + 16, _mm256_blend_ps(_mm256_blend_ps(h, tg, 0x49), tb, 0x92));
+  store8<kStream>(d, _mm256_blend_ps(_mm256_blend_ps(h, tg, 0x92), tb, 0x24));
+  store8<kStream>(d + 8, _mm256_blend_ps(_mm256_blend_ps(h, tg, 0x24), tb, 0x49));
+  store8<kStream>(d + 16, _mm256_blend_ps(_mm256_blend_ps(h, tg, 0x49), tb, 0x92));
 }
 
 // ---- drivers ---------------------------------------------------------------------------------------
 
-template <class T, class F>
+template <class T, class F, bool kStream = false>
 SEGEN_AVX2_INLINE void block3(const T* s, float* d, const F& f) {
   __m256 a0, a1, a2, x, y, z;
   load24<T>(s, a0, a1, a2);
   deinterleave(a0, a1, a2, x, y, z);
   f(x, y, z, x, y, z);
   interleave(x, y, z, a0, a1, a2);
-  _mm256_storeu_ps(d, a0);
-  _mm256_storeu_ps(d + 8, a1);
-  _mm256_storeu_ps(d + 16, a2);
+  store8<kStream>(d, a0);
+  store8<kStream>(d + 8, a1);
+  store8<kStream>(d + 16, a2);
+}
+
+/// Pixels i0 .. i0 + m - 1 (m < 8) through zero-padded buffers: block3 with `f`, or hsv_block when F is
+/// HsvBlock.
+struct HsvBlock {
+  __m256 scale;
+};
+
+template <class T, class F>
+SEGEN_AVX2_INLINE void partial8(const T* s, float* d, std::ptrdiff_t i0, std::ptrdiff_t m, const F& f) {
+  T in[24] = {};
+  float out[24];
+  std::memcpy(in, s + 3 * i0, sizeof(T) * 3 * static_cast<std::size_t>(m));
+  if constexpr (std::is_same_v<F, HsvBlock>) hsv_block<T>(in, out, f.scale);
+  else block3<T>(in, out, f);
+  std::memcpy(d + 3 * i0, out, sizeof(float) * 3 * static_cast<std::size_t>(m));
 }
 
 /// Convert n pixels of 3 samples to 3 float samples with `f`, 8 at a time; the last n % 8 go through
-/// zero-padded buffers.
+/// zero-padded buffers. `stream`: as color_avx512::run3 (non-temporal stores after a 32-byte aligned head).
 template <class T, class F>
-SEGEN_AVX2_FN void run3(const T* s, float* d, std::ptrdiff_t n, const F& f) {
+SEGEN_AVX2_FN void run3(const T* s, float* d, std::ptrdiff_t n, const F& f, bool stream) {
   std::ptrdiff_t i = 0;
-  for (; i + 8 <= n; i += 8) block3<T>(s + 3 * i, d + 3 * i, f);
-  if (i < n) {
-    const std::size_t m = static_cast<std::size_t>(n - i);
-    T in[24] = {};
-    float out[24];
-    std::memcpy(in, s + 3 * i, sizeof(T) * 3 * m);
-    block3<T>(in, out, f);
-    std::memcpy(d + 3 * i, out, sizeof(float) * 3 * m);
+  const std::ptrdiff_t head = stream ? std::min(stream_head(d, 32), n) : -1;
+  if (head >= 0) {
+    if (head > 0) partial8<T>(s, d, 0, head, f);
+    for (i = head; i + 8 <= n; i += 8) block3<T, F, true>(s + 3 * i, d + 3 * i, f);
+    _mm_sfence();
   }
+  for (; i + 8 <= n; i += 8) block3<T>(s + 3 * i, d + 3 * i, f);
+  if (i < n) partial8<T>(s, d, i, n - i, f);
 }
 
-// ---- row functions for color.cpp (`scale` brings a sample to [0, 1]) --------------------------------
+// ---- row functions for color.cpp (`scale` brings a sample to [0, 1]; `stream`: as run3) --------------
 
 template <class T>
-SEGEN_AVX2_FN void hsv_row(const T* s, float* d, std::ptrdiff_t n, float scale) {
+SEGEN_AVX2_FN void hsv_row(const T* s, float* d, std::ptrdiff_t n, float scale, bool stream) {
   const __m256 sc = _mm256_set1_ps(scale);
+  const HsvBlock block{sc};
   std::ptrdiff_t i = 0;
+  const std::ptrdiff_t head = stream ? std::min(stream_head(d, 32), n) : -1;
+  if (head > 0) partial8<T>(s, d, 0, head, block);
+  if (head >= 0) i = head;
   for (; i + 8 <= n; i += 8) {
     // Reading 4 KiB ahead gained 8-12% (float input, 48 MiB, AMD Zen 3), where the hardware prefetcher
     // alone left the loop waiting on the input; past the end of the span is harmless (no fault).
     _mm_prefetch(reinterpret_cast<const char*>(s + 3 * i) + 4096, _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(s + 3 * i + 16) + 4096, _MM_HINT_T0);
-    hsv_block<T>(s + 3 * i, d + 3 * i, sc);
+    if (head >= 0) hsv_block<T, true>(s + 3 * i, d + 3 * i, sc);
+    else hsv_block<T>(s + 3 * i, d + 3 * i, sc);
   }
-  if (i < n) {  // the last n % 8 pixels through zero-padded buffers, as run3()
-    const std::size_t m = static_cast<std::size_t>(n - i);
-    T in[24] = {};
-    float out[24];
-    std::memcpy(in, s + 3 * i, sizeof(T) * 3 * m);
-    hsv_block<T>(in, out, sc);
-    std::memcpy(d + 3 * i, out, sizeof(float) * 3 * m);
-  }
+  if (head >= 0) _mm_sfence();
+  if (i < n) partial8<T>(s, d, i, n - i, block);  // the last n % 8 pixels
 }
 
 template <class T>
-SEGEN_AVX2_FN void hsv2rgb_row(const T* s, float* d, std::ptrdiff_t n, float scale) {
-  run3<T>(s, d, n, HsvToRgb<std::is_same_v<T, float>>{_mm256_set1_ps(scale)});
+SEGEN_AVX2_FN void hsv2rgb_row(const T* s, float* d, std::ptrdiff_t n, float scale, bool stream) {
+  run3<T>(s, d, n, HsvToRgb<std::is_same_v<T, float>>{_mm256_set1_ps(scale)}, stream);
 }
 
 #undef SEGEN_AVX2_FN
