@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "detail/common.hpp"
+#include "detail/x86_intrin.hpp"
 #include "segen/parallel.hpp"
 
 namespace segen {
@@ -535,9 +536,11 @@ SEGEN_ALWAYS_INLINE void rotate_pixel(const RotateJob<T>& J, double sr, double s
   }
 }
 
-/// Bilinear output pixels x0 .. x0 + n - 1 (n <= kTileW) of the row at yy, in passes the compiler
-/// vectorises: positions and weights, then the four neighbour loads, then the blends; pixels whose
-/// neighbours are not all inside are redone by rotate_pixel(). Needs the input to have < 2^31 elements.
+/// Bilinear output pixels x0 .. x0 + n - 1 (n <= kTileW) of the row at yy, in passes: positions and
+/// weights, then the four neighbour loads, then the blends (on x86-64-v3 with AVX2 code: the positions
+/// in double four at a time, and for one-channel images other than float64 the gathers and blends eight
+/// at a time); pixels whose neighbours are not all inside are redone by rotate_pixel() (none when the
+/// position pass found them all inside). Needs the input to have < 2^31 elements.
 /// The real interval (lo, hi) of i where `lo_v < f0 + i * df < hi_v`; empty when lo >= hi.
 inline void linear_interval(double f0, double df, double lo_v, double hi_v, double& lo, double& hi) {
   constexpr double kBig = 1e18;
@@ -571,13 +574,133 @@ inline void outside_ends(const RotGeom& g, double ax, double yy, std::ptrdiff_t 
   nb = static_cast<std::ptrdiff_t>(std::clamp(std::floor(hi) + 2.0, double(na), dn));
 }
 
-template <class T>
+template <detail::CpuLevel kLevel, class T>
 SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double yy, std::ptrdiff_t x0, std::ptrdiff_t i0,
                                              std::ptrdiff_t n, T* __restrict d);
 
+#if SEGEN_HAVE_X86_INTRIN
+// Called from the x86-64-v3 copies (not inlined: a target attribute differs from the caller's).
+#define SEGEN_ROT_AVX2 __attribute__((target("avx2,fma")))
+#define SEGEN_ROT_AVX2_INLINE inline __attribute__((target("avx2,fma"), always_inline))
+
+/// The position pass of rotate_span_bilinear_in() for x86-64-v3, four pixels at a time, for i in [0, m)
+/// (m a multiple of 8, <= kTileW; the pixels past n have clamped, safe offsets too): the portable loop's
+/// arithmetic, operation for operation (no fused multiply-add). Returns whether pixels 0 .. n - 1 all have
+/// their four neighbours inside.
+template <class W>
+SEGEN_ROT_AVX2 bool rotate_positions_avx2(const RotGeom& g, double ax, double ry, double cy, double hm1, double wm1,
+                                          double sd, double cd, std::ptrdiff_t i0, int n, int m,
+                                          std::int32_t* __restrict off, std::int32_t* __restrict dx,
+                                          std::int32_t* __restrict dy, std::int32_t* __restrict inside,
+                                          W* __restrict fr, W* __restrict fc) {
+  const __m256d vax = _mm256_set1_pd(ax), vc = _mm256_set1_pd(g.c), vs = _mm256_set1_pd(g.s);
+  const __m256d vry = _mm256_set1_pd(ry), vcy = _mm256_set1_pd(cy), vcc = _mm256_set1_pd(g.cc);
+  const __m256d vcr = _mm256_set1_pd(g.cr), vh = _mm256_set1_pd(hm1), vw = _mm256_set1_pd(wm1);
+  const __m256d vsd = _mm256_set1_pd(sd), vcd = _mm256_set1_pd(cd), zero = _mm256_setzero_pd();
+  const __m256d one = _mm256_set1_pd(1.0), lanes = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
+  int all_in = 1;
+  for (int i = 0; i < m; i += 4) {
+    const __m256d xx = _mm256_add_pd(vax, _mm256_add_pd(_mm256_set1_pd(double(i0 + i)), lanes));
+    const __m256d sc = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(vc, xx), vry), vcc);
+    const __m256d sr = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(vs, xx), vcy), vcr);
+    const __m256d in = _mm256_and_pd(
+        _mm256_and_pd(_mm256_cmp_pd(sr, zero, _CMP_GE_OQ), _mm256_cmp_pd(sr, vh, _CMP_LE_OQ)),
+        _mm256_and_pd(_mm256_cmp_pd(sc, zero, _CMP_GE_OQ), _mm256_cmp_pd(sc, vw, _CMP_LE_OQ)));
+    const __m256d sr_c = _mm256_min_pd(_mm256_max_pd(sr, zero), vh);
+    const __m256d sc_c = _mm256_min_pd(_mm256_max_pd(sc, zero), vw);
+    const __m256d r0 = _mm256_floor_pd(sr_c), c0 = _mm256_floor_pd(sc_c);
+    const __m256d dr = _mm256_sub_pd(sr_c, r0), dc = _mm256_sub_pd(sc_c, c0);
+    const __m256d o = _mm256_add_pd(_mm256_mul_pd(r0, vsd), _mm256_mul_pd(c0, vcd));
+    _mm_store_si128(reinterpret_cast<__m128i*>(off + i), _mm256_cvttpd_epi32(o));
+    _mm_store_si128(reinterpret_cast<__m128i*>(dy + i),
+                    _mm256_cvttpd_epi32(_mm256_and_pd(_mm256_cmp_pd(dr, zero, _CMP_GT_OQ), vsd)));
+    _mm_store_si128(reinterpret_cast<__m128i*>(dx + i),
+                    _mm256_cvttpd_epi32(_mm256_and_pd(_mm256_cmp_pd(dc, zero, _CMP_GT_OQ), vcd)));
+    _mm_store_si128(reinterpret_cast<__m128i*>(inside + i), _mm256_cvttpd_epi32(_mm256_and_pd(in, one)));
+    const int valid = n - i >= 4 ? 0xF : (n - i <= 0 ? 0 : (1 << (n - i)) - 1);
+    all_in &= (_mm256_movemask_pd(in) & valid) == valid;
+    if constexpr (std::is_same_v<W, float>) {
+      _mm_store_ps(fr + i, _mm256_cvtpd_ps(dr));
+      _mm_store_ps(fc + i, _mm256_cvtpd_ps(dc));
+    } else {
+      _mm256_store_pd(fr + i, dr);
+      _mm256_store_pd(fc + i, dc);
+    }
+  }
+  return all_in != 0;
+}
+
+/// Eight samples of a one-channel image at element offsets `idx`, as floats. Integer samples are read
+/// by 32-bit gathers, which read up to 3 bytes past a sample: `safe` says that no offset is that close to
+/// the end of the image, else the samples are read one by one.
+template <class T>
+SEGEN_ROT_AVX2_INLINE __m256 rotate_samples_avx2(const T* src, __m256i idx, bool safe) {
+  if constexpr (std::is_same_v<T, float>) {
+    return _mm256_i32gather_ps(src, idx, 4);
+  } else {
+    constexpr int kMask = std::is_same_v<T, u8> ? 0xFF : 0xFFFF;
+    __m256i v;
+    if (safe) {
+      v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(src), idx, int(sizeof(T)));
+    } else {
+      alignas(32) std::int32_t k[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(k), idx);
+      for (int j = 0; j < 8; ++j) k[j] = src[k[j]];
+      v = _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
+    }
+    return _mm256_cvtepi32_ps(_mm256_and_si256(v, _mm256_set1_epi32(kMask)));
+  }
+}
+
+/// The gathers and blends of one-channel spans (uint8, uint16, float32) for x86-64-v3, eight pixels at a
+/// time: the portable loop's products and sums, unfused, and its rounding (to_pixel); writes d[0 .. n).
+/// `last` is the offset of the image's last sample.
+template <class T>
+SEGEN_ROT_AVX2 void rotate_blend_avx2(const T* src, std::ptrdiff_t last, const std::int32_t* __restrict off,
+                                      const std::int32_t* __restrict dx, const std::int32_t* __restrict dy,
+                                      const float* __restrict fr, const float* __restrict fc, int n,
+                                      T* __restrict d) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  // the highest offset a 32-bit gather may start from
+  const __m256i lim = _mm256_set1_epi32(static_cast<std::int32_t>(last - (4 / std::ptrdiff_t(sizeof(T)) - 1)));
+  for (int i = 0; i < n; i += 8) {
+    const __m256i o = _mm256_load_si256(reinterpret_cast<const __m256i*>(off + i));
+    const __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(dx + i));
+    const __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(dy + i));
+    const __m256i ob = _mm256_add_epi32(o, b), oab = _mm256_add_epi32(ob, a);
+    const bool safe = _mm256_movemask_epi8(_mm256_cmpgt_epi32(oab, lim)) == 0;  // oab is the highest offset
+    const __m256 tl = rotate_samples_avx2<T>(src, o, safe);
+    const __m256 tr = rotate_samples_avx2<T>(src, _mm256_add_epi32(o, a), safe);
+    const __m256 bl = rotate_samples_avx2<T>(src, ob, safe);
+    const __m256 br = rotate_samples_avx2<T>(src, oab, safe);
+    const __m256 vr = _mm256_load_ps(fr + i), vc = _mm256_load_ps(fc + i);
+    const __m256 wc = _mm256_sub_ps(one, vc);
+    const __m256 top = _mm256_add_ps(_mm256_mul_ps(wc, tl), _mm256_mul_ps(vc, tr));
+    const __m256 bottom = _mm256_add_ps(_mm256_mul_ps(wc, bl), _mm256_mul_ps(vc, br));
+    const __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(one, vr), top), _mm256_mul_ps(vr, bottom));
+    alignas(32) T t[8];
+    T* dst = n - i >= 8 ? d + i : t;
+    if constexpr (std::is_same_v<T, float>) {
+      _mm256_storeu_ps(dst, v);
+    } else {  // to_pixel(): + 0.5, clamp, truncate
+      const __m256 hi = _mm256_set1_ps(float(std::numeric_limits<T>::max()));
+      const __m256 r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, _mm256_set1_ps(0.5f)), _mm256_setzero_ps()), hi);
+      const __m256i q = _mm256_cvttps_epi32(r);
+      const __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+      if constexpr (std::is_same_v<T, u16>)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), w16);
+      else
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(w16, w16));
+    }
+    if (dst == t)
+      for (int k = 0; k < n - i; ++k) d[i + k] = t[k];
+  }
+}
+#endif
+
 /// Bilinear output pixels x0 .. x0 + n - 1 of the row at yy: the ends that sample only outside the input
 /// are filled with cval, the rest goes to rotate_span_bilinear_in().
-template <class T>
+template <detail::CpuLevel kLevel, class T>
 SEGEN_ALWAYS_INLINE void rotate_span_bilinear(const RotateJob<T>& J, double yy, std::ptrdiff_t x0, std::ptrdiff_t n,
                                           T* __restrict d) {
   using W = work_t<T>;
@@ -587,10 +710,10 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear(const RotateJob<T>& J, double yy, 
   const T fill = to_pixel<T, W>(J.cval);
   std::fill(d + x0 * C, d + (x0 + na) * C, fill);
   std::fill(d + (x0 + nb) * C, d + (x0 + n) * C, fill);
-  if (nb > na) rotate_span_bilinear_in<T>(J, yy, x0, na, nb - na, d);
+  if (nb > na) rotate_span_bilinear_in<kLevel, T>(J, yy, x0, na, nb - na, d);
 }
 
-template <class T>
+template <detail::CpuLevel kLevel, class T>
 SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double yy, std::ptrdiff_t x0, std::ptrdiff_t i0,
                                              std::ptrdiff_t n, T* __restrict d) {
   using W = work_t<T>;
@@ -605,25 +728,41 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double y
   const double ax = double(x0) + g.offc - g.cc, ry = g.s * yy, cy = g.c * yy;
   d += (x0 + i0) * C;
   const double sd = double(stride), cd = double(ci);
-  // int counter, ternary clamps (fmin/fmax are calls): keeps the loop vectorisable.
-  for (int i = 0; i < static_cast<int>(n); ++i) {
-    const double xx = ax + double(i0 + i);
-    const double sc = g.c * xx - ry + g.cc, sr = g.s * xx + cy + g.cr;
-    const double in = (sr >= 0.0 ? 1.0 : 0.0) * (sr <= hm1 ? 1.0 : 0.0) * (sc >= 0.0 ? 1.0 : 0.0) *
-                      (sc <= wm1 ? 1.0 : 0.0);
-    const double sr_c = sr < 0.0 ? 0.0 : (sr > hm1 ? hm1 : sr);  // clamped: safe addresses for all
-    const double sc_c = sc < 0.0 ? 0.0 : (sc > wm1 ? wm1 : sc);
-    const double r0 = std::floor(sr_c), c0 = std::floor(sc_c);
-    const double dr = sr_c - r0, dc = sc_c - c0;
-    off[i] = static_cast<std::int32_t>(r0 * sd + c0 * cd);
-    dy[i] = static_cast<std::int32_t>(dr > 0.0 ? sd : 0.0);  // the upper neighbour is ceil(), as in skimage
-    dx[i] = static_cast<std::int32_t>(dc > 0.0 ? cd : 0.0);
-    inside[i] = static_cast<std::int32_t>(in);
-    fr[i] = W(dr);
-    fc[i] = W(dc);
+  bool all_in = false;
+  constexpr bool kAvx2 = SEGEN_HAVE_X86_INTRIN && kLevel >= detail::CpuLevel::V3;
+  if constexpr (kAvx2) {
+#if SEGEN_HAVE_X86_INTRIN
+    const int m = static_cast<int>((n + 7) & ~std::ptrdiff_t(7));
+    all_in = rotate_positions_avx2<W>(g, ax, ry, cy, hm1, wm1, sd, cd, i0, static_cast<int>(n), m, off, dx, dy,
+                                      inside, fr, fc);
+#endif
+  } else {
+    // int counter, ternary clamps (fmin/fmax are calls): keeps the loop vectorisable.
+    for (int i = 0; i < static_cast<int>(n); ++i) {
+      const double xx = ax + double(i0 + i);
+      const double sc = g.c * xx - ry + g.cc, sr = g.s * xx + cy + g.cr;
+      const double in = (sr >= 0.0 ? 1.0 : 0.0) * (sr <= hm1 ? 1.0 : 0.0) * (sc >= 0.0 ? 1.0 : 0.0) *
+                        (sc <= wm1 ? 1.0 : 0.0);
+      const double sr_c = sr < 0.0 ? 0.0 : (sr > hm1 ? hm1 : sr);  // clamped: safe addresses for all
+      const double sc_c = sc < 0.0 ? 0.0 : (sc > wm1 ? wm1 : sc);
+      const double r0 = std::floor(sr_c), c0 = std::floor(sc_c);
+      const double dr = sr_c - r0, dc = sc_c - c0;
+      off[i] = static_cast<std::int32_t>(r0 * sd + c0 * cd);
+      dy[i] = static_cast<std::int32_t>(dr > 0.0 ? sd : 0.0);  // the upper neighbour is ceil(), as in skimage
+      dx[i] = static_cast<std::int32_t>(dc > 0.0 ? cd : 0.0);
+      inside[i] = static_cast<std::int32_t>(in);
+      fr[i] = W(dr);
+      fc[i] = W(dc);
+    }
   }
   const T* __restrict src = J.src.data;
-  if (C == 1) {
+  constexpr bool kAvx2Blend = kAvx2 && !std::is_same_v<T, double>;
+  if (kAvx2Blend && C == 1) {
+#if SEGEN_HAVE_X86_INTRIN
+    const std::ptrdiff_t last = (J.src.height - 1) * J.src.stride + J.src.width - 1;
+    if constexpr (kAvx2Blend) rotate_blend_avx2<T>(src, last, off, dx, dy, fr, fc, static_cast<int>(n), d);
+#endif
+  } else if (C == 1) {
     alignas(64) W tl[kTileW], tr[kTileW], bl[kTileW], br[kTileW];
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const T* p = src + off[i];
@@ -651,6 +790,7 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double y
       }
     }
   }
+  if (all_in) return;  // no pixel to redo
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     if (inside[i]) continue;
     const double xx = ax + double(i0 + i);
@@ -658,7 +798,7 @@ SEGEN_ALWAYS_INLINE void rotate_span_bilinear_in(const RotateJob<T>& J, double y
   }
 }
 
-template <class T>
+template <detail::CpuLevel kLevel, class T>
 SEGEN_ALWAYS_INLINE void rotate_rows_impl(const RotateJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1) {
   const RotGeom& g = J.g;
   const std::ptrdiff_t C = J.src.channels, OW = J.out.width;
@@ -670,7 +810,7 @@ SEGEN_ALWAYS_INLINE void rotate_rows_impl(const RotateJob<T>& J, std::ptrdiff_t 
         const double yy = double(y) + g.offr - g.cr;
         const std::ptrdiff_t n = std::min(OW - tx, kTileW);
         if (spans) {
-          rotate_span_bilinear<T>(J, yy, tx, n, d);
+          rotate_span_bilinear<kLevel, T>(J, yy, tx, n, d);
           continue;
         }
         for (std::ptrdiff_t x = tx; x < tx + n; ++x) {
@@ -683,9 +823,19 @@ SEGEN_ALWAYS_INLINE void rotate_rows_impl(const RotateJob<T>& J, std::ptrdiff_t 
 }  // namespace
 
 namespace detail {
-SEGEN_JOB_ROWS(rotate_rows, RotateJob)
+// As SEGEN_JOB_ROWS, with the level passed on (the span kernels have explicit AVX2 paths).
 #undef SEGEN_JOB_ROWS
 #undef SEGEN_JOB_ROWS_T
+#define SEGEN_ROTATE_ROWS_T(T)                                                                                  \
+  SEGEN_MULTIVERSION(V3, , void, rotate_rows, (const RotateJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1),    \
+                     (J, y0, y1)) {                                                                             \
+    rotate_rows_impl<kLevel, T>(J, y0, y1);                                                                     \
+  }
+SEGEN_ROTATE_ROWS_T(u8)
+SEGEN_ROTATE_ROWS_T(u16)
+SEGEN_ROTATE_ROWS_T(float)
+SEGEN_ROTATE_ROWS_T(double)
+#undef SEGEN_ROTATE_ROWS_T
 }  // namespace detail
 
 std::array<std::ptrdiff_t, 2> rotated_shape(std::ptrdiff_t height, std::ptrdiff_t width, double angle, bool resize) {
