@@ -492,9 +492,16 @@ struct RotateJob {
   bool nearest;
 };
 
-// Tiles of kTileH x kTileW output pixels keep the input footprint small (a rotated row of the output
-// crosses many input rows: walking whole rows would thrash the caches and the TLB).
-constexpr std::ptrdiff_t kTileH = 32, kTileW = 128;
+// Tiles of kTileH x rotate_tile_width() output pixels keep the input footprint small (a rotated row of the
+// output crosses many input rows: walking whole rows would thrash the caches and the TLB).
+constexpr std::ptrdiff_t kTileH = 32, kTileW = 256;
+
+/// Tile rows of about 1 KiB of pixels, 8 to kTileW pixels (a multiple of 8): at 10 to 80 degrees on
+/// 2048² images, as fast as or faster than 128 pixels for every type and channel count (float32 one
+/// channel: 14 ms at 30 degrees where 128 pixels took 19.6; float64 keeps 128).
+inline std::ptrdiff_t rotate_tile_width(std::ptrdiff_t pixel_bytes) {
+  return std::clamp<std::ptrdiff_t>(1024 / pixel_bytes / 8 * 8, 8, kTileW);
+}
 
 /// One output pixel at input position (sr, sc), any case (inside, on the border, outside).
 template <class T>
@@ -803,12 +810,13 @@ SEGEN_ALWAYS_INLINE void rotate_rows_impl(const RotateJob<T>& J, std::ptrdiff_t 
   const RotGeom& g = J.g;
   const std::ptrdiff_t C = J.src.channels, OW = J.out.width;
   const bool spans = !J.nearest && J.src.height * J.src.stride < (std::ptrdiff_t(1) << 31);
+  const std::ptrdiff_t TW = rotate_tile_width(C * std::ptrdiff_t(sizeof(T)));
   for (std::ptrdiff_t ty = y0; ty < y1; ty += kTileH)
-    for (std::ptrdiff_t tx = 0; tx < OW; tx += kTileW)
+    for (std::ptrdiff_t tx = 0; tx < OW; tx += TW)
       for (std::ptrdiff_t y = ty; y < std::min(y1, ty + kTileH); ++y) {
         T* __restrict d = J.out.row(y);
         const double yy = double(y) + g.offr - g.cr;
-        const std::ptrdiff_t n = std::min(OW - tx, kTileW);
+        const std::ptrdiff_t n = std::min(OW - tx, TW);
         if (spans) {
           rotate_span_bilinear<kLevel, T>(J, yy, tx, n, d);
           continue;
