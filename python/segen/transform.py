@@ -216,7 +216,12 @@ def rotate(
     bilinear interpolation, neighbours outside the input count as `cval`. This is
     ``skimage.transform.rotate(order=1, mode="constant", cval=cval, preserve_range=True)`` (or ``order=0``
     for nearest, which rounds halves away from zero), including its output shape and placement with
-    ``resize=True``; scikit-image returns float64 where segen keeps the dtype.
+    ``resize=True``; scikit-image returns float64 where segen keeps the dtype. One difference: scikit-image
+    (``clip=True``, its default) clips the result to the input's range, keeping only pixels exactly equal
+    to a `cval` outside that range; segen does not clip, so where the image's edge is blended with such a
+    `cval` it returns the bilinear value (between the edge pixel and `cval`) and scikit-image the range's
+    end. That is ``skimage.transform.rotate(..., clip=False)``. With `cval` inside the image's range, as
+    with the default 0 for images that reach 0, the two agree.
 
     NaN and infinities in the image reach only the output pixels that interpolate from them.
 

@@ -287,6 +287,21 @@ def test_rotate_float64_multichannel_center_cval(rng, angle, resize, cval):
     np.testing.assert_allclose(got, want, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("angle", [181, 30, 90.5])
+def test_rotate_cval_outside_the_range_is_not_clipped(rng, dtype, angle):
+    # Documented difference: scikit-image's default clip=True pulls edge pixels blended with a cval above
+    # the image's range back to the range's end; segen keeps the bilinear blend, i.e. clip=False.
+    img = rng.integers(50, 100, (31, 17)).astype(dtype)
+    got = segen.transform.rotate(img, angle, cval=200).astype(np.float64)
+    want = _sk_rotate(img, angle, cval=200, clip=False)
+    if dtype == np.uint8:
+        want = np.round(want)  # segen rounds integer results
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-9)
+    if angle == 181:  # here edge pixels blend with cval by more than a grey level: the two differ there
+        assert np.abs(got - _sk_rotate(img, angle, cval=200)).max() > 1
+
+
 def test_rotate_nan_cval_marks_outside(rng):
     img = random_image(rng, (30, 30), np.float64)
     got = segen.transform.rotate(img, 45, cval=np.nan)
