@@ -36,7 +36,8 @@ Scores per mosaic: pixel accuracy after the Hungarian matching of clusters to tr
 (``sklearn.metrics.adjusted_rand_score``); the table gives their mean (and minimum) over the seeds.
 Time: the median over the mosaics of one call at `size`² (segen at `--threads`, scikit-image as it runs:
 its Gabor filtering is single-threaded, scikit-learn's k-means uses every core). The parameters of segen
-were tuned on seeds 0..4; the report uses seeds 100..109, which were never looked at while tuning.
+were tuned on seeds 0..4 (the local binary patterns' weight and thresholds on 0..9); the report uses
+seeds 100..109, which were never looked at while tuning.
 
 Writes <out>/texture_quality.md and <out>/texture_quality.png (mosaic | truth | segen | recipe for the
 first seed of each layout).

@@ -88,7 +88,7 @@ def kmeans(*, k: int = 4, color_space: str = "lab", position_weight: float = 0.0
 
 
 def kmeans_texture(*, k: int = 3, position_weight: float = 1.0, seed: int = 0):
-    """Gabor-texture k-means: k regions of similar texture (Gabor energies, k-means, majority vote)."""
+    """Gabor-texture k-means: k regions of similar texture (Gabor energies and LBP, k-means, majority vote)."""
     k = _int(k, "k", 1)
     seed = _int(seed, "seed", 0)
     from .._shared.validation import check_positive
