@@ -22,7 +22,9 @@ TEXTURE_DEFAULTS = dict(
     n_init=5,
 )
 _MAX_WEIGHT = 1e6
-#: contrast thresholds of the two local binary pattern histograms (image in [0, 1]), and their window
+#: contrast thresholds of the two local binary pattern histograms, as fractions of the grey range of an
+#: image whose values spread evenly over it (a histogram-equalised one): the image's standard deviation
+#: times sqrt(12) stands for that range, so that the features do not change with contrast or brightness
 _LBP_THRESHOLDS = (0.0, 0.2)
 _LBP_SIGMA = 16.0
 
@@ -69,11 +71,13 @@ def _lbp_codes(img: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def _lbp_histograms(img: np.ndarray) -> np.ndarray:
-    """(H·W, 20) Gaussian-weighted local histograms of the LBP codes at the two thresholds."""
+    """(H·W, 20) Gaussian-weighted local histograms of the LBP codes at the two thresholds (relative to
+    the image's spread: ``sqrt(12) * std``, which is the range of evenly spread values)."""
     h, w = img.shape
+    spread = float(np.sqrt(12.0) * img.std(dtype=np.float64))
     planes = np.empty((h, w, 10 * len(_LBP_THRESHOLDS)), np.float32)
     for i, t in enumerate(_LBP_THRESHOLDS):
-        codes = _lbp_codes(img, t)
+        codes = _lbp_codes(img, t * spread)
         for b in range(10):
             planes[..., 10 * i + b] = codes == b
     return gaussian(planes, _LBP_SIGMA).reshape(h * w, -1)
@@ -110,7 +114,9 @@ def texture_segment(
     Gabor energies (the magnitude of the complex response, :func:`segen.features.gabor_bank`) at each
     frequency and orientation, averaged by a Gaussian over `smoothing` wavelengths; local histograms
     (Gaussian window of sigma 16 pixels) of rotation-invariant uniform local binary patterns (8
-    neighbours at radius 1) at two contrast thresholds, 0 and 0.2 of the [0, 1] range; each feature
+    neighbours at radius 1) at two contrast thresholds, 0 and 0.2 of the image's spread (its standard
+    deviation times sqrt(12), the range of evenly spread values), so that no feature depends on the
+    image's contrast or brightness; each feature
     scaled to unit variance; the pixel's position added with a small weight; k-means (k-means++, `n_init`
     runs); and a Gaussian-weighted majority vote over the labels, which removes fragments and straightens
     borders.
