@@ -129,6 +129,14 @@ def cases() -> list[Case]:
             repeat=5,
         ),
         Case(
+            name="local_binary_pattern 2048² u8 P=8 R=1 uniform",
+            args=canny_args,
+            segen=lambda img: segen.features.local_binary_pattern(img, "uniform"),
+            peers={"skimage": lambda img: feature.local_binary_pattern(img, 8, 1, "uniform")},
+            targets={"skimage": 0.1},
+            repeat=5,
+        ),
+        Case(
             name="color_histogram 2048² RGB u8 (8,4,4) bins",
             args=rgb_args,
             segen=lambda rgb: segen.features.color_histogram(rgb, (8, 4, 4)),

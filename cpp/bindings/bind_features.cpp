@@ -168,4 +168,28 @@ void bind_features(py::module_& m) {
       py::arg("image"), py::arg("sigma"), py::arg("low_threshold"), py::arg("high_threshold"), py::arg("mask"),
       py::arg("use_quantiles"), py::arg("mode"), py::arg("cval"), py::arg("gaussian_weights"),
       "Canny edges (private; see segen.features.canny). NaN thresholds mean the defaults.");
+  m.def(
+      "local_binary_pattern",
+      [](const py::array& image, const std::string& method, double threshold) -> py::array {
+        segen::LbpMethod lm;
+        if (method == "uniform")
+          lm = segen::LbpMethod::Uniform;
+        else if (method == "default")
+          lm = segen::LbpMethod::Default;
+        else
+          throw segen::InvalidArgument("`method` must be 'uniform' or 'default'; got '" + method + "'");
+        return dispatch_image_dtype(image, "image", [&](auto tag) -> py::array {
+          using T = typename decltype(tag)::type;
+          auto src = image_view<const T>(image, "image", false);
+          auto out = new_array<std::uint8_t>(src.height, src.width);
+          auto dst = image_view<std::uint8_t>(out, "out");
+          {
+            NoGil nogil;
+            segen::local_binary_pattern_into<T>(src, dst, lm, threshold);
+          }
+          return out;
+        });
+      },
+      py::arg("image"), py::arg("method"), py::arg("threshold"),
+      "Local binary pattern codes (private; see segen.features.local_binary_pattern).");
 }

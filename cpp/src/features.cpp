@@ -1,6 +1,7 @@
 #include "segen/features.hpp"
 
 #include <algorithm>  // std::max, std::min, std::fill
+#include <array>      // std::array
 #include <cmath>      // std::cos, std::sin, std::exp, std::sqrt, std::ceil, std::isfinite
 #include <complex>    // std::complex
 #include <cstdint>
@@ -8,11 +9,12 @@
 #include <limits>   // std::numeric_limits
 #include <mutex>    // std::mutex
 #include <string>
-#include <utility>  // std::pair
+#include <utility>  // std::pair, std::swap
 #include <vector>
 
 #include "detail/color_hsv.hpp"
 #include "detail/common.hpp"
+#include "detail/dispatch.hpp"  // SEGEN_NO_CONTRACT
 #include "detail/features_canny.hpp"
 #include "detail/features_fir.hpp"
 #include "segen/filters.hpp"
@@ -1087,6 +1089,18 @@ void canny_gradient_rows(const CannySmoother<T, W>& smoother, std::ptrdiff_t h, 
   }
 }
 
+// The checks shared by canny_into and local_binary_pattern_into: a non-empty grey `image` and an `out` of
+// its shape that does not overlap it.
+template <class T>
+void require_grey_image_and_out(ImageView<const T> image, ImageView<std::uint8_t> out) {
+  detail::require_nonempty(image, "image");
+  if (image.channels != 1)
+    throw InvalidArgument("`image` must be grey (one channel); got " + std::to_string(image.channels) +
+                          " channels");
+  detail::require_same_shape(image, out, "image", "out");
+  detail::require_no_overlap(image, out, "image", "out");
+}
+
 }  // namespace
 
 template <class T>
@@ -1094,12 +1108,7 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
                 ImageView<const std::uint8_t> mask) {
   // scikit-image's working type: float32 for float32 images, float64 for the others.
   using W = std::conditional_t<std::is_same_v<T, float>, float, double>;
-  detail::require_nonempty(image, "image");
-  if (image.channels != 1)
-    throw InvalidArgument("`image` must be grey (one channel); got " + std::to_string(image.channels) +
-                          " channels");
-  detail::require_same_shape(image, out, "image", "out");
-  detail::require_no_overlap(image, out, "image", "out");
+  require_grey_image_and_out(image, out);
   const bool masked = mask.data != nullptr;
   if (masked && (mask.height != image.height || mask.width != image.width || mask.channels != 1))
     throw InvalidArgument("`mask` must have shape " + detail::shape_str(image.height, image.width, 1) + "; got " +
@@ -1223,6 +1232,101 @@ Image<std::uint8_t> canny(ImageView<const T> image, const CannyOptions& opt, Ima
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Local binary patterns
+
+namespace {
+
+// Code of each 8-bit pattern for LbpMethod::Uniform: the number of set bits where the circular pattern has
+// at most two 0/1 transitions, else 9.
+const std::array<std::uint8_t, 256>& lbp_uniform_codes() {
+  static const std::array<std::uint8_t, 256> codes = [] {
+    std::array<std::uint8_t, 256> c{};
+    for (unsigned b = 0; b < 256; ++b) {
+      const unsigned rotated = ((b >> 1) | (b << 7)) & 0xFFu;
+      int ones = 0, flips = 0;
+      for (int i = 0; i < 8; ++i) {
+        ones += static_cast<int>((b >> i) & 1u);
+        flips += static_cast<int>(((b ^ rotated) >> i) & 1u);
+      }
+      c[b] = static_cast<std::uint8_t>(flips <= 2 ? ones : 9);
+    }
+    return c;
+  }();
+  return codes;
+}
+
+// Image row y (clamped to the image) in float, with one replicated pixel on each side: dst[x + 1] = row[x].
+template <class T>
+void lbp_load_row(ImageView<const T> image, std::ptrdiff_t y, float* dst) {
+  y = std::clamp<std::ptrdiff_t>(y, 0, image.height - 1);
+  const T* src = image.row(y);
+  const std::ptrdiff_t w = image.width;
+  for (std::ptrdiff_t x = 0; x < w; ++x) dst[x + 1] = static_cast<float>(src[x]);
+  dst[0] = dst[1];
+  dst[w + 1] = dst[w];
+}
+
+// Codes of one row from the padded rows above (a), at (b) and below (c). Every difference and product is
+// rounded in float on its own, as the numpy reference (float32 arrays) rounds them.
+SEGEN_NO_CONTRACT void lbp_row(const float* a, const float* b, const float* c, std::ptrdiff_t w, float t,
+                               const std::uint8_t* lut, std::uint8_t* out) {
+  const float s = static_cast<float>(std::sqrt(0.5));
+  const float q = 1.0f - s;
+  const float sq = s * q, ss = s * s;
+  for (std::ptrdiff_t x = 0; x < w; ++x) {
+    const std::ptrdiff_t i = x + 1;
+    const float cen = b[i];
+    const float dr = b[i + 1] - cen, du = a[i] - cen, dl = b[i - 1] - cen, dd = c[i] - cen;
+    const float dur = sq * (du + dr) + ss * (a[i + 1] - cen);
+    const float dul = sq * (du + dl) + ss * (a[i - 1] - cen);
+    const float ddl = sq * (dd + dl) + ss * (c[i - 1] - cen);
+    const float ddr = sq * (dd + dr) + ss * (c[i + 1] - cen);
+    const unsigned p = static_cast<unsigned>(dr >= t) | static_cast<unsigned>(dur >= t) << 1 |
+                       static_cast<unsigned>(du >= t) << 2 | static_cast<unsigned>(dul >= t) << 3 |
+                       static_cast<unsigned>(dl >= t) << 4 | static_cast<unsigned>(ddl >= t) << 5 |
+                       static_cast<unsigned>(dd >= t) << 6 | static_cast<unsigned>(ddr >= t) << 7;
+    out[x] = lut[p];
+  }
+}
+
+}  // namespace
+
+template <class T>
+void local_binary_pattern_into(ImageView<const T> image, ImageView<std::uint8_t> out, LbpMethod method,
+                               double threshold) {
+  require_grey_image_and_out(image, out);
+  if (method != LbpMethod::Uniform && method != LbpMethod::Default)
+    throw InvalidArgument("`method` must be LbpMethod::Uniform or LbpMethod::Default; got " +
+                          std::to_string(static_cast<int>(method)));
+  if (!(std::isfinite(threshold) && threshold >= 0))
+    throw InvalidArgument("`threshold` must be finite and >= 0; got " + detail::format_number(threshold));
+  std::array<std::uint8_t, 256> identity{};
+  for (unsigned b = 0; b < 256; ++b) identity[b] = static_cast<std::uint8_t>(b);
+  const std::uint8_t* lut = method == LbpMethod::Uniform ? lbp_uniform_codes().data() : identity.data();
+  const float t = static_cast<float>(threshold);
+  const std::ptrdiff_t w = image.width;
+  parallel_for(image.height, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
+    std::vector<float> buf(3 * static_cast<std::size_t>(w + 2));
+    float* rows[3] = {buf.data(), buf.data() + (w + 2), buf.data() + 2 * (w + 2)};
+    lbp_load_row(image, y0 - 1, rows[0]);
+    lbp_load_row(image, y0, rows[1]);
+    for (std::ptrdiff_t y = y0; y < y1; ++y) {
+      lbp_load_row(image, y + 1, rows[2]);
+      lbp_row(rows[0], rows[1], rows[2], w, t, lut, out.row(y));
+      std::swap(rows[0], rows[1]);  // the rows above and at y + 1
+      std::swap(rows[1], rows[2]);
+    }
+  }, 16);
+}
+
+template <class T>
+Image<std::uint8_t> local_binary_pattern(ImageView<const T> image, LbpMethod method, double threshold) {
+  Image<std::uint8_t> out(image.height, image.width, 1);
+  local_binary_pattern_into<T>(image, out.view(), method, threshold);
+  return out;
+}
+
 #define SEGEN_INSTANTIATE(T)                                                                                  \
   template SEGEN_API void gabor_into<T>(ImageView<const T>, ImageView<feature_float_t<T>>,                    \
                                         ImageView<feature_float_t<T>>, const GaborOptions&);                  \
@@ -1236,7 +1340,10 @@ Image<std::uint8_t> canny(ImageView<const T> image, const CannyOptions& opt, Ima
   template SEGEN_API void canny_into<T>(ImageView<const T>, ImageView<std::uint8_t>, const CannyOptions&,     \
                                         ImageView<const std::uint8_t>);                                       \
   template SEGEN_API Image<std::uint8_t> canny<T>(ImageView<const T>, const CannyOptions&,                    \
-                                                  ImageView<const std::uint8_t>);
+                                                  ImageView<const std::uint8_t>);                             \
+  template SEGEN_API void local_binary_pattern_into<T>(ImageView<const T>, ImageView<std::uint8_t>,           \
+                                                       LbpMethod, double);                                    \
+  template SEGEN_API Image<std::uint8_t> local_binary_pattern<T>(ImageView<const T>, LbpMethod, double);
 SEGEN_FOR_PIXEL_TYPES(SEGEN_INSTANTIATE)
 #undef SEGEN_INSTANTIATE
 

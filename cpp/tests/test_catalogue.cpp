@@ -142,6 +142,7 @@ TEST(Catalogue, C6FiltersRefuseAnOutputAliasingTheInput) {
   std::vector<std::uint8_t> bytes(64, 7);
   const ImageView<std::uint8_t> grey(bytes.data(), 8, 8, 1);
   EXPECT_TRUE(refused([&] { segen::canny_into<std::uint8_t>(grey, grey); }));
+  EXPECT_TRUE(refused([&] { segen::local_binary_pattern_into<std::uint8_t>(grey, grey); }));
   Image<float> rgb = ramp(4, 4, 3);
   const ImageView<float> rgb_all = rgb.view();
   EXPECT_TRUE(refused([&] { segen::rgb2hsv_into<float>(rgb_all, rgb_all); }));

@@ -236,4 +236,77 @@ TEST(Features, InvalidInput) {
   EXPECT_THROW(segen::canny<float>(img.view(), {}, bad_mask.view()), segen::InvalidArgument);
 }
 
+// ---- local binary patterns ---------------------------------------------------------------------------
+
+TEST(LocalBinaryPattern, FlatSpotsAndThreshold) {
+  using segen::LbpMethod;
+  segen::Image<float> flat(5, 6);
+  for (std::ptrdiff_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.5f;
+  const auto all = segen::local_binary_pattern<float>(flat.view(), LbpMethod::Uniform, 0.0);
+  const auto raw = segen::local_binary_pattern<float>(flat.view(), LbpMethod::Default, 0.0);
+  const auto none = segen::local_binary_pattern<float>(flat.view(), LbpMethod::Uniform, 0.2);
+  for (std::ptrdiff_t i = 0; i < flat.size(); ++i) {
+    ASSERT_EQ(all.data()[i], 8);  // every neighbour ties with the centre exactly
+    ASSERT_EQ(raw.data()[i], 255);
+    ASSERT_EQ(none.data()[i], 0);
+  }
+  // one brighter pixel to the right of the centre: bit 0, and the diagonals beside it below ~0.207 x 100
+  segen::Image<std::uint8_t> right(3, 3);
+  for (std::ptrdiff_t i = 0; i < right.size(); ++i) right.data()[i] = 0;
+  right(1, 2) = 100;
+  EXPECT_EQ(segen::local_binary_pattern<std::uint8_t>(right.view(), LbpMethod::Default, 1.0)(1, 1), 0b10000011);
+  EXPECT_EQ(segen::local_binary_pattern<std::uint8_t>(right.view(), LbpMethod::Default, 50.0)(1, 1), 0b00000001);
+  EXPECT_EQ(segen::local_binary_pattern<std::uint8_t>(right.view(), LbpMethod::Uniform, 50.0)(1, 1), 1);
+  right(1, 0) = 100;  // two opposite bright neighbours: four 0/1 transitions, not uniform
+  EXPECT_EQ(segen::local_binary_pattern<std::uint8_t>(right.view(), LbpMethod::Uniform, 50.0)(1, 1), 9);
+  EXPECT_EQ(segen::local_binary_pattern<std::uint8_t>(right.view(), LbpMethod::Uniform, 50.0)(1, 2), 0);
+}
+
+TEST(LocalBinaryPattern, DtypesAgreeAndThreadCountDoesNotChangeResults) {
+  segen::Image<std::uint16_t> img(67, 45);
+  std::mt19937 gen(5);
+  for (std::ptrdiff_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<std::uint16_t>(gen() % 7 * 1000);
+  segen::Image<double> dbl(67, 45);
+  for (std::ptrdiff_t i = 0; i < img.size(); ++i) dbl.data()[i] = img.data()[i];
+  const int saved = segen::get_num_threads();
+  segen::set_num_threads(1);
+  const auto one = segen::local_binary_pattern<std::uint16_t>(img.view(), segen::LbpMethod::Default, 500.0);
+  segen::set_num_threads(2);
+  const auto two = segen::local_binary_pattern<std::uint16_t>(img.view(), segen::LbpMethod::Default, 500.0);
+  const auto d = segen::local_binary_pattern<double>(dbl.view(), segen::LbpMethod::Default, 500.0);
+  segen::set_num_threads(saved);
+  for (std::ptrdiff_t i = 0; i < img.size(); ++i) {
+    ASSERT_EQ(one.data()[i], two.data()[i]) << i;
+    ASSERT_EQ(one.data()[i], d.data()[i]) << i;
+  }
+}
+
+TEST(LocalBinaryPattern, NanPixelsClearTheirBits) {
+  segen::Image<float> img(5, 5);
+  for (std::ptrdiff_t i = 0; i < img.size(); ++i) img.data()[i] = 0.0f;
+  img(2, 2) = std::numeric_limits<float>::quiet_NaN();
+  const auto codes = segen::local_binary_pattern<float>(img.view(), segen::LbpMethod::Default, 0.0);
+  EXPECT_EQ(codes(2, 2), 0);           // a NaN centre: no comparison holds
+  EXPECT_EQ(codes(2, 1), 0b01111100);  // right of it: bit 0 and the diagonals 1 and 7 interpolated from it
+  EXPECT_EQ(codes(0, 0), 255);
+}
+
+TEST(LocalBinaryPattern, RefusesBadArguments) {
+  segen::Image<float> img(4, 4);
+  segen::Image<std::uint8_t> out(4, 4);
+  auto run = [&](segen::LbpMethod m, double t) {
+    segen::local_binary_pattern_into<float>(img.view(), out.view(), m, t);
+  };
+  EXPECT_NO_THROW(run(segen::LbpMethod::Uniform, 0.0));
+  EXPECT_THROW(run(segen::LbpMethod::Uniform, -1.0), segen::InvalidArgument);
+  EXPECT_THROW(run(segen::LbpMethod::Uniform, std::numeric_limits<double>::quiet_NaN()), segen::InvalidArgument);
+  EXPECT_THROW(run(segen::LbpMethod::Uniform, std::numeric_limits<double>::infinity()), segen::InvalidArgument);
+  EXPECT_THROW(run(static_cast<segen::LbpMethod>(7), 0.0), segen::InvalidArgument);
+  segen::Image<float> rgb(4, 4, 3);
+  EXPECT_THROW(segen::local_binary_pattern<float>(rgb.view()), segen::InvalidArgument);
+  EXPECT_THROW(segen::local_binary_pattern<float>(segen::ImageView<const float>()), segen::InvalidArgument);
+  segen::Image<std::uint8_t> small(3, 4);
+  EXPECT_THROW(segen::local_binary_pattern_into<float>(img.view(), small.view()), segen::InvalidArgument);
+}
+
 }  // namespace

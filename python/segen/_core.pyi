@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['MAX_THREADS', 'canny', 'color_histogram', 'correlate', 'dbscan', 'distance_transform_edt', 'edge_filter', 'find_boundaries', 'flip', 'gabor', 'gabor_bank', 'gabor_kernel', 'gaussian', 'gaussian_laplace', 'get_num_threads', 'hsv2rgb', 'kmeans', 'label', 'laplace', 'local_minima', 'merge_regions', 'peak_local_max', 'regionprops', 'remove_small_objects', 'resize', 'rgb2gray', 'rgb2hsv', 'rgb2lab', 'rotate', 'rotated_shape', 'separable', 'set_num_threads', 'uniform', 'watershed', 'white_point']
+__all__: list[str] = ['MAX_THREADS', 'canny', 'color_histogram', 'correlate', 'dbscan', 'distance_transform_edt', 'edge_filter', 'find_boundaries', 'flip', 'gabor', 'gabor_bank', 'gabor_kernel', 'gaussian', 'gaussian_laplace', 'get_num_threads', 'hsv2rgb', 'kmeans', 'label', 'laplace', 'local_binary_pattern', 'local_minima', 'merge_regions', 'peak_local_max', 'regionprops', 'remove_small_objects', 'resize', 'rgb2gray', 'rgb2hsv', 'rgb2lab', 'rotate', 'rotated_shape', 'separable', 'set_num_threads', 'uniform', 'watershed', 'white_point']
 def canny(image: numpy.ndarray, sigma: typing.SupportsFloat | typing.SupportsIndex, low_threshold: typing.SupportsFloat | typing.SupportsIndex, high_threshold: typing.SupportsFloat | typing.SupportsIndex, mask: typing.Any, use_quantiles: bool, mode: str, cval: typing.SupportsFloat | typing.SupportsIndex, gaussian_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> numpy.ndarray:
     """
     Canny edges (private; see segen.features.canny). NaN thresholds mean the defaults.
@@ -76,6 +76,10 @@ def label(mask: numpy.ndarray, connectivity: typing.SupportsInt | typing.Support
 def laplace(image: numpy.ndarray, mode: str, cval: typing.SupportsFloat | typing.SupportsIndex) -> numpy.ndarray:
     """
     Laplace filter (private; see segen.filters.laplace).
+    """
+def local_binary_pattern(image: numpy.ndarray, method: str, threshold: typing.SupportsFloat | typing.SupportsIndex) -> numpy.ndarray:
+    """
+    Local binary pattern codes (private; see segen.features.local_binary_pattern).
     """
 def local_minima(image: numpy.ndarray, connectivity: typing.SupportsInt | typing.SupportsIndex) -> numpy.ndarray:
     """

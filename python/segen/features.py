@@ -1,7 +1,9 @@
-"""Features: Gabor kernels, filtering and filter banks, HSV colour histograms, Canny edges.
+"""Features: Gabor kernels, filtering and filter banks, HSV colour histograms, Canny edges, local binary
+patterns.
 
 C++ core: ``segen/features.hpp``. The functions follow scikit-image's names, parameters and results
-(``skimage.filters.gabor_kernel``, ``skimage.filters.gabor``, ``skimage.feature.canny``); the Notes of each
+(``skimage.filters.gabor_kernel``, ``skimage.filters.gabor``, ``skimage.feature.canny``,
+``skimage.feature.local_binary_pattern``); the Notes of each
 docstring list the deliberate differences.
 """
 
@@ -18,6 +20,7 @@ from ._shared.validation import (
     F32_MAX,
     as_array,
     check_bool,
+    check_choice,
     check_fits_float32,
     check_image,
     check_int,
@@ -30,7 +33,7 @@ from ._shared.validation import (
 )
 from .errors import DTypeError, InvalidArgumentError
 
-__all__ = ["gabor_kernel", "gabor", "gabor_bank", "color_histogram", "canny"]
+__all__ = ["gabor_kernel", "gabor", "gabor_bank", "color_histogram", "canny", "local_binary_pattern"]
 
 #: Luminance weights (ITU-R BT.709, as skimage.color.rgb2gray) used by :func:`gabor_bank` for RGB input.
 LUMINANCE = (0.2125, 0.7154, 0.0721)
@@ -605,3 +608,78 @@ def _scipy_gaussian_weights(sigma: float) -> list[float]:
     x = np.arange(-radius, radius + 1)
     phi = np.exp(-0.5 / (sigma * sigma) * x**2)
     return (phi / phi.sum()).tolist()
+
+
+#: Methods of :func:`local_binary_pattern`.
+LBP_METHODS = ("uniform", "default")
+
+
+def local_binary_pattern(image, method="uniform", *, threshold=0.0) -> np.ndarray:
+    """Local binary pattern codes (Ojala et al. 2002) of 8 neighbours at radius 1, as
+    ``skimage.feature.local_binary_pattern(image, 8, 1, method)``.
+
+    Each pixel compares its 8 neighbours on the circle of radius 1 with itself: bit p is set where
+    neighbour p minus the centre is >= `threshold`. Neighbour p lies at the angle ``2 pi p / 8``
+    counter-clockwise from the right (p = 0 is the pixel to the right, 2 the one above, 4 the left one, 6
+    the one below); the diagonal ones are interpolated bilinearly.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Grey image (uint8, uint16, float32, float64; other real dtypes are converted as everywhere in
+        segen).
+    method : {'uniform', 'default'}, optional
+        ``'uniform'`` (default): rotation-invariant uniform patterns, the number of set bits (0..8) where
+        the circular pattern has at most two 0/1 transitions, else 9. ``'default'``: the raw pattern,
+        ``sum(bit_p << p)`` (0..255).
+    threshold : float, optional
+        Contrast threshold in the image's units (e.g. 0..255 for uint8), finite and >= 0 (default 0, the
+        classic pattern). A positive threshold keeps noise on flat areas from setting bits.
+
+    Returns
+    -------
+    codes : (H, W) uint8 ndarray
+        0..9 for ``'uniform'``, 0..255 for ``'default'``.
+
+    Raises
+    ------
+    ValueError
+        If `image` is empty or not 2-D, `method` is unknown, or `threshold` is negative or not finite.
+    TypeError
+        If `image` has an unsupported dtype or `threshold` is not a real number.
+
+    See Also
+    --------
+    segen.segmentation.texture_segment : uses local histograms of the uniform codes.
+
+    Notes
+    -----
+    Differences from scikit-image: pixels outside the image repeat the nearest edge pixel (scikit-image
+    reads zeros there, so its codes on the 1-pixel border differ); every step runs in single precision,
+    with the interpolated neighbours written as differences from the centre, so that a flat patch gives
+    exactly 0 and sets every bit at threshold 0 (scikit-image interpolates the values themselves in double,
+    at weights rounded to 5 decimals, so an interpolated neighbour equal to the centre may come out a hair
+    below it, or above). Away from the border the codes at threshold 0 are scikit-image's but at such ties,
+    where a diagonal neighbour equals the centre exactly (segen sets the bit, scikit-image either way): on
+    ``skimage.data.camera()`` none in uint8, 0.33 % of the pixels in uint16 (x 257), 0.19 % in float32 and
+    1.2 % in float64 (/ 255) with ``'uniform'`` (0, 0.44, 0.26, 1.5 % with ``'default'``). scikit-image
+    has no threshold. NaN pixels are
+    allowed: a comparison with NaN is false, so a NaN neighbour's bit is 0 (as are those of the diagonals
+    interpolated from it) and a NaN pixel gets the pattern 0 (code 0). Parallel over rows; the result
+    does not depend on the thread count.
+
+    Examples
+    --------
+    >>> import numpy as np, segen
+    >>> img = np.zeros((5, 5), np.uint8); img[2, 2] = 9
+    >>> segen.features.local_binary_pattern(img)[1:4, 1:4]
+    array([[8, 8, 8],
+           [8, 0, 8],
+           [8, 8, 8]], dtype=uint8)
+    >>> segen.features.local_binary_pattern(img, "default", threshold=1)[2, 2]
+    np.uint8(0)
+    """
+    method = check_choice(method, "method", LBP_METHODS)
+    threshold = check_positive(threshold, "threshold", allow_zero=True)
+    arr, _ = check_image(image, allow_channels=False)
+    return _core.local_binary_pattern(arr, method, threshold)

@@ -329,6 +329,8 @@ def baselines(module: str, name: str, d) -> list[dict]:
                     "cval": 0.0,
                 }
             ]
+        if name == "local_binary_pattern":
+            return [{"image": grey, "method": "uniform", "threshold": 0.0}]
     if module == "color":
         first = {"image": rgb, "channel_axis": -1, "out": None}
         if name == "rgb2lab":

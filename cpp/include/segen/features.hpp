@@ -1,7 +1,8 @@
 #pragma once
 /// @file features.hpp
 /// @defgroup features Features
-/// @brief Gabor kernels, Gabor filtering and filter banks, HSV colour histograms and Canny edges.
+/// @brief Gabor kernels, Gabor filtering and filter banks, HSV colour histograms, Canny edges and local
+/// binary patterns.
 /// Python: `segen.features`.
 ///
 /// Conventions shared by the whole area:
@@ -199,6 +200,43 @@ SEGEN_API void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out,
 template <class T>
 SEGEN_API Image<std::uint8_t> canny(ImageView<const T> image, const CannyOptions& opt = {},
                                     ImageView<const std::uint8_t> mask = {});
+
+/// @brief Kinds of local binary pattern codes (scikit-image's `method` names).
+enum class LbpMethod : int {
+  Uniform = 0,  ///< rotation-invariant uniform patterns: the number of set bits (0..8) where the circular
+                ///< pattern has at most two 0/1 transitions, else 9 ("uniform").
+  Default = 1,  ///< the raw pattern: bit p set for neighbour p, 0..255 ("default").
+};
+
+/// @brief Local binary pattern codes (Ojala et al. 2002) of 8 neighbours at radius 1.
+///
+/// Neighbour p (p = 0..7) lies at angle 2 pi p / 8 counter-clockwise from the right: p = 0 is (y, x + 1),
+/// p = 2 is (y - 1, x), p = 4 (y, x - 1), p = 6 (y + 1, x); the diagonal ones, at distance 1, are
+/// interpolated bilinearly from the 2x2 block around them, written as differences from the centre so that
+/// a flat patch gives exactly 0: `d = s q (d_vertical + d_horizontal) + s^2 d_diagonal` with
+/// s = sqrt(1/2), q = 1 - s. Bit p is set where neighbour p minus the centre is >= `threshold`. Pixels
+/// outside the image repeat the nearest edge pixel. Every step is computed in single precision (each
+/// product rounded on its own, no fused multiply-add), whatever T, so the codes do not depend on the CPU.
+/// @param image      Grey input (H, W), one channel; T is uint8, uint16, float or double.
+/// @param out        Output (H, W) codes: 0..9 for LbpMethod::Uniform, 0..255 for LbpMethod::Default.
+/// @param method     Kind of code.
+/// @param threshold  Contrast threshold in the image's units (e.g. 0..255 for uint8); finite and >= 0.
+/// @throws InvalidArgument if `image` is empty or multichannel, `out` has another shape or overlaps
+///         `image`, `method` is not an LbpMethod, or `threshold` is negative or not finite.
+/// @note NaN pixels are allowed: a comparison with NaN (also inf - inf) is false, so a NaN neighbour's
+///       bit is 0 (and the diagonals interpolated from it), and a NaN centre gets the pattern 0 (code 0).
+///       At threshold 0 the codes equal skimage.feature.local_binary_pattern(image, 8, 1, method) away
+///       from the border, but where an interpolated neighbour ties with the centre up to rounding.
+///       Parallel over rows; scratch is three rows per thread; the result does not depend on the thread
+///       count.
+template <class T>
+SEGEN_API void local_binary_pattern_into(ImageView<const T> image, ImageView<std::uint8_t> out,
+                                         LbpMethod method = LbpMethod::Uniform, double threshold = 0.0);
+
+/// @brief Value-returning form of local_binary_pattern_into().
+template <class T>
+SEGEN_API Image<std::uint8_t> local_binary_pattern(ImageView<const T> image, LbpMethod method = LbpMethod::Uniform,
+                                                   double threshold = 0.0);
 
 }  // namespace segen
 /// @}

@@ -7,7 +7,7 @@ import numpy as np
 from .._shared.validation import check_image, check_int, check_kernel_radius, check_positive
 from ..cluster import kmeans
 from ..errors import InvalidArgumentError
-from ..features import LUMINANCE, gabor_bank
+from ..features import LUMINANCE, gabor_bank, local_binary_pattern
 from ..filters import gaussian
 from ._common import _raster_numbering
 from ._recipes import _check_finite_image
@@ -37,47 +37,15 @@ def _standardised(X: np.ndarray) -> np.ndarray:
     return X
 
 
-def _lbp_codes(img: np.ndarray, threshold: float) -> np.ndarray:
-    """Rotation-invariant uniform local binary pattern (Ojala et al. 2002) of 8 neighbours at radius 1.
-
-    Bit p is set where neighbour p (the diagonal ones interpolated bilinearly, edges replicated) exceeds
-    the centre by at least `threshold`; the code is the number of set bits (0..8) where the circular
-    pattern has at most two 0/1 transitions, else 9. At threshold 0 the codes are scikit-image's
-    ``local_binary_pattern(img, 8, 1, "uniform")`` away from the border, but where an interpolated
-    neighbour ties with the centre up to rounding (about 0.1 % of the pixels of a photograph).
-    """
-    h, w = img.shape
-    a = np.pad(img.astype(np.float32, copy=False), 1, mode="edge")
-    c = a[1:-1, 1:-1]
-
-    def d(dy: int, dx: int) -> np.ndarray:  # neighbour minus centre, so that a flat patch gives exactly 0
-        return a[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] - c
-
-    s = np.float32(np.sqrt(0.5))
-    q = np.float32(1) - s
-
-    def diag(dy: int, dx: int) -> np.ndarray:
-        return (s * q) * (d(dy, 0) + d(0, dx)) + (s * s) * d(dy, dx)
-
-    t = np.float32(threshold)
-    ring = [d(0, 1), diag(-1, 1), d(-1, 0), diag(-1, -1), d(0, -1), diag(1, -1), d(1, 0), diag(1, 1)]
-    bits = [v >= t for v in ring]
-    ones = np.zeros((h, w), np.uint8)
-    flips = np.zeros((h, w), np.uint8)
-    for i, b in enumerate(bits):
-        ones += b
-        flips += b != bits[(i + 1) % len(bits)]
-    return np.where(flips <= 2, ones, np.uint8(9))
-
-
 def _lbp_histograms(img: np.ndarray) -> np.ndarray:
-    """(H·W, 20) Gaussian-weighted local histograms of the LBP codes at the two thresholds (relative to
-    the image's spread: ``sqrt(12) * std``, which is the range of evenly spread values)."""
+    """(H·W, 20) Gaussian-weighted local histograms of the rotation-invariant uniform LBP codes
+    (:func:`segen.features.local_binary_pattern`) at the two thresholds (relative to the image's spread:
+    ``sqrt(12) * std``, which is the range of evenly spread values)."""
     h, w = img.shape
     spread = float(np.sqrt(12.0) * img.std(dtype=np.float64))
     planes = np.empty((h, w, 10 * len(_LBP_THRESHOLDS)), np.float32)
     for i, t in enumerate(_LBP_THRESHOLDS):
-        codes = _lbp_codes(img, t * spread)
+        codes = local_binary_pattern(img, "uniform", threshold=t * spread)
         for b in range(10):
             planes[..., 10 * i + b] = codes == b
     return gaussian(planes, _LBP_SIGMA).reshape(h * w, -1)
