@@ -173,11 +173,13 @@ def texture_segment(
         thetas = tuple(np.arange(4) * np.pi / 4)
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float32) / np.float32(np.iinfo(arr.dtype).max)
+    if arr.ndim == 3:  # grey once, for both feature kinds (the conversion gabor_bank would make itself)
+        work = np.float64 if arr.dtype == np.float64 else np.float32
+        arr = np.ascontiguousarray(arr.astype(work, copy=False) @ np.asarray(LUMINANCE, dtype=work))
     feats = gabor_bank(arr, frequencies, thetas, smoothing=smoothing).reshape(n, -1)
     groups = [_standardised(feats)]
     if lw > 0:
-        grey = arr if arr.ndim == 2 else arr @ np.asarray(LUMINANCE, arr.dtype)
-        groups.append(_standardised(_lbp_histograms(grey)) * np.float32(lw))
+        groups.append(_standardised(_lbp_histograms(arr)) * np.float32(lw))
     if pw > 0:
         yy, xx = np.mgrid[0:h, 0:w]
         pos = np.stack([yy.ravel(), xx.ravel()], axis=1).astype(np.float32)
