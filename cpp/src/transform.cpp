@@ -703,6 +703,8 @@ SEGEN_ROT_AVX2 void rotate_blend_avx2(const T* src, std::ptrdiff_t last, const s
       for (int k = 0; k < n - i; ++k) d[i + k] = t[k];
   }
 }
+#undef SEGEN_ROT_AVX2
+#undef SEGEN_ROT_AVX2_INLINE
 #endif
 
 /// Bilinear output pixels x0 .. x0 + n - 1 of the row at yy: the ends that sample only outside the input
