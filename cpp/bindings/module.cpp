@@ -3,7 +3,15 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <exception>
+#include <limits>
+
+#if defined(__linux__)
+#include <dlfcn.h>
+#include <sys/mman.h>
+#endif
 
 #include "ndarray.hpp"
 #include "segen/error.hpp"
@@ -32,6 +40,42 @@ bool on_python_main_thread() { return g_main_thread != 0 && PyThread_get_thread_
 bool python_interrupt_requested() {
   py::gil_scoped_acquire gil;  // this thread released it for the core call
   return PyErr_CheckSignals() != 0;
+}
+
+namespace {
+// numpy's tracemalloc domain (NPY_TRACE_DOMAIN): large outputs show up where numpy's arrays do.
+constexpr unsigned int kNumpyTraceDomain = 389047;
+
+#if defined(__linux__)
+// PyTraceMalloc_Track/Untrack, looked up at run time: CPython 3.11's tracemalloc.h declares them without
+// extern "C", so a C++ call would name a mangled symbol that the interpreter does not export.
+using TrackFn = int (*)(unsigned int, std::uintptr_t, std::size_t);
+using UntrackFn = int (*)(unsigned int, std::uintptr_t);
+const TrackFn g_track = reinterpret_cast<TrackFn>(dlsym(RTLD_DEFAULT, "PyTraceMalloc_Track"));
+const UntrackFn g_untrack = reinterpret_cast<UntrackFn>(dlsym(RTLD_DEFAULT, "PyTraceMalloc_Untrack"));
+#endif
+}  // namespace
+
+void* alloc_large_output(std::size_t bytes) {
+#if defined(__linux__)
+  constexpr std::size_t kHuge = std::size_t(2) << 20;
+  void* p = nullptr;
+  if (bytes > std::numeric_limits<std::size_t>::max() - kHuge) return nullptr;
+  if (posix_memalign(&p, kHuge, (bytes + kHuge - 1) / kHuge * kHuge) != 0) return nullptr;
+  madvise(p, (bytes + kHuge - 1) / kHuge * kHuge, MADV_HUGEPAGE);  // advice only: refused, it still works
+  if (g_track) g_track(kNumpyTraceDomain, reinterpret_cast<std::uintptr_t>(p), bytes);
+  return p;
+#else
+  (void)bytes;
+  return nullptr;
+#endif
+}
+
+void free_large_output(void* p) {
+#if defined(__linux__)
+  if (g_untrack) g_untrack(kNumpyTraceDomain, reinterpret_cast<std::uintptr_t>(p));
+#endif
+  std::free(p);
 }
 
 }  // namespace segen::bind

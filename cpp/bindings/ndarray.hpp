@@ -6,8 +6,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "segen/error.hpp"
 #include "segen/image.hpp"
@@ -69,12 +71,37 @@ ImageView<T> image_view(const py::array& a, const char* name, bool channels_allo
   return ImageView<T>(static_cast<T*>(ptr), h, w, c);
 }
 
-/// A new C-contiguous array of shape (h, w) when c == 0, else (h, w, c).
+/// Outputs of at least this many bytes start on a 2 MiB boundary with transparent huge pages requested
+/// (numpy asks for huge pages from 4 MiB too). numpy's own buffers start 16 bytes past a page, so the
+/// first up-to-2 MiB of a fresh output is faulted in 4 KiB pages: ~500 faults, about 1 ms of a 48 MB
+/// output's first touch.
+constexpr std::size_t kLargeOutputBytes = std::size_t(4) << 20;
+
+/// Memory for a large output (nullptr where the platform has no huge pages or the allocation failed: the
+/// caller then falls back to numpy's allocator), tracked by tracemalloc in numpy's domain; released by
+/// free_large_output.
+void* alloc_large_output(std::size_t bytes);
+void free_large_output(void* p);
+
+/// A new C-contiguous array of shape (h, w) when c == 0, else (h, w, c). Large ones (kLargeOutputBytes)
+/// own their memory through a capsule base instead of numpy's allocator (see alloc_large_output).
 template <class T>
 py::array_t<T> new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c = 0) {
-  if (c == 0) return py::array_t<T>({static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w)});
-  return py::array_t<T>(
-      {static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w), static_cast<py::ssize_t>(c)});
+  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(w)};
+  if (c != 0) shape.push_back(static_cast<py::ssize_t>(c));
+  std::size_t bytes = sizeof(T);
+  bool fits = true;
+  for (py::ssize_t n : shape) fits = fits && n >= 0 && !__builtin_mul_overflow(bytes, std::size_t(n), &bytes);
+  void* p = fits && bytes >= kLargeOutputBytes ? alloc_large_output(bytes) : nullptr;
+  if (!p) return py::array_t<T>(shape);  // numpy allocates (and reports an impossible size itself)
+  py::capsule owner;
+  try {
+    owner = py::capsule(p, &free_large_output);
+  } catch (...) {
+    free_large_output(p);
+    throw;
+  }
+  return py::array_t<T>(shape, static_cast<T*>(p), owner);
 }
 
 /// True when the interpreter has a pending signal whose handler raised (Ctrl-C: KeyboardInterrupt): the
