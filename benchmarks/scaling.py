@@ -7,7 +7,7 @@ the same structure per pixel: gaussian (sigma 2), sobel magnitude, watershed on 
 from markers where the field is in its lowest and highest 5 %, label (8-connectivity) of the field above
 its median, and k-means (k = 8, 10 Lloyd iterations, one init, seed 0) of the (N, 3) samples (field,
 row/H, col/W). Each cell is the median of 3 calls; the table also gives nanoseconds per pixel, which stays
-flat where the cost is linear. Written as markdown to <out>/scaling.md.
+flat where the cost is linear, and its growth from the smallest to the largest size (1.00: linear). Written as markdown to <out>/scaling.md.
 """
 
 from __future__ import annotations
@@ -79,9 +79,10 @@ def main(argv=None) -> int:
         del ops
     names = list(_ops(8).keys())
     head = " | ".join(f"{n}²" for n in args.sizes)
+    lo, hi = args.sizes[0], args.sizes[-1]
     lines = [
-        f"| operation | threads | {head} |",
-        "|---|---:|" + "---:|" * len(args.sizes),
+        f"| operation | threads | {head} | ns/px {hi}² ÷ {lo}² |",
+        "|---|---:|" + "---:|" * (len(args.sizes) + 1),
     ]
     for name in names:
         for threads in args.threads:
@@ -89,7 +90,8 @@ def main(argv=None) -> int:
             for n in args.sizes:
                 t = times[name, n, threads]
                 cells.append(f"{t * 1e3:.1f} ms ({t * 1e9 / (n * n):.1f} ns/px)")
-            lines.append(f"| {name} | {threads} | " + " | ".join(cells) + " |")
+            growth = (times[name, hi, threads] / hi**2) / (times[name, lo, threads] / lo**2)
+            lines.append(f"| {name} | {threads} | " + " | ".join(cells) + f" | {growth:.2f} |")
     table = "\n".join(lines)
     print("\n" + table)
     args.out.mkdir(parents=True, exist_ok=True)
