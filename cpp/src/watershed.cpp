@@ -229,6 +229,7 @@ class RadixQueue {
   static constexpr int kDigits = (8 * int(sizeof(K)) + kBits - 1) / kBits;
   static constexpr std::size_t kFan = std::size_t(1) << kBits;
   static constexpr std::size_t kWords = kFan / 64;
+  static_assert(kWords <= 32, "one bit of words_ per word of bits_");
   struct Item {
     K key;
     E e;
@@ -265,7 +266,7 @@ class RadixQueue {
     auto& b = bucket_[d][j];
     if (b.empty()) {
       bits_[d][j / 64] |= std::uint64_t(1) << (j % 64);
-      ++nonempty_[d];
+      words_[d] |= std::uint32_t(1) << (j / 64);
     }
     append(b, key, e);
   }
@@ -299,14 +300,14 @@ class RadixQueue {
     fifo_.clear();
     head_ = 0;
     int d = 0;
-    while (nonempty_[d] == 0) ++d;  // count_ > 0: some bucket holds an element
-    std::size_t w = 0;
-    while (bits_[d][w] == 0) ++w;
+    while (words_[d] == 0) ++d;  // count_ > 0: some bucket holds an element
+    const std::size_t w = static_cast<std::size_t>(lowest_bit(words_[d]));
     const std::size_t j = w * 64 + static_cast<std::size_t>(lowest_bit(bits_[d][w]));
     bits_[d][w] &= bits_[d][w] - 1;
-    --nonempty_[d];
+    if (bits_[d][w] == 0) words_[d] &= words_[d] - 1;
     std::vector<Item>& b = bucket_[d][j];
-    if (d == 0) {  // keys that agree on every digit: all equal, already in push order
+    // Keys that agree on every digit (all equal, already in push order), or a lone key: no need to spread them.
+    if (d == 0 || b.size() == 1) {
       cur_ = b.front().key;
       std::swap(fifo_, b);
       return;
@@ -322,7 +323,9 @@ class RadixQueue {
   std::size_t head_ = 0;
   std::vector<std::vector<Item>> bucket_[kDigits];
   std::uint64_t bits_[kDigits][kWords] = {};
-  std::size_t nonempty_[kDigits] = {};
+  // Bit w of words_[d]: bits_[d][w] != 0. The lowest non-empty bucket is then two bit scans away, where a scan
+  // of up to 32 words per refill cost a sixth of the flood on a relief of distinct values (a refill per pop).
+  std::uint32_t words_[kDigits] = {};
   K cur_;
   std::size_t count_ = 0;
 };
@@ -391,6 +394,9 @@ void flood_cells(KeyCell<K>* cell, std::ptrdiff_t pw, const std::vector<std::int
       KeyCell<K>& c = cell[p + nb[i]];
       if (c.label) continue;
       c.label = lab;
+      // The row beyond it, which its visit will read: on a relief of distinct values the FIFO holds one element
+      // and nothing above looks ahead, so ask now, while the pixel waits in the queue.
+      prefetch(&c + nb[i]);
       q.push(std::max(c.key(), cur), static_cast<std::int32_t>(p + nb[i]));
     }
   }
