@@ -61,7 +61,8 @@ using detail::vector_bytes;
   SEGEN_MULTIVERSION(V4, , void, hot_cfir_row_sym,                                                               \
                      (const F* in, const F* hr, const F* hi, int half, F* re, F* im, std::ptrdiff_t n, F cr,     \
                       F ci), (in, hr, hi, half, re, im, n, cr, ci)) {                                            \
-    detail::cfir_row_sym<F, vector_bytes(kLevel)>(in, hr, hi, half, re, im, n, cr, ci);                          \
+    detail::cfir_row_sym<F, vector_bytes(kLevel), kLevel >= detail::CpuLevel::V3>(in, hr, hi, half, re, im, n, cr, \
+                                                                                  ci);                         \
   }                                                                                                              \
   SEGEN_MULTIVERSION(V4, , void, hot_fir_col_sym,                                                               \
                      (const F* const* rows, std::ptrdiff_t boff, const F* g, int half, F* oa, F* ob,             \

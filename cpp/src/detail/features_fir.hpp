@@ -115,12 +115,23 @@ SEGEN_ALWAYS_INLINE void cfir_row(const F* in, const F* hr, const F* hi, int tap
   }
 }
 
+/// Keep a loaded vector in a register: GCC otherwise folds the load into both the add and the subtract
+/// that use it and loads every sample twice (AVX-512 code, where the loads are the bottleneck).
+template <bool Pin, class V>
+SEGEN_ALWAYS_INLINE void in_register(V& v) {
+#if SEGEN_HAVE_VECTOR_EXT && defined(__GNUC__)
+  if constexpr (Pin) asm("" : "+v"(v));
+#else
+  (void)v;
+#endif
+}
+
 /// cfir_row's Store::Rotate for a kernel of 2 half + 1 taps whose real part is even and imaginary part odd
 /// about the centre tap (hr[t] == hr[2 half - t], hi[t] == -hi[2 half - t], hi[half] == 0), as the
 /// separable Gabor's row kernel is: the taps t and 2 half - t share one multiply-add per part, on the sum
 /// and the difference of their two samples, which halves the multiply-adds (sums and differences run on
 /// the adders). n a multiple of 4 * lanes.
-template <class F, int B = 32>
+template <class F, int B = 32, bool Pin = false>
 SEGEN_ALWAYS_INLINE void cfir_row_sym(const F* in, const F* hr, const F* hi, int half, F* re, F* im, std::ptrdiff_t n, F cr,
                                F ci) {
   using V = vec_t<F, B>;
@@ -132,7 +143,8 @@ SEGEN_ALWAYS_INLINE void cfir_row_sym(const F* in, const F* hr, const F* hi, int
     for (int t = 0; t < half; ++t, ++p, --q) {
       const V a = vload<F, B>(hr + t * S), b = vload<F, B>(hi + t * S);
       for (int k = 0; k < 4; ++k) {
-        const V xp = vload<F, B>(p + k * L), xq = vload<F, B>(q + k * L);
+        V xp = vload<F, B>(p + k * L), xq = vload<F, B>(q + k * L);
+        in_register<Pin>(xp), in_register<Pin>(xq);
         r[k] += a * (xp + xq);
         i[k] += b * (xp - xq);
       }
