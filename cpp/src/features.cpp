@@ -481,24 +481,24 @@ void gabor_bank_into(ImageView<const T> image, const GaborBankOptions& opt, Imag
     }
 
   const std::ptrdiff_t wp = padded_width(w), ps = detail::plane_stride<float>(w);
-  std::vector<Buffer<float>> planes(static_cast<std::size_t>(nf));  // smoothed-along-rows magnitudes
-  std::vector<std::vector<float>> weights(static_cast<std::size_t>(nf)), half_weights(weights.size());
-  std::vector<std::ptrdiff_t> radius(static_cast<std::size_t>(nf));
+  // Per feature: the magnitudes, smoothed along the rows into `rows` (with rs halo rows above and below),
+  // then down the columns into the feature's plane, which the last pass interleaves into the output.
+  std::vector<Buffer<float>> planes(static_cast<std::size_t>(nf));
+  Buffer<float> rows;
   GaborEngine<float> eng;
   for (std::ptrdiff_t k = 0; k < nf; ++k) {
     const GaborOptions& o = filters[static_cast<std::size_t>(k)];
     const std::vector<double> wd = opt.smoothing > 0
                                        ? detail::gaussian_weights(opt.smoothing / o.frequency, opt.smoothing_truncate)
                                        : std::vector<double>{1.0};
-    std::vector<float>& ws = weights[static_cast<std::size_t>(k)];
-    ws.assign(wd.begin(), wd.end());
+    const std::vector<float> ws(wd.begin(), wd.end());
     const std::ptrdiff_t rs = static_cast<std::ptrdiff_t>(ws.size() / 2);
-    half_weights[static_cast<std::size_t>(k)] =
-        detail::splat(std::vector<float>(ws.begin(), ws.begin() + static_cast<std::ptrdiff_t>(ws.size() / 2 + 1)));
     const std::vector<float> ws_splat = detail::splat(ws);
-    radius[static_cast<std::size_t>(k)] = rs;
-    Buffer<float>& q = planes[static_cast<std::size_t>(k)];
-    q.reset(static_cast<std::size_t>((h + 2 * rs) * ps), false);
+    const std::vector<float> half_splat = detail::splat(std::vector<float>(ws.begin(), ws.begin() + rs + 1));
+    Buffer<float>& plane = planes[static_cast<std::size_t>(k)];
+    plane.reset(static_cast<std::size_t>(h * ps), false);
+    if (rs > 0 && rows.size() < static_cast<std::size_t>((h + 2 * rs) * ps))
+      rows.reset(static_cast<std::size_t>((h + 2 * rs) * ps), false);
 
     eng.setup(o, h, w);
     eng.run(image, 0, [&](std::ptrdiff_t rb, std::ptrdiff_t nb, const float* re, const float* im,
@@ -509,7 +509,7 @@ void gabor_bank_into(ImageView<const T> image, const GaborBankOptions& opt, Imag
         const float scale = static_cast<float>(std::abs(factor[i]));
         const float* pa = re + i * ps;
         const float* pb = im + i * ps;
-        float* dst = q.data() + (rb + i + rs) * ps;
+        float* dst = rs > 0 ? rows.data() + (rb + i + rs) * ps : plane.data() + (rb + i) * ps;
         float* mag = rs > 0 ? ext + rs : dst;
         hot_magnitude(pa, pb, scale, mag, w);
         if (rs == 0) continue;
@@ -523,46 +523,38 @@ void gabor_bank_into(ImageView<const T> image, const GaborBankOptions& opt, Imag
         hot_fir_row(ext, ws_splat.data(), static_cast<int>(ws.size()), dst, wp);
       }
     });
-    // Halo rows of the plane for the vertical smoothing pass.
+    if (rs == 0) continue;
+    // Halo rows for the vertical smoothing pass, then that pass while the rows are still in cache.
     for (std::ptrdiff_t i = 0; i < rs; ++i) {
       for (std::ptrdiff_t v : {i, h + rs + i}) {
         const std::ptrdiff_t y = border_index(v - rs, h, opt.mode);
-        float* dst = q.data() + v * ps;
+        float* dst = rows.data() + v * ps;
         if (y < 0)
           std::fill(dst, dst + wp, 0.f);
         else
-          std::memcpy(dst, q.data() + (y + rs) * ps, sizeof(float) * static_cast<std::size_t>(wp));
+          std::memcpy(dst, rows.data() + (y + rs) * ps, sizeof(float) * static_cast<std::size_t>(wp));
       }
     }
+    parallel_for(h, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
+      std::vector<const float*> table(static_cast<std::size_t>(kRowsPerBlock + 2 * rs));
+      for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
+        const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
+        for (std::ptrdiff_t q = 0; q < nb + 2 * rs; ++q)
+          table[static_cast<std::size_t>(q)] = rows.data() + (rb + q) * ps;
+        hot_fir_col_sym(table.data(), 0, half_splat.data(), static_cast<int>(rs), plane.data() + rb * ps, nullptr, ps,
+                        nb, wp);
+      }
+    }, kRowsPerBlock);
   }
-  // Vertical smoothing of every feature, interleaved into the (H, W, F) output, kInterleave features at a time.
-  const std::ptrdiff_t max_radius = *std::max_element(radius.begin(), radius.end());
+  // Interleave the features into the (H, W, F) output, kInterleave at a time.
   parallel_for(h, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-    Buffer<float> tmp(static_cast<std::size_t>(kInterleave * kRowsPerBlock * ps));
-    std::vector<const float*> table(static_cast<std::size_t>(kRowsPerBlock + 2 * max_radius));
     const float* src[kInterleave];
-    const float* row_src[kInterleave];
-    for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
-      const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
+    for (std::ptrdiff_t y = r0; y < r1; ++y)
       for (std::ptrdiff_t k0 = 0; k0 < nf; k0 += kInterleave) {
         const int nk = static_cast<int>(std::min(kInterleave, nf - k0));
-        for (int j = 0; j < nk; ++j) {
-          const std::size_t k = static_cast<std::size_t>(k0 + j);
-          const std::ptrdiff_t rs = radius[k];
-          src[j] = planes[k].data() + rb * ps;
-          if (rs > 0) {
-            for (std::ptrdiff_t q = 0; q < nb + 2 * rs; ++q) table[static_cast<std::size_t>(q)] = src[j] + q * ps;
-            float* t = tmp.data() + j * kRowsPerBlock * ps;
-            hot_fir_col_sym(table.data(), 0, half_weights[k].data(), static_cast<int>(rs), t, nullptr, ps, nb, wp);
-            src[j] = t;
-          }
-        }
-        for (std::ptrdiff_t i = 0; i < nb; ++i) {
-          for (int j = 0; j < nk; ++j) row_src[j] = src[j] + i * ps;
-          hot_interleave(row_src, nk, nf, out.row(rb + i) + k0, w);
-        }
+        for (int j = 0; j < nk; ++j) src[j] = planes[static_cast<std::size_t>(k0 + j)].data() + y * ps;
+        hot_interleave(src, nk, nf, out.row(y) + k0, w);
       }
-    }
   }, kRowsPerBlock);
 }
 
