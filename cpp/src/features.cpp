@@ -291,8 +291,8 @@ class GaborEngine {
  private:
   template <class T, class Fn>
   void run_separable(ImageView<const T> src, std::ptrdiff_t ch, Fn& fn) {
-    // One contiguous range of rows per thread (each range recomputes its halo rows), at least 4 halos tall.
-    const std::ptrdiff_t min_rows = std::max<std::ptrdiff_t>(kRowsPerBlock, 8 * r_);
+    // One contiguous range of rows per thread (each range recomputes its 2R halo rows), at least 2R tall.
+    const std::ptrdiff_t min_rows = std::max<std::ptrdiff_t>(kRowsPerBlock, 2 * r_);
     const std::ptrdiff_t chunks =
         std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(get_num_threads(), h_ / min_rows));
     const std::ptrdiff_t ring = kRowsPerBlock + 2 * r_;  // rows kept: one band and its halo
