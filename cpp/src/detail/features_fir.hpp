@@ -115,8 +115,8 @@ SEGEN_ALWAYS_INLINE void cfir_row(const F* in, const F* hr, const F* hi, int tap
   }
 }
 
-/// Keep a loaded vector in a register: GCC otherwise folds the load into both the add and the subtract
-/// that use it and loads every sample twice (AVX-512 code, where the loads are the bottleneck).
+/// Keep a loaded vector in a register (Pin: AVX2 / AVX-512 code only): GCC otherwise folds the load into
+/// both the add and the subtract that use it, loading every sample twice where loads bound the loop.
 template <bool Pin, class V>
 SEGEN_ALWAYS_INLINE void in_register(V& v) {
 #if SEGEN_HAVE_VECTOR_EXT && defined(__GNUC__)
@@ -184,8 +184,8 @@ SEGEN_ALWAYS_INLINE void fir_row(const F* in, const F* h, int taps, F* out, std:
 /// summed in that order (centre first, then outwards) for every row, so the result does not depend on how
 /// rows are blocked; ob likewise from b. A block of M rows keeps two sliding windows of M rows per stream in
 /// registers (rings indexed by row mod M), so each tap pair loads two rows per stream for M outputs. The
-/// windows start on the centre rows, which the previous block loaded, and the last rows loaded are the
-/// block's lowest, new to the cache, whose latency then overlaps the next block's start.
+/// windows start on the centre rows, which the previous block loaded, and end on the block's lowest rows,
+/// the ones new to the cache.
 #if defined(__GNUC__)
 #define SEGEN_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
 #else
@@ -239,6 +239,8 @@ SEGEN_ALWAYS_INLINE void col_sym_block(const F* const* rows, std::ptrdiff_t c, s
   if (rem > 2) step(I3{}, u + 2);
   for (int m = 0; m < M; ++m) vstore<F, B>(da + m * out_stride, sa[m]), vstore<F, B>(db + m * out_stride, sb[m]);
 }
+
+#undef SEGEN_ALWAYS_INLINE_LAMBDA
 
 /// Vertical symmetric FIR (see col_sym_block) of the rows rows[0, nrows + 2 half): stream a is the rows
 /// themselves, stream b the same rows offset by `boff` elements (a second plane) -> oa and ob; or, with
