@@ -17,6 +17,7 @@
 #include "detail/dispatch.hpp"  // SEGEN_NO_CONTRACT
 #include "detail/features_canny.hpp"
 #include "detail/features_fir.hpp"
+#include "detail/x86_intrin.hpp"
 #include "segen/filters.hpp"
 #include "segen/parallel.hpp"
 
@@ -61,13 +62,14 @@ using detail::vector_bytes;
   SEGEN_MULTIVERSION(V4, , void, hot_cfir_row_sym,                                                               \
                      (const F* in, const F* hr, const F* hi, int half, F* re, F* im, std::ptrdiff_t n, F cr,     \
                       F ci), (in, hr, hi, half, re, im, n, cr, ci)) {                                            \
-    detail::cfir_row_sym<F, vector_bytes(kLevel)>(in, hr, hi, half, re, im, n, cr, ci);                          \
+    detail::cfir_row_sym<F, vector_bytes(kLevel), kLevel >= detail::CpuLevel::V3>(in, hr, hi, half, re, im, n, cr, \
+                                                                                  ci);                         \
   }                                                                                                              \
-  SEGEN_MULTIVERSION(V4, , void, hot_fir_col2,                                                                   \
-                     (const F* a, const F* b, std::ptrdiff_t stride, const F* h, int taps, F* re, F* im,         \
+  SEGEN_MULTIVERSION(V4, , void, hot_fir_col_sym,                                                               \
+                     (const F* const* rows, std::ptrdiff_t boff, const F* g, int half, F* oa, F* ob,             \
                       std::ptrdiff_t os, std::ptrdiff_t nrows, std::ptrdiff_t n),                                \
-                     (a, b, stride, h, taps, re, im, os, nrows, n)) {                                            \
-    detail::fir_col2<F, vector_bytes(kLevel)>(a, b, stride, h, taps, re, im, os, nrows, n);                      \
+                     (rows, boff, g, half, oa, ob, os, nrows, n)) {                                              \
+    detail::fir_col_sym<F, vector_bytes(kLevel)>(rows, boff, g, half, oa, ob, os, nrows, n);                     \
   }
 SEGEN_FIR_FORMS(float)
 SEGEN_FIR_FORMS(double)
@@ -77,17 +79,57 @@ SEGEN_MULTIVERSION(V4, , void, hot_fir_row,
                    (const float* in, const float* h, int taps, float* out, std::ptrdiff_t n), (in, h, taps, out, n)) {
   detail::fir_row<float, vector_bytes(kLevel)>(in, h, taps, out, n);
 }
-SEGEN_MULTIVERSION(V4, , void, hot_fir_col,
-                   (const float* rows, std::ptrdiff_t stride, const float* h, int taps, float* out, std::ptrdiff_t os,
-                    std::ptrdiff_t nrows, std::ptrdiff_t n), (rows, stride, h, taps, out, os, nrows, n)) {
-  detail::fir_col<float, vector_bytes(kLevel)>(rows, stride, h, taps, out, os, nrows, n);
-}
 
 SEGEN_MULTIVERSION(V3, , void, hot_magnitude,
                    (const float* __restrict a, const float* __restrict b, float scale, float* __restrict out,
                     std::ptrdiff_t n), (a, b, scale, out, n)) {
   for (std::ptrdiff_t x = 0; x < n; ++x) out[x] = scale * std::sqrt(a[x] * a[x] + b[x] * b[x]);
 }
+
+#if SEGEN_HAVE_X86_INTRIN
+/// interleave() for 8 sources on x86-64-v3 and up: 8 x 8 blocks transposed in registers, one 32-byte store
+/// per pixel. Called from the v3 / v4 copies (not inlined: its target attribute differs from theirs).
+__attribute__((target("avx2"))) void interleave8_avx2(const float* const* src, std::ptrdiff_t pixel_stride,
+                                                      float* dst, std::ptrdiff_t n) {
+  std::ptrdiff_t x = 0;
+  for (; x + 8 <= n; x += 8) {
+    __m256 r[8], t[8], u[8];
+    for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(src[k] + x);
+    for (int k = 0; k < 8; k += 2) t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]), t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    for (int k = 0; k < 8; k += 4) {  // u[k + m]: sources k .. k + 3 of pixels m and m + 4
+      u[k] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      u[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      u[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      u[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    float* d = dst + x * pixel_stride;
+    for (int m = 0; m < 4; ++m) {
+      _mm256_storeu_ps(d + m * pixel_stride, _mm256_permute2f128_ps(u[m], u[m + 4], 0x20));
+      _mm256_storeu_ps(d + (m + 4) * pixel_stride, _mm256_permute2f128_ps(u[m], u[m + 4], 0x31));
+    }
+  }
+  for (; x < n; ++x)
+    for (int k = 0; k < 8; ++k) dst[x * pixel_stride + k] = src[k][x];
+}
+#endif
+
+/// dst[x * pixel_stride + k] = src[k][x] for k in [0, nk), x in [0, n): features into an (H, W, F) row.
+SEGEN_MULTIVERSION(V4, , void, hot_interleave,
+                   (const float* const* src, int nk, std::ptrdiff_t pixel_stride, float* dst, std::ptrdiff_t n),
+                   (src, nk, pixel_stride, dst, n)) {
+#if SEGEN_HAVE_X86_INTRIN
+  if constexpr (kLevel >= detail::CpuLevel::V3) {
+    if (nk == 8) {
+      interleave8_avx2(src, pixel_stride, dst, n);
+      return;
+    }
+  }
+#endif
+  for (std::ptrdiff_t x = 0; x < n; ++x)
+    for (int k = 0; k < nk; ++k) dst[x * pixel_stride + k] = src[k][x];
+}
+/// Features interleaved per pass of hot_interleave().
+constexpr std::ptrdiff_t kInterleave = 8;
 
 /// Rows per block of the column passes: the strip loops reuse the taps' rows from L1 within a block.
 constexpr std::ptrdiff_t kRowsPerBlock = 16;
@@ -136,7 +178,7 @@ GaborGeometry gabor_geometry(const GaborOptions& o) {
   return g;
 }
 
-// ---- Gabor engine: the complex response row by row ------------------------------------------------------
+// ---- Gabor engine: the complex response band by band -----------------------------------------------------
 //
 // Separable case (sigma_x == sigma_y = s, so x0 == y0 = R): with a = 2 pi f cos(theta), b = 2 pi f sin(theta),
 //   g(i, j) = norm e^{i offset} [G(j) e^{i a j}] [G(i) e^{i b i}],  G(k) = exp(-k^2 / (2 s^2)).
@@ -145,9 +187,15 @@ GaborGeometry gabor_geometry(const GaborOptions& o) {
 //   out(r, c) = norm e^{i (offset + b r)} sum_u [T(u, c) e^{-i b u}] G(r - u)  (real column pass)
 // so the row pass rotates its sums by the row phase e^{-i b u} and the column pass is a real Gaussian
 // applied to both planes: 2K + 2K multiply-adds per pixel instead of 2K + 4K, and the magnitude needs no
-// final rotation. Rows outside the image (u < 0 or u >= H) are materialised as halo rows of the planes,
-// each with its own phase. G(j) cos(a j) is even and G(j) sin(a j) odd, so the row pass pairs taps j and
-// -j (detail::cfir_row_sym): about K multiply-adds instead of 2K.
+// final rotation. Rows outside the image (u < 0 or u >= H) are halo rows of the planes, each with its own
+// phase. G(j) cos(a j) is even and G(j) sin(a j) odd, so the row pass pairs taps j and -j
+// (detail::cfir_row_sym), and G is even, so the column pass pairs rows too (detail::fir_col_sym): about K
+// multiply-adds per pass instead of 2K.
+//
+// The planes are never materialised whole: each thread walks its rows in bands of kRowsPerBlock, keeping
+// the row pass's last kRowsPerBlock + 2R rows in a ring (the column pass reads them through a row table),
+// so both passes work in L2 instead of streaming two image-sized planes through memory. Each thread's
+// first band recomputes its 2R halo rows; every row is computed the same way whatever the split.
 //
 // Otherwise a direct 2-D complex correlation with the 180-degree-rotated kernel runs on a padded copy.
 template <class F>
@@ -170,17 +218,17 @@ class GaborEngine {
       norm_ = 1.0 / (2 * kPi * s * s);
       offset_ = o.offset;
       gx_.assign(static_cast<std::size_t>(k), {});
-      std::vector<F> gy(static_cast<std::size_t>(k), F(0));
+      std::vector<F> gy(static_cast<std::size_t>(r_ + 1), F(0));  // G(-R) .. G(0): the column pass is symmetric
       gsum_ = 0;
       for (std::ptrdiff_t j = -r_; j <= r_; ++j) {
         const double env = std::exp(-0.5 * static_cast<double>(j * j) / (s * s));
         const std::complex<double> v(env * std::cos(a * static_cast<double>(j)),
                                      env * std::sin(a * static_cast<double>(j)));
         gx_[static_cast<std::size_t>(j + r_)] = v;
-        gy[static_cast<std::size_t>(j + r_)] = static_cast<F>(env);
+        if (j <= 0) gy[static_cast<std::size_t>(j + r_)] = static_cast<F>(env);
         gsum_ += v;
       }
-      gy_ = detail::pad_taps(gy);
+      gy_ = detail::splat(gy);
       std::vector<F> hr(static_cast<std::size_t>(k)), hi(hr.size());  // correlation taps: gx(R - q)
       for (std::ptrdiff_t q = 0; q < k; ++q) {
         hr[static_cast<std::size_t>(q)] = static_cast<F>(gx_[static_cast<std::size_t>(2 * r_ - q)].real());
@@ -188,11 +236,6 @@ class GaborEngine {
       }
       hxr_ = detail::splat(hr);
       hxi_ = detail::splat(hi);
-      const std::size_t plane = static_cast<std::size_t>((h + 2 * r_) * ps_);
-      if (sre_.size() < plane) {
-        sre_.reset(plane, false);
-        sim_.reset(plane, false);
-      }
     } else {
       kx_ = 2 * g.x0 + 1;
       ky_ = 2 * g.y0 + 1;
@@ -214,62 +257,90 @@ class GaborEngine {
     }
   }
 
-  /// Width processed per row (a multiple of detail::kRowBlock) and row stride of response_rows()'s output.
+  /// Width processed per row (a multiple of detail::kRowBlock) and row stride of the bands run() passes.
   std::ptrdiff_t padded() const { return wp_; }
   std::ptrdiff_t stride() const { return ps_; }
 
-  /// Run the per-image preparation (row pass or padding) for channel `ch` of `src`.
-  template <class T>
-  void prepare(ImageView<const T> src, std::ptrdiff_t ch) {
-    if (separable_)
-      row_pass(src, ch);
-    else
-      pad(src, ch);
-  }
-
-  /// Rows [r0, r0 + nrows) of the response up to a per-row factor: response(r0 + i, x) =
-  /// factor[i] * (re[i * stride() + x] + i im[i * stride() + x]) for x in [0, w).
-  void response_rows(std::ptrdiff_t r0, std::ptrdiff_t nrows, F* re, F* im, std::complex<double>* factor) const {
+  /// The response of channel `ch` of `src`, in bands of at most kRowsPerBlock rows, in parallel: for each
+  /// band, fn(r0, nrows, re, im, factor) with response(r0 + i, x) = factor[i] * (re[i * stride() + x] +
+  /// i im[i * stride() + x]) for x in [0, w). fn runs on several threads at once (never twice for a row).
+  template <class T, class Fn>
+  void run(ImageView<const T> src, std::ptrdiff_t ch, Fn&& fn) {
     if (separable_) {
-      hot_fir_col2(sre_.data() + r0 * ps_, sim_.data() + r0 * ps_, ps_, gy_.data(), static_cast<int>(2 * r_ + 1), re,
-                   im, ps_, nrows, wp_);
-      for (std::ptrdiff_t i = 0; i < nrows; ++i)
-        factor[i] = std::polar(norm_, offset_ + b_ * static_cast<double>(r0 + i));
+      run_separable(src, ch, fn);
       return;
     }
-    for (std::ptrdiff_t i = 0; i < nrows; ++i) {
-      for (std::ptrdiff_t p = 0; p < ky_; ++p)
-        hot_cfir_row(pad_.data() + (r0 + i + p) * pw_, kre_.data() + p * kx_ * detail::kSplat<F>,
-                     kim_.data() + p * kx_ * detail::kSplat<F>,
-                     static_cast<int>(kx_), re + i * ps_, im + i * ps_, wp_,
-                     p > 0 ? detail::Store::Add : detail::Store::Set, F(1), F(0));
-      factor[i] = {1.0, 0.0};
-    }
+    pad(src, ch);
+    parallel_for(h_, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
+      Buffer<F> re(static_cast<std::size_t>(kRowsPerBlock * ps_)), im(static_cast<std::size_t>(kRowsPerBlock * ps_));
+      std::complex<double> factor[kRowsPerBlock];
+      for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
+        const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
+        for (std::ptrdiff_t i = 0; i < nb; ++i) {
+          for (std::ptrdiff_t p = 0; p < ky_; ++p)
+            hot_cfir_row(pad_.data() + (rb + i + p) * pw_, kre_.data() + p * kx_ * detail::kSplat<F>,
+                         kim_.data() + p * kx_ * detail::kSplat<F>, static_cast<int>(kx_), re.data() + i * ps_,
+                         im.data() + i * ps_, wp_, p > 0 ? detail::Store::Add : detail::Store::Set, F(1), F(0));
+          factor[i] = {1.0, 0.0};
+        }
+        fn(rb, nb, re.data(), im.data(), static_cast<const std::complex<double>*>(factor));
+      }
+    }, kRowsPerBlock);
   }
 
  private:
-  template <class T>
-  void row_pass(ImageView<const T> src, std::ptrdiff_t ch) {
+  template <class T, class Fn>
+  void run_separable(ImageView<const T> src, std::ptrdiff_t ch, Fn& fn) {
+    // One contiguous range of rows per thread (each range recomputes its 2R halo rows), at least 2R tall.
+    const std::ptrdiff_t min_rows = std::max<std::ptrdiff_t>(kRowsPerBlock, 2 * r_);
+    const std::ptrdiff_t chunks =
+        std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(get_num_threads(), h_ / min_rows));
+    const std::ptrdiff_t ring = kRowsPerBlock + 2 * r_;  // rows kept: one band and its halo
     const std::ptrdiff_t n_ext = wp_ + 2 * r_;
-    parallel_for(h_ + 2 * r_, [&](std::ptrdiff_t v0, std::ptrdiff_t v1) {
+    parallel_for(chunks, [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
+      Buffer<F> planes(static_cast<std::size_t>(2 * ring * ps_), false);  // re rows, then im rows
       Buffer<F> ext(static_cast<std::size_t>(n_ext), false);
-      for (std::ptrdiff_t v = v0; v < v1; ++v) {
-        const std::ptrdiff_t u = v - r_;
-        const std::complex<double> rot = std::polar(1.0, -b_ * static_cast<double>(u));  // e^{-i b u}
-        F* ore = sre_.data() + v * ps_;
-        F* oim = sim_.data() + v * ps_;
-        const std::ptrdiff_t y = border_index(u, h_, mode_);
-        if (y < 0) {  // a constant row outside the image
-          const std::complex<double> c = gsum_ * cval_ * rot;
-          std::fill(ore, ore + wp_, static_cast<F>(c.real()));
-          std::fill(oim, oim + wp_, static_cast<F>(c.imag()));
-          continue;
+      Buffer<F> re(static_cast<std::size_t>(kRowsPerBlock * ps_)), im(static_cast<std::size_t>(kRowsPerBlock * ps_));
+      std::vector<const F*> table(static_cast<std::size_t>(ring));
+      std::complex<double> factor[kRowsPerBlock];
+      const std::ptrdiff_t boff = ring * ps_;
+      for (std::ptrdiff_t c = c0; c < c1; ++c) {
+        const std::ptrdiff_t r0 = h_ * c / chunks, r1 = h_ * (c + 1) / chunks;
+        std::ptrdiff_t done = r0;  // plane rows [r0, done) are in the ring (plane row v = image row v - R)
+        for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
+          poll_interrupt();
+          const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
+          for (; done < rb + nb + 2 * r_; ++done) {
+            F* ore = planes.data() + (done % ring) * ps_;
+            row(src, ch, done, ext.data(), ore, ore + boff);
+          }
+          for (std::ptrdiff_t q = 0; q < nb + 2 * r_; ++q)
+            table[static_cast<std::size_t>(q)] = planes.data() + ((rb + q) % ring) * ps_;
+          hot_fir_col_sym(table.data(), boff, gy_.data(), static_cast<int>(r_), re.data(), im.data(), ps_, nb, wp_);
+          for (std::ptrdiff_t i = 0; i < nb; ++i)
+            factor[i] = std::polar(norm_, offset_ + b_ * static_cast<double>(rb + i));
+          fn(rb, nb, re.data(), im.data(), static_cast<const std::complex<double>*>(factor));
         }
-        detail::extend_row(src.row(y), w_, src.channels, ch, r_, mode_, static_cast<F>(cval_), ext.data(), n_ext);
-        hot_cfir_row_sym(ext.data(), hxr_.data(), hxi_.data(), static_cast<int>(r_), ore, oim, wp_,
-                         static_cast<F>(rot.real()), static_cast<F>(rot.imag()));
       }
-    }, 8);
+    }, 1);
+  }
+
+  /// Plane row v (image row v - R) of the row pass, rotated by its row phase, into ore / oim.
+  template <class T>
+  void row(ImageView<const T> src, std::ptrdiff_t ch, std::ptrdiff_t v, F* ext, F* ore, F* oim) const {
+    const std::ptrdiff_t u = v - r_;
+    const std::complex<double> rot = std::polar(1.0, -b_ * static_cast<double>(u));  // e^{-i b u}
+    const std::ptrdiff_t y = border_index(u, h_, mode_);
+    if (y < 0) {  // a constant row outside the image
+      const std::complex<double> c = gsum_ * cval_ * rot;
+      std::fill(ore, ore + wp_, static_cast<F>(c.real()));
+      std::fill(oim, oim + wp_, static_cast<F>(c.imag()));
+      return;
+    }
+    const std::ptrdiff_t n_ext = wp_ + 2 * r_;
+    detail::extend_row(src.row(y), w_, src.channels, ch, r_, mode_, static_cast<F>(cval_), ext, n_ext);
+    hot_cfir_row_sym(ext, hxr_.data(), hxi_.data(), static_cast<int>(r_), ore, oim, wp_, static_cast<F>(rot.real()),
+                     static_cast<F>(rot.imag()));
   }
 
   template <class T>
@@ -296,7 +367,6 @@ class GaborEngine {
   std::vector<std::complex<double>> gx_;
   std::complex<double> gsum_;
   std::vector<F> gy_, hxr_, hxi_;  // splatted
-  Buffer<F> sre_, sim_;
   // 2-D
   std::ptrdiff_t kx_ = 0, ky_ = 0, x0_ = 0, y0_ = 0, pw_ = 0;
   std::vector<F> kre_, kim_;
@@ -350,26 +420,20 @@ void gabor_into(ImageView<const T> image, ImageView<feature_float_t<T>> real, Im
   eng.setup(opt, image.height, image.width);
   const std::ptrdiff_t ps = eng.stride(), w = image.width, c = image.channels;
   for (std::ptrdiff_t ch = 0; ch < c; ++ch) {
-    eng.prepare(image, ch);
-    parallel_for(image.height, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-      Buffer<F> re(static_cast<std::size_t>(kRowsPerBlock * ps)), im(static_cast<std::size_t>(kRowsPerBlock * ps));
-      std::complex<double> factor[kRowsPerBlock];
-      for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
-        const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
-        eng.response_rows(rb, nb, re.data(), im.data(), factor);
-        for (std::ptrdiff_t i = 0; i < nb; ++i) {
-          const F fr = static_cast<F>(factor[i].real()), fi = static_cast<F>(factor[i].imag());
-          const F* a = re.data() + i * ps;
-          const F* b = im.data() + i * ps;
-          F* dr = real.row(rb + i) + ch;
-          F* di = imag.row(rb + i) + ch;
-          for (std::ptrdiff_t x = 0; x < w; ++x) {
-            dr[x * c] = fr * a[x] - fi * b[x];
-            di[x * c] = fr * b[x] + fi * a[x];
-          }
+    eng.run(image, ch, [&](std::ptrdiff_t rb, std::ptrdiff_t nb, const F* re, const F* im,
+                           const std::complex<double>* factor) {
+      for (std::ptrdiff_t i = 0; i < nb; ++i) {
+        const F fr = static_cast<F>(factor[i].real()), fi = static_cast<F>(factor[i].imag());
+        const F* a = re + i * ps;
+        const F* b = im + i * ps;
+        F* dr = real.row(rb + i) + ch;
+        F* di = imag.row(rb + i) + ch;
+        for (std::ptrdiff_t x = 0; x < w; ++x) {
+          dr[x * c] = fr * a[x] - fi * b[x];
+          di[x * c] = fr * b[x] + fi * a[x];
         }
       }
-    }, kRowsPerBlock);
+    });
   }
 }
 
@@ -417,86 +481,80 @@ void gabor_bank_into(ImageView<const T> image, const GaborBankOptions& opt, Imag
     }
 
   const std::ptrdiff_t wp = padded_width(w), ps = detail::plane_stride<float>(w);
-  std::vector<Buffer<float>> planes(static_cast<std::size_t>(nf));  // smoothed-along-rows magnitudes
-  std::vector<std::vector<float>> weights(static_cast<std::size_t>(nf)), padded_weights(weights.size());
-  std::vector<std::ptrdiff_t> radius(static_cast<std::size_t>(nf));
+  // Per feature: the magnitudes, smoothed along the rows into `rows` (with rs halo rows above and below),
+  // then down the columns into the feature's plane, which the last pass interleaves into the output.
+  std::vector<Buffer<float>> planes(static_cast<std::size_t>(nf));
+  Buffer<float> rows;
   GaborEngine<float> eng;
   for (std::ptrdiff_t k = 0; k < nf; ++k) {
     const GaborOptions& o = filters[static_cast<std::size_t>(k)];
     const std::vector<double> wd = opt.smoothing > 0
                                        ? detail::gaussian_weights(opt.smoothing / o.frequency, opt.smoothing_truncate)
                                        : std::vector<double>{1.0};
-    std::vector<float>& ws = weights[static_cast<std::size_t>(k)];
-    ws.assign(wd.begin(), wd.end());
+    const std::vector<float> ws(wd.begin(), wd.end());
     const std::ptrdiff_t rs = static_cast<std::ptrdiff_t>(ws.size() / 2);
-    padded_weights[static_cast<std::size_t>(k)] = detail::pad_taps(ws);
     const std::vector<float> ws_splat = detail::splat(ws);
-    radius[static_cast<std::size_t>(k)] = rs;
-    Buffer<float>& q = planes[static_cast<std::size_t>(k)];
-    q.reset(static_cast<std::size_t>((h + 2 * rs) * ps), false);
+    const std::vector<float> half_splat = detail::splat(std::vector<float>(ws.begin(), ws.begin() + rs + 1));
+    Buffer<float>& plane = planes[static_cast<std::size_t>(k)];
+    plane.reset(static_cast<std::size_t>(h * ps), false);
+    if (rs > 0 && rows.size() < static_cast<std::size_t>((h + 2 * rs) * ps))
+      rows.reset(static_cast<std::size_t>((h + 2 * rs) * ps), false);
 
     eng.setup(o, h, w);
-    eng.prepare(image, 0);
-    parallel_for(h, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-      Buffer<float> re(static_cast<std::size_t>(kRowsPerBlock * ps)), im(static_cast<std::size_t>(kRowsPerBlock * ps));
-      Buffer<float> ext(static_cast<std::size_t>(wp + 2 * rs));
-      std::complex<double> factor[kRowsPerBlock];
-      for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
-        const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
-        eng.response_rows(rb, nb, re.data(), im.data(), factor);
-        for (std::ptrdiff_t i = 0; i < nb; ++i) {
-          const float scale = static_cast<float>(std::abs(factor[i]));
-          const float* pa = re.data() + i * ps;
-          const float* pb = im.data() + i * ps;
-          float* dst = q.data() + (rb + i + rs) * ps;
-          float* mag = rs > 0 ? ext.data() + rs : dst;
-          hot_magnitude(pa, pb, scale, mag, w);
-          if (rs == 0) continue;
-          // Border of the magnitude row for the horizontal smoothing pass (0 outside for constant mode).
-          float* e = ext.data();
-          for (std::ptrdiff_t j = 0; j < rs; ++j) {
-            const std::ptrdiff_t a = border_index(j - rs, w, opt.mode), b = border_index(w + j, w, opt.mode);
-            e[j] = a < 0 ? 0.f : mag[a];
-            e[rs + w + j] = b < 0 ? 0.f : mag[b];
-          }
-          std::fill(e + w + 2 * rs, e + wp + 2 * rs, 0.f);
-          hot_fir_row(e, ws_splat.data(), static_cast<int>(ws.size()), dst, wp);
+    eng.run(image, 0, [&](std::ptrdiff_t rb, std::ptrdiff_t nb, const float* re, const float* im,
+                          const std::complex<double>* factor) {
+      Buffer<float> ext_buf(rs > 0 ? static_cast<std::size_t>(wp + 2 * rs) : 0, false);
+      float* ext = ext_buf.data();
+      for (std::ptrdiff_t i = 0; i < nb; ++i) {
+        const float scale = static_cast<float>(std::abs(factor[i]));
+        const float* pa = re + i * ps;
+        const float* pb = im + i * ps;
+        float* dst = rs > 0 ? rows.data() + (rb + i + rs) * ps : plane.data() + (rb + i) * ps;
+        float* mag = rs > 0 ? ext + rs : dst;
+        hot_magnitude(pa, pb, scale, mag, w);
+        if (rs == 0) continue;
+        // Border of the magnitude row for the horizontal smoothing pass (0 outside for constant mode).
+        for (std::ptrdiff_t j = 0; j < rs; ++j) {
+          const std::ptrdiff_t a = border_index(j - rs, w, opt.mode), b = border_index(w + j, w, opt.mode);
+          ext[j] = a < 0 ? 0.f : mag[a];
+          ext[rs + w + j] = b < 0 ? 0.f : mag[b];
         }
+        std::fill(ext + w + 2 * rs, ext + wp + 2 * rs, 0.f);
+        hot_fir_row(ext, ws_splat.data(), static_cast<int>(ws.size()), dst, wp);
       }
-    }, kRowsPerBlock);
-    // Halo rows of the plane for the vertical smoothing pass.
+    });
+    if (rs == 0) continue;
+    // Halo rows for the vertical smoothing pass, then that pass while the rows are still in cache.
     for (std::ptrdiff_t i = 0; i < rs; ++i) {
       for (std::ptrdiff_t v : {i, h + rs + i}) {
         const std::ptrdiff_t y = border_index(v - rs, h, opt.mode);
-        float* dst = q.data() + v * ps;
+        float* dst = rows.data() + v * ps;
         if (y < 0)
           std::fill(dst, dst + wp, 0.f);
         else
-          std::memcpy(dst, q.data() + (y + rs) * ps, sizeof(float) * static_cast<std::size_t>(wp));
+          std::memcpy(dst, rows.data() + (y + rs) * ps, sizeof(float) * static_cast<std::size_t>(wp));
       }
     }
+    parallel_for(h, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
+      std::vector<const float*> table(static_cast<std::size_t>(kRowsPerBlock + 2 * rs));
+      for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
+        const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
+        for (std::ptrdiff_t q = 0; q < nb + 2 * rs; ++q)
+          table[static_cast<std::size_t>(q)] = rows.data() + (rb + q) * ps;
+        hot_fir_col_sym(table.data(), 0, half_splat.data(), static_cast<int>(rs), plane.data() + rb * ps, nullptr, ps,
+                        nb, wp);
+      }
+    }, kRowsPerBlock);
   }
-  // Vertical smoothing of every feature, interleaved into the (H, W, F) output.
+  // Interleave the features into the (H, W, F) output, kInterleave at a time.
   parallel_for(h, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-    Buffer<float> tmp(static_cast<std::size_t>(kRowsPerBlock * ps));
-    for (std::ptrdiff_t rb = r0; rb < r1; rb += kRowsPerBlock) {
-      const std::ptrdiff_t nb = std::min(kRowsPerBlock, r1 - rb);
-      for (std::ptrdiff_t k = 0; k < nf; ++k) {
-        const std::ptrdiff_t rs = radius[static_cast<std::size_t>(k)];
-        const std::vector<float>& ws = weights[static_cast<std::size_t>(k)];
-        const float* src = planes[static_cast<std::size_t>(k)].data() + rb * ps;
-        if (rs > 0) {
-          hot_fir_col(src, ps, padded_weights[static_cast<std::size_t>(k)].data(), static_cast<int>(ws.size()),
-                      tmp.data(), ps, nb, wp);
-          src = tmp.data();
-        }
-        for (std::ptrdiff_t i = 0; i < nb; ++i) {
-          const float* s = src + i * ps;
-          float* dst = out.row(rb + i) + k;
-          for (std::ptrdiff_t x = 0; x < w; ++x) dst[x * nf] = s[x];
-        }
+    const float* src[kInterleave];
+    for (std::ptrdiff_t y = r0; y < r1; ++y)
+      for (std::ptrdiff_t k0 = 0; k0 < nf; k0 += kInterleave) {
+        const int nk = static_cast<int>(std::min(kInterleave, nf - k0));
+        for (int j = 0; j < nk; ++j) src[j] = planes[static_cast<std::size_t>(k0 + j)].data() + y * ps;
+        hot_interleave(src, nk, nf, out.row(y) + k0, w);
       }
-    }
   }, kRowsPerBlock);
 }
 

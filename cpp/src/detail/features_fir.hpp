@@ -9,6 +9,7 @@
 #include <cstdlib>  // std::free
 #include <cstring>  // std::memcpy
 #include <new>      // std::bad_alloc
+#include <type_traits>  // std::integral_constant
 #include <utility>  // std::swap
 #include <vector>   // std::vector
 
@@ -114,12 +115,23 @@ SEGEN_ALWAYS_INLINE void cfir_row(const F* in, const F* hr, const F* hi, int tap
   }
 }
 
+/// Keep a loaded vector in a register (Pin: AVX2 / AVX-512 code only): GCC otherwise folds the load into
+/// both the add and the subtract that use it, loading every sample twice where loads bound the loop.
+template <bool Pin, class V>
+SEGEN_ALWAYS_INLINE void in_register(V& v) {
+#if SEGEN_HAVE_VECTOR_EXT && defined(__GNUC__)
+  if constexpr (Pin) asm("" : "+v"(v));
+#else
+  (void)v;
+#endif
+}
+
 /// cfir_row's Store::Rotate for a kernel of 2 half + 1 taps whose real part is even and imaginary part odd
 /// about the centre tap (hr[t] == hr[2 half - t], hi[t] == -hi[2 half - t], hi[half] == 0), as the
 /// separable Gabor's row kernel is: the taps t and 2 half - t share one multiply-add per part, on the sum
 /// and the difference of their two samples, which halves the multiply-adds (sums and differences run on
 /// the adders). n a multiple of 4 * lanes.
-template <class F, int B = 32>
+template <class F, int B = 32, bool Pin = false>
 SEGEN_ALWAYS_INLINE void cfir_row_sym(const F* in, const F* hr, const F* hi, int half, F* re, F* im, std::ptrdiff_t n, F cr,
                                F ci) {
   using V = vec_t<F, B>;
@@ -131,7 +143,8 @@ SEGEN_ALWAYS_INLINE void cfir_row_sym(const F* in, const F* hr, const F* hi, int
     for (int t = 0; t < half; ++t, ++p, --q) {
       const V a = vload<F, B>(hr + t * S), b = vload<F, B>(hi + t * S);
       for (int k = 0; k < 4; ++k) {
-        const V xp = vload<F, B>(p + k * L), xq = vload<F, B>(q + k * L);
+        V xp = vload<F, B>(p + k * L), xq = vload<F, B>(q + k * L);
+        in_register<Pin>(xp), in_register<Pin>(xq);
         r[k] += a * (xp + xq);
         i[k] += b * (xp - xq);
       }
@@ -162,98 +175,91 @@ SEGEN_ALWAYS_INLINE void fir_row(const F* in, const F* h, int taps, F* out, std:
   }
 }
 
-/// Vertical FIRs work on blocks of output rows, one column strip at a time, so that the taps' rows stay in
-/// L1, and compute kColRows output rows per pass over the input rows: every loaded vector feeds kColRows
-/// accumulators, and the weights slide through registers (row i + k uses h[j - k] at input row i + j).
-/// `hp` is the kernel with kColRows - 1 zeros on each side, splatted: see pad_taps().
-constexpr int kColRows = 4;
-
-/// A kernel for the vertical FIRs: kColRows - 1 zeros on each side, then splatted.
-template <class F>
-std::vector<F> pad_taps(const std::vector<F>& h) {
-  std::vector<F> hp(h.size() + 2 * (kColRows - 1), F(0));
-  std::copy(h.begin(), h.end(), hp.begin() + (kColRows - 1));
-  return splat(hp);
-}
-
-/// Vertical FIR over two planes: re[i * out_stride + c] = sum_t h[t] * a[(i + t) * stride + c], im
-/// likewise from b, for i in [0, nrows) and c in [0, n) (n a multiple of the vector lanes).
-template <class F, int B = 32>
-SEGEN_ALWAYS_INLINE void fir_col2(const F* a, const F* b, std::ptrdiff_t stride, const F* hp, int taps, F* re, F* im,
-                           std::ptrdiff_t out_stride, std::ptrdiff_t nrows, std::ptrdiff_t n) {
+/// Symmetric vertical FIRs: the taps h[0, 2 half] satisfy h[t] == h[2 half - t] (Gaussians), so each output
+/// pairs the rows t and 2 half - t: one add and one multiply-add per pair instead of two multiply-adds (the
+/// adds run on their own ports). `g` holds h[0, half] splatted. Two streams a and b (two planes, or two
+/// column strips of one plane) share the taps; input row q of stream a is rows[q], of b rows[q] + boff
+/// (a row table, so that the rows may sit in a ring). For output row i of a block, at column c,
+///   oa[i * out_stride] = h[half] a[i + half] + sum_{u = 1 .. half} h[half - u] (a[i + half - u] + a[i + half + u])
+/// summed in that order (centre first, then outwards) for every row, so the result does not depend on how
+/// rows are blocked; ob likewise from b. A block of M rows keeps two sliding windows of M rows per stream in
+/// registers (rings indexed by row mod M), so each tap pair loads two rows per stream for M outputs. The
+/// windows start on the centre rows, which the previous block loaded, and end on the block's lowest rows,
+/// the ones new to the cache.
+#if defined(__GNUC__)
+#define SEGEN_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#define SEGEN_ALWAYS_INLINE_LAMBDA
+#endif
+template <int M, class F, int B>
+SEGEN_ALWAYS_INLINE void col_sym_block(const F* const* rows, std::ptrdiff_t c, std::ptrdiff_t boff, const F* g, int half,
+                                       F* da, F* db, std::ptrdiff_t out_stride) {
   using V = vec_t<F, B>;
-  constexpr int L = Vec<F, B>::lanes, S = kSplat<F>;
-  const F* h = hp + (kColRows - 1) * S;
-  for (std::ptrdiff_t c = 0; c < n; c += L) {
-    std::ptrdiff_t i = 0;
-    for (; i + 4 <= nrows; i += 4) {
-      V a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
-      V w1{}, w2{}, w3{};  // h[-1], h[-2], h[-3] are the zero padding
-      const F* pa = a + i * stride + c;
-      const F* pb = b + i * stride + c;
-      for (int j = 0; j < taps + 3; ++j, pa += stride, pb += stride) {
-        const V w0 = vload<F, B>(h + j * S);
-        const V xa = vload<F, B>(pa), xb = vload<F, B>(pb);
-        a0 += w0 * xa, a1 += w1 * xa, a2 += w2 * xa, a3 += w3 * xa;
-        b0 += w0 * xb, b1 += w1 * xb, b2 += w2 * xb, b3 += w3 * xb;
-        w3 = w2, w2 = w1, w1 = w0;
-      }
-      F* dr = re + i * out_stride + c;
-      F* di = im + i * out_stride + c;
-      vstore<F, B>(dr, a0), vstore<F, B>(dr + out_stride, a1), vstore<F, B>(dr + 2 * out_stride, a2);
-      vstore<F, B>(dr + 3 * out_stride, a3);
-      vstore<F, B>(di, b0), vstore<F, B>(di + out_stride, b1), vstore<F, B>(di + 2 * out_stride, b2);
-      vstore<F, B>(di + 3 * out_stride, b3);
-    }
-    for (; i < nrows; ++i) {
-      V a0{}, b0{};
-      const F* pa = a + i * stride + c;
-      const F* pb = b + i * stride + c;
-      for (int t = 0; t < taps; ++t, pa += stride, pb += stride) {
-        const V w = vload<F, B>(h + t * S);
-        a0 += w * vload<F, B>(pa), b0 += w * vload<F, B>(pb);
-      }
-      vstore<F, B>(re + i * out_stride + c, a0), vstore<F, B>(im + i * out_stride + c, b0);
+  constexpr int S = kSplat<F>;
+  const std::ptrdiff_t h = half;
+  V la[M], lb[M], ra[M], rb[M], sa[M], sb[M];
+  // At step u the left window holds rows h - u + m in slot (m - u) mod M, the right one rows h + u + m in
+  // slot (m + u) mod M; at u = 0 both hold the centre rows h + m in slot m.
+  {
+    const V w = vload<F, B>(g + h * S);
+    for (int m = 0; m < M; ++m) {
+      la[m] = ra[m] = vload<F, B>(rows[h + m] + c);
+      lb[m] = rb[m] = vload<F, B>(rows[h + m] + c + boff);
+      sa[m] = w * la[m], sb[m] = w * lb[m];
     }
   }
+  auto step = [&](auto rc, std::ptrdiff_t u) SEGEN_ALWAYS_INLINE_LAMBDA {
+    constexpr int r = decltype(rc)::value;  // u mod M
+    constexpr int nl = (M - r) % M, nr = (M - 1 + r) % M;
+    la[nl] = vload<F, B>(rows[h - u] + c), lb[nl] = vload<F, B>(rows[h - u] + c + boff);
+    ra[nr] = vload<F, B>(rows[h + u + M - 1] + c), rb[nr] = vload<F, B>(rows[h + u + M - 1] + c + boff);
+    const V w = vload<F, B>(g + (h - u) * S);
+    for (int m = 0; m < M; ++m) {
+      sa[m] += w * (la[(m + M - r) % M] + ra[(m + r) % M]);
+      sb[m] += w * (lb[(m + M - r) % M] + rb[(m + r) % M]);
+    }
+  };
+  using I0 = std::integral_constant<int, 0>;
+  using I1 = std::integral_constant<int, 1 % M>;
+  using I2 = std::integral_constant<int, 2 % M>;
+  using I3 = std::integral_constant<int, 3 % M>;
+  static_assert(M == 1 || M == 2 || M == 4, "blocks of 1, 2 or 4 rows");
+  std::ptrdiff_t u = 1;
+  for (; u + M - 1 <= h; u += M) {  // u == 1 mod M here
+    if constexpr (M == 4)
+      step(I1{}, u), step(I2{}, u + 1), step(I3{}, u + 2), step(I0{}, u + 3);
+    else if constexpr (M == 2)
+      step(I1{}, u), step(I0{}, u + 1);
+    else
+      step(I0{}, u);
+  }
+  const std::ptrdiff_t rem = h + 1 - u;  // < M steps left
+  if (rem > 0) step(I1{}, u);
+  if (rem > 1) step(I2{}, u + 1);
+  if (rem > 2) step(I3{}, u + 2);
+  for (int m = 0; m < M; ++m) vstore<F, B>(da + m * out_stride, sa[m]), vstore<F, B>(db + m * out_stride, sb[m]);
 }
 
-/// Vertical FIR over one plane: out[i * out_stride + c] = sum_t h[t] * rows[(i + t) * stride + c]
-/// (n a multiple of 2 * lanes); `hp` padded as for fir_col2.
+#undef SEGEN_ALWAYS_INLINE_LAMBDA
+
+/// Vertical symmetric FIR (see col_sym_block) of the rows rows[0, nrows + 2 half): stream a is the rows
+/// themselves, stream b the same rows offset by `boff` elements (a second plane) -> oa and ob; or, with
+/// ob null, one plane whose passes cover two adjacent column strips (b = a + lanes -> oa + lanes).
+/// n a multiple of 2 * lanes.
 template <class F, int B = 32>
-SEGEN_ALWAYS_INLINE void fir_col(const F* rows, std::ptrdiff_t stride, const F* hp, int taps, F* out,
-                          std::ptrdiff_t out_stride, std::ptrdiff_t nrows, std::ptrdiff_t n) {
-  using V = vec_t<F, B>;
-  constexpr int L = Vec<F, B>::lanes, S = kSplat<F>;
-  const F* h = hp + (kColRows - 1) * S;
-  for (std::ptrdiff_t c = 0; c < n; c += 2 * L) {
+SEGEN_ALWAYS_INLINE void fir_col_sym(const F* const* rows, std::ptrdiff_t boff, const F* g, int half, F* oa, F* ob,
+                                     std::ptrdiff_t out_stride, std::ptrdiff_t nrows, std::ptrdiff_t n) {
+  constexpr int M = B >= 64 ? 4 : 2;  // 4 rows x 2 streams x 3 vectors fit 32 zmm registers; 2 rows fit 16
+  constexpr std::ptrdiff_t L = Vec<F, B>::lanes;
+  const bool one = ob == nullptr;
+  const std::ptrdiff_t step = one ? 2 * L : L;
+  if (one) boff = L, ob = oa + L;
+  for (std::ptrdiff_t c = 0; c < n; c += step) {
     std::ptrdiff_t i = 0;
-    for (; i + 4 <= nrows; i += 4) {
-      V a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
-      V w1{}, w2{}, w3{};
-      const F* p = rows + i * stride + c;
-      for (int j = 0; j < taps + 3; ++j, p += stride) {
-        const V w0 = vload<F, B>(h + j * S);
-        const V xa = vload<F, B>(p), xb = vload<F, B>(p + L);
-        a0 += w0 * xa, a1 += w1 * xa, a2 += w2 * xa, a3 += w3 * xa;
-        b0 += w0 * xb, b1 += w1 * xb, b2 += w2 * xb, b3 += w3 * xb;
-        w3 = w2, w2 = w1, w1 = w0;
-      }
-      F* d = out + i * out_stride + c;
-      vstore<F, B>(d, a0), vstore<F, B>(d + out_stride, a1), vstore<F, B>(d + 2 * out_stride, a2);
-      vstore<F, B>(d + 3 * out_stride, a3);
-      vstore<F, B>(d + L, b0), vstore<F, B>(d + L + out_stride, b1), vstore<F, B>(d + L + 2 * out_stride, b2);
-      vstore<F, B>(d + L + 3 * out_stride, b3);
-    }
-    for (; i < nrows; ++i) {
-      V a0{}, b0{};
-      const F* p = rows + i * stride + c;
-      for (int t = 0; t < taps; ++t, p += stride) {
-        const V w = vload<F, B>(h + t * S);
-        a0 += w * vload<F, B>(p), b0 += w * vload<F, B>(p + L);
-      }
-      vstore<F, B>(out + i * out_stride + c, a0), vstore<F, B>(out + i * out_stride + c + L, b0);
-    }
+    for (; i + M <= nrows; i += M)
+      col_sym_block<M, F, B>(rows + i, c, boff, g, half, oa + i * out_stride + c, ob + i * out_stride + c, out_stride);
+    for (; i < nrows; ++i)
+      col_sym_block<1, F, B>(rows + i, c, boff, g, half, oa + i * out_stride + c, ob + i * out_stride + c, out_stride);
   }
 }
 
