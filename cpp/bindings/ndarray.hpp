@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,10 @@ py::array_t<T> new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c = 
   if (c != 0) shape.push_back(static_cast<py::ssize_t>(c));
   std::size_t bytes = sizeof(T);
   bool fits = true;
-  for (py::ssize_t n : shape) fits = fits && n >= 0 && !__builtin_mul_overflow(bytes, std::size_t(n), &bytes);
+  for (py::ssize_t n : shape) {
+    fits = fits && n >= 0 && (n == 0 || bytes <= std::numeric_limits<std::size_t>::max() / std::size_t(n));
+    if (fits) bytes *= std::size_t(n);
+  }
   void* p = fits && bytes >= kLargeOutputBytes ? alloc_large_output(bytes) : nullptr;
   if (!p) return py::array_t<T>(shape);  // numpy allocates (and reports an impossible size itself)
   py::capsule owner;
