@@ -138,6 +138,32 @@ def test_watershed_float_order_edge_cases(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("connectivity", [1, 2])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_watershed_float_mostly_distinct_with_ties(rng, dtype, connectivity, with_mask):
+    # a relief of mostly distinct values (a refill per pop in the flood's queue) with a few ties in it: small
+    # plateaus, a plateau holding two markers, values one ulp apart, infinities; the same labels as the
+    # reference at 1 and 2 threads
+    relief = ndi.gaussian_filter(rng.random((64, 72)), 2).astype(dtype)
+    relief[10:14, 10:14] = relief[12, 12]
+    relief[40:43, 50:56] = relief[41, 52]
+    relief[30, 5:9] = relief[30, 5]
+    relief[5, 60] = np.nextafter(relief[5, 61], dtype(np.inf))
+    relief[50, 20], relief[0, 0], relief[63, 71] = np.inf, -np.inf, np.inf
+    markers = np.zeros(relief.shape, np.int32)
+    idx = rng.choice(relief.size, 20, replace=False)
+    markers.flat[idx] = np.arange(1, 21)
+    markers[40, 50], markers[42, 55] = 21, 22
+    mask = ndi.gaussian_filter(rng.random(relief.shape), 3) > 0.4 if with_mask else None
+    kw = dict(connectivity=connectivity, mask=mask)
+    want = reference_watershed(relief, markers, mask, connectivity)
+    np.testing.assert_array_equal(segmentation.watershed(relief, markers, **kw), want)
+    for threads in (1, 2):
+        with num_threads(threads):
+            np.testing.assert_array_equal(seg.watershed(relief, markers, **kw), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("connectivity", [1, 2])
 def test_watershed_float_mask_shapes(rng, dtype, connectivity):
     # the float flood keys only the pixels inside the mask: masks touching every border, with holes,
     # markers inside and outside it, none inside, NaN outside it
