@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "segen/watershed.hpp"
 
@@ -68,6 +72,78 @@ TEST(Watershed, FloatQueuesMatchTheIntegerQueue) {
         EXPECT_EQ(diff_f, 0) << "line=" << line << " masked=" << masked;
         EXPECT_EQ(diff_d, 0) << "line=" << line << " masked=" << masked;
       }
+}
+
+void set_flood(const char* value) {  // SEGEN_WATERSHED_FLOOD: "queue", "sweep", or nullptr for the automatic choice
+#if defined(_WIN32)
+  _putenv_s("SEGEN_WATERSHED_FLOOD", value ? value : "");
+#else
+  if (value) setenv("SEGEN_WATERSHED_FLOOD", value, 1);
+  else unsetenv("SEGEN_WATERSHED_FLOOD");
+#endif
+}
+
+// A float relief goes to the radix queue or to the sorted sweep; both must give the uint16 queue's labels, on a
+// relief of mostly distinct values (lakes everywhere: a smoothed random field) and on one full of ties (half the
+// pixels on 7 levels), with and without mask, markers of equal value, 4- and 8-connectivity.
+TEST(Watershed, SweepAndQueueMatchTheIntegerQueue) {
+  const std::ptrdiff_t h = 83, w = 117;
+  std::uint32_t state = 777;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  segen::Image<std::int32_t> mk(h, w, 1);
+  segen::Image<std::uint8_t> mask(h, w, 1);
+  for (std::ptrdiff_t i = 0; i < h * w; ++i) {
+    mk.data()[i] = (next() >> 8) % 61 == 0 ? static_cast<std::int32_t>(1 + (next() >> 8) % 30) : 0;
+    mask.data()[i] = (next() >> 8) % 9 != 0;
+  }
+  for (int relief = 0; relief < 2; ++relief) {
+    segen::Image<std::uint16_t> u(h, w, 1);
+    std::vector<double> noise(static_cast<std::size_t>(h * w));
+    for (auto& v : noise) v = (next() >> 8) / 16777216.0;
+    for (std::ptrdiff_t y = 0; y < h; ++y)
+      for (std::ptrdiff_t x = 0; x < w; ++x) {
+        if (relief == 0) {  // a 5x5 box mean of noise, spread over the 16-bit range: few repeats
+          double s = 0;
+          for (std::ptrdiff_t dy = -2; dy <= 2; ++dy)
+            for (std::ptrdiff_t dx = -2; dx <= 2; ++dx)
+              s += noise[std::clamp<std::ptrdiff_t>(y + dy, 0, h - 1) * w + std::clamp<std::ptrdiff_t>(x + dx, 0, w - 1)];
+          u(y, x) = static_cast<std::uint16_t>(s / 25 * 65535);
+        } else {
+          const std::uint32_t r = next() >> 8;
+          u(y, x) = (r & 1) ? static_cast<std::uint16_t>(r % 65536) : static_cast<std::uint16_t>(r % 7);
+        }
+      }
+    segen::Image<float> f(h, w, 1);
+    segen::Image<double> d(h, w, 1);
+    for (std::ptrdiff_t i = 0; i < h * w; ++i) {
+      f.data()[i] = static_cast<float>(u.data()[i]) * 0.5f - 9000.0f;
+      d.data()[i] = static_cast<double>(u.data()[i]) * 1e-3 + 0.25;
+    }
+    for (bool masked : {false, true})
+      for (auto conn : {segen::Connectivity::Four, segen::Connectivity::Eight}) {
+        segen::WatershedOptions o;
+        o.connectivity = conn;
+        segen::ImageView<const std::uint8_t> m = masked ? segen::ImageView<const std::uint8_t>(mask.view())
+                                                          : segen::ImageView<const std::uint8_t>();
+        set_flood(nullptr);
+        auto want = segen::watershed<std::uint16_t>(u.view(), mk.view(), m, o);
+        for (const char* flood : {"queue", "sweep", static_cast<const char*>(nullptr)}) {
+          set_flood(flood);
+          auto b = segen::watershed<float>(f.view(), mk.view(), m, o);
+          auto c = segen::watershed<double>(d.view(), mk.view(), m, o);
+          std::ptrdiff_t diff_f = 0, diff_d = 0;
+          for (std::ptrdiff_t i = 0; i < h * w; ++i) {
+            diff_f += want.data()[i] != b.data()[i];
+            diff_d += want.data()[i] != c.data()[i];
+          }
+          const std::string at = std::string("flood=") + (flood ? flood : "auto") + " relief=" + std::to_string(relief) +
+                                 " masked=" + std::to_string(masked);
+          EXPECT_EQ(diff_f, 0) << at;
+          EXPECT_EQ(diff_d, 0) << at;
+        }
+      }
+  }
+  set_flood(nullptr);
 }
 
 TEST(PeakLocalMax, SinglePeak) {

@@ -35,8 +35,13 @@ struct WatershedOptions {
 /// markers: 1 to 8 pixels in 8000). The rule is the same for every pixel type, so one relief as uint8, uint16,
 /// float or double gives the same basins. Without compactness the queue is exact and O(N): one FIFO per grey
 /// level for integers; for floats a radix queue on order-preserving integer keys (-0.0 and +0.0 are one
-/// level, infinities are the lowest and highest). With compactness > 0 the cost is no longer a pixel value,
-/// and a binary heap with scikit-image's sift procedure (markers all of age 0) gives its results exactly.
+/// level, infinities are the lowest and highest), or, on a float relief where few values repeat (fewer than
+/// 1 in 16 of about 4096 pixels sampled on a grid), the same flood replayed as a sweep over the pixels sorted
+/// by key: lakes (pixels below the flood's level with no labelled neighbour yet) are filled first-in first-out
+/// when the sweep reaches their rim, and each group of equal keys replays the queue's order, so the labels are
+/// the queue's. SEGEN_WATERSHED_FLOOD=queue or =sweep in the environment forces one of the two (for tests).
+/// With compactness > 0 the cost is no longer a pixel value, and a binary heap with scikit-image's sift
+/// procedure (markers all of age 0) gives its results exactly.
 /// @param image    (H, W) relief; T is uint8, uint16, float or double. NaN is not allowed.
 /// @param markers  (H, W) int32; nonzero pixels are seeds carrying their label.
 /// @param mask     (H, W) uint8 (nonzero = flood here), or an empty view for the whole image. Markers
@@ -44,10 +49,11 @@ struct WatershedOptions {
 /// @param out      (H, W) int32 labels; 0 where unreached (outside the mask, or on watershed lines).
 /// @param options  connectivity, compactness (>= 0) and watershed_line.
 /// @throws InvalidArgument on empty or mismatched images, channels, NaN values or a negative compactness.
-/// @note The flood is serial (it is ordered by nature); reading the image and writing the labels use the
-///       thread pool. O(N) without compactness (for floats, each queued pixel moves down at most 2 (float)
-///       or 5 (double) digits of 11 bits), O(N log N) with it. Scratch: 8 (float) or 12 (double) bytes per
-///       pixel for the flood's cells, plus the queue (at most 16 bytes per queued pixel).
+/// @note The flood is serial (it is ordered by nature); reading the image, the sweep's bucketing and writing
+///       the labels use the thread pool. O(N) without compactness (for floats, each queued pixel moves down at
+///       most 2 (float) or 5 (double) digits of 11 bits; the sweep's sort is a radix sort), O(N log N) with
+///       it. Scratch: the queue, 8 (float) or 12 (double) bytes per pixel for its cells plus at most 16 bytes
+///       per queued pixel; the sweep, 8 bytes per pixel for its cells plus 8 per pixel in the mask.
 ///       With compactness > 0 `watershed_line` is ignored, as in scikit-image.
 template <class T>
 SEGEN_API void watershed_into(ImageView<const T> image, ImageView<const std::int32_t> markers,

@@ -10,6 +10,18 @@ from skimage import data, feature, filters, morphology, segmentation
 seg = segen.segmentation
 
 
+@pytest.fixture(autouse=True, params=["auto", "queue", "sweep"])
+def float_flood(request, monkeypatch):
+    # A float relief is flooded by the radix queue or by the sorted sweep, chosen by how many values repeat;
+    # SEGEN_WATERSHED_FLOOD forces one. Every test here runs with the choice and with each forced, so both give
+    # the reference's labels on every relief (the sweep's replay of tied keys included).
+    if request.param == "auto":
+        monkeypatch.delenv("SEGEN_WATERSHED_FLOOD", raising=False)
+    else:
+        monkeypatch.setenv("SEGEN_WATERSHED_FLOOD", request.param)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def coins():
     return data.coins()
@@ -157,6 +169,28 @@ def test_watershed_float_mostly_distinct_with_ties(rng, dtype, connectivity, wit
     kw = dict(connectivity=connectivity, mask=mask)
     want = reference_watershed(relief, markers, mask, connectivity)
     np.testing.assert_array_equal(segmentation.watershed(relief, markers, **kw), want)
+    for threads in (1, 2):
+        with num_threads(threads):
+            np.testing.assert_array_equal(seg.watershed(relief, markers, **kw), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("connectivity", [1, 2])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_watershed_float_smooth_relief_with_lakes(coins, dtype, connectivity, with_mask):
+    # the benchmark's hard case at the photo's own size: the Sobel magnitude of the smoothed coins (distinct
+    # values almost everywhere) flooded from spaced minima only, so that most local minima hold no marker and
+    # fill as lakes when the flood reaches their rim; identical to scikit-image
+    smooth = filters.gaussian(coins, 2)
+    relief = filters.sobel(smooth).astype(dtype)
+    peaks = feature.peak_local_max(-relief, min_distance=10)
+    markers = np.zeros(relief.shape, np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    assert len(peaks) > 100
+    assert morphology.local_minima(relief).sum() > 2 * len(peaks)  # lakes
+    mask = ndi.binary_dilation(smooth > filters.threshold_otsu(smooth), iterations=8) if with_mask else None
+    kw = dict(connectivity=connectivity, mask=mask)
+    want = segmentation.watershed(relief, markers, **kw)
     for threads in (1, 2):
         with num_threads(threads):
             np.testing.assert_array_equal(seg.watershed(relief, markers, **kw), want)
