@@ -201,16 +201,16 @@ void flood_levels(Grid& g, const L* level, std::size_t nlevels, const std::vecto
 // Order-preserving unsigned keys of float values: a < b exactly when key(a) < key(b), and -0.0 gets the key
 // of +0.0 (the two compare equal). NaN is refused before any key is made.
 inline std::uint32_t order_key(float v) {
-  if (v == 0.0f) v = 0.0f;
   std::uint32_t b;
   std::memcpy(&b, &v, sizeof b);
-  return (b >> 31) ? ~b : (b | 0x80000000u);
+  b &= std::uint32_t(0) - std::uint32_t(v != 0.0f);  // -0.0 as +0.0
+  return b ^ ((std::uint32_t(0) - (b >> 31)) | 0x80000000u);  // negative: all bits flipped; else the sign bit set
 }
 inline std::uint64_t order_key(double v) {
-  if (v == 0.0) v = 0.0;
   std::uint64_t b;
   std::memcpy(&b, &v, sizeof b);
-  return (b >> 63) ? ~b : (b | (std::uint64_t(1) << 63));
+  b &= std::uint64_t(0) - std::uint64_t(v != 0.0);
+  return b ^ ((std::uint64_t(0) - (b >> 63)) | (std::uint64_t(1) << 63));
 }
 
 // A monotone priority queue on integer keys (a radix heap with 2^11-way digits instead of bits): every key
@@ -519,8 +519,8 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
 // dependent steps through the queue's buckets, and each pop's cells a cache miss), while here the order is
 // known ahead: the cells of the pixel 16 pops on are prefetched, and the sort is sequential. The sort: one pass
 // spreads the pixels into 256 buckets by the top bits of a 32-bit sort key (for double, the 32 highest bits in
-// which the keys differ), and each bucket is radix-sorted on the rest, in cache, just before the sweep reaches
-// it (runs that a double's sort key leaves equal are then ordered by the whole key).
+// which the keys differ), then the buckets are radix-sorted on the rest, in parallel and each in cache (runs
+// that a double's sort key leaves equal are then ordered by the whole key).
 // t: the pop number of a popped pixel, or one of these states.
 constexpr std::uint32_t kOutside = 0xFFFFFFFFu;   // frame, outside the mask
 constexpr std::uint32_t kUnseen = 0xFFFFFFFEu;    // key above the sweep's level
@@ -580,19 +580,28 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
       for (std::ptrdiff_t x = 0; x < w; ++x) nan |= src[x] != src[x];
       row_nan[y] = nan != 0;
       if (nan) continue;
+      // The key range, on the keys themselves: a min / max of integers is vectorised, one of floats is not
+      // (without -ffinite-math-only).
       std::uint32_t n = 0;
-      T lo = std::numeric_limits<T>::infinity(), hi = -lo;
+      K lo = std::numeric_limits<K>::max(), hi = 0;
       if (ms) {
         for (std::ptrdiff_t x = 0; x < w; ++x) {
+          const K k = order_key(src[x]), in = K(0) - K(ms[x] != 0);  // all ones inside the mask
           n += ms[x] != 0;
-          if (ms[x]) lo = std::min(lo, src[x]), hi = std::max(hi, src[x]);
+          lo = std::min(lo, K(k | ~in));
+          hi = std::max(hi, K(k & in));
         }
       } else {
         n = static_cast<std::uint32_t>(w);
-        for (std::ptrdiff_t x = 0; x < w; ++x) lo = std::min(lo, src[x]), hi = std::max(hi, src[x]);
+        for (std::ptrdiff_t x = 0; x < w; ++x) {
+          const K k = order_key(src[x]);
+          lo = std::min(lo, k);
+          hi = std::max(hi, k);
+        }
       }
       row_count[y] = n;
-      if (n) row_min[y] = order_key(lo), row_max[y] = order_key(hi);
+      row_min[y] = lo;
+      row_max[y] = hi;
     }
   }, 16);
   if (std::find(row_nan.begin(), row_nan.end(), 1) != row_nan.end())
@@ -684,31 +693,30 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(p) / pw - 1, x = static_cast<std::ptrdiff_t>(p) % pw - 1;
     return order_key(image(y, x));
   };
-  std::vector<std::uint64_t> bucket_tmp;
-  std::vector<std::uint32_t> bucket_hist;
-  std::size_t next_bucket = 0, sorted_end = 0;
-  auto sort_next_bucket = [&] {  // stable: equal sort keys stay in raster order
-    const std::size_t lo = bucket_start[next_bucket], hi = bucket_start[next_bucket + 1];
-    ++next_bucket;
-    sorted_end = hi;
-    const std::size_t m = hi - lo;
-    if (m > 1 && top_shift > 0) {
-      if (bucket_tmp.size() < m) bucket_tmp.resize(m);
-      radix_sort_low(order + lo, bucket_tmp.data(), m, top_shift, bucket_hist);
-    }
-    if (shift > 0) {  // runs of equal sort keys: by the whole key, then raster order
-      for (std::size_t s = lo; s < hi;) {
-        std::size_t e = s + 1;
-        while (e < hi && (order[e] >> 32) == (order[s] >> 32)) ++e;
-        if (e - s > 1)
-          std::sort(order + s, order + e, [&](std::uint64_t x, std::uint64_t y) {
-            const K kx = key_of(px(x)), ky = key_of(px(y));
-            return kx != ky ? kx < ky : px(x) < px(y);
-          });
-        s = e;
+  // Each bucket sorted on its other bits (stable: equal sort keys stay in raster order), buckets in parallel.
+  parallel_for(static_cast<std::ptrdiff_t>(nbuckets), [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+    std::vector<std::uint64_t> tmp;
+    std::vector<std::uint32_t> hist;
+    for (std::ptrdiff_t b = b0; b < b1; ++b) {
+      const std::size_t lo = bucket_start[b], hi = bucket_start[b + 1], m = hi - lo;
+      if (m > 1 && top_shift > 0) {
+        if (tmp.size() < m) tmp.resize(m);
+        radix_sort_low(order + lo, tmp.data(), m, top_shift, hist);
+      }
+      if (shift > 0) {  // runs of equal sort keys: by the whole key, then raster order
+        for (std::size_t s = lo; s < hi;) {
+          std::size_t e = s + 1;
+          while (e < hi && (order[e] >> 32) == (order[s] >> 32)) ++e;
+          if (e - s > 1)
+            std::sort(order + s, order + e, [&](std::uint64_t x, std::uint64_t y) {
+              const K kx = key_of(px(x)), ky = key_of(px(y));
+              return kx != ky ? kx < ky : px(x) < px(y);
+            });
+          s = e;
+        }
       }
     }
-  };
+  }, 1);
 
   // scikit-image's neighbour order; opp[k]: the place in a pusher's scan of the pixel it reaches through nb[k]'s
   // opposite (the pusher at p + nb[k] reaches p as its neighbour nb[opp[k]]). The pixels that one pusher pushes
@@ -751,8 +759,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   std::uint32_t steps = 0;
   for (std::size_t i = 0; i < n;) {
     if ((++steps & 4095u) == 0) poll_interrupt();
-    while (next_bucket < nbuckets && sorted_end <= i + kAhead) sort_next_bucket();
-    if (i + kAhead < sorted_end) {  // the cells that the pop kAhead from now reads
+    if (i + kAhead < n) {  // the cells that the pop kAhead from now reads
       const char* a = reinterpret_cast<const char*>(c + px(order[i + kAhead]));
       prefetch(a - row_bytes - sz);
       prefetch(a - row_bytes + 2 * sz - 1);
