@@ -568,54 +568,22 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   using K = decltype(order_key(T()));
   using Cell = SweepCell;
   const std::ptrdiff_t h = image.height, w = image.width, pw = w + 2, ph = h + 2;
-  // Rows in parallel: the NaN check, each row's count of pixels in the mask and its key range.
-  std::vector<std::uint32_t> row_count(static_cast<std::size_t>(h), 0);
-  std::vector<std::uint8_t> row_nan(static_cast<std::size_t>(h), 0);
-  std::vector<K> row_min(static_cast<std::size_t>(h), std::numeric_limits<K>::max()), row_max(row_min.size(), 0);
-  parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
-    for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      const T* src = image.row(y);
-      const std::uint8_t* ms = mask.empty() ? nullptr : mask.row(y);
-      unsigned nan = 0;
-      for (std::ptrdiff_t x = 0; x < w; ++x) nan |= src[x] != src[x];
-      row_nan[y] = nan != 0;
-      if (nan) continue;
-      // The key range, on the keys themselves: a min / max of integers is vectorised, one of floats is not
-      // (without -ffinite-math-only).
-      std::uint32_t n = 0;
-      K lo = std::numeric_limits<K>::max(), hi = 0;
-      if (ms) {
-        for (std::ptrdiff_t x = 0; x < w; ++x) {
-          const K k = order_key(src[x]), in = K(0) - K(ms[x] != 0);  // all ones inside the mask
-          n += ms[x] != 0;
-          lo = std::min(lo, K(k | ~in));
-          hi = std::max(hi, K(k & in));
+  // The sort key: a key's offset from the lowest key of a sample (about 4096 pixels on a grid), clamped to the
+  // sample's range and cut to its 32 highest bits where that range needs more. The buckets then share the
+  // range; the few pixels outside it (and, for double, keys that differ only below those 32 bits) leave runs of
+  // equal sort keys that are ordered by the whole key after the buckets are sorted.
+  K kmin = std::numeric_limits<K>::max(), kmax = 0;
+  {
+    const std::ptrdiff_t sy = std::max<std::ptrdiff_t>(1, h / 64), sx = std::max<std::ptrdiff_t>(1, w / 64);
+    for (std::ptrdiff_t y = sy / 2; y < h; y += sy)
+      for (std::ptrdiff_t x = sx / 2; x < w; x += sx)
+        if ((mask.empty() || mask(y, x)) && image(y, x) == image(y, x)) {
+          const K k = order_key(image(y, x));
+          kmin = std::min(kmin, k);
+          kmax = std::max(kmax, k);
         }
-      } else {
-        n = static_cast<std::uint32_t>(w);
-        for (std::ptrdiff_t x = 0; x < w; ++x) {
-          const K k = order_key(src[x]);
-          lo = std::min(lo, k);
-          hi = std::max(hi, k);
-        }
-      }
-      row_count[y] = n;
-      row_min[y] = lo;
-      row_max[y] = hi;
-    }
-  }, 16);
-  if (std::find(row_nan.begin(), row_nan.end(), 1) != row_nan.end())
-    throw InvalidArgument("`image` must not contain NaN");
-  std::vector<std::size_t> row_start(static_cast<std::size_t>(h) + 1, 0);
-  for (std::ptrdiff_t y = 0; y < h; ++y) row_start[y + 1] = row_start[y] + row_count[y];
-  const std::size_t n = row_start.back();
-  if (n == 0) {
-    for (std::ptrdiff_t y = 0; y < h; ++y) std::fill(out.row(y), out.row(y) + w, 0);
-    return;
+    if (kmin > kmax) kmin = kmax = 0;  // no sample in the mask
   }
-  // The sort key: the 32 highest bits in which keys differ (all of a float key).
-  const K kmin = *std::min_element(row_min.begin(), row_min.end());
-  const K kmax = *std::max_element(row_max.begin(), row_max.end());
   int sbits = 0;  // bits of the sort key
   while (sbits < int(8 * sizeof(K)) && ((kmax - kmin) >> sbits) != 0) ++sbits;
   const int shift = std::max(0, sbits - 32);
@@ -628,17 +596,21 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   constexpr std::ptrdiff_t kBlock = 32;  // rows per block of the fill
   const std::ptrdiff_t nblocks = (h + kBlock - 1) / kBlock;
   std::vector<std::uint32_t> pos(static_cast<std::size_t>(nblocks) * nbuckets, 0);
-  auto sort_key = [&](T v) { return static_cast<std::uint32_t>((order_key(v) - kmin) >> shift); };
+  auto sort_key = [&](T v) {
+    const K k = std::min(std::max(order_key(v), kmin), kmax);
+    return static_cast<std::uint32_t>((k - kmin) >> shift);
+  };
   VisitArray<Cell> cell(static_cast<std::size_t>(ph * pw));
-  VisitArray<std::uint64_t> sorted(n);
   Cell* c = cell.data();
-  std::uint64_t* order = sorted.data();
   const Cell frame{0, kOutside};
   std::fill(c, c + pw, frame);
   std::fill(c + (ph - 1) * pw, c + ph * pw, frame);
+  // Per block: NaN seen, a key outside the sample's range seen.
+  std::vector<std::uint8_t> block_nan(static_cast<std::size_t>(nblocks), 0), block_out(block_nan.size(), 0);
   parallel_for(nblocks, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {  // cells, and each block's bucket counts
     for (std::ptrdiff_t b = b0; b < b1; ++b) {
       std::uint32_t* hist = pos.data() + b * nbuckets;
+      bool nan = false, outside = false;
       for (std::ptrdiff_t y = b * kBlock; y < std::min(h, (b + 1) * kBlock); ++y) {
         const T* src = image.row(y);
         const std::int32_t* mk = markers.row(y);
@@ -647,16 +619,24 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         row[0] = row[w + 1] = frame;
         ++row;
         for (std::ptrdiff_t x = 0; x < w; ++x) {
+          nan |= src[x] != src[x];  // outside the mask too: NaN is refused anywhere
           if (ms && !ms[x]) {
             row[x] = frame;
             continue;
           }
           row[x] = Cell{static_cast<std::uint32_t>(mk[x]), kUnseen};
+          const K k = order_key(src[x]);
+          outside |= k < kmin || k > kmax;
           ++hist[sort_key(src[x]) >> top_shift];
         }
       }
+      block_nan[b] = nan;
+      block_out[b] = outside;
     }
   }, 1);
+  if (std::find(block_nan.begin(), block_nan.end(), 1) != block_nan.end())
+    throw InvalidArgument("`image` must not contain NaN");
+  const bool clamped = std::find(block_out.begin(), block_out.end(), 1) != block_out.end();
   std::vector<std::size_t> bucket_start(nbuckets + 1, 0);
   {
     std::size_t sum = 0;
@@ -671,6 +651,13 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     }
     bucket_start[nbuckets] = sum;
   }
+  const std::size_t n = bucket_start[nbuckets];
+  if (n == 0) {  // nothing in the mask
+    for (std::ptrdiff_t y = 0; y < h; ++y) std::fill(out.row(y), out.row(y) + w, 0);
+    return;
+  }
+  VisitArray<std::uint64_t> sorted(n);
+  std::uint64_t* order = sorted.data();
   parallel_for(nblocks, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {  // each block's pixels to its places
     for (std::ptrdiff_t b = b0; b < b1; ++b) {
       std::uint32_t* at = pos.data() + b * nbuckets;
@@ -693,6 +680,13 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(p) / pw - 1, x = static_cast<std::ptrdiff_t>(p) % pw - 1;
     return order_key(image(y, x));
   };
+  // Whether pixels of equal sort key may differ in key: all of them for double keys cut to 32 bits, else only
+  // those clamped to either end of the sample's range.
+  const std::uint32_t smax = static_cast<std::uint32_t>((kmax - kmin) >> shift);
+  auto ambiguous = [&](std::uint64_t e) {
+    const std::uint32_t sk = static_cast<std::uint32_t>(e >> 32);
+    return shift > 0 || (clamped && (sk == 0 || sk == smax));
+  };
   // Each bucket sorted on its other bits (stable: equal sort keys stay in raster order), buckets in parallel.
   parallel_for(static_cast<std::ptrdiff_t>(nbuckets), [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
     std::vector<std::uint64_t> tmp;
@@ -703,11 +697,12 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         if (tmp.size() < m) tmp.resize(m);
         radix_sort_low(order + lo, tmp.data(), m, top_shift, hist);
       }
-      if (shift > 0) {  // runs of equal sort keys: by the whole key, then raster order
+      if (m > 1 && (shift > 0 || (clamped && (ambiguous(order[lo]) || ambiguous(order[hi - 1]))))) {
+        // runs of equal sort keys that may hide different keys: by the whole key, then raster order
         for (std::size_t s = lo; s < hi;) {
           std::size_t e = s + 1;
           while (e < hi && (order[e] >> 32) == (order[s] >> 32)) ++e;
-          if (e - s > 1)
+          if (e - s > 1 && ambiguous(order[s]))
             std::sort(order + s, order + e, [&](std::uint64_t x, std::uint64_t y) {
               const K kx = key_of(px(x)), ky = key_of(px(y));
               return kx != ky ? kx < ky : px(x) < px(y);
@@ -755,7 +750,6 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   constexpr std::size_t kAhead = 16;
   constexpr std::ptrdiff_t sz = sizeof(Cell);
   const std::ptrdiff_t row_bytes = sz * pw;
-  const bool exact = shift == 0;
   std::uint32_t steps = 0;
   for (std::size_t i = 0; i < n;) {
     if ((++steps & 4095u) == 0) poll_interrupt();
@@ -771,7 +765,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     const std::uint32_t p = px(order[i]);
     std::size_t j = i + 1;
     while (j < n && (order[j] >> 32) == (order[i] >> 32)) ++j;
-    if (!exact && j > i + 1) {  // equal sort keys, not necessarily equal keys
+    if (j > i + 1 && ambiguous(order[i])) {  // equal sort keys, not necessarily equal keys
       const K kp = key_of(p);
       j = i + 1;
       while (j < n && (order[j] >> 32) == (order[i] >> 32) && key_of(px(order[j])) == kp) ++j;

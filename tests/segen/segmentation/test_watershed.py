@@ -176,6 +176,28 @@ def test_watershed_float_mostly_distinct_with_ties(rng, dtype, connectivity, wit
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("connectivity", [1, 2])
+def test_watershed_float_values_beyond_the_sampled_range(rng, dtype, connectivity):
+    # the sweep takes its key range from a grid of about 64 x 64 pixels: values off that grid, below and above
+    # everything on it (tied among themselves, distinct, infinite, next to markers), still flood in order
+    relief = ndi.gaussian_filter(rng.random((331, 347)), 3).astype(dtype)
+    lo, hi = relief.min(), relief.max()
+    relief[101:104, 7] = lo - 1  # a tied pit below the range
+    relief[200, 201] = lo - 0.5
+    relief[17, 300:303] = hi + 1  # a tied ridge above it
+    relief[250, 250] = np.inf
+    relief[3, 3] = -np.inf
+    relief[150:152, 150:152] = lo - 2
+    markers = np.zeros(relief.shape, np.int32)
+    idx = rng.choice(relief.size, 60, replace=False)
+    markers.flat[idx] = np.arange(1, 61)
+    markers[150, 150], markers[200, 201] = 61, 62
+    kw = dict(connectivity=connectivity)
+    want = segmentation.watershed(relief, markers, **kw)
+    np.testing.assert_array_equal(seg.watershed(relief, markers, **kw), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("connectivity", [1, 2])
 @pytest.mark.parametrize("with_mask", [False, True])
 def test_watershed_float_smooth_relief_with_lakes(coins, dtype, connectivity, with_mask):
     # the benchmark's hard case at the photo's own size: the Sobel magnitude of the smoothed coins (distinct
