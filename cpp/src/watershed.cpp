@@ -730,6 +730,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
       if (m.t == kDeferred) {
         m.t = kQueued;
         m.label = lab;
+        prefetch(&m + nb[k]);  // the row beyond, which its own pop reads (a lake's pixels were swept long ago)
         fifo.push_back(static_cast<std::uint32_t>(q + nb[k]));
       }
     }
