@@ -588,8 +588,8 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   while (sbits < int(8 * sizeof(K)) && ((kmax - kmin) >> sbits) != 0) ++sbits;
   const int shift = std::max(0, sbits - 32);
   sbits -= shift;
-  // Buckets of the sort key's top bits, filled in one pass over the image; each is sorted on its other bits
-  // (in cache) when the sweep comes near it.
+  // Buckets of the sort key's top bits, counted in one pass over the image and filled in a second; each is then
+  // sorted on its other bits (in cache, buckets in parallel).
   constexpr int kTop = 8;
   const int top_shift = std::max(0, sbits - kTop);
   const std::size_t nbuckets = (std::size_t(1) << (sbits - top_shift));
