@@ -562,27 +562,38 @@ inline void radix_sort_low(std::uint64_t* v, std::uint64_t* tmp, std::size_t n, 
   if (src != v) std::copy(src, src + n, v);
 }
 
+// About 4096 values of `image` on a regular grid (inside the mask, NaN left out), sorted: what the choice of
+// flood and the sweep's key range are judged on.
+template <class T>
+std::vector<T> grid_sample(ImageView<const T> image, ImageView<const std::uint8_t> mask) {
+  const std::ptrdiff_t h = image.height, w = image.width;
+  const std::ptrdiff_t sy = std::max<std::ptrdiff_t>(1, h / 64), sx = std::max<std::ptrdiff_t>(1, w / 64);
+  std::vector<T> v;
+  v.reserve(static_cast<std::size_t>((h / sy + 1) * (w / sx + 1)));
+  for (std::ptrdiff_t y = sy / 2; y < h; y += sy) {
+    const T* row = image.row(y);
+    for (std::ptrdiff_t x = sx / 2; x < w; x += sx)
+      if ((mask.empty() || mask(y, x)) && row[x] == row[x]) v.push_back(row[x]);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 template <class T>
 void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_t> markers,
-                           ImageView<const std::uint8_t> mask, ImageView<std::int32_t> out, int nnb) {
+                           ImageView<const std::uint8_t> mask, ImageView<std::int32_t> out, int nnb,
+                           const std::vector<T>& sample) {
   using K = decltype(order_key(T()));
   using Cell = SweepCell;
   const std::ptrdiff_t h = image.height, w = image.width, pw = w + 2, ph = h + 2;
-  // The sort key: a key's offset from the lowest key of a sample (about 4096 pixels on a grid), clamped to the
+  // The sort key: a key's offset from the lowest key of `sample` (grid_sample's), clamped to the
   // sample's range and cut to its 32 highest bits where that range needs more. The buckets then share the
   // range; the few pixels outside it (and, for double, keys that differ only below those 32 bits) leave runs of
   // equal sort keys that are ordered by the whole key after the buckets are sorted.
-  K kmin = std::numeric_limits<K>::max(), kmax = 0;
-  {
-    const std::ptrdiff_t sy = std::max<std::ptrdiff_t>(1, h / 64), sx = std::max<std::ptrdiff_t>(1, w / 64);
-    for (std::ptrdiff_t y = sy / 2; y < h; y += sy)
-      for (std::ptrdiff_t x = sx / 2; x < w; x += sx)
-        if ((mask.empty() || mask(y, x)) && image(y, x) == image(y, x)) {
-          const K k = order_key(image(y, x));
-          kmin = std::min(kmin, k);
-          kmax = std::max(kmax, k);
-        }
-    if (kmin > kmax) kmin = kmax = 0;  // no sample in the mask
+  K kmin = 0, kmax = 0;  // (0, 0) when no sample lies in the mask
+  if (!sample.empty()) {
+    kmin = order_key(sample.front());
+    kmax = order_key(sample.back());
   }
   int sbits = 0;  // bits of the sort key
   while (sbits < int(8 * sizeof(K)) && ((kmax - kmin) >> sbits) != 0) ++sbits;
@@ -596,10 +607,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   constexpr std::ptrdiff_t kBlock = 32;  // rows per block of the fill
   const std::ptrdiff_t nblocks = (h + kBlock - 1) / kBlock;
   std::vector<std::uint32_t> pos(static_cast<std::size_t>(nblocks) * nbuckets, 0);
-  auto sort_key = [&](T v) {
-    const K k = std::min(std::max(order_key(v), kmin), kmax);
-    return static_cast<std::uint32_t>((k - kmin) >> shift);
-  };
+  auto sort_key = [&](K k) { return static_cast<std::uint32_t>((std::min(std::max(k, kmin), kmax) - kmin) >> shift); };
   VisitArray<Cell> cell(static_cast<std::size_t>(ph * pw));
   Cell* c = cell.data();
   const Cell frame{0, kOutside};
@@ -627,7 +635,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
           row[x] = Cell{static_cast<std::uint32_t>(mk[x]), kUnseen};
           const K k = order_key(src[x]);
           outside |= k < kmin || k > kmax;
-          ++hist[sort_key(src[x]) >> top_shift];
+          ++hist[sort_key(k) >> top_shift];
         }
       }
       block_nan[b] = nan;
@@ -667,7 +675,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         const std::uint64_t base = static_cast<std::uint64_t>((y + 1) * pw + 1);
         for (std::ptrdiff_t x = 0; x < w; ++x) {
           if (ms && !ms[x]) continue;
-          const std::uint32_t k = sort_key(src[x]);
+          const std::uint32_t k = sort_key(order_key(src[x]));
           order[at[k >> top_shift]++] = (std::uint64_t(k) << 32) | (base + static_cast<std::uint64_t>(x));
         }
       }
@@ -697,7 +705,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         if (tmp.size() < m) tmp.resize(m);
         radix_sort_low(order + lo, tmp.data(), m, top_shift, hist);
       }
-      if (m > 1 && (shift > 0 || (clamped && (ambiguous(order[lo]) || ambiguous(order[hi - 1]))))) {
+      if (m > 1 && (ambiguous(order[lo]) || ambiguous(order[hi - 1]))) {
         // runs of equal sort keys that may hide different keys: by the whole key, then raster order
         for (std::size_t s = lo; s < hi;) {
           std::size_t e = s + 1;
@@ -870,22 +878,12 @@ void check_inputs(ImageView<const T> image, ImageView<const std::int32_t> marker
 // the sweep when fewer than 1 in 16 of them repeat another's value. SEGEN_WATERSHED_FLOOD=queue or =sweep
 // forces one (both give the same labels; the tests run both).
 template <class T>
-bool use_sweep(ImageView<const T> image, ImageView<const std::uint8_t> mask) {
+bool use_sweep(const std::vector<T>& v) {  // v: grid_sample's
   if (const char* env = std::getenv("SEGEN_WATERSHED_FLOOD")) {
     if (std::strcmp(env, "queue") == 0) return false;
     if (std::strcmp(env, "sweep") == 0) return true;
   }
-  const std::ptrdiff_t h = image.height, w = image.width;
-  const std::ptrdiff_t sy = std::max<std::ptrdiff_t>(1, h / 64), sx = std::max<std::ptrdiff_t>(1, w / 64);
-  std::vector<T> v;
-  v.reserve(static_cast<std::size_t>((h / sy + 1) * (w / sx + 1)));
-  for (std::ptrdiff_t y = sy / 2; y < h; y += sy) {
-    const T* row = image.row(y);
-    for (std::ptrdiff_t x = sx / 2; x < w; x += sx)
-      if ((mask.empty() || mask(y, x)) && row[x] == row[x]) v.push_back(row[x]);
-  }
   if (v.size() < 256) return false;  // a small image: the queue (either is fast)
-  std::sort(v.begin(), v.end());
   std::size_t repeats = 0;
   for (std::size_t i = 1; i < v.size(); ++i) repeats += v[i] == v[i - 1];
   return repeats * 16 < v.size();
@@ -904,7 +902,8 @@ void watershed_into(ImageView<const T> image, ImageView<const std::int32_t> mark
   if constexpr (std::is_floating_point_v<T>) {
     if (fast_float) {
       const int nnb = o.connectivity == Connectivity::Eight ? 8 : 4;
-      if (use_sweep(image, mask)) watershed_float_sweep(image, markers, mask, out, nnb);
+      const std::vector<T> sample = grid_sample(image, mask);
+      if (use_sweep(sample)) watershed_float_sweep(image, markers, mask, out, nnb, sample);
       else watershed_float_plain(image, markers, mask, out, nnb);
       return;
     }
