@@ -32,6 +32,13 @@ TEST(Watershed, TwoBasinsBothQueues) {
   EXPECT_EQ(c(0, 2), 0);
 }
 
+// Pixels where two label images differ.
+std::ptrdiff_t differences(const segen::Image<std::int32_t>& a, const segen::Image<std::int32_t>& b) {
+  std::ptrdiff_t d = 0;
+  for (std::ptrdiff_t i = 0; i < a.height() * a.width(); ++i) d += a.data()[i] != b.data()[i];
+  return d;
+}
+
 // The float queue (order keys in a radix queue) must flood exactly as the uint16 one (one FIFO per grey level)
 // on the same relief: values over the whole 16-bit range, shifted negative for the floats (keys then differ in
 // every digit), many ties and markers of equal value, with and without lines and mask.
@@ -64,13 +71,8 @@ TEST(Watershed, FloatQueuesMatchTheIntegerQueue) {
         auto a = segen::watershed<std::uint16_t>(u.view(), mk.view(), m, o);
         auto b = segen::watershed<float>(f.view(), mk.view(), m, o);
         auto c = segen::watershed<double>(d.view(), mk.view(), m, o);
-        std::ptrdiff_t diff_f = 0, diff_d = 0;
-        for (std::ptrdiff_t i = 0; i < h * w; ++i) {
-          diff_f += a.data()[i] != b.data()[i];
-          diff_d += a.data()[i] != c.data()[i];
-        }
-        EXPECT_EQ(diff_f, 0) << "line=" << line << " masked=" << masked;
-        EXPECT_EQ(diff_d, 0) << "line=" << line << " masked=" << masked;
+        EXPECT_EQ(differences(a, b), 0) << "line=" << line << " masked=" << masked;
+        EXPECT_EQ(differences(a, c), 0) << "line=" << line << " masked=" << masked;
       }
 }
 
@@ -131,15 +133,10 @@ TEST(Watershed, SweepAndQueueMatchTheIntegerQueue) {
           set_flood(flood);
           auto b = segen::watershed<float>(f.view(), mk.view(), m, o);
           auto c = segen::watershed<double>(d.view(), mk.view(), m, o);
-          std::ptrdiff_t diff_f = 0, diff_d = 0;
-          for (std::ptrdiff_t i = 0; i < h * w; ++i) {
-            diff_f += want.data()[i] != b.data()[i];
-            diff_d += want.data()[i] != c.data()[i];
-          }
           const std::string at = std::string("flood=") + (flood ? flood : "auto") + " relief=" + std::to_string(relief) +
                                  " masked=" + std::to_string(masked);
-          EXPECT_EQ(diff_f, 0) << at;
-          EXPECT_EQ(diff_d, 0) << at;
+          EXPECT_EQ(differences(want, b), 0) << at;
+          EXPECT_EQ(differences(want, c), 0) << at;
         }
       }
   }
