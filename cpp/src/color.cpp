@@ -8,6 +8,11 @@
 #include <limits>     // std::numeric_limits
 #include <vector>     // std::vector
 
+#if defined(__linux__)
+#include <sys/mman.h>  // mincore
+#include <unistd.h>    // sysconf
+#endif
+
 #include "detail/color_avx2.hpp"
 #include "detail/color_avx512.hpp"
 #include "detail/color_hsv.hpp"
@@ -38,11 +43,33 @@ void require_rgb(ImageView<const T> src) {
                           (src.channels == 4 ? " (drop or blend the alpha channel first)" : ""));
 }
 
-/// Outputs of at least this many bytes are written with non-temporal stores by the rows that have them
-/// (the vector HSV rows): far larger than what the caches would keep for the caller, so the stores can skip
-/// reading each output line first. 2048 x 2048 float32 rgb2hsv (48 MiB out) at 1 thread: 3.0 -> 2.8 ms
-/// into `out=`, 8.4 -> 7.8 ms into a fresh array; at 12 MiB no change; at 3 MiB 5 % slower, hence the bar.
+/// Outputs of at least this many bytes, whose memory is already in place, are written with non-temporal
+/// stores by the rows that have them (the vector HSV rows): far larger than what the caches would keep for
+/// the caller, so the stores can skip reading each output line first. 2048 x 2048 float32 rgb2hsv (48 MiB
+/// out) at 1 thread into `out=`: 3.0 -> 2.8 ms on an idle host, 7.2 -> 5.4 ms on a busy one; at 12 MiB no
+/// change; at 3 MiB 5 % slower, hence the bar. A fresh output is not streamed (see pages_resident).
 constexpr std::ptrdiff_t kStreamBytes = std::ptrdiff_t(16) << 20;
+
+/// Whether the memory [p, p + bytes) is already in place, judged by its first, middle and last pages. A
+/// fresh output is not: each of its pages is mapped and zeroed by the kernel on the first write, which
+/// leaves the zeroed lines in cache, where ordinary stores then land; non-temporal stores had to evict
+/// them, and were slower (2048 x 2048 float32 rgb2hsv into a fresh array at 1 / 2 threads: 16.2 / 8.7 ms
+/// streamed, 11.3 / 6.4 ms not). Where this cannot be asked (not Linux), the memory counts as in place.
+bool pages_resident(const void* p, std::size_t bytes) {
+#if defined(__linux__)
+  const long ps = sysconf(_SC_PAGESIZE);
+  if (ps <= 0 || bytes == 0) return true;
+  const std::uintptr_t page = static_cast<std::uintptr_t>(ps), a = reinterpret_cast<std::uintptr_t>(p);
+  for (const std::uintptr_t at : {a, a + bytes / 2, a + bytes - 1}) {
+    unsigned char v = 0;
+    if (mincore(reinterpret_cast<void*>(at & ~(page - 1)), 1, &v) != 0 || (v & 1) == 0) return false;
+  }
+  return true;
+#else
+  (void)p, (void)bytes;
+  return true;
+#endif
+}
 
 /// Streaming pays for float input only: from uint8 or uint16 the AVX-512 rows prefetch the output instead,
 /// which measured faster into a fresh array (rgb2hsv uint8 2048 x 2048: 7.6 ms, 7.9 ms streamed).
@@ -52,11 +79,13 @@ constexpr bool kStreamInput = std::is_floating_point_v<T>;
 /// Run `row(const S* src, D* dst, n_pixels, stream)` over every pixel, in parallel. Contiguous images are
 /// cut into fixed chunks of pixels (so one-column or very wide images parallelise alike); others go by
 /// rows. The split depends on the image alone, never on the thread count. `stream`: the whole output has
-/// kStreamBytes or more (the values written do not depend on it).
+/// kStreamBytes or more and its memory is in place (the values written do not depend on it).
 template <class S, class D, class F>
 void for_pixels(ImageView<const S> src, ImageView<D> out, F&& row) {
   const std::ptrdiff_t sc = src.channels, oc = out.channels;
-  const bool stream = out.height * out.width * oc * static_cast<std::ptrdiff_t>(sizeof(D)) >= kStreamBytes;
+  const std::ptrdiff_t out_bytes = out.height * out.width * oc * static_cast<std::ptrdiff_t>(sizeof(D));
+  const std::ptrdiff_t span = ((out.height - 1) * out.stride + out.width * oc) * static_cast<std::ptrdiff_t>(sizeof(D));
+  const bool stream = out_bytes >= kStreamBytes && pages_resident(out.data, static_cast<std::size_t>(span));
   if (src.contiguous() && out.contiguous()) {
     const std::ptrdiff_t n = src.height * src.width;
     constexpr std::ptrdiff_t kChunk = 16384;

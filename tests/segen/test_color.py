@@ -201,9 +201,11 @@ def test_rgb2hsv_vector_kernels_give_the_portable_bits(dtype):
 
 @pytest.mark.parametrize("level", ["v3", ""])
 def test_large_outputs_streamed_give_the_same_bits(level):
-    # Float outputs of 16 MiB or more are written with non-temporal stores after a head of pixels up to an
-    # aligned address (color.cpp's kStreamBytes): the values must be those of small, cached calls, whatever
-    # the alignment of `out` (offset by 0..3 floats inside a bigger buffer) and at either vector level.
+    # Float outputs of 16 MiB or more whose memory is already in place (an `out=` written before; a fresh
+    # array's pages are not: color.cpp's kStreamBytes and pages_resident) are written with non-temporal
+    # stores after a head of pixels up to an aligned address: the values must be those of small, cached
+    # calls, whatever the alignment of `out` (offset by 0..3 floats inside a bigger buffer, filled first
+    # so that its pages are in place) and at either vector level.
     code = (
         "import numpy as np, segen\n"
         "rng = np.random.default_rng(3)\n"
@@ -214,7 +216,7 @@ def test_large_outputs_streamed_give_the_same_bits(level):
         "    ref = np.concatenate([f(img[r:r + 100]) for r in range(0, img.shape[0], 100)])\n"
         "    assert np.array_equal(f(img).view(np.uint32), ref.view(np.uint32)), name\n"
         "    for shift in range(4):\n"
-        "        buf = np.zeros(img.size + 4, np.float32)\n"
+        "        buf = np.full(img.size + 4, 7.0, np.float32)\n"
         "        out = buf[shift:shift + img.size].reshape(img.shape)\n"
         "        f(img, out=out)\n"
         "        assert np.array_equal(out.view(np.uint32), ref.view(np.uint32)), (name, shift)\n"
