@@ -875,15 +875,21 @@ void check_inputs(ImageView<const T> image, ImageView<const std::int32_t> marker
 // Which exact flood a float relief gets: the sweep when keys shared by several pixels are rare (it replays the
 // queue's order for each group of equal keys, which costs more per pixel than the queue's FIFO), the radix
 // queue otherwise (plateaus, quantised values, distance maps). Judged on about 4096 pixels of a regular grid:
-// the sweep when fewer than 1 in 16 of them repeat another's value. SEGEN_WATERSHED_FLOOD=queue or =sweep
-// forces one (both give the same labels; the tests run both).
+// the sweep when fewer than 1 in 16 of them repeat another's value, on images of at most kSweepMaxPixels.
+// SEGEN_WATERSHED_FLOOD=queue or =sweep forces one (both give the same labels; the tests run both).
+//
+// Beyond 4096 x 4096 the queue wins again: the sweep visits every pixel in sorted order, each visit a
+// random read in a cell array far larger than the caches, where the queue reaches most pixels as
+// neighbours of the one it pops. Float32 Sobel relief of a smoothed random field, 2 labels, 1 thread (ms,
+// queue / sweep): 2048² 282 / 191, 4096² 1511 / 1457, 8192² 7971 / 10536.
+constexpr std::ptrdiff_t kSweepMaxPixels = std::ptrdiff_t(1) << 24;
 template <class T>
-bool use_sweep(const std::vector<T>& v) {  // v: grid_sample's
+bool use_sweep(const std::vector<T>& v, std::ptrdiff_t pixels) {  // v: grid_sample's
   if (const char* env = std::getenv("SEGEN_WATERSHED_FLOOD")) {
     if (std::strcmp(env, "queue") == 0) return false;
     if (std::strcmp(env, "sweep") == 0) return true;
   }
-  if (v.size() < 256) return false;  // a small image: the queue (either is fast)
+  if (v.size() < 256 || pixels > kSweepMaxPixels) return false;  // small: either is fast; large: see above
   std::size_t repeats = 0;
   for (std::size_t i = 1; i < v.size(); ++i) repeats += v[i] == v[i - 1];
   return repeats * 16 < v.size();
@@ -903,7 +909,7 @@ void watershed_into(ImageView<const T> image, ImageView<const std::int32_t> mark
     if (fast_float) {
       const int nnb = o.connectivity == Connectivity::Eight ? 8 : 4;
       const std::vector<T> sample = grid_sample(image, mask);
-      if (use_sweep(sample)) watershed_float_sweep(image, markers, mask, out, nnb, sample);
+      if (use_sweep(sample, h * w)) watershed_float_sweep(image, markers, mask, out, nnb, sample);
       else watershed_float_plain(image, markers, mask, out, nnb);
       return;
     }

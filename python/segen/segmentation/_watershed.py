@@ -420,11 +420,12 @@ def watershed(
     integers; for floats a radix queue on order-preserving integer keys, where -0.0 equals 0.0 and ±inf
     are the extreme levels); with compactness a binary heap with scikit-image's sift procedure gives its
     results exactly. A float relief whose values rarely repeat (fewer than 1 in 16 of about 4096 pixels
-    sampled on a grid, e.g. a smoothed gradient) is flooded instead as a sweep over its pixels sorted by
-    value, which replays the queue's order (pixels that wait below the flood's level are filled first in,
-    first out when it reaches them, and tied values in the queue's order), so the labels are the same;
-    ``SEGEN_WATERSHED_FLOOD=queue`` or ``=sweep`` forces one of the two. The flood is serial (it is
-    ordered by nature); reading, sorting and writing use the threads.
+    sampled on a grid, e.g. a smoothed gradient) of at most 4096 x 4096 pixels (beyond, the queue is
+    faster again: the sweep's visits in sorted order miss the caches) is flooded instead as a sweep over
+    its pixels sorted by value, which replays the queue's order (pixels that wait below the flood's level
+    are filled first in, first out when it reaches them, and tied values in the queue's order), so the
+    labels are the same; ``SEGEN_WATERSHED_FLOOD=queue`` or ``=sweep`` forces one of the two. The flood
+    is serial (it is ordered by nature); reading, sorting and writing use the threads.
 
     A footprint `connectivity` and `offset` are accepted where they describe one of the flood's two
     neighbourhoods (scikit-image's results are then the same); other footprints (a 5 x 5 square, a
