@@ -46,8 +46,8 @@ void require_rgb(ImageView<const T> src) {
 /// Outputs of at least this many bytes, whose memory is already in place, are written with non-temporal
 /// stores by the rows that have them (the vector HSV rows): far larger than what the caches would keep for
 /// the caller, so the stores can skip reading each output line first. 2048 x 2048 float32 rgb2hsv (48 MiB
-/// out) at 1 thread into `out=`: 3.0 -> 2.8 ms on an idle host, 7.2 -> 5.4 ms on a busy one; at 12 MiB no
-/// change; at 3 MiB 5 % slower, hence the bar. A fresh output is not streamed (see pages_resident).
+/// out) at 1 thread into `out=`: 3.0 -> 2.8 ms on an idle host, 7.2-7.5 -> 5.4-6.7 ms on a busier one; at
+/// 12 MiB no change; at 3 MiB 5 % slower, hence the bar. A fresh output is not streamed (pages_resident).
 constexpr std::ptrdiff_t kStreamBytes = std::ptrdiff_t(16) << 20;
 
 /// Whether the memory [p, p + bytes) is already in place, judged by its first, middle and last pages. A
@@ -83,8 +83,9 @@ constexpr bool kStreamInput = std::is_floating_point_v<T>;
 template <class S, class D, class F>
 void for_pixels(ImageView<const S> src, ImageView<D> out, F&& row) {
   const std::ptrdiff_t sc = src.channels, oc = out.channels;
-  const std::ptrdiff_t out_bytes = out.height * out.width * oc * static_cast<std::ptrdiff_t>(sizeof(D));
-  const std::ptrdiff_t span = ((out.height - 1) * out.stride + out.width * oc) * static_cast<std::ptrdiff_t>(sizeof(D));
+  const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(sizeof(D));
+  const std::ptrdiff_t out_bytes = out.height * out.width * oc * item;
+  const std::ptrdiff_t span = ((out.height - 1) * out.stride + out.width * oc) * item;  // first to last byte
   const bool stream = out_bytes >= kStreamBytes && pages_resident(out.data, static_cast<std::size_t>(span));
   if (src.contiguous() && out.contiguous()) {
     const std::ptrdiff_t n = src.height * src.width;

@@ -40,7 +40,8 @@ struct WatershedOptions {
 /// in sorted order miss the caches more than the queue's), the same flood replayed as a sweep over the
 /// pixels sorted by key: lakes (pixels below the flood's level with no labelled neighbour yet) are filled
 /// first-in first-out when the sweep reaches their rim, and each group of equal keys replays the queue's
-/// order, so the labels are the queue's. SEGEN_WATERSHED_FLOOD=queue or =sweep in the environment forces one of the two (for tests).
+/// order, so the labels are the queue's. SEGEN_WATERSHED_FLOOD=queue or =sweep in the environment forces
+/// one of the two (for tests).
 /// With compactness > 0 the cost is no longer a pixel value, and a binary heap with scikit-image's sift
 /// procedure (markers all of age 0) gives its results exactly.
 /// @param image    (H, W) relief; T is uint8, uint16, float or double. NaN is not allowed.
