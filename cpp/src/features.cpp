@@ -1243,7 +1243,7 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
       mg[k] = gj[k] + ws;
     }
     std::vector<std::uint8_t> ok(masked ? wn : 0), col(ok.size());
-    std::vector<std::ptrdiff_t> strong, stack, border, row_strong(wn + 4);
+    std::vector<std::ptrdiff_t> strong, stack, stack_b, border, row_strong(wn + 4);
     for (std::ptrdiff_t y = b0; y < b1; ++y) {
       if (y == 0 || y == h - 1 || w < 3) std::fill(out.row(y), out.row(y) + w, detail::kNotEdge);
     }
@@ -1265,7 +1265,8 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
       nms_row(mg[(y + 2) % 3], mg[s], mg[g % 3], gi[s], gj[s], okp, w, low, high, out.row(y), y * out.stride,
               strong, row_strong.data());
     });
-    detail::hysteresis_rows(out.data, out.stride, b0 * out.stride, b1 * out.stride, strong, stack, border);
+    detail::hysteresis_rows(out.data, out.stride, b0 * out.stride, b1 * out.stride, strong, stack, stack_b,
+                            border);
     std::lock_guard<std::mutex> lk(border_mutex);
     border_edges.insert(border_edges.end(), border.begin(), border.end());
   }, kCannyRows);

@@ -424,44 +424,66 @@ double percentile_linear(std::vector<F>& v, double q) {
 /// (whole rows) becomes kEdge. The edges found in the first and last row of the range are appended to
 /// `border`: grow_edges() continues from them into the neighbouring ranges. Candidates never touch the
 /// image border, so neighbours need no column checks.
+///
+/// Two depth-first floods run side by side, each on its own stack (`stack_a`, `stack_b`) and each seeded
+/// from the strong pixels in turn. One flood is a chain of dependent steps (pop, read the neighbours, count
+/// the pushes, pop again) that leaves most of the core idle; two independent chains in one loop overlap.
+/// Which flood reaches a pixel first changes nothing: the edges are the pixels connected to a strong one.
 inline void hysteresis_rows(std::uint8_t* map, std::ptrdiff_t stride, std::ptrdiff_t lo, std::ptrdiff_t hi,
-                            const std::vector<std::ptrdiff_t>& strong, std::vector<std::ptrdiff_t>& stack,
-                            std::vector<std::ptrdiff_t>& border) {
+                            const std::vector<std::ptrdiff_t>& strong, std::vector<std::ptrdiff_t>& stack_a,
+                            std::vector<std::ptrdiff_t>& stack_b, std::vector<std::ptrdiff_t>& border) {
   const std::ptrdiff_t offs[8] = {-stride - 1, -stride, -stride + 1, -1, 1, stride - 1, stride, stride + 1};
   const std::ptrdiff_t first_end = lo + stride, last_begin = hi - stride;
-  std::size_t top = 0;
-  for (std::ptrdiff_t i : strong) {
-    if (map[i] != kCandidate) continue;
-    map[i] = kEdge;
-    if (stack.size() < 8) stack.resize(64);
-    stack[top++] = i;
-    while (top > 0) {
-      const std::ptrdiff_t j = stack[--top];
-      if (stack.size() < top + 8) stack.resize(2 * (top + 8));
-      std::ptrdiff_t* st = stack.data();
-      if (j >= first_end && j < last_begin) {
-        // All neighbours are in the range. Branch-free: whether a neighbour is a candidate is close to a
-        // coin toss, so each is marked (kCandidate - 1 == kEdge) and pushed by arithmetic.
-        for (std::ptrdiff_t o : offs) {
-          const std::ptrdiff_t k = j + o;
-          const std::uint8_t v = map[k];
-          const bool c = v == kCandidate;
-          map[k] = static_cast<std::uint8_t>(v - c);
-          st[top] = k;
-          top += c;
-        }
-      } else {
-        border.push_back(j);
-        for (std::ptrdiff_t o : offs) {
-          const std::ptrdiff_t k = j + o;
-          if (k >= lo && k < hi && map[k] == kCandidate) {
-            map[k] = kEdge;
-            st[top++] = k;
-          }
+  // One step of a flood: pop the top of `st` and push its unmarked candidate neighbours, marked.
+  auto step = [&](std::vector<std::ptrdiff_t>& st, std::size_t& top) {
+    if (st.size() < top + 8) st.resize(2 * (top + 8));
+    std::ptrdiff_t* s = st.data();
+    const std::ptrdiff_t j = s[--top];
+    if (j >= first_end && j < last_begin) {
+      // All neighbours are in the range. Branch-free: whether a neighbour is a candidate is close to a coin
+      // toss, so each is marked (kCandidate - 1 == kEdge) and pushed by arithmetic.
+      for (std::ptrdiff_t o : offs) {
+        const std::ptrdiff_t k = j + o;
+        const std::uint8_t v = map[k];
+        const bool c = v == kCandidate;
+        map[k] = static_cast<std::uint8_t>(v - c);
+        s[top] = k;
+        top += c;
+      }
+    } else {
+      border.push_back(j);
+      for (std::ptrdiff_t o : offs) {
+        const std::ptrdiff_t k = j + o;
+        if (k >= lo && k < hi && map[k] == kCandidate) {
+          map[k] = kEdge;
+          s[top++] = k;
         }
       }
     }
+  };
+  std::size_t next = 0;  // in `strong`
+  // Start a flood on an empty stack from the next strong pixel not yet reached; false when none is left.
+  auto seed = [&](std::vector<std::ptrdiff_t>& st, std::size_t& top) {
+    for (; next < strong.size(); ++next) {
+      const std::ptrdiff_t i = strong[next];
+      if (map[i] != kCandidate) continue;
+      map[i] = kEdge;
+      if (st.empty()) st.resize(64);
+      st[top++] = i;
+      ++next;
+      return true;
+    }
+    return false;
+  };
+  std::size_t ta = 0, tb = 0;
+  for (;;) {
+    if (ta == 0 && !seed(stack_a, ta)) break;
+    if (tb == 0 && !seed(stack_b, tb)) break;
+    step(stack_a, ta);
+    step(stack_b, tb);
   }
+  while (ta > 0) step(stack_a, ta);  // the strong pixels are used up: finish the flood still running
+  while (tb > 0) step(stack_b, tb);
 }
 
 /// Every kCandidate pixel 8-connected to one of the kEdge pixels `edges` through kCandidate pixels becomes
