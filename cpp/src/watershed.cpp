@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <vector>
@@ -224,6 +226,14 @@ inline std::uint64_t order_key(double v) {
 // first-out, which is the (value, age) order of scikit-image's heap. Each element moves at most once per
 // digit (3 for float keys, 6 for double keys), in sequential passes, where a heap sifts log2(N) levels at
 // random; and unlike one bucket per distinct value, nothing is sized by the number of levels.
+//
+// The FIFO and the buckets are lists of blocks from pools kept by the queue: a block emptied by a pop or a
+// refill goes back to its pool and is reused, so after the first few levels nothing is allocated, copied or
+// freed. (With a growing array per bucket, their reallocations, copies and frees took about a tenth of the
+// flood of a negated distance map.) A list's first block holds 64 items, the next ones 256 each: first
+// blocks of 4 or 16 items (many buckets hold one or two elements) were measured slower, as were 64 for all.
+// The pools hold at most the elements queued plus one partly filled block per non-empty list, and the
+// blocks of 64 that lists grown past their first block left behind.
 template <class K, class E>
 class RadixQueue {
   static constexpr int kBits = 11;
@@ -235,11 +245,27 @@ class RadixQueue {
     K key;
     E e;
   };
+  // A block of items: the header, then items()[0, capacity(cls)).
+  struct Block {
+    Block* next;
+    std::uint32_t count, cls;
+    Item* items() { return reinterpret_cast<Item*>(this + 1); }
+    const Item* items() const { return reinterpret_cast<const Item*>(this + 1); }
+  };
+  static_assert(sizeof(Block) % alignof(Item) == 0, "items() right after the header");
+  static constexpr std::uint32_t kClasses = 2;  // blocks of 64 and of 256 items
+  static constexpr std::uint32_t capacity(std::uint32_t cls) { return 64u << (2 * cls); }
+  struct List {  // blocks in order, each but the last full; elements in push order
+    Block* head = nullptr;
+    Block* tail = nullptr;
+  };
 
  public:
   explicit RadixQueue(K start) : cur_(start) {
     for (auto& d : bucket_) d.resize(kFan);
   }
+  RadixQueue(const RadixQueue&) = delete;
+  RadixQueue& operator=(const RadixQueue&) = delete;
   bool empty() const { return count_ == 0; }
   K level() const { return cur_; }  // key of the last element popped
   void push(K key, const E& e) {    // key >= level()
@@ -247,13 +273,21 @@ class RadixQueue {
     place(key, e);
   }
   E pop() {
-    if (head_ == fifo_.size()) refill();
+    if (!fifo_.head || head_ == fifo_.head->count) next_fifo_block();
     --count_;
-    return fifo_[head_++].e;
+    return fifo_.head->items()[head_++].e;
   }
-  // The element that pop() will return k calls from now if it is already known (same key), else nullptr:
-  // lets the caller prefetch what it will touch then.
-  const E* peek(std::size_t k) const { return head_ + k < fifo_.size() ? &fifo_[head_ + k].e : nullptr; }
+  // The element that pop() will return k calls from now if it is already known (same key, in the FIFO's
+  // current block or the next), else nullptr: lets the caller prefetch what it will touch then.
+  const E* peek(std::size_t k) const {
+    const Block* blk = fifo_.head;
+    if (!blk) return nullptr;
+    std::size_t i = head_ + k;
+    if (i < blk->count) return &blk->items()[i].e;
+    i -= blk->count;
+    blk = blk->next;
+    return blk && i < blk->count ? &blk->items()[i].e : nullptr;
+  }
 
  private:
   void place(K key, const E& e) {
@@ -264,8 +298,8 @@ class RadixQueue {
     }
     const int d = (highest_bit(x)) / kBits;
     const std::size_t j = static_cast<std::size_t>(key >> (d * kBits)) & (kFan - 1);
-    auto& b = bucket_[d][j];
-    if (b.empty()) {
+    List& b = bucket_[d][j];
+    if (!b.head) {
       bits_[d][j / 64] |= std::uint64_t(1) << (j % 64);
       words_[d] |= std::uint32_t(1) << (j / 64);
     }
@@ -273,10 +307,54 @@ class RadixQueue {
   }
   // Field by field into the slot: a temporary Item built on the stack and copied whole stalled each push on
   // store forwarding (two narrow stores read back as one wide load), a third of the flood's time.
-  static void append(std::vector<Item>& v, K key, const E& e) {
-    Item& it = v.emplace_back();
+  void append(List& l, K key, const E& e) {
+    Block* t = l.tail;
+    if (!t || t->count == capacity(t->cls)) {  // a list's first block is the smaller one
+      Block* nb = new_block(t ? kClasses - 1 : 0);
+      if (t) t->next = nb;
+      else l.head = nb;
+      l.tail = t = nb;
+    }
+    Item& it = t->items()[t->count++];
     it.key = key;
     it.e = e;
+  }
+  Block* new_block(std::uint32_t cls) {
+    Block* b = free_[cls];
+    if (b) {
+      free_[cls] = b->next;
+    } else {
+      const std::size_t bytes = sizeof(Block) + capacity(cls) * sizeof(Item);
+      if (slab_left_[cls] < bytes) {  // slabs of a class double, from 16 blocks: few allocations, bounded waste
+        slab_blocks_[cls] = slab_blocks_[cls] ? 2 * slab_blocks_[cls] : 16;
+        slabs_.emplace_back(new std::byte[slab_blocks_[cls] * bytes]);
+        slab_at_[cls] = slabs_.back().get();
+        slab_left_[cls] = slab_blocks_[cls] * bytes;
+      }
+      b = ::new (static_cast<void*>(slab_at_[cls])) Block;
+      slab_at_[cls] += bytes;
+      slab_left_[cls] -= bytes;
+    }
+    b->next = nullptr;
+    b->count = 0;
+    b->cls = cls;
+    return b;
+  }
+  void release(Block* b) {
+    b->next = free_[b->cls];
+    free_[b->cls] = b;
+  }
+  // The FIFO's current block is used up: go on with its next block, or refill an empty FIFO from the buckets.
+  void next_fifo_block() {
+    Block* done = fifo_.head;
+    head_ = 0;
+    if (done) {
+      fifo_.head = done->next;
+      if (!fifo_.head) fifo_.tail = nullptr;
+      release(done);
+      if (fifo_.head) return;
+    }
+    refill();
   }
   static int highest_bit(K x) {  // x != 0
 #if defined(__GNUC__) || defined(__clang__)
@@ -297,38 +375,47 @@ class RadixQueue {
     return b;
 #endif
   }
-  void refill() {
-    fifo_.clear();
-    head_ = 0;
+  void refill() {  // the FIFO is empty
     int d = 0;
     while (words_[d] == 0) ++d;  // count_ > 0: some bucket holds an element
     const std::size_t w = static_cast<std::size_t>(lowest_bit(words_[d]));
     const std::size_t j = w * 64 + static_cast<std::size_t>(lowest_bit(bits_[d][w]));
     bits_[d][w] &= bits_[d][w] - 1;
     if (bits_[d][w] == 0) words_[d] &= words_[d] - 1;
-    std::vector<Item>& b = bucket_[d][j];
+    List b = bucket_[d][j];
+    bucket_[d][j] = List{};
     // Keys that agree on every digit (all equal, already in push order), or a lone key: no need to spread them.
-    if (d == 0 || b.size() == 1) {
-      cur_ = b.front().key;
-      std::swap(fifo_, b);
+    if (d == 0 || (b.head == b.tail && b.head->count == 1)) {
+      cur_ = b.head->items()[0].key;
+      fifo_ = b;
       return;
     }
-    K m = b.front().key;
-    for (const Item& it : b) m = std::min(m, it.key);
+    K m = b.head->items()[0].key;
+    for (const Block* blk = b.head; blk; blk = blk->next)
+      for (std::uint32_t i = 0; i < blk->count; ++i) m = std::min(m, blk->items()[i].key);
     cur_ = m;
-    for (const Item& it : b) place(it.key, it.e);  // all go below digit d, in order
-    b.clear();
+    for (Block* blk = b.head; blk;) {  // all go below digit d, in order
+      const Item* it = blk->items();
+      for (std::uint32_t i = 0; i < blk->count; ++i) place(it[i].key, it[i].e);
+      Block* next = blk->next;
+      release(blk);
+      blk = next;
+    }
   }
 
-  std::vector<Item> fifo_;
-  std::size_t head_ = 0;
-  std::vector<std::vector<Item>> bucket_[kDigits];
+  List fifo_;
+  std::size_t head_ = 0;  // in fifo_.head
+  std::vector<List> bucket_[kDigits];
   std::uint64_t bits_[kDigits][kWords] = {};
   // Bit w of words_[d]: bits_[d][w] != 0. The lowest non-empty bucket is then two bit scans away, where a scan
   // of up to 32 words per refill cost a sixth of the flood on a relief of distinct values (a refill per pop).
   std::uint32_t words_[kDigits] = {};
   K cur_;
   std::size_t count_ = 0;
+  Block* free_[kClasses] = {};
+  std::vector<std::unique_ptr<std::byte[]>> slabs_;
+  std::byte* slab_at_[kClasses] = {};
+  std::size_t slab_left_[kClasses] = {}, slab_blocks_[kClasses] = {};
 };
 
 // The plain float case (no compactness, no lines), as flood_levels but on order keys in a RadixQueue. The
