@@ -759,11 +759,12 @@ namespace {
 
 // detail::gauss_hpass_div_avx2 where it is compiled (a template: the call is only made in the x86-64-v3
 // and v4 copies).
-template <class W>
+template <detail::CpuLevel kLevel, class W>
 SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n,
                                         const W* d, std::ptrdiff_t x0, std::ptrdiff_t x1) {
 #if SEGEN_CANNY_HAVE_AVX2
-  detail::gauss_hpass_div_avx2(ext, wl, r, out, n, d, x0, x1);
+  if constexpr (kLevel >= detail::CpuLevel::V4) detail::gauss_hpass_div_avx512(ext, wl, r, out, n, d, x0, x1);
+  else detail::gauss_hpass_div_avx2(ext, wl, r, out, n, d, x0, x1);
 #else
   (void)ext, (void)wl, (void)r, (void)out, (void)n, (void)d, (void)x0, (void)x1;
 #endif
@@ -784,11 +785,11 @@ SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int
                      (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n), (ext, wl, r, out, n)) { \
     detail::gauss_hpass<W>(ext, wl, r, out, n);                                                                      \
   }                                                                                                                  \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, bool, hpass_div,                                                         \
+  SEGEN_MULTIVERSION(V4, SEGEN_NO_CONTRACT, bool, hpass_div,                                                         \
                      (const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n, const W* d,              \
                       std::ptrdiff_t x0, std::ptrdiff_t x1), (ext, wl, r, out, n, d, x0, x1)) {                      \
     if constexpr (std::is_same_v<W, double> && kLevel >= detail::CpuLevel::V3 && SEGEN_CANNY_HAVE_AVX2) {          \
-      hpass_div_fast(ext, wl, r, out, n, d, x0, x1);                                                                 \
+      hpass_div_fast<kLevel>(ext, wl, r, out, n, d, x0, x1);                                                         \
       return true;                                                                                                   \
     }                                                                                                                \
     return false;                                                                                                    \
@@ -855,7 +856,10 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
   std::ptrdiff_t x = 1;
 #if SEGEN_CANNY_HAVE_AVX2
   if constexpr (std::is_same_v<F, double> && kLevel >= detail::CpuLevel::V3) {
-    x = detail::nms_row_avx2(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong, scratch);
+    if constexpr (kLevel >= detail::CpuLevel::V4)
+      x = detail::nms_row_avx512(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong, scratch);
+    else
+      x = detail::nms_row_avx2(m_up, m, m_dn, gi, gj, ok, w, low, high, cls, offset, strong, scratch);
     detail::nms_span<F>(m_up, m, m_dn, gi, gj, ok, x, w - 1, low, high, cls, offset, strong);
     return;
   }
@@ -958,7 +962,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
 }
 
 #define SEGEN_NMS_ROW(F)                                                                                   \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, nms_row,                                               \
+  SEGEN_MULTIVERSION(V4, SEGEN_NO_CONTRACT, void, nms_row,                                               \
                      (const F* m_up, const F* m, const F* m_dn, const F* gi, const F* gj,                \
                       const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,        \
                       std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong, std::ptrdiff_t* scratch), \

@@ -141,7 +141,8 @@ TEST(Canny, SquareEdgesOnTheBoundary) {
 
 #if SEGEN_CANNY_HAVE_AVX2
 // Canny's division of the smoothed rows by one number, done with fused multiply-adds in the horizontal
-// pass (here of a one-tap kernel of weight 1, which leaves the row as it is), rounds as the division itself:
+// pass (here of a one-tap kernel of weight 1, which leaves the row as it is; AVX2 and AVX-512 kernels),
+// rounds as the division itself:
 // random quotients over a wide range of exponents, mantissas ending near a half unit, divisors near 1 (the
 // Gaussian's sum plus epsilon: one correction) and elsewhere (two), the border bands' divisions and the
 // lanes left to the division.
@@ -162,16 +163,23 @@ TEST(Canny, DivisionByOneNumberIsExact) {
   std::vector<double> a(static_cast<std::size_t>(n)), q(a.size()), dv(a.size());
   const double one = 1.0;
   long bad = 0;
+  // The AVX2 kernel, and the AVX-512 one where the CPU has it.
+  using Kernel = void (*)(const double*, const double*, int, double*, std::ptrdiff_t, const double*, std::ptrdiff_t,
+                          std::ptrdiff_t);
+  std::vector<Kernel> kernels = {&segen::detail::gauss_hpass_div_avx2};
+  if (__builtin_cpu_supports("avx512f")) kernels.push_back(&segen::detail::gauss_hpass_div_avx512);
   for (double d : divisors) {
     for (std::ptrdiff_t i = 0; i < n; ++i) dv[static_cast<std::size_t>(i)] = i >= x0 && i < x1 ? d : d * 1.25;
     for (int rep = 0; rep < 50; ++rep) {
       for (double& v : a) v = make(60, rep % 2 ? ~0ull : (rng() % 2 ? 0x8000ull : 0x7FFFull));
       a[5] = 0.0, a[17] = 1e-310, a[31] = std::numeric_limits<double>::infinity(), a[40] = 1e300;
       a[41] = std::numeric_limits<double>::quiet_NaN();
-      segen::detail::gauss_hpass_div_avx2(a.data(), &one, 0, q.data(), n, dv.data(), x0, x1);
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        const double want = a[i] / dv[i];
-        bad += !(q[i] == want || (std::isnan(q[i]) && std::isnan(want)));
+      for (const auto kernel : kernels) {
+        kernel(a.data(), &one, 0, q.data(), n, dv.data(), x0, x1);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          const double want = a[i] / dv[i];
+          bad += !(q[i] == want || (std::isnan(q[i]) && std::isnan(want)));
+        }
       }
     }
   }

@@ -1,5 +1,10 @@
 """segen.features against scikit-image / scipy / numpy references."""
 
+import os
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
@@ -343,6 +348,48 @@ def test_canny_division_by_the_smoothed_ones(rng):
     for scale in (1e-300, 1e-245, 1e-150, 1.0, 1e100, 1e150):
         kw = dict(sigma=1.0, use_quantiles=True, low_threshold=0.8, high_threshold=0.9)
         _same(segen.features.canny(base * scale, **kw), feature.canny(base * scale, **kw))
+
+
+def test_canny_vector_kernels_agree_at_every_cpu_level(canny_photos):
+    # The smoothing's division pass and the non-maximum suppression have AVX2 and AVX-512 kernels beside the
+    # portable code: each CPU level ("" is the machine's own, v4 on an AVX-512 machine; v3 forces the AVX2
+    # copies there; baseline the portable ones) must give scikit-image's edges, with a mask, on shapes full
+    # of exact ties, on widths that leave vector tails, and at the ends of the float64 range (lanes left to
+    # the division).
+    rng = np.random.default_rng(5)
+    disc = _shapes()["disc"] * 0.8 + 0.1 * rng.random((96, 112))
+    mask = rng.random(canny_photos["camera"].shape) > 0.01
+    square = _shapes()["square"]
+    cut = np.ones(square.shape, bool)
+    cut[:, :45] = False
+    cases = [
+        (canny_photos["camera"], {}),
+        (canny_photos["camera"], dict(sigma=1.3, mask=mask)),
+        (square * 0.8, {}),  # exact ties: a suppression that breaks them otherwise differs
+        (square, dict(mask=cut)),
+        (disc[:, :37], dict(sigma=1.0)),
+        (disc[:, :67], dict(sigma=0.6, mode="reflect")),
+        (disc * 1e-300, dict(sigma=1.0, use_quantiles=True, low_threshold=0.8, high_threshold=0.9)),
+        (disc * 1e150, dict(sigma=1.0, use_quantiles=True, low_threshold=0.8, high_threshold=0.9)),
+    ]
+    code = (
+        "import pickle, sys, numpy as np, segen\n"
+        "cases = pickle.load(sys.stdin.buffer)\n"
+        "out = [np.packbits(segen.features.canny(img, **kw)) for img, kw in cases]\n"
+        "pickle.dump(out, sys.stdout.buffer)\n"
+    )
+    got = {}
+    for level in ("baseline", "v3", ""):
+        env = {**os.environ, "SEGEN_CPU_LEVEL": level}
+        run = subprocess.run(
+            [sys.executable, "-c", code], input=pickle.dumps(cases), capture_output=True, env=env
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        got[level] = pickle.loads(run.stdout)
+    for i, (img, kw) in enumerate(cases):
+        want = np.packbits(feature.canny(img, **kw))
+        for level, edges in got.items():
+            np.testing.assert_array_equal(edges[i], want, err_msg=f"case {i}, SEGEN_CPU_LEVEL={level!r}")
 
 
 def test_canny_nan_gives_no_edges_nearby(rng):

@@ -328,6 +328,66 @@ __attribute__((target("avx2"), optimize("fp-contract=off"))) inline std::ptrdiff
   strong.insert(strong.end(), scratch, scratch + n);
   return x;
 }
+
+/// nms_row_avx2 on eight lanes (x86-64-v4), with mask registers for the lane choices and a compressing
+/// store for the strong pixels: the same comparisons and arithmetic lane by lane. Returns the first pixel it
+/// left to the caller (a multiple of 8 plus 1, <= w - 1).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"), optimize("fp-contract=off"))) inline std::ptrdiff_t
+nms_row_avx512(const double* m_up, const double* m, const double* m_dn, const double* gi, const double* gj,
+               const std::uint8_t* ok, std::ptrdiff_t w, double low, double high, std::uint8_t* cls,
+               std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong, std::ptrdiff_t* scratch) {
+  const __m512d vlow = _mm512_set1_pd(low), vhigh = _mm512_set1_pd(high), zero = _mm512_setzero_pd();
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m128i candidate = _mm_set1_epi8(static_cast<char>(kCandidate));
+  auto candidates = [&](std::ptrdiff_t x, __m512d& mc) {
+    mc = _mm512_loadu_pd(m + x);
+    __mmask8 c = _mm512_cmp_pd_mask(mc, vlow, _CMP_GE_OQ);
+    if (ok) c &= static_cast<__mmask8>(_mm_test_epi8_mask(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ok + x)),
+                                                          _mm_set1_epi8(-1)));
+    return c;
+  };
+  std::size_t n = 0;
+  auto suppress = [&](std::ptrdiff_t x, __m512d mc, __mmask8 cand) {
+    const __m512d vi = _mm512_loadu_pd(gi + x), vj = _mm512_loadu_pd(gj + x);
+    const __mmask8 up = _mm512_cmp_pd_mask(vi, zero, _CMP_NLE_UQ), right = _mm512_cmp_pd_mask(vj, zero, _CMP_NLE_UQ);
+    const __mmask8 diff = up ^ right;  // !cond1 of the reference
+    const __m512d ai = _mm512_abs_pd(vi), aj = _mm512_abs_pd(vj);
+    // i-major cases (same & ai > aj, or !same & ai >= aj) use w = aj / ai, the others ai / aj.
+    const __mmask8 imajor = static_cast<__mmask8>((diff & _mm512_cmp_pd_mask(ai, aj, _CMP_NLT_UQ)) |
+                                                  (~diff & _mm512_cmp_pd_mask(ai, aj, _CMP_GT_OQ)));
+    const __m512d wv = _mm512_div_pd(_mm512_mask_blend_pd(imajor, ai, aj), _mm512_mask_blend_pd(imajor, aj, ai));
+    const __m512d u0 = _mm512_loadu_pd(m_up + x), d0 = _mm512_loadu_pd(m_dn + x);
+    const __m512d n12 = _mm512_mask_blend_pd(diff, _mm512_loadu_pd(m_dn + x + 1), _mm512_loadu_pd(m_up + x + 1));
+    const __m512d n22 = _mm512_mask_blend_pd(diff, _mm512_loadu_pd(m_up + x - 1), _mm512_loadu_pd(m_dn + x - 1));
+    const __m512d n11 = _mm512_mask_blend_pd(imajor, _mm512_loadu_pd(m + x + 1), _mm512_mask_blend_pd(diff, d0, u0));
+    const __m512d n21 = _mm512_mask_blend_pd(imajor, _mm512_loadu_pd(m + x - 1), _mm512_mask_blend_pd(diff, u0, d0));
+    const __m512d one_minus = _mm512_sub_pd(one, wv);
+    const __m512d p1 = _mm512_add_pd(_mm512_mul_pd(n12, wv), _mm512_mul_pd(n11, one_minus));
+    const __m512d p2 = _mm512_add_pd(_mm512_mul_pd(n22, wv), _mm512_mul_pd(n21, one_minus));
+    const __mmask8 keep = cand & _mm512_cmp_pd_mask(p1, mc, _CMP_LE_OQ) & _mm512_cmp_pd_mask(p2, mc, _CMP_LE_OQ);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(cls + x), _mm_maskz_mov_epi8(keep, candidate));
+    const __mmask8 sb = keep & _mm512_cmp_pd_mask(mc, vhigh, _CMP_GE_OQ);
+    _mm512_mask_compressstoreu_epi64(scratch + n, sb, _mm512_add_epi64(_mm512_set1_epi64(offset + x), lanes));
+    n += static_cast<std::size_t>(__builtin_popcount(sb));
+  };
+  std::ptrdiff_t x = 1;
+  // Two vectors per test, as nms_row_avx2.
+  for (; x + 16 <= w - 1; x += 16) {
+    __m512d m0, m1;
+    const __mmask8 c0 = candidates(x, m0), c1 = candidates(x + 8, m1);
+    if ((c0 | c1) == 0) {
+      std::memset(cls + x, kNotEdge, 16);
+      continue;
+    }
+    if (c0) suppress(x, m0, c0);
+    else std::memset(cls + x, kNotEdge, 8);
+    if (c1) suppress(x + 8, m1, c1);
+    else std::memset(cls + x + 8, kNotEdge, 8);
+  }
+  strong.insert(strong.end(), scratch, scratch + n);
+  return x;
+}
 #endif
 
 #if SEGEN_CANNY_HAVE_AVX2
@@ -343,26 +403,49 @@ __attribute__((target("avx2"), optimize("fp-contract=off"))) inline std::ptrdiff
 struct ExactDivisor {
   bool ok = false;   // d in range
   bool one = false;  // one correction is enough
-  __m256d vd, vy;
+  double d = 1.0, y = 1.0;  // the divisor (1 when out of range) and its rounded reciprocal
 };
-__attribute__((target("avx2,fma"))) inline ExactDivisor exact_divisor(double d) {
+inline ExactDivisor exact_divisor(double d) {
   ExactDivisor e;
   const double ad = std::fabs(d);
   e.ok = ad >= 0x1p-100 && ad <= 0x1p100;
-  const double y = e.ok ? 1.0 / d : 1.0;
-  e.one = e.ok && std::fabs(std::fma(-d, y, 1.0)) <= 0x1p-61;
-  e.vd = _mm256_set1_pd(e.ok ? d : 1.0);
-  e.vy = _mm256_set1_pd(y);
+  e.y = e.ok ? 1.0 / d : 1.0;
+  e.one = e.ok && std::fabs(std::fma(-d, e.y, 1.0)) <= 0x1p-61;
+  e.d = e.ok ? d : 1.0;
   return e;
 }
 __attribute__((target("avx2,fma"), always_inline)) inline __m256d divide_exact(__m256d a, const ExactDivisor& e) {
+  const __m256d vd = _mm256_set1_pd(e.d), vy = _mm256_set1_pd(e.y);
   const __m256d aa = _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
   const __m256d in = _mm256_and_pd(_mm256_cmp_pd(aa, _mm256_set1_pd(0x1p-800), _CMP_GE_OQ),
                                    _mm256_cmp_pd(aa, _mm256_set1_pd(0x1p800), _CMP_LE_OQ));
-  if (_mm256_movemask_pd(in) != 0xf) return _mm256_div_pd(a, e.vd);
-  __m256d q = _mm256_mul_pd(a, e.vy);
-  if (!e.one) q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, e.vd, a), e.vy, q);
-  return _mm256_fmadd_pd(_mm256_fnmadd_pd(q, e.vd, a), e.vy, q);
+  if (_mm256_movemask_pd(in) != 0xf) return _mm256_div_pd(a, vd);
+  __m256d q = _mm256_mul_pd(a, vy);
+  if (!e.one) q = _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
+  return _mm256_fmadd_pd(_mm256_fnmadd_pd(q, vd, a), vy, q);
+}
+// divide_exact on eight lanes (x86-64-v4).
+__attribute__((target("avx512f,fma"), always_inline)) inline __m512d divide_exact(__m512d a, const ExactDivisor& e) {
+  const __m512d vd = _mm512_set1_pd(e.d), vy = _mm512_set1_pd(e.y);
+  const __m512d aa = _mm512_abs_pd(a);
+  const __mmask8 in = _mm512_cmp_pd_mask(aa, _mm512_set1_pd(0x1p-800), _CMP_GE_OQ) &
+                      _mm512_cmp_pd_mask(aa, _mm512_set1_pd(0x1p800), _CMP_LE_OQ);
+  if (in != 0xff) return _mm512_div_pd(a, vd);
+  __m512d q = _mm512_mul_pd(a, vy);
+  if (!e.one) q = _mm512_fmadd_pd(_mm512_fnmadd_pd(q, vd, a), vy, q);
+  return _mm512_fmadd_pd(_mm512_fnmadd_pd(q, vd, a), vy, q);
+}
+
+/// The pixels [x, n) of gauss_hpass_div_avx2 / _avx512, one at a time.
+__attribute__((optimize("fp-contract=off"))) inline void hpass_div_rest(const double* ext, const double* wl, int r,
+                                                                        double* out, std::ptrdiff_t n,
+                                                                        const double* d, std::ptrdiff_t x) {
+  for (; x < n; ++x) {
+    const double* c = ext + r + x;
+    double acc = c[0] * wl[0];
+    for (int j = r; j >= 1; --j) acc += (c[-j] + c[j]) * wl[j];
+    out[x] = acc / d[x];
+  }
 }
 
 /// gauss_hpass<double> followed by the division by the smoothed ones `d` (out[x] = sum / d[x]), in one
@@ -392,12 +475,42 @@ __attribute__((target("avx2,fma"), optimize("fp-contract=off"))) inline void gau
       _mm256_storeu_pd(out + xk, q);
     }
   }
-  for (; x < n; ++x) {
+  hpass_div_rest(ext, wl, r, out, n, d, x);
+}
+
+/// gauss_hpass_div_avx2 on eight lanes (x86-64-v4): the same operations lane by lane.
+__attribute__((target("avx512f,fma"), optimize("fp-contract=off"))) inline void gauss_hpass_div_avx512(
+    const double* ext, const double* wl, int r, double* out, std::ptrdiff_t n, const double* d, std::ptrdiff_t x0,
+    std::ptrdiff_t x1) {
+  const ExactDivisor e = exact_divisor(x1 > x0 ? d[x0] : 0.0);
+  const bool fast = e.ok;
+  const __m512d w0 = _mm512_set1_pd(wl[0]);
+  auto sum = [&](const double* c) {  // one vector of sums at c = ext + r + x
+    __m512d a = _mm512_mul_pd(_mm512_loadu_pd(c), w0);
+    for (int j = r; j >= 1; --j)
+      a = _mm512_add_pd(a, _mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(c - j), _mm512_loadu_pd(c + j)),
+                                         _mm512_set1_pd(wl[j])));
+    return a;
+  };
+  auto store = [&](std::ptrdiff_t xk, __m512d a) {
+    _mm512_storeu_pd(out + xk, fast && xk >= x0 && xk + 8 <= x1 ? divide_exact(a, e)
+                                                                 : _mm512_div_pd(a, _mm512_loadu_pd(d + xk)));
+  };
+  std::ptrdiff_t x = 0;
+  for (; x + 32 <= n; x += 32) {  // four vectors per step: four independent chains of additions
     const double* c = ext + r + x;
-    double acc = c[0] * wl[0];
-    for (int j = r; j >= 1; --j) acc += (c[-j] + c[j]) * wl[j];
-    out[x] = acc / d[x];
+    __m512d a[4];
+    for (int k = 0; k < 4; ++k) a[k] = _mm512_mul_pd(_mm512_loadu_pd(c + 8 * k), w0);
+    for (int j = r; j >= 1; --j) {
+      const __m512d wj = _mm512_set1_pd(wl[j]);
+      for (int k = 0; k < 4; ++k)
+        a[k] = _mm512_add_pd(
+            a[k], _mm512_mul_pd(_mm512_add_pd(_mm512_loadu_pd(c - j + 8 * k), _mm512_loadu_pd(c + j + 8 * k)), wj));
+    }
+    for (int k = 0; k < 4; ++k) store(x + 8 * k, a[k]);
   }
+  for (; x + 8 <= n; x += 8) store(x, sum(ext + r + x));
+  hpass_div_rest(ext, wl, r, out, n, d, x);
 }
 #endif
 
