@@ -231,7 +231,8 @@ inline std::uint64_t order_key(double v) {
 // refill goes back to its pool and is reused, so after the first few levels nothing is allocated, copied or
 // freed. (With a growing array per bucket, their reallocations, copies and frees took about a tenth of the
 // flood of a negated distance map.) A list's first block holds 64 items, the next ones 256 each: first
-// blocks of 4 or 16 items (many buckets hold one or two elements) were measured slower, as were 64 for all.
+// blocks of 4 or 16 items (many buckets hold one or two elements) were measured slower, as were 64 for all
+// (with the count in each block's header, before it moved to the list).
 // The pools hold at most the elements queued plus one partly filled block per non-empty list, and the
 // blocks of 64 that lists grown past their first block left behind.
 template <class K, class E>
@@ -245,19 +246,24 @@ class RadixQueue {
     K key;
     E e;
   };
-  // A block of items: the header, then items()[0, capacity(cls)).
+  // A block of items: the header, then items()[0, capacity(cls)). How many it holds is kept by its list.
   struct Block {
     Block* next;
-    std::uint32_t count, cls;
+    std::uint32_t cls;
     Item* items() { return reinterpret_cast<Item*>(this + 1); }
     const Item* items() const { return reinterpret_cast<const Item*>(this + 1); }
   };
   static_assert(sizeof(Block) % alignof(Item) == 0, "items() right after the header");
   static constexpr std::uint32_t kClasses = 2;  // blocks of 64 and of 256 items
   static constexpr std::uint32_t capacity(std::uint32_t cls) { return 64u << (2 * cls); }
-  struct List {  // blocks in order, each but the last full; elements in push order
+  // Blocks in order, each but the last full; elements in push order. The last block's count and capacity
+  // are kept here, beside the pointers, so that a push touches the list and the item's slot, not also the
+  // block's header (a third cache line per push while the block fills).
+  struct List {
     Block* head = nullptr;
     Block* tail = nullptr;
+    std::uint32_t tail_count = 0, tail_cap = 0;
+    std::uint32_t count(const Block* b) const { return b == tail ? tail_count : capacity(b->cls); }
   };
 
  public:
@@ -273,7 +279,7 @@ class RadixQueue {
     place(key, e);
   }
   E pop() {
-    if (!fifo_.head || head_ == fifo_.head->count) next_fifo_block();
+    if (!fifo_.head || head_ == fifo_.count(fifo_.head)) next_fifo_block();
     --count_;
     return fifo_.head->items()[head_++].e;
   }
@@ -283,10 +289,11 @@ class RadixQueue {
     const Block* blk = fifo_.head;
     if (!blk) return nullptr;
     std::size_t i = head_ + k;
-    if (i < blk->count) return &blk->items()[i].e;
-    i -= blk->count;
+    const std::uint32_t n = fifo_.count(blk);
+    if (i < n) return &blk->items()[i].e;
+    i -= n;
     blk = blk->next;
-    return blk && i < blk->count ? &blk->items()[i].e : nullptr;
+    return blk && i < fifo_.count(blk) ? &blk->items()[i].e : nullptr;
   }
 
  private:
@@ -308,14 +315,15 @@ class RadixQueue {
   // Field by field into the slot: a temporary Item built on the stack and copied whole stalled each push on
   // store forwarding (two narrow stores read back as one wide load), a third of the flood's time.
   void append(List& l, K key, const E& e) {
-    Block* t = l.tail;
-    if (!t || t->count == capacity(t->cls)) {  // a list's first block is the smaller one
-      Block* nb = new_block(t ? kClasses - 1 : 0);
-      if (t) t->next = nb;
+    if (l.tail_count == l.tail_cap) {  // full, or no block yet (0 == 0); a list's first block is the smaller one
+      Block* nb = new_block(l.tail ? kClasses - 1 : 0);
+      if (l.tail) l.tail->next = nb;
       else l.head = nb;
-      l.tail = t = nb;
+      l.tail = nb;
+      l.tail_count = 0;
+      l.tail_cap = capacity(nb->cls);
     }
-    Item& it = t->items()[t->count++];
+    Item& it = l.tail->items()[l.tail_count++];
     it.key = key;
     it.e = e;
   }
@@ -336,7 +344,6 @@ class RadixQueue {
       slab_left_[cls] -= bytes;
     }
     b->next = nullptr;
-    b->count = 0;
     b->cls = cls;
     return b;
   }
@@ -350,7 +357,7 @@ class RadixQueue {
     head_ = 0;
     if (done) {
       fifo_.head = done->next;
-      if (!fifo_.head) fifo_.tail = nullptr;
+      if (!fifo_.head) fifo_ = List{};
       release(done);
       if (fifo_.head) return;
     }
@@ -385,18 +392,18 @@ class RadixQueue {
     List b = bucket_[d][j];
     bucket_[d][j] = List{};
     // Keys that agree on every digit (all equal, already in push order), or a lone key: no need to spread them.
-    if (d == 0 || (b.head == b.tail && b.head->count == 1)) {
+    if (d == 0 || (b.head == b.tail && b.tail_count == 1)) {
       cur_ = b.head->items()[0].key;
       fifo_ = b;
       return;
     }
     K m = b.head->items()[0].key;
     for (const Block* blk = b.head; blk; blk = blk->next)
-      for (std::uint32_t i = 0; i < blk->count; ++i) m = std::min(m, blk->items()[i].key);
+      for (std::uint32_t i = 0, n = b.count(blk); i < n; ++i) m = std::min(m, blk->items()[i].key);
     cur_ = m;
     for (Block* blk = b.head; blk;) {  // all go below digit d, in order
       const Item* it = blk->items();
-      for (std::uint32_t i = 0; i < blk->count; ++i) place(it[i].key, it[i].e);
+      for (std::uint32_t i = 0, n = b.count(blk); i < n; ++i) place(it[i].key, it[i].e);
       Block* next = blk->next;
       release(blk);
       blk = next;
