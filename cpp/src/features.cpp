@@ -757,8 +757,8 @@ Image<double> color_histogram(ImageView<const T> image, int bins_h, int bins_s, 
 
 namespace {
 
-// detail::gauss_hpass_div_avx2 where it is compiled (a template: the call is only made in the x86-64-v3
-// and v4 copies).
+// detail::gauss_hpass_div_avx2, or _avx512 at x86-64-v4, where they are compiled (a template: the call is
+// only made in the x86-64-v3 and v4 copies).
 template <detail::CpuLevel kLevel, class W>
 SEGEN_ALWAYS_INLINE void hpass_div_fast(const double* ext, const double* wl, int r, W* out, std::ptrdiff_t n,
                                         const W* d, std::ptrdiff_t x0, std::ptrdiff_t x1) {
