@@ -202,18 +202,32 @@ void flood_levels(Grid& g, const L* level, std::size_t nlevels, const std::vecto
 }
 
 // Order-preserving unsigned keys of float values: a < b exactly when key(a) < key(b), and -0.0 gets the key
-// of +0.0 (the two compare equal). NaN is refused before any key is made.
+// of +0.0 (the two compare equal). NaN is refused before any key is made. A value's bits b, with the sign bit
+// set when it is clear, and negated (two's complement) when it is set: -0.0, the sign bit alone, negates to
+// itself, the key of +0.0; more negative values go lower. (Integer operations only: five instructions, where a
+// compare with 0.0 and a mask took twice as many.)
 inline std::uint32_t order_key(float v) {
   std::uint32_t b;
   std::memcpy(&b, &v, sizeof b);
-  b &= std::uint32_t(0) - std::uint32_t(v != 0.0f);  // -0.0 as +0.0
-  return b ^ ((std::uint32_t(0) - (b >> 31)) | 0x80000000u);  // negative: all bits flipped; else the sign bit set
+  const std::uint32_t m = static_cast<std::uint32_t>(static_cast<std::int32_t>(b) >> 31);  // all ones if negative
+  return ((b ^ m) - m) ^ (~m & 0x80000000u);
 }
 inline std::uint64_t order_key(double v) {
   std::uint64_t b;
   std::memcpy(&b, &v, sizeof b);
-  b &= std::uint64_t(0) - std::uint64_t(v != 0.0);
-  return b ^ ((std::uint64_t(0) - (b >> 63)) | (std::uint64_t(1) << 63));
+  const std::uint64_t m = static_cast<std::uint64_t>(static_cast<std::int64_t>(b) >> 63);
+  return ((b ^ m) - m) ^ (~m & (std::uint64_t(1) << 63));
+}
+
+// The index of the lowest set bit of x (x != 0).
+inline int lowest_bit(std::uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(x);
+#else
+  int b = 0;
+  while (!(x & 1)) x >>= 1, ++b;
+  return b;
+#endif
 }
 
 // A monotone priority queue on integer keys (a radix heap with 2^11-way digits instead of bits): every key
@@ -373,15 +387,6 @@ class RadixQueue {
     return b;
 #endif
   }
-  static int lowest_bit(std::uint64_t x) {  // x != 0
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_ctzll(x);
-#else
-    int b = 0;
-    while (!(x & 1)) x >>= 1, ++b;
-    return b;
-#endif
-  }
   void refill() {  // the FIFO is empty
     int d = 0;
     while (words_[d] == 0) ++d;  // count_ > 0: some bucket holds an element
@@ -490,10 +495,18 @@ void flood_cells(KeyCell<K>* cell, std::ptrdiff_t pw, const std::vector<std::int
       prefetch_neighbourhood<Nnb == 8>(cell + *next, pw);
     const K cur = q.level();
     const std::int32_t lab = cell[p].label;
+    // The neighbours not yet reached get the label and are listed without a branch (whether one is free was a
+    // coin toss, mispredicted about once a pop), then pushed in scikit-image's order.
+    unsigned fresh = 0;  // bit i: neighbour i
     for (int i = 0; i < Nnb; ++i) {
       KeyCell<K>& c = cell[p + nb[i]];
-      if (c.label) continue;
-      c.label = lab;
+      const bool free = c.label == 0;
+      c.label = free ? lab : c.label;
+      fresh |= unsigned(free) << i;
+    }
+    for (; fresh; fresh &= fresh - 1) {
+      const int i = lowest_bit(fresh);
+      const KeyCell<K>& c = cell[p + nb[i]];
       // The row beyond it, which its visit will read: on a relief of distinct values the FIFO holds one element
       // and nothing above looks ahead, so ask now, while the pixel waits in the queue.
       prefetch(&c + nb[i]);
@@ -501,6 +514,39 @@ void flood_cells(KeyCell<K>* cell, std::ptrdiff_t pw, const std::vector<std::int
     }
   }
 }
+
+// A row of the queue flood's cells (frame excluded), as a loop without branches that each CPU level's copy
+// vectorises: key and label inside the mask (`ms`, nullptr for none), the taken mark outside (where the key
+// is written too but never read). Returns whether a value of the row is NaN (anywhere, mask or not).
+template <class T, class Cell>
+SEGEN_ALWAYS_INLINE bool plain_fill_impl(const T* src, const std::int32_t* mk, const std::uint8_t* ms, Cell* row,
+                                         std::ptrdiff_t w, std::int32_t taken) {
+  unsigned nan = 0;
+  if (ms) {
+    for (std::ptrdiff_t x = 0; x < w; ++x) {
+      nan |= src[x] != src[x];
+      row[x].set_key(order_key(src[x]));
+      row[x].label = ms[x] ? mk[x] : taken;
+    }
+  } else {
+    for (std::ptrdiff_t x = 0; x < w; ++x) {
+      nan |= src[x] != src[x];
+      row[x].set_key(order_key(src[x]));
+      row[x].label = mk[x];
+    }
+  }
+  return nan != 0;
+}
+#define SEGEN_PLAIN_ROWS(T, K)                                                                                  \
+  SEGEN_MULTIVERSION(V4, , bool, plain_fill_row,                                                               \
+                     (const T* src, const std::int32_t* mk, const std::uint8_t* ms, KeyCell<K>* row,            \
+                      std::ptrdiff_t w, std::int32_t taken),                                                    \
+                     (src, mk, ms, row, w, taken)) {                                                            \
+    return plain_fill_impl<T, KeyCell<K>>(src, mk, ms, row, w, taken);                                          \
+  }
+SEGEN_PLAIN_ROWS(float, std::uint32_t)
+SEGEN_PLAIN_ROWS(double, std::uint64_t)
+#undef SEGEN_PLAIN_ROWS
 
 // An array for randomly visited per-pixel state, on transparent huge pages where Linux offers them: the
 // flood's visits jump across the whole image, and with 4 KiB pages nearly every one also missed the TLB.
@@ -557,24 +603,7 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
       Cell* row = cell.data() + (y + 1) * pw;
       row[0] = row[w + 1] = frame;
       ++row;
-      unsigned nan = 0;  // (a loop of its own is vectorised)
-      for (std::ptrdiff_t x = 0; x < w; ++x) nan |= src[x] != src[x];
-      row_nan[y] = nan != 0;
-      if (ms) {  // pixels outside the mask are never flooded: their key is never read
-        for (std::ptrdiff_t x = 0; x < w; ++x) {
-          if (ms[x]) {
-            row[x].set_key(order_key(src[x]));
-            row[x].label = mk[x];
-          } else {
-            row[x].label = kTaken;
-          }
-        }
-      } else {
-        for (std::ptrdiff_t x = 0; x < w; ++x) {
-          row[x].set_key(order_key(src[x]));
-          row[x].label = mk[x];
-        }
-      }
+      row_nan[y] = plain_fill_row(src, mk, ms, row, w, kTaken);
       for (std::ptrdiff_t x = 0; x < w; ++x)
         if (mk[x] && (!ms || ms[x])) row_seeds[y].push_back(static_cast<std::int32_t>((y + 1) * pw + x + 1));
     }
@@ -619,8 +648,8 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
 // dependent steps through the queue's buckets, and each pop's cells a cache miss), while here the order is
 // known ahead: the cells of the pixel 16 pops on are prefetched, and the sort is sequential. The sort: one pass
 // spreads the pixels into 256 buckets by the top bits of a 32-bit sort key (for double, the 32 highest bits in
-// which the keys differ), then the buckets are radix-sorted on the rest, in parallel and each in cache (runs
-// that a double's sort key leaves equal are then ordered by the whole key).
+// which the keys differ), then the buckets are radix-sorted on the rest, in parallel and each in cache; the
+// sweep orders the rare runs of equal sort keys by the whole key when it reaches them.
 // t: the pop number of a popped pixel, or one of these states.
 constexpr std::uint32_t kOutside = 0xFFFFFFFFu;   // frame, outside the mask
 constexpr std::uint32_t kUnseen = 0xFFFFFFFEu;    // key above the sweep's level
@@ -632,6 +661,62 @@ struct SweepCell {
   std::uint32_t label, t;
   std::uint64_t both() const { return (std::uint64_t(t) << 32) | label; }
 };
+
+// The sweep's passes over the image, a row at a time, as loops without branches that each CPU level's copy
+// vectorises: the sort key of every pixel (see watershed_float_sweep), and in the first pass also its cell and
+// whether a value is NaN (bit 0 of the result) or, inside the mask (`ms`, nullptr for none), outside
+// [kmin, kmax] (bit 1). The buckets' counts and places, a scatter, are then a scalar loop over the row's keys.
+template <class K>
+SEGEN_ALWAYS_INLINE std::uint32_t sort_key(K k, K kmin, K kmax, int shift) {
+  return static_cast<std::uint32_t>((std::min(std::max(k, kmin), kmax) - kmin) >> shift);
+}
+template <class T, class K>
+SEGEN_ALWAYS_INLINE void sweep_keys_impl(const T* src, std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax,
+                                         int shift) {
+  for (std::ptrdiff_t x = 0; x < w; ++x) sk[x] = sort_key(order_key(src[x]), kmin, kmax, shift);
+}
+template <class T, class K>
+SEGEN_ALWAYS_INLINE unsigned sweep_fill_impl(const T* src, const std::int32_t* mk, const std::uint8_t* ms,
+                                             SweepCell* cell, std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax,
+                                             int shift) {
+  unsigned nan = 0, outside = 0;
+  if (ms) {
+    for (std::ptrdiff_t x = 0; x < w; ++x) {
+      const K k = order_key(src[x]);
+      const unsigned in = ms[x] != 0;
+      nan |= src[x] != src[x];  // outside the mask too: NaN is refused anywhere
+      outside |= in & (unsigned(k < kmin) | unsigned(k > kmax));
+      sk[x] = sort_key(k, kmin, kmax, shift);
+      cell[x].label = in ? static_cast<std::uint32_t>(mk[x]) : 0u;
+      cell[x].t = in ? kUnseen : kOutside;
+    }
+  } else {
+    for (std::ptrdiff_t x = 0; x < w; ++x) {
+      const K k = order_key(src[x]);
+      nan |= src[x] != src[x];
+      outside |= unsigned(k < kmin) | unsigned(k > kmax);
+      sk[x] = sort_key(k, kmin, kmax, shift);
+      cell[x].label = static_cast<std::uint32_t>(mk[x]);
+      cell[x].t = kUnseen;
+    }
+  }
+  return (nan != 0) | unsigned(outside != 0) << 1;
+}
+#define SEGEN_SWEEP_ROWS(T, K)                                                                                  \
+  SEGEN_MULTIVERSION(V4, , void, sweep_keys_row,                                                               \
+                     (const T* src, std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax, int shift),            \
+                     (src, sk, w, kmin, kmax, shift)) {                                                         \
+    sweep_keys_impl<T, K>(src, sk, w, kmin, kmax, shift);                                                       \
+  }                                                                                                             \
+  SEGEN_MULTIVERSION(V4, , unsigned, sweep_fill_row,                                                           \
+                     (const T* src, const std::int32_t* mk, const std::uint8_t* ms, SweepCell* cell,            \
+                      std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax, int shift),                          \
+                     (src, mk, ms, cell, sk, w, kmin, kmax, shift)) {                                           \
+    return sweep_fill_impl<T, K>(src, mk, ms, cell, sk, w, kmin, kmax, shift);                                  \
+  }
+SEGEN_SWEEP_ROWS(float, std::uint32_t)
+SEGEN_SWEEP_ROWS(double, std::uint64_t)
+#undef SEGEN_SWEEP_ROWS
 
 // Stable LSD radix sort of v[0, n) by bits [32, 32 + bits) of each element (the low bits of a sort key whose
 // high bits the elements share), in passes of at most 12 bits (one whose digit all elements share is skipped);
@@ -718,7 +803,6 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   constexpr std::ptrdiff_t kBlock = 32;  // rows per block of the fill
   const std::ptrdiff_t nblocks = (h + kBlock - 1) / kBlock;
   std::vector<std::uint32_t> pos(static_cast<std::size_t>(nblocks) * nbuckets, 0);
-  auto sort_key = [&](K k) { return static_cast<std::uint32_t>((std::min(std::max(k, kmin), kmax) - kmin) >> shift); };
   VisitArray<Cell> cell(static_cast<std::size_t>(ph * pw));
   Cell* c = cell.data();
   const Cell frame{0, kOutside};
@@ -727,30 +811,24 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   // Per block: NaN seen, a key outside the sample's range seen.
   std::vector<std::uint8_t> block_nan(static_cast<std::size_t>(nblocks), 0), block_out(block_nan.size(), 0);
   parallel_for(nblocks, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {  // cells, and each block's bucket counts
+    std::vector<std::uint32_t> sk(static_cast<std::size_t>(w));
     for (std::ptrdiff_t b = b0; b < b1; ++b) {
       std::uint32_t* hist = pos.data() + b * nbuckets;
-      bool nan = false, outside = false;
+      unsigned flags = 0;
       for (std::ptrdiff_t y = b * kBlock; y < std::min(h, (b + 1) * kBlock); ++y) {
-        const T* src = image.row(y);
-        const std::int32_t* mk = markers.row(y);
         const std::uint8_t* ms = mask.empty() ? nullptr : mask.row(y);
         Cell* row = c + (y + 1) * pw;
         row[0] = row[w + 1] = frame;
-        ++row;
-        for (std::ptrdiff_t x = 0; x < w; ++x) {
-          nan |= src[x] != src[x];  // outside the mask too: NaN is refused anywhere
-          if (ms && !ms[x]) {
-            row[x] = frame;
-            continue;
-          }
-          row[x] = Cell{static_cast<std::uint32_t>(mk[x]), kUnseen};
-          const K k = order_key(src[x]);
-          outside |= k < kmin || k > kmax;
-          ++hist[sort_key(k) >> top_shift];
+        flags |= sweep_fill_row(image.row(y), markers.row(y), ms, row + 1, sk.data(), w, kmin, kmax, shift);
+        if (ms) {
+          for (std::ptrdiff_t x = 0; x < w; ++x)
+            if (ms[x]) ++hist[sk[x] >> top_shift];
+        } else {
+          for (std::ptrdiff_t x = 0; x < w; ++x) ++hist[sk[x] >> top_shift];
         }
       }
-      block_nan[b] = nan;
-      block_out[b] = outside;
+      block_nan[b] = flags & 1;
+      block_out[b] = (flags >> 1) & 1;
     }
   }, 1);
   if (std::find(block_nan.begin(), block_nan.end(), 1) != block_nan.end())
@@ -775,19 +853,20 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     for (std::ptrdiff_t y = 0; y < h; ++y) std::fill(out.row(y), out.row(y) + w, 0);
     return;
   }
-  VisitArray<std::uint64_t> sorted(n);
+  constexpr std::size_t kAhead = 16;  // the sweep prefetches the cells of the pixel kAhead places on
+  VisitArray<std::uint64_t> sorted(n + kAhead + 1);  // and stops a run of equal sort keys at a sentinel (below)
   std::uint64_t* order = sorted.data();
   parallel_for(nblocks, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {  // each block's pixels to its places
+    std::vector<std::uint32_t> sk(static_cast<std::size_t>(w));
     for (std::ptrdiff_t b = b0; b < b1; ++b) {
       std::uint32_t* at = pos.data() + b * nbuckets;
       for (std::ptrdiff_t y = b * kBlock; y < std::min(h, (b + 1) * kBlock); ++y) {
-        const T* src = image.row(y);
         const std::uint8_t* ms = mask.empty() ? nullptr : mask.row(y);
         const std::uint64_t base = static_cast<std::uint64_t>((y + 1) * pw + 1);
+        sweep_keys_row(image.row(y), sk.data(), w, kmin, kmax, shift);
         for (std::ptrdiff_t x = 0; x < w; ++x) {
           if (ms && !ms[x]) continue;
-          const std::uint32_t k = sort_key(order_key(src[x]));
-          order[at[k >> top_shift]++] = (std::uint64_t(k) << 32) | (base + static_cast<std::uint64_t>(x));
+          order[at[sk[x] >> top_shift]++] = (std::uint64_t(sk[x]) << 32) | (base + static_cast<std::uint64_t>(x));
         }
       }
     }
@@ -816,132 +895,137 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         if (tmp.size() < m) tmp.resize(m);
         radix_sort_low(order + lo, tmp.data(), m, top_shift, hist);
       }
-      if (m > 1 && (ambiguous(order[lo]) || ambiguous(order[hi - 1]))) {
-        // runs of equal sort keys that may hide different keys: by the whole key, then raster order
-        for (std::size_t s = lo; s < hi;) {
-          std::size_t e = s + 1;
-          while (e < hi && (order[e] >> 32) == (order[s] >> 32)) ++e;
-          if (e - s > 1 && ambiguous(order[s]))
-            std::sort(order + s, order + e, [&](std::uint64_t x, std::uint64_t y) {
-              const K kx = key_of(px(x)), ky = key_of(px(y));
-              return kx != ky ? kx < ky : px(x) < px(y);
-            });
-          s = e;
-        }
-      }
     }
   }, 1);
+  // Past the end: sort keys unlike the last one (a run of equal sort keys stops there without a bounds check),
+  // each naming the frame's first interior pixel (its cells are what the sweep prefetches for them).
+  std::fill(order + n, order + n + kAhead + 1, (~order[n - 1] & 0xFFFFFFFF00000000u) | std::uint64_t(pw + 1));
 
-  // scikit-image's neighbour order; opp[k]: the place in a pusher's scan of the pixel it reaches through nb[k]'s
-  // opposite (the pusher at p + nb[k] reaches p as its neighbour nb[opp[k]]). The pixels that one pusher pushes
-  // at one key carry its label, so their order among themselves changes no label; it keeps the pop numbers the
-  // queue's all the same.
-  const std::ptrdiff_t nb[8] = {-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1};
-  constexpr std::uint64_t opp[8] = {3, 2, 1, 0, 7, 6, 5, 4};
-  std::uint32_t next = 0;  // pop number
-  std::vector<std::uint32_t> fifo;
-  // A popped pixel pushes its waiting neighbours at the current level with its label; they are popped
-  // first-in first-out, each pushing its own.
-  auto push_lake = [&](std::uint32_t q) {
-    const std::uint32_t lab = c[q].label;
-    for (int k = 0; k < nnb; ++k) {
-      Cell& m = c[q + nb[k]];
-      if (m.t == kDeferred) {
-        m.t = kQueued;
-        m.label = lab;
-        prefetch(&m + nb[k]);  // the row beyond, which its own pop reads (a lake's pixels were swept long ago)
-        fifo.push_back(static_cast<std::uint32_t>(q + nb[k]));
-      }
-    }
-  };
-  auto drain = [&] {
-    for (std::size_t head = 0; head < fifo.size(); ++head) {
-      const std::uint32_t q = fifo[head];
-      c[q].t = next++;
-      push_lake(q);
-    }
-    fifo.clear();
-  };
-  struct Entry {
-    std::uint64_t rank;
-    std::uint32_t p, label;
-  };
-  std::vector<Entry> entries;
-  constexpr std::size_t kAhead = 16;
-  std::uint32_t steps = 0;
-  for (std::size_t i = 0; i < n;) {
-    if ((++steps & 4095u) == 0) poll_interrupt();
-    if (i + kAhead < n)  // the cells that the pop kAhead from now reads (diagonals too, as for 8 neighbours)
-      prefetch_neighbourhood<true>(c + px(order[i + kAhead]), pw);
-    const std::uint32_t p = px(order[i]);
-    std::size_t j = i + 1;
-    while (j < n && (order[j] >> 32) == (order[i] >> 32)) ++j;
-    if (j > i + 1 && ambiguous(order[i])) {  // equal sort keys, not necessarily equal keys
-      const K kp = key_of(p);
-      j = i + 1;
-      while (j < n && (order[j] >> 32) == (order[i] >> 32) && key_of(px(order[j])) == kp) ++j;
-    }
-    if (j == i + 1) {  // a key of its own: popped now if a neighbour was, else it waits
-      Cell& cp = c[p];
-      if (cp.label != 0) {  // a marker
-        cp.t = next++;
-        push_lake(p);
-        drain();
-      } else {
-        std::uint64_t m = ~std::uint64_t(0);
-        bool lake = false;
-        for (int k = 0; k < nnb; ++k) {
-          const std::uint64_t v = c[p + nb[k]].both();
-          m = std::min(m, v);
-          lake |= (v >> 32) == kDeferred;
+  // The sweep, compiled for each neighbourhood (its loops over the neighbours unrolled).
+  auto sweep = [&](auto nnb_c) {
+    constexpr int kNnb = decltype(nnb_c)::value;
+    // scikit-image's neighbour order; opp[k]: the place in a pusher's scan of the pixel it reaches through nb[k]'s
+    // opposite (the pusher at p + nb[k] reaches p as its neighbour nb[opp[k]]). The pixels that one pusher pushes
+    // at one key carry its label, so their order among themselves changes no label; it keeps the pop numbers the
+    // queue's all the same.
+    const std::ptrdiff_t nb[8] = {-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1};
+    constexpr std::uint64_t opp[8] = {3, 2, 1, 0, 7, 6, 5, 4};
+    std::uint32_t next = 0;  // pop number
+    std::vector<std::uint32_t> fifo;
+    // A popped pixel pushes its waiting neighbours at the current level with its label; they are popped
+    // first-in first-out, each pushing its own.
+    auto push_lake = [&](std::uint32_t q) {
+      const std::uint32_t lab = c[q].label;
+      for (int k = 0; k < kNnb; ++k) {
+        Cell& m = c[q + nb[k]];
+        if (m.t == kDeferred) {
+          m.t = kQueued;
+          m.label = lab;
+          prefetch(&m + nb[k]);  // the row beyond, which its own pop reads (a lake's pixels were swept long ago)
+          fifo.push_back(static_cast<std::uint32_t>(q + nb[k]));
         }
-        if ((m >> 32) < kQueued) {  // pushed by the first neighbour popped
-          cp.label = static_cast<std::uint32_t>(m);
+      }
+    };
+    auto drain = [&] {
+      for (std::size_t head = 0; head < fifo.size(); ++head) {
+        const std::uint32_t q = fifo[head];
+        c[q].t = next++;
+        push_lake(q);
+      }
+      fifo.clear();
+    };
+    struct Entry {
+      std::uint64_t rank;
+      std::uint32_t p, label;
+    };
+    std::vector<Entry> entries;
+    std::size_t poll_at = 0, sorted_to = 0;  // order[i, sorted_to): a run already in the order of whole keys
+    for (std::size_t i = 0; i < n;) {
+      if (i >= poll_at) {
+        poll_interrupt();
+        poll_at = i + 4096;
+      }
+      prefetch_neighbourhood<kNnb == 8>(c + px(order[i + kAhead]), pw);  // the cells that pop reads
+      const std::uint64_t sk = order[i] >> 32;
+      std::size_t j = i + 1;
+      while ((order[j] >> 32) == sk) ++j;
+      if (j > i + 1 && ambiguous(order[i])) {  // equal sort keys, not necessarily equal keys
+        if (i >= sorted_to) {  // (rare) ordered by the whole key, then raster order
+          std::sort(order + i, order + j, [&](std::uint64_t x, std::uint64_t y) {
+            const K kx = key_of(px(x)), ky = key_of(px(y));
+            return kx != ky ? kx < ky : px(x) < px(y);
+          });
+          sorted_to = j;
+        }
+        const K kp = key_of(px(order[i]));
+        j = i + 1;
+        while ((order[j] >> 32) == sk && key_of(px(order[j])) == kp) ++j;
+      }
+      const std::uint32_t p = px(order[i]);
+      if (j == i + 1) {  // a key of its own: popped now if a neighbour was, else it waits
+        Cell& cp = c[p];
+        if (cp.label != 0) {  // a marker
           cp.t = next++;
-          if (lake) {
-            push_lake(p);
-            drain();
-          }
+          push_lake(p);
+          drain();
         } else {
-          cp.t = kDeferred;
-        }
-      }
-    } else {  // a group of equal keys: replay the queue's order
-      entries.clear();
-      std::uint64_t rank = 0;
-      for (std::size_t s = i; s < j; ++s) {
-        const std::uint32_t q = px(order[s]);
-        Cell& cq = c[q];
-        if (cq.label != 0) {  // markers first (pushed before anything else), in raster order
-          entries.push_back(Entry{rank++, q, cq.label});
-          cq.t = kQueued;
-          continue;
-        }
-        std::uint64_t m = ~std::uint64_t(0);
-        int arg = 0;
-        for (int k = 0; k < nnb; ++k) {
-          const std::uint64_t v = c[q + nb[k]].both();
-          if (v < m) {
-            m = v;
-            arg = k;
+          std::uint64_t m = ~std::uint64_t(0);
+          bool lake = false;
+          for (int k = 0; k < kNnb; ++k) {
+            const std::uint64_t v = c[p + nb[k]].both();
+            m = std::min(m, v);
+            lake |= (v >> 32) == kDeferred;
+          }
+          if ((m >> 32) < kQueued) {  // pushed by the first neighbour popped
+            cp.label = static_cast<std::uint32_t>(m);
+            cp.t = next++;
+            if (lake) {
+              push_lake(p);
+              drain();
+            }
+          } else {
+            cp.t = kDeferred;
           }
         }
-        if ((m >> 32) < kQueued) {  // pushed when its first popped neighbour was, from that neighbour's scan
-          entries.push_back(Entry{(std::uint64_t(1) << 40) + ((m >> 32) << 3) + opp[arg], q, static_cast<std::uint32_t>(m)});
-          cq.t = kQueued;
-        } else {
-          cq.t = kDeferred;
+      } else {  // a group of equal keys: replay the queue's order
+        entries.clear();
+        std::uint64_t rank = 0;
+        for (std::size_t s = i; s < j; ++s) {
+          const std::uint32_t q = px(order[s]);
+          Cell& cq = c[q];
+          if (cq.label != 0) {  // markers first (pushed before anything else), in raster order
+            entries.push_back(Entry{rank++, q, cq.label});
+            cq.t = kQueued;
+            continue;
+          }
+          std::uint64_t m = ~std::uint64_t(0);
+          int arg = 0;
+          for (int k = 0; k < kNnb; ++k) {
+            const std::uint64_t v = c[q + nb[k]].both();
+            if (v < m) {
+              m = v;
+              arg = k;
+            }
+          }
+          if ((m >> 32) < kQueued) {  // pushed when its first popped neighbour was, from that neighbour's scan
+            entries.push_back(Entry{(std::uint64_t(1) << 40) + ((m >> 32) << 3) + opp[arg], q, static_cast<std::uint32_t>(m)});
+            cq.t = kQueued;
+          } else {
+            cq.t = kDeferred;
+          }
         }
+        std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.rank < b.rank; });
+        for (const Entry& e : entries) {
+          c[e.p].label = e.label;
+          fifo.push_back(e.p);
+        }
+        drain();
       }
-      std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.rank < b.rank; });
-      for (const Entry& e : entries) {
-        c[e.p].label = e.label;
-        fifo.push_back(e.p);
-      }
-      drain();
+      i = j;
     }
-    i = j;
-  }
+  };
+  if (nnb == 8) sweep(std::integral_constant<int, 8>{});
+  else sweep(std::integral_constant<int, 4>{});
   parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
       const Cell* row = c + (y + 1) * pw + 1;

@@ -176,6 +176,46 @@ def test_watershed_float_mostly_distinct_with_ties(rng, dtype, connectivity, wit
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("connectivity", [1, 2])
+def test_watershed_float_relief_across_zero(rng, dtype, connectivity):
+    # a relief of negative and positive values (a negated distance map is all negative): the order of values
+    # that the floods' integer keys must keep, through zero, -0.0 and the subnormals on both sides, and values
+    # one ulp apart either side of zero
+    relief = (ndi.gaussian_filter(rng.random((97, 113)), 2) - 0.5).astype(dtype)
+    tiny = np.finfo(dtype).smallest_subnormal
+    relief[10, 10:16] = np.array([-0.0, 0.0, tiny, -tiny, 2 * tiny, -2 * tiny], dtype)
+    relief[60:63, 40:43] = -0.0  # a plateau of -0.0 and +0.0
+    relief[61, 41] = 0.0
+    relief[80, 5:8] = (
+        np.nextafter(dtype(-0.25), dtype(0)),
+        dtype(-0.25),
+        np.nextafter(dtype(-0.25), dtype(-1)),
+    )
+    relief[30, 90:93] = np.nextafter(dtype(0.25), dtype(0)), dtype(0.25), np.nextafter(dtype(0.25), dtype(1))
+    markers = np.zeros(relief.shape, np.int32)
+    idx = rng.choice(relief.size, 40, replace=False)
+    markers.flat[idx] = np.arange(1, 41)
+    markers[61, 42] = 41
+    want = reference_watershed(relief, markers, connectivity=connectivity)
+    np.testing.assert_array_equal(segmentation.watershed(relief, markers, connectivity=connectivity), want)
+    np.testing.assert_array_equal(seg.watershed(relief, markers, connectivity=connectivity), want)
+    # -0.0 and +0.0 are one level: a plateau of both splits between two markers by distance (were -0.0 lower,
+    # the right marker would take all of it first, and half the rest)
+    row = np.array([[-1.0, 0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0, -1.0]], dtype)
+    mk = np.array([[1, 0, 0, 0, 0, 0, 0, 0, 0, 2]], np.int32)
+    want = [[1, 1, 1, 1, 1, 2, 2, 2, 2, 2]]
+    np.testing.assert_array_equal(segmentation.watershed(row, mk), want)
+    np.testing.assert_array_equal(seg.watershed(row, mk), want)
+    np.testing.assert_array_equal(
+        seg.watershed(np.repeat(row, 3, axis=0), np.repeat(mk, 3, axis=0)), want * 3
+    )
+    # the same relief shifted to all-negative values (as -distance)
+    shifted = relief - dtype(2)
+    want = segmentation.watershed(shifted, markers, connectivity=connectivity)
+    np.testing.assert_array_equal(seg.watershed(shifted, markers, connectivity=connectivity), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("connectivity", [1, 2])
 def test_watershed_float_values_beyond_the_sampled_range(rng, dtype, connectivity):
     # the sweep takes its key range from a grid of about 64 x 64 pixels: values off that grid, below and above
     # everything on it (tied among themselves, distinct, infinite, next to markers), still flood in order
