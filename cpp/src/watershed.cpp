@@ -517,28 +517,32 @@ void flood_cells(KeyCell<K>* cell, std::ptrdiff_t pw, const std::vector<std::int
 
 // A row of the queue flood's cells (frame excluded), as a loop without branches that each CPU level's copy
 // vectorises: key and label inside the mask (`ms`, nullptr for none), the taken mark outside (where the key
-// is written too but never read). Returns whether a value of the row is NaN (anywhere, mask or not).
+// is written too but never read). Returns whether a value of the row is NaN (anywhere, mask or not: bit 0)
+// and whether the row holds a marker inside the mask (bit 1; markers are often a few hundred pixels, and a
+// scalar search of every row for them took a fifth of the fill).
 template <class T, class Cell>
-SEGEN_ALWAYS_INLINE bool plain_fill_impl(const T* src, const std::int32_t* mk, const std::uint8_t* ms, Cell* row,
-                                         std::ptrdiff_t w, std::int32_t taken) {
-  unsigned nan = 0;
+SEGEN_ALWAYS_INLINE unsigned plain_fill_impl(const T* src, const std::int32_t* mk, const std::uint8_t* ms,
+                                             Cell* row, std::ptrdiff_t w, std::int32_t taken) {
+  unsigned nan = 0, marked = 0;
   if (ms) {
     for (std::ptrdiff_t x = 0; x < w; ++x) {
       nan |= src[x] != src[x];
       row[x].set_key(order_key(src[x]));
       row[x].label = ms[x] ? mk[x] : taken;
+      marked |= unsigned(ms[x] != 0) & unsigned(mk[x] != 0);
     }
   } else {
     for (std::ptrdiff_t x = 0; x < w; ++x) {
       nan |= src[x] != src[x];
       row[x].set_key(order_key(src[x]));
       row[x].label = mk[x];
+      marked |= unsigned(mk[x] != 0);
     }
   }
-  return nan != 0;
+  return unsigned(nan != 0) | unsigned(marked != 0) << 1;
 }
 #define SEGEN_PLAIN_ROWS(T, K)                                                                                  \
-  SEGEN_MULTIVERSION(V4, , bool, plain_fill_row,                                                               \
+  SEGEN_MULTIVERSION(V4, , unsigned, plain_fill_row,                                                           \
                      (const T* src, const std::int32_t* mk, const std::uint8_t* ms, KeyCell<K>* row,            \
                       std::ptrdiff_t w, std::int32_t taken),                                                    \
                      (src, mk, ms, row, w, taken)) {                                                            \
@@ -547,6 +551,20 @@ SEGEN_ALWAYS_INLINE bool plain_fill_impl(const T* src, const std::int32_t* mk, c
 SEGEN_PLAIN_ROWS(float, std::uint32_t)
 SEGEN_PLAIN_ROWS(double, std::uint64_t)
 #undef SEGEN_PLAIN_ROWS
+// A row of the queue flood's labels, 0 outside the mask (`ms`, nullptr for none); vectorised per CPU level.
+#define SEGEN_PLAIN_OUT(K)                                                                                       \
+  SEGEN_MULTIVERSION(V4, , void, plain_out_row,                                                                 \
+                     (const KeyCell<K>* row, const std::uint8_t* ms, std::int32_t* dst, std::ptrdiff_t w),       \
+                     (row, ms, dst, w)) {                                                                        \
+    if (ms) {                                                                                                    \
+      for (std::ptrdiff_t x = 0; x < w; ++x) dst[x] = ms[x] ? row[x].label : 0;                                 \
+    } else {                                                                                                     \
+      for (std::ptrdiff_t x = 0; x < w; ++x) dst[x] = row[x].label;                                             \
+    }                                                                                                            \
+  }
+SEGEN_PLAIN_OUT(std::uint32_t)
+SEGEN_PLAIN_OUT(std::uint64_t)
+#undef SEGEN_PLAIN_OUT
 
 // An array for randomly visited per-pixel state, on transparent huge pages where Linux offers them: the
 // flood's visits jump across the whole image, and with 4 KiB pages nearly every one also missed the TLB.
@@ -603,9 +621,12 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
       Cell* row = cell.data() + (y + 1) * pw;
       row[0] = row[w + 1] = frame;
       ++row;
-      row_nan[y] = plain_fill_row(src, mk, ms, row, w, kTaken);
-      for (std::ptrdiff_t x = 0; x < w; ++x)
-        if (mk[x] && (!ms || ms[x])) row_seeds[y].push_back(static_cast<std::int32_t>((y + 1) * pw + x + 1));
+      const unsigned flags = plain_fill_row(src, mk, ms, row, w, kTaken);
+      row_nan[y] = flags & 1;
+      if (flags & 2) {
+        for (std::ptrdiff_t x = 0; x < w; ++x)
+          if (mk[x] && (!ms || ms[x])) row_seeds[y].push_back(static_cast<std::int32_t>((y + 1) * pw + x + 1));
+      }
     }
   }, 16);
   if (std::find(row_nan.begin(), row_nan.end(), 1) != row_nan.end())
@@ -622,14 +643,7 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
   else flood_cells<4>(cell.data(), pw, seeds);
   parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      const Cell* row = cell.data() + (y + 1) * pw + 1;
-      const std::uint8_t* ms = mask.empty() ? nullptr : mask.row(y);
-      std::int32_t* dst = out.row(y);
-      if (ms) {
-        for (std::ptrdiff_t x = 0; x < w; ++x) dst[x] = ms[x] ? row[x].label : 0;
-      } else {
-        for (std::ptrdiff_t x = 0; x < w; ++x) dst[x] = row[x].label;
-      }
+      plain_out_row(cell.data() + (y + 1) * pw + 1, mask.empty() ? nullptr : mask.row(y), out.row(y), w);
     }
   }, 16);
 }
@@ -717,6 +731,11 @@ SEGEN_ALWAYS_INLINE unsigned sweep_fill_impl(const T* src, const std::int32_t* m
 SEGEN_SWEEP_ROWS(float, std::uint32_t)
 SEGEN_SWEEP_ROWS(double, std::uint64_t)
 #undef SEGEN_SWEEP_ROWS
+// A row of the sweep's labels: a pixel popped keeps its label, any other (outside the mask, unreached) is 0.
+SEGEN_MULTIVERSION(V4, , void, sweep_out_row, (const SweepCell* row, std::int32_t* dst, std::ptrdiff_t w),
+                   (row, dst, w)) {
+  for (std::ptrdiff_t x = 0; x < w; ++x) dst[x] = row[x].t < kQueued ? static_cast<std::int32_t>(row[x].label) : 0;
+}
 
 // Stable LSD radix sort of v[0, n) by bits [32, 32 + bits) of each element (the low bits of a sort key whose
 // high bits the elements share), in passes of at most 12 bits (one whose digit all elements share is skipped);
@@ -1028,10 +1047,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   else sweep(std::integral_constant<int, 4>{});
   parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      const Cell* row = c + (y + 1) * pw + 1;
-      std::int32_t* dst = out.row(y);
-      for (std::ptrdiff_t x = 0; x < w; ++x)
-        dst[x] = row[x].t < kQueued ? static_cast<std::int32_t>(row[x].label) : 0;
+      sweep_out_row(c + (y + 1) * pw + 1, out.row(y), w);
     }
   }, 16);
 }
