@@ -664,22 +664,36 @@ void watershed_float_plain(ImageView<const T> image, ImageView<const std::int32_
 // spreads the pixels into 256 buckets by the top bits of a 32-bit sort key (for double, the 32 highest bits in
 // which the keys differ), then the buckets are radix-sorted on the rest, in parallel and each in cache; the
 // sweep orders the rare runs of equal sort keys by the whole key when it reaches them.
-// t: the pop number of a popped pixel, or one of these states.
-constexpr std::uint32_t kOutside = 0xFFFFFFFFu;   // frame, outside the mask
-constexpr std::uint32_t kUnseen = 0xFFFFFFFEu;    // key above the sweep's level
-constexpr std::uint32_t kDeferred = 0xFFFFFFFDu;  // swept with no popped neighbour: waits in a lake
-constexpr std::uint32_t kQueued = 0xFFFFFFFCu;    // pushed at the current level; below this: popped
-// The sweep's state of a pixel: what it needs to read of a neighbour is its label and its pop number, and a
-// neighbour with the smallest pop number is the one with the smallest (t << 32 | label).
-struct SweepCell {
-  std::uint32_t label, t;
-  std::uint64_t both() const { return (std::uint64_t(t) << 32) | label; }
+// The sweep's state of a pixel is one word: its pop number t (or one of four states above every pop number)
+// above its label, so that of a pixel's neighbours the one popped first (smallest t, then label) holds the
+// smallest word. The word is 32 bits where the labels and the pop numbers fit (labels below 2^lb and at most
+// 2^(32 - lb) - 4 pixels: lb = 11 for 1212 x 1536), else 64 (lb = 32): half the bytes for the passes that write
+// and read every cell, and for the sweep's visits all over the image.
+template <class V>
+struct SweepWord {
+  int lb;  // bits of the label
+  V lmask;
+  V outside, unseen, deferred, queued;  // values of t: frame and outside the mask; key above the sweep's level;
+                                        // swept with no popped neighbour (waits in a lake); pushed at the
+                                        // current level (below this: popped, t is the pop number)
+  explicit SweepWord(int label_bits) : lb(label_bits) {
+    lmask = (V(1) << lb) - 1;
+    const V tmax = ~V(0) >> lb;
+    outside = tmax;
+    unseen = tmax - 1;
+    deferred = tmax - 2;
+    queued = tmax - 3;
+  }
+  V make(V t, V label) const { return (t << lb) | label; }
+  V t(V v) const { return v >> lb; }
+  V label(V v) const { return v & lmask; }
 };
 
 // The sweep's passes over the image, a row at a time, as loops without branches that each CPU level's copy
 // vectorises: the sort key of every pixel (see watershed_float_sweep), and in the first pass also its cell and
 // whether a value is NaN (bit 0 of the result) or, inside the mask (`ms`, nullptr for none), outside
-// [kmin, kmax] (bit 1). The buckets' counts and places, a scatter, are then a scalar loop over the row's keys.
+// [kmin, kmax] (bit 1), or a label above `lmax` (bit 2: it does not fit the cell). The buckets' counts and
+// places, a scatter, are then a scalar loop over the row's keys.
 template <class K>
 SEGEN_ALWAYS_INLINE std::uint32_t sort_key(K k, K kmin, K kmax, int shift) {
   return static_cast<std::uint32_t>((std::min(std::max(k, kmin), kmax) - kmin) >> shift);
@@ -689,53 +703,70 @@ SEGEN_ALWAYS_INLINE void sweep_keys_impl(const T* src, std::uint32_t* sk, std::p
                                          int shift) {
   for (std::ptrdiff_t x = 0; x < w; ++x) sk[x] = sort_key(order_key(src[x]), kmin, kmax, shift);
 }
-template <class T, class K>
-SEGEN_ALWAYS_INLINE unsigned sweep_fill_impl(const T* src, const std::int32_t* mk, const std::uint8_t* ms,
-                                             SweepCell* cell, std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax,
-                                             int shift) {
-  unsigned nan = 0, outside = 0;
+// unseen, outside: the cell of a pixel in the mask (its label or'ed in) and of one outside it.
+template <class T, class K, class V>
+SEGEN_ALWAYS_INLINE unsigned sweep_fill_impl(const T* src, const std::int32_t* mk, const std::uint8_t* ms, V* cell,
+                                             std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax, int shift,
+                                             V unseen, V outside, std::uint32_t lmax) {
+  unsigned nan = 0, out = 0, big = 0;
   if (ms) {
     for (std::ptrdiff_t x = 0; x < w; ++x) {
       const K k = order_key(src[x]);
       const unsigned in = ms[x] != 0;
+      const std::uint32_t lab = static_cast<std::uint32_t>(mk[x]);
       nan |= src[x] != src[x];  // outside the mask too: NaN is refused anywhere
-      outside |= in & (unsigned(k < kmin) | unsigned(k > kmax));
+      out |= in & (unsigned(k < kmin) | unsigned(k > kmax));
+      big |= in & unsigned(lab > lmax);
       sk[x] = sort_key(k, kmin, kmax, shift);
-      cell[x].label = in ? static_cast<std::uint32_t>(mk[x]) : 0u;
-      cell[x].t = in ? kUnseen : kOutside;
+      cell[x] = in ? unseen | V(lab & lmax) : outside;
     }
   } else {
     for (std::ptrdiff_t x = 0; x < w; ++x) {
       const K k = order_key(src[x]);
+      const std::uint32_t lab = static_cast<std::uint32_t>(mk[x]);
       nan |= src[x] != src[x];
-      outside |= unsigned(k < kmin) | unsigned(k > kmax);
+      out |= unsigned(k < kmin) | unsigned(k > kmax);
+      big |= unsigned(lab > lmax);
       sk[x] = sort_key(k, kmin, kmax, shift);
-      cell[x].label = static_cast<std::uint32_t>(mk[x]);
-      cell[x].t = kUnseen;
+      cell[x] = unseen | V(lab & lmax);
     }
   }
-  return (nan != 0) | unsigned(outside != 0) << 1;
+  return unsigned(nan != 0) | unsigned(out != 0) << 1 | unsigned(big != 0) << 2;
 }
-#define SEGEN_SWEEP_ROWS(T, K)                                                                                  \
+#define SEGEN_SWEEP_KEYS(T, K)                                                                                  \
   SEGEN_MULTIVERSION(V4, , void, sweep_keys_row,                                                               \
                      (const T* src, std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax, int shift),            \
                      (src, sk, w, kmin, kmax, shift)) {                                                         \
     sweep_keys_impl<T, K>(src, sk, w, kmin, kmax, shift);                                                       \
-  }                                                                                                             \
-  SEGEN_MULTIVERSION(V4, , unsigned, sweep_fill_row,                                                           \
-                     (const T* src, const std::int32_t* mk, const std::uint8_t* ms, SweepCell* cell,            \
-                      std::uint32_t* sk, std::ptrdiff_t w, K kmin, K kmax, int shift),                          \
-                     (src, mk, ms, cell, sk, w, kmin, kmax, shift)) {                                           \
-    return sweep_fill_impl<T, K>(src, mk, ms, cell, sk, w, kmin, kmax, shift);                                  \
   }
-SEGEN_SWEEP_ROWS(float, std::uint32_t)
-SEGEN_SWEEP_ROWS(double, std::uint64_t)
-#undef SEGEN_SWEEP_ROWS
+#define SEGEN_SWEEP_FILL(T, K, V)                                                                               \
+  SEGEN_MULTIVERSION(V4, , unsigned, sweep_fill_row,                                                           \
+                     (const T* src, const std::int32_t* mk, const std::uint8_t* ms, V* cell, std::uint32_t* sk, \
+                      std::ptrdiff_t w, K kmin, K kmax, int shift, V unseen, V outside, std::uint32_t lmax),    \
+                     (src, mk, ms, cell, sk, w, kmin, kmax, shift, unseen, outside, lmax)) {                   \
+    return sweep_fill_impl<T, K, V>(src, mk, ms, cell, sk, w, kmin, kmax, shift, unseen, outside, lmax);        \
+  }
 // A row of the sweep's labels: a pixel popped keeps its label, any other (outside the mask, unreached) is 0.
-SEGEN_MULTIVERSION(V4, , void, sweep_out_row, (const SweepCell* row, std::int32_t* dst, std::ptrdiff_t w),
-                   (row, dst, w)) {
-  for (std::ptrdiff_t x = 0; x < w; ++x) dst[x] = row[x].t < kQueued ? static_cast<std::int32_t>(row[x].label) : 0;
-}
+#define SEGEN_SWEEP_OUT(V)                                                                                      \
+  SEGEN_MULTIVERSION(V4, , void, sweep_out_row,                                                                \
+                     (const V* row, std::int32_t* dst, std::ptrdiff_t w, int lb, V queued),                     \
+                     (row, dst, w, lb, queued)) {                                                               \
+    const V lmask = (V(1) << lb) - 1;                                                                           \
+    for (std::ptrdiff_t x = 0; x < w; ++x)                                                                      \
+      dst[x] = (row[x] >> lb) < queued ? static_cast<std::int32_t>(static_cast<std::uint32_t>(row[x] & lmask)) \
+                                       : 0;                                                                     \
+  }
+SEGEN_SWEEP_KEYS(float, std::uint32_t)
+SEGEN_SWEEP_KEYS(double, std::uint64_t)
+SEGEN_SWEEP_FILL(float, std::uint32_t, std::uint32_t)
+SEGEN_SWEEP_FILL(float, std::uint32_t, std::uint64_t)
+SEGEN_SWEEP_FILL(double, std::uint64_t, std::uint32_t)
+SEGEN_SWEEP_FILL(double, std::uint64_t, std::uint64_t)
+SEGEN_SWEEP_OUT(std::uint32_t)
+SEGEN_SWEEP_OUT(std::uint64_t)
+#undef SEGEN_SWEEP_KEYS
+#undef SEGEN_SWEEP_FILL
+#undef SEGEN_SWEEP_OUT
 
 // Stable LSD radix sort of v[0, n) by bits [32, 32 + bits) of each element (the low bits of a sort key whose
 // high bits the elements share), in passes of at most 12 bits (one whose digit all elements share is skipped);
@@ -794,12 +825,15 @@ std::vector<T> grid_sample(ImageView<const T> image, ImageView<const std::uint8_
   return v;
 }
 
-template <class T>
-void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_t> markers,
+// V: the cell word (see SweepWord), lb its label bits. Returns false, having written nothing to `out`, when a
+// label in the mask does not fit (the caller then sweeps with 64-bit cells).
+template <class T, class V>
+bool watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_t> markers,
                            ImageView<const std::uint8_t> mask, ImageView<std::int32_t> out, int nnb,
-                           const std::vector<T>& sample) {
+                           const std::vector<T>& sample, int lb) {
   using K = decltype(order_key(T()));
-  using Cell = SweepCell;
+  using Cell = V;
+  const SweepWord<V> sw(lb);
   const std::ptrdiff_t h = image.height, w = image.width, pw = w + 2, ph = h + 2;
   // The sort key: a key's offset from the lowest key of `sample` (grid_sample's), clamped to the
   // sample's range and cut to its 32 highest bits where that range needs more. The buckets then share the
@@ -824,11 +858,13 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   std::vector<std::uint32_t> pos(static_cast<std::size_t>(nblocks) * nbuckets, 0);
   VisitArray<Cell> cell(static_cast<std::size_t>(ph * pw));
   Cell* c = cell.data();
-  const Cell frame{0, kOutside};
+  const Cell frame = sw.make(sw.outside, 0);
+  const std::uint32_t lmax = static_cast<std::uint32_t>(std::min<V>(sw.lmask, 0xFFFFFFFFu));
   std::fill(c, c + pw, frame);
   std::fill(c + (ph - 1) * pw, c + ph * pw, frame);
-  // Per block: NaN seen, a key outside the sample's range seen.
-  std::vector<std::uint8_t> block_nan(static_cast<std::size_t>(nblocks), 0), block_out(block_nan.size(), 0);
+  // Per block: NaN seen, a key outside the sample's range seen, a label too large for the cells.
+  std::vector<std::uint8_t> block_nan(static_cast<std::size_t>(nblocks), 0), block_out(block_nan.size(), 0),
+      block_big(block_nan.size(), 0);
   parallel_for(nblocks, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {  // cells, and each block's bucket counts
     std::vector<std::uint32_t> sk(static_cast<std::size_t>(w));
     for (std::ptrdiff_t b = b0; b < b1; ++b) {
@@ -838,7 +874,8 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         const std::uint8_t* ms = mask.empty() ? nullptr : mask.row(y);
         Cell* row = c + (y + 1) * pw;
         row[0] = row[w + 1] = frame;
-        flags |= sweep_fill_row(image.row(y), markers.row(y), ms, row + 1, sk.data(), w, kmin, kmax, shift);
+        flags |= sweep_fill_row(image.row(y), markers.row(y), ms, row + 1, sk.data(), w, kmin, kmax, shift,
+                                sw.make(sw.unseen, 0), frame, lmax);
         if (ms) {
           for (std::ptrdiff_t x = 0; x < w; ++x)
             if (ms[x]) ++hist[sk[x] >> top_shift];
@@ -848,10 +885,12 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
       }
       block_nan[b] = flags & 1;
       block_out[b] = (flags >> 1) & 1;
+      block_big[b] = (flags >> 2) & 1;
     }
   }, 1);
   if (std::find(block_nan.begin(), block_nan.end(), 1) != block_nan.end())
     throw InvalidArgument("`image` must not contain NaN");
+  if (std::find(block_big.begin(), block_big.end(), 1) != block_big.end()) return false;
   const bool clamped = std::find(block_out.begin(), block_out.end(), 1) != block_out.end();
   std::vector<std::size_t> bucket_start(nbuckets + 1, 0);
   {
@@ -870,7 +909,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   const std::size_t n = bucket_start[nbuckets];
   if (n == 0) {  // nothing in the mask
     for (std::ptrdiff_t y = 0; y < h; ++y) std::fill(out.row(y), out.row(y) + w, 0);
-    return;
+    return true;
   }
   constexpr std::size_t kAhead = 16;  // the sweep prefetches the cells of the pixel kAhead places on
   VisitArray<std::uint64_t> sorted(n + kAhead + 1);  // and stops a run of equal sort keys at a sentinel (below)
@@ -934,12 +973,11 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     // A popped pixel pushes its waiting neighbours at the current level with its label; they are popped
     // first-in first-out, each pushing its own.
     auto push_lake = [&](std::uint32_t q) {
-      const std::uint32_t lab = c[q].label;
+      const V lab = sw.label(c[q]);
       for (int k = 0; k < kNnb; ++k) {
         Cell& m = c[q + nb[k]];
-        if (m.t == kDeferred) {
-          m.t = kQueued;
-          m.label = lab;
+        if (sw.t(m) == sw.deferred) {
+          m = sw.make(sw.queued, lab);
           prefetch(&m + nb[k]);  // the row beyond, which its own pop reads (a lake's pixels were swept long ago)
           fifo.push_back(static_cast<std::uint32_t>(q + nb[k]));
         }
@@ -948,7 +986,7 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
     auto drain = [&] {
       for (std::size_t head = 0; head < fifo.size(); ++head) {
         const std::uint32_t q = fifo[head];
-        c[q].t = next++;
+        c[q] = sw.make(next++, sw.label(c[q]));
         push_lake(q);
       }
       fifo.clear();
@@ -983,27 +1021,26 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
       const std::uint32_t p = px(order[i]);
       if (j == i + 1) {  // a key of its own: popped now if a neighbour was, else it waits
         Cell& cp = c[p];
-        if (cp.label != 0) {  // a marker
-          cp.t = next++;
+        if (sw.label(cp) != 0) {  // a marker
+          cp = sw.make(next++, sw.label(cp));
           push_lake(p);
           drain();
         } else {
-          std::uint64_t m = ~std::uint64_t(0);
+          V m = ~V(0);
           bool lake = false;
           for (int k = 0; k < kNnb; ++k) {
-            const std::uint64_t v = c[p + nb[k]].both();
+            const V v = c[p + nb[k]];
             m = std::min(m, v);
-            lake |= (v >> 32) == kDeferred;
+            lake |= sw.t(v) == sw.deferred;
           }
-          if ((m >> 32) < kQueued) {  // pushed by the first neighbour popped
-            cp.label = static_cast<std::uint32_t>(m);
-            cp.t = next++;
+          if (sw.t(m) < sw.queued) {  // pushed by the first neighbour popped
+            cp = sw.make(next++, sw.label(m));
             if (lake) {
               push_lake(p);
               drain();
             }
           } else {
-            cp.t = kDeferred;
+            cp = sw.make(sw.deferred, 0);
           }
         }
       } else {  // a group of equal keys: replay the queue's order
@@ -1012,30 +1049,31 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
         for (std::size_t s = i; s < j; ++s) {
           const std::uint32_t q = px(order[s]);
           Cell& cq = c[q];
-          if (cq.label != 0) {  // markers first (pushed before anything else), in raster order
-            entries.push_back(Entry{rank++, q, cq.label});
-            cq.t = kQueued;
+          if (sw.label(cq) != 0) {  // markers first (pushed before anything else), in raster order
+            entries.push_back(Entry{rank++, q, static_cast<std::uint32_t>(sw.label(cq))});
+            cq = sw.make(sw.queued, sw.label(cq));
             continue;
           }
-          std::uint64_t m = ~std::uint64_t(0);
+          V m = ~V(0);
           int arg = 0;
           for (int k = 0; k < kNnb; ++k) {
-            const std::uint64_t v = c[q + nb[k]].both();
+            const V v = c[q + nb[k]];
             if (v < m) {
               m = v;
               arg = k;
             }
           }
-          if ((m >> 32) < kQueued) {  // pushed when its first popped neighbour was, from that neighbour's scan
-            entries.push_back(Entry{(std::uint64_t(1) << 40) + ((m >> 32) << 3) + opp[arg], q, static_cast<std::uint32_t>(m)});
-            cq.t = kQueued;
+          if (sw.t(m) < sw.queued) {  // pushed when its first popped neighbour was, from that neighbour's scan
+            entries.push_back(Entry{(std::uint64_t(1) << 40) + (std::uint64_t(sw.t(m)) << 3) + opp[arg], q,
+                                    static_cast<std::uint32_t>(sw.label(m))});
+            cq = sw.make(sw.queued, 0);
           } else {
-            cq.t = kDeferred;
+            cq = sw.make(sw.deferred, 0);
           }
         }
         std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.rank < b.rank; });
         for (const Entry& e : entries) {
-          c[e.p].label = e.label;
+          c[e.p] = sw.make(sw.queued, e.label);
           fifo.push_back(e.p);
         }
         drain();
@@ -1047,9 +1085,10 @@ void watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   else sweep(std::integral_constant<int, 4>{});
   parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      sweep_out_row(c + (y + 1) * pw + 1, out.row(y), w);
+      sweep_out_row(c + (y + 1) * pw + 1, out.row(y), w, lb, sw.queued);
     }
   }, 16);
+  return true;
 }
 
 template <class T>
@@ -1111,7 +1150,12 @@ void watershed_into(ImageView<const T> image, ImageView<const std::int32_t> mark
     if (fast_float) {
       const int nnb = o.connectivity == Connectivity::Eight ? 8 : 4;
       const std::vector<T> sample = grid_sample(image, mask);
-      if (use_sweep(sample, h * w)) watershed_float_sweep(image, markers, mask, out, nnb, sample);
+      if (use_sweep(sample, h * w)) {
+        int tb = 1;  // bits of a pop number in a 32-bit cell: h * w pops below its 4 states
+        while ((std::ptrdiff_t(1) << tb) < h * w + 4) ++tb;
+        if (tb >= 32 || !watershed_float_sweep<T, std::uint32_t>(image, markers, mask, out, nnb, sample, 32 - tb))
+          watershed_float_sweep<T, std::uint64_t>(image, markers, mask, out, nnb, sample, 32);
+      }
       else watershed_float_plain(image, markers, mask, out, nnb);
       return;
     }

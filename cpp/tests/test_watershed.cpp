@@ -87,24 +87,29 @@ void set_flood(const char* value) {  // SEGEN_WATERSHED_FLOOD: "queue", "sweep",
 
 // A float relief goes to the radix queue or to the sorted sweep; both must give the uint16 queue's labels, on a
 // relief of mostly distinct values (lakes everywhere: a smoothed random field) and on one full of ties (half the
-// pixels on 7 levels), with and without mask, markers of equal value, 4- and 8-connectivity.
+// pixels on 7 levels), with and without mask, markers of equal value, 4- and 8-connectivity, and labels small
+// (the sweep's 32-bit cells) or large and negative (its 64-bit cells).
 TEST(Watershed, SweepAndQueueMatchTheIntegerQueue) {
   const std::ptrdiff_t h = 83, w = 117;
   std::uint32_t state = 777;
   auto next = [&] { return state = state * 1664525u + 1013904223u; };
-  segen::Image<std::int32_t> mk(h, w, 1);
+  segen::Image<std::int32_t> mk(h, w, 1), mk_small(h, w, 1);
   segen::Image<std::uint8_t> mask(h, w, 1);
   for (std::ptrdiff_t i = 0; i < h * w; ++i) {
-    mk.data()[i] = (next() >> 8) % 61 == 0 ? static_cast<std::int32_t>(1 + (next() >> 8) % 30) : 0;
+    mk_small.data()[i] = (next() >> 8) % 61 == 0 ? static_cast<std::int32_t>(1 + (next() >> 8) % 30) : 0;
     mask.data()[i] = (next() >> 8) % 9 != 0;
   }
-  for (int relief = 0; relief < 2; ++relief) {
+  for (int relief = 0; relief < 4; ++relief) {
+    for (std::ptrdiff_t i = 0; i < h * w; ++i) {
+      const std::int32_t v = mk_small.data()[i];
+      mk.data()[i] = relief < 2 || v == 0 ? v : (v % 2 ? v * 60000011 : -v * 1000003);
+    }
     segen::Image<std::uint16_t> u(h, w, 1);
     std::vector<double> noise(static_cast<std::size_t>(h * w));
     for (auto& v : noise) v = (next() >> 8) / 16777216.0;
     for (std::ptrdiff_t y = 0; y < h; ++y)
       for (std::ptrdiff_t x = 0; x < w; ++x) {
-        if (relief == 0) {  // a 5x5 box mean of noise, spread over the 16-bit range: few repeats
+        if (relief % 2 == 0) {  // a 5x5 box mean of noise, spread over the 16-bit range: few repeats
           double s = 0;
           for (std::ptrdiff_t dy = -2; dy <= 2; ++dy)
             for (std::ptrdiff_t dx = -2; dx <= 2; ++dx)

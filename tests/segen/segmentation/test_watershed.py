@@ -175,6 +175,27 @@ def test_watershed_float_mostly_distinct_with_ties(rng, dtype, connectivity, wit
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("big", [0, 1, 2])
+def test_watershed_float_labels_of_any_size(rng, dtype, big):
+    # the sweep packs a pixel's label and pop number in 32 bits where they fit: on 64 x 72 pixels, labels
+    # below 2^19; a larger label (or a negative one) sends it to 64-bit cells. Labels on either side of that
+    # limit, the largest int32 and negative ones flood as in the reference.
+    relief = ndi.gaussian_filter(rng.random((64, 72)), 2).astype(dtype)
+    labels = [
+        np.arange(1, 31),
+        np.array([3, 2**19 - 1, 17, 2**19 - 2] * 7 + [5, 6]),
+        np.array([2**19, 2**31 - 1, -7, -(2**31), 9, 1] * 5),
+    ][big]
+    markers = np.zeros(relief.shape, np.int32)
+    idx = rng.choice(relief.size, labels.size, replace=False)
+    markers.flat[idx] = labels
+    for connectivity in (1, 2):
+        want = segmentation.watershed(relief, markers, connectivity=connectivity)
+        got = seg.watershed(relief, markers, connectivity=connectivity)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("connectivity", [1, 2])
 def test_watershed_float_relief_across_zero(rng, dtype, connectivity):
     # a relief of negative and positive values (a negated distance map is all negative): the order of values
