@@ -838,7 +838,7 @@ bool watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   // The sort key: a key's offset from the lowest key of `sample` (grid_sample's), clamped to the
   // sample's range and cut to its 32 highest bits where that range needs more. The buckets then share the
   // range; the few pixels outside it (and, for double, keys that differ only below those 32 bits) leave runs of
-  // equal sort keys that are ordered by the whole key after the buckets are sorted.
+  // equal sort keys, which the sweep orders by the whole key when it reaches them.
   K kmin = 0, kmax = 0;  // (0, 0) when no sample lies in the mask
   if (!sample.empty()) {
     kmin = order_key(sample.front());
