@@ -749,12 +749,10 @@ SEGEN_ALWAYS_INLINE unsigned sweep_fill_impl(const T* src, const std::int32_t* m
 // A row of the sweep's labels: a pixel popped keeps its label, any other (outside the mask, unreached) is 0.
 #define SEGEN_SWEEP_OUT(V)                                                                                      \
   SEGEN_MULTIVERSION(V4, , void, sweep_out_row,                                                                \
-                     (const V* row, std::int32_t* dst, std::ptrdiff_t w, int lb, V queued),                     \
-                     (row, dst, w, lb, queued)) {                                                               \
-    const V lmask = (V(1) << lb) - 1;                                                                           \
+                     (const V* row, std::int32_t* dst, std::ptrdiff_t w, SweepWord<V> sw), (row, dst, w, sw)) { \
     for (std::ptrdiff_t x = 0; x < w; ++x)                                                                      \
-      dst[x] = (row[x] >> lb) < queued ? static_cast<std::int32_t>(static_cast<std::uint32_t>(row[x] & lmask)) \
-                                       : 0;                                                                     \
+      dst[x] = sw.t(row[x]) < sw.queued ? static_cast<std::int32_t>(static_cast<std::uint32_t>(sw.label(row[x]))) \
+                                        : 0;                                                                    \
   }
 SEGEN_SWEEP_KEYS(float, std::uint32_t)
 SEGEN_SWEEP_KEYS(double, std::uint64_t)
@@ -1085,7 +1083,7 @@ bool watershed_float_sweep(ImageView<const T> image, ImageView<const std::int32_
   else sweep(std::integral_constant<int, 4>{});
   parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
     for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      sweep_out_row(c + (y + 1) * pw + 1, out.row(y), w, lb, sw.queued);
+      sweep_out_row(c + (y + 1) * pw + 1, out.row(y), w, sw);
     }
   }, 16);
   return true;
