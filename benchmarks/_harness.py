@@ -70,11 +70,20 @@ def _rss_kib(field: str) -> int | None:
 
 def peak_extra_mib(fn: Callable, args: tuple) -> float | None:
     """Peak resident memory that one call of ``fn(*args)`` adds above what the process held before it,
-    output included: Linux's high-water mark (VmHWM) is reset through /proc/self/clear_refs, the call made,
-    and the mark read. None where the kernel offers no reset (not Linux, or no permission)."""
+    output and scratch included (segen's scratch cache is emptied first, so buffers it kept from the timed
+    calls are allocated again): Linux's high-water mark (VmHWM) is reset through /proc/self/clear_refs, the
+    call made, and the mark read. None where the kernel offers no reset (not Linux, or no permission)."""
     import gc
 
     gc.collect()
+    try:  # empty segen's scratch cache, so that the scratch buffers the call needs count in its peak
+        from segen import _core
+
+        limit = _core.scratch_cache_limit()
+        _core.set_scratch_cache_limit(0)
+        _core.set_scratch_cache_limit(limit)
+    except (ImportError, AttributeError):
+        pass
     try:  # give back the pages that earlier calls freed but the allocator kept, or the call reuses them unseen
         import ctypes
 

@@ -114,6 +114,11 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_num_threads", &segen::set_num_threads, py::arg("n"));
   m.attr("MAX_THREADS") = segen::kMaxThreads;
   m.def("get_num_threads", &segen::get_num_threads);
+  m.def("set_scratch_cache_limit", &segen::set_scratch_cache_limit, py::arg("nbytes"));
+  m.def("scratch_cache_limit", &segen::scratch_cache_limit);
+  m.def("default_scratch_cache_limit", &segen::default_scratch_cache_limit);
+  m.def("scratch_cache_held", &segen::scratch_cache_held);
+  m.attr("DEFAULT_SCRATCH_CACHE") = segen::kDefaultScratchCache;
 
   bind_filters(m);
   bind_features(m);

@@ -2,12 +2,15 @@
 
 #include "segen/error.hpp"
 
+#include "detail/scratch.hpp"
+
 #include <algorithm>           // std::min, std::max
 #include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::steady_clock
 #include <condition_variable>  // std::condition_variable
 #include <cstdint>             // std::uint64_t
-#include <cstdlib>             // std::getenv, std::atoi
+#include <cstdlib>             // std::getenv, std::atoi, std::malloc, std::free, posix_memalign
+#include <cstring>             // std::memset
 #include <exception>           // std::exception_ptr
 #include <mutex>               // std::mutex
 #if defined(__unix__) || defined(__APPLE__)
@@ -16,6 +19,20 @@
 #include <string>              // std::to_string
 #include <thread>              // std::thread
 #include <vector>              // std::vector
+#if defined(__linux__)
+#include <sys/mman.h>          // madvise
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SEGEN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEGEN_ASAN 1
+#endif
+#endif
+#ifndef SEGEN_ASAN
+#define SEGEN_ASAN 0
+#endif
 
 namespace segen {
 namespace {
@@ -238,7 +255,177 @@ Pool& pool() {
   return *p;
 }
 
+// The scratch cache: up to kSlots released buffers (pointer and size), at most limit_ bytes in all. A buffer
+// is taken by the call that needs the smallest one that fits (and not more than about twice its size), and
+// given back when that call is done; a buffer that would take the cache over its limit first frees the ones
+// given back longest ago. Leaked on purpose, like the pool. Its mutex is held across fork() (pthread_atfork),
+// so a child never inherits it locked by a thread the child does not have.
+constexpr std::size_t kScratchMin = std::size_t(1) << 20;  // smaller buffers: plain malloc, never kept
+constexpr std::size_t kHugePage = std::size_t(2) << 20;
+
+// SEGEN_SCRATCH_CACHE: bytes, or with a K, M, G or T suffix (powers of 1024, "MiB" and "MB" read as "M"),
+// spaces around; what segen.set_memory_limit reads. An environment has no caller to throw to: a malformed
+// value keeps the default.
+std::size_t scratch_limit_from_env() {
+  const char* env = std::getenv("SEGEN_SCRATCH_CACHE");
+  if (env == nullptr) return kDefaultScratchCache;
+  const char* c = env;
+  auto spaces = [&] {
+    while (*c == ' ' || *c == '\t') ++c;
+  };
+  spaces();
+  if (*c < '0' || *c > '9') return kDefaultScratchCache;
+  std::size_t v = 0;
+  for (; *c >= '0' && *c <= '9'; ++c) {
+    if (v > (std::size_t(-1) - 9) / 10) return kDefaultScratchCache;
+    v = v * 10 + std::size_t(*c - '0');
+  }
+  spaces();
+  int shift = 0;
+  switch (*c) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: break;
+  }
+  if (shift) ++c;
+  if (*c == 'i' || *c == 'I') {
+    if (c[1] != 'b' && c[1] != 'B') return kDefaultScratchCache;
+    ++c;
+  }
+  if (*c == 'b' || *c == 'B') ++c;
+  spaces();
+  if (*c != '\0' || v > (std::size_t(-1) >> shift)) return kDefaultScratchCache;
+  return v << shift;
+}
+
+class ScratchCache {
+ public:
+  static ScratchCache& get() {
+    static ScratchCache* cache = new ScratchCache();
+    return *cache;
+  }
+  void* take(std::size_t bytes, std::size_t* capacity) {
+    std::lock_guard<std::mutex> lock(m_);
+    int best = -1;
+    for (int i = 0; i < kSlots; ++i) {
+      const Slot& s = slot_[i];
+      if (s.p && s.bytes >= bytes && s.bytes <= 2 * bytes + kHugePage && (best < 0 || s.bytes < slot_[best].bytes))
+        best = i;
+    }
+    if (best < 0) return nullptr;
+    void* p = slot_[best].p;
+    *capacity = slot_[best].bytes;
+    held_ -= slot_[best].bytes;
+    slot_[best] = Slot{};
+    return p;
+  }
+  bool give(void* p, std::size_t bytes) {  // false: not kept, the caller frees it
+    std::lock_guard<std::mutex> lock(m_);
+    if (bytes > limit_) return false;
+    make_room_locked(bytes);
+    for (Slot& s : slot_) {
+      if (!s.p) {
+        s = Slot{p, bytes, ++tick_};
+        held_ += bytes;
+        return true;
+      }
+    }
+    return false;  // unreachable: make_room_locked leaves a free slot
+  }
+  void set_limit(std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(m_);
+    limit_ = bytes;
+    while (held_ > limit_) free_oldest_locked();
+  }
+  std::size_t limit() {
+    std::lock_guard<std::mutex> lock(m_);
+    return limit_;
+  }
+  std::size_t held() {
+    std::lock_guard<std::mutex> lock(m_);
+    return held_;
+  }
+
+ private:
+  struct Slot {
+    void* p = nullptr;
+    std::size_t bytes = 0;
+    std::uint64_t tick = 0;  // when given back
+  };
+  static constexpr int kSlots = 4;
+  ScratchCache() : limit_(scratch_limit_from_env()) {
+#if defined(__unix__) || defined(__APPLE__)
+    pthread_atfork(&lock_for_fork, &unlock_after_fork, &unlock_after_fork);
+#endif
+  }
+  static void lock_for_fork() { get().m_.lock(); }
+  static void unlock_after_fork() { get().m_.unlock(); }
+  void make_room_locked(std::size_t bytes) {  // bytes <= limit_
+    auto full = [&] {
+      for (const Slot& s : slot_)
+        if (!s.p) return false;
+      return true;
+    };
+    while (held_ + bytes > limit_ || full()) free_oldest_locked();
+  }
+  void free_oldest_locked() {  // some slot holds a buffer
+    int o = -1;
+    for (int i = 0; i < kSlots; ++i)
+      if (slot_[i].p && (o < 0 || slot_[i].tick < slot_[o].tick)) o = i;
+    std::free(slot_[o].p);
+    held_ -= slot_[o].bytes;
+    slot_[o] = Slot{};
+  }
+  std::mutex m_;
+  Slot slot_[kSlots];
+  std::size_t held_ = 0, limit_;
+  std::uint64_t tick_ = 0;
+};
+
 }  // namespace
+
+namespace detail {
+
+ScratchBuffer::ScratchBuffer(std::size_t bytes) {
+  bytes = std::max<std::size_t>(bytes, 1);
+  if (bytes < kScratchMin) {
+    p_ = std::malloc(bytes);
+    if (!p_) throw std::bad_alloc();
+    return;
+  }
+  if ((p_ = ScratchCache::get().take(bytes, &capacity_)) != nullptr) {
+#if SEGEN_ASAN
+    // Sanitizer builds: a reused buffer is never zeros, so code that relies on fresh pages being zero fails in
+    // the sanitizer tests rather than in a user's loop.
+    std::memset(p_, 0xA5, bytes);
+#endif
+    return;
+  }
+#if defined(__linux__)
+  capacity_ = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  if (posix_memalign(&p_, kHugePage, capacity_) == 0) {
+    madvise(p_, capacity_, MADV_HUGEPAGE);  // advice only: without it the buffer still works
+    return;
+  }
+  p_ = nullptr;
+#endif
+  capacity_ = bytes;
+  p_ = std::malloc(bytes);
+  if (!p_) throw std::bad_alloc();
+}
+
+ScratchBuffer::~ScratchBuffer() {
+  if (capacity_ == 0 || !ScratchCache::get().give(p_, capacity_)) std::free(p_);
+}
+
+}  // namespace detail
+
+void set_scratch_cache_limit(std::size_t bytes) { ScratchCache::get().set_limit(bytes); }
+std::size_t default_scratch_cache_limit() { return scratch_limit_from_env(); }
+std::size_t scratch_cache_limit() { return ScratchCache::get().limit(); }
+std::size_t scratch_cache_held() { return ScratchCache::get().held(); }
 
 void set_num_threads(int n) {
   if (n > kMaxThreads) {

@@ -14,11 +14,8 @@
 
 #include "detail/common.hpp"
 #include "detail/dispatch.hpp"  // SEGEN_ALWAYS_INLINE
+#include "detail/scratch.hpp"
 #include "segen/parallel.hpp"
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 namespace segen {
 
@@ -566,34 +563,19 @@ SEGEN_PLAIN_OUT(std::uint32_t)
 SEGEN_PLAIN_OUT(std::uint64_t)
 #undef SEGEN_PLAIN_OUT
 
-// An array for randomly visited per-pixel state, on transparent huge pages where Linux offers them: the
-// flood's visits jump across the whole image, and with 4 KiB pages nearly every one also missed the TLB.
+// An array for randomly visited per-pixel state, uninitialised: a ScratchBuffer, so on transparent huge pages
+// where Linux offers them (the flood's visits jump across the whole image, and with 4 KiB pages nearly every
+// one also missed the TLB), and kept for the next call by the scratch cache (a fresh one is fresh pages, which
+// the kernel zeroes on first touch: about a tenth of a flood's call).
 template <class V>
 class VisitArray {
  public:
-  explicit VisitArray(std::size_t n) : n_(n) {
-    const std::size_t bytes = std::max<std::size_t>(n * sizeof(V), 1);
-#if defined(__linux__)
-    constexpr std::size_t kHuge = std::size_t(2) << 20;
-    if (bytes >= kHuge) {
-      void* p = nullptr;
-      if (posix_memalign(&p, kHuge, (bytes + kHuge - 1) / kHuge * kHuge) == 0) {
-        madvise(p, bytes, MADV_HUGEPAGE);  // advice only: without it the array still works
-        data_ = static_cast<V*>(p);
-      }
-    }
-#endif
-    if (!data_) data_ = static_cast<V*>(std::malloc(bytes));
-    if (!data_) throw std::bad_alloc();
-  }
-  ~VisitArray() { std::free(data_); }
-  VisitArray(const VisitArray&) = delete;
-  VisitArray& operator=(const VisitArray&) = delete;
-  V* data() { return data_; }
+  explicit VisitArray(std::size_t n) : buf_(n * sizeof(V)), n_(n) {}
+  V* data() { return static_cast<V*>(buf_.data()); }
   std::size_t size() const { return n_; }
 
  private:
-  V* data_ = nullptr;
+  detail::ScratchBuffer buf_;
   std::size_t n_;
 };
 

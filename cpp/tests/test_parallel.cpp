@@ -3,7 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #if defined(__unix__)
@@ -140,3 +143,30 @@ TEST(Parallel, ForkChildGetsAWorkingPool) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 #endif
+
+// The scratch cache's limit: set, read back, and its default from SEGEN_SCRATCH_CACHE (bytes or K/M/G/T,
+// "iB"/"B" after the unit, spaces around; anything else keeps the built-in default).
+TEST(ScratchCache, LimitAndEnvironment) {
+  const std::size_t saved = segen::scratch_cache_limit();
+  segen::set_scratch_cache_limit(12345);
+  EXPECT_EQ(segen::scratch_cache_limit(), 12345u);
+  EXPECT_LE(segen::scratch_cache_held(), 12345u);
+  segen::set_scratch_cache_limit(0);
+  EXPECT_EQ(segen::scratch_cache_held(), 0u);
+#if defined(__unix__)
+  const char* old = std::getenv("SEGEN_SCRATCH_CACHE");
+  const std::string keep = old ? old : "";
+  const std::size_t d = segen::kDefaultScratchCache;
+  const std::pair<const char*, std::size_t> cases[] = {
+      {"1048576", 1u << 20}, {"16M", 16u << 20}, {" 2 GiB ", std::size_t(2) << 30}, {"3kb", 3u << 10},
+      {"0", 0}, {"", d}, {"1.5G", d}, {"-1", d}, {"12Q", d}, {"M", d}, {"5Mi", d},
+      {"99999999999999999999999", d}, {"20000000T", d}};
+  for (const auto& [text, want] : cases) {
+    setenv("SEGEN_SCRATCH_CACHE", text, 1);
+    EXPECT_EQ(segen::default_scratch_cache_limit(), want) << '"' << text << '"';
+  }
+  if (old) setenv("SEGEN_SCRATCH_CACHE", keep.c_str(), 1);
+  else unsetenv("SEGEN_SCRATCH_CACHE");
+#endif
+  segen::set_scratch_cache_limit(saved);
+}

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['MAX_THREADS', 'canny', 'color_histogram', 'correlate', 'dbscan', 'distance_transform_edt', 'edge_filter', 'find_boundaries', 'flip', 'gabor', 'gabor_bank', 'gabor_kernel', 'gaussian', 'gaussian_laplace', 'get_num_threads', 'hsv2rgb', 'kmeans', 'label', 'laplace', 'local_binary_pattern', 'local_minima', 'merge_regions', 'peak_local_max', 'regionprops', 'remove_small_objects', 'resize', 'rgb2gray', 'rgb2hsv', 'rgb2lab', 'rotate', 'rotated_shape', 'separable', 'set_num_threads', 'uniform', 'watershed', 'white_point']
+__all__: list[str] = ['DEFAULT_SCRATCH_CACHE', 'MAX_THREADS', 'canny', 'color_histogram', 'correlate', 'dbscan', 'default_scratch_cache_limit', 'distance_transform_edt', 'edge_filter', 'find_boundaries', 'flip', 'gabor', 'gabor_bank', 'gabor_kernel', 'gaussian', 'gaussian_laplace', 'get_num_threads', 'hsv2rgb', 'kmeans', 'label', 'laplace', 'local_binary_pattern', 'local_minima', 'merge_regions', 'peak_local_max', 'regionprops', 'remove_small_objects', 'resize', 'rgb2gray', 'rgb2hsv', 'rgb2lab', 'rotate', 'rotated_shape', 'scratch_cache_held', 'scratch_cache_limit', 'separable', 'set_num_threads', 'set_scratch_cache_limit', 'uniform', 'watershed', 'white_point']
 def canny(image: numpy.ndarray, sigma: typing.SupportsFloat | typing.SupportsIndex, low_threshold: typing.SupportsFloat | typing.SupportsIndex, high_threshold: typing.SupportsFloat | typing.SupportsIndex, mask: typing.Any, use_quantiles: bool, mode: str, cval: typing.SupportsFloat | typing.SupportsIndex, gaussian_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> numpy.ndarray:
     """
     Canny edges (private; see segen.features.canny). NaN thresholds mean the defaults.
@@ -23,6 +23,8 @@ def dbscan(X: numpy.ndarray, eps: typing.SupportsFloat | typing.SupportsIndex, m
     """
     DBSCAN (private; see segen.cluster.dbscan).
     """
+def default_scratch_cache_limit() -> int:
+    ...
 def distance_transform_edt(mask: numpy.ndarray, sampling_row: typing.SupportsFloat | typing.SupportsIndex, sampling_col: typing.SupportsFloat | typing.SupportsIndex) -> numpy.ndarray:
     """
     Exact Euclidean distance transform (private; see segen.segmentation.distance_transform_edt).
@@ -125,11 +127,17 @@ def rotated_shape(height: typing.SupportsInt | typing.SupportsIndex, width: typi
     """
     Output shape of rotate (private; see segen.transform.rotate).
     """
+def scratch_cache_held() -> int:
+    ...
+def scratch_cache_limit() -> int:
+    ...
 def separable(image: numpy.ndarray, row_kernel: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], col_kernel: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], mode: str, cval: typing.SupportsFloat | typing.SupportsIndex) -> numpy.ndarray:
     """
     Separable correlation (private; see segen.filters.separable).
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def set_scratch_cache_limit(nbytes: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
 def uniform(image: numpy.ndarray, size_row: typing.SupportsInt | typing.SupportsIndex, size_col: typing.SupportsInt | typing.SupportsIndex, mode: str, cval: typing.SupportsFloat | typing.SupportsIndex) -> numpy.ndarray:
     """
@@ -143,5 +151,6 @@ def white_point(illuminant: str = 'D65', observer: str = '2') -> typing.Annotate
     """
     CIE XYZ of a reference white, Y = 1 (private; see segen.color.rgb2lab).
     """
+DEFAULT_SCRATCH_CACHE: int = 67108864
 MAX_THREADS: int = 1024
 __version__: str = '0.1.0'
