@@ -470,17 +470,21 @@ inline void prefetch(const void* p) {
 
 // Ask for the cells that a visit of `cell` (an element of a grid of rows `pw` cells apart) reads: in its row
 // the three around it, above and below one (three with kDiagonals). A cell may straddle two cache lines, so
-// each span's first and last byte are asked for. Inlined: as a call it slowed the floods by 15-20%.
+// each span's first and last byte are asked for; but above and below without diagonals only the cell's last
+// byte: every visit reads the label there (the last field of each cell), while the rest, a key, is read only
+// for a neighbour pushed, and lies in another line only when a 12-byte cell straddles two (one in five). On a
+// negated distance map the flood took 3-4 % less time with the two prefetches fewer. Inlined: as a call it
+// slowed the floods by 15-20%.
 template <bool kDiagonals, class Cell>
 SEGEN_ALWAYS_INLINE void prefetch_neighbourhood(const Cell* cell, std::ptrdiff_t pw) {
   constexpr std::ptrdiff_t sz = sizeof(Cell), side = kDiagonals ? sz : 0;
   const std::ptrdiff_t row = sz * pw;
   const char* c = reinterpret_cast<const char*>(cell);
-  prefetch(c - row - side);
+  if constexpr (kDiagonals) prefetch(c - row - side);
   prefetch(c - row + sz + side - 1);
   prefetch(c - sz);
   prefetch(c + 2 * sz - 1);
-  prefetch(c + row - side);
+  if constexpr (kDiagonals) prefetch(c + row - side);
   prefetch(c + row + sz + side - 1);
 }
 
