@@ -1,6 +1,7 @@
 """Compare two builds of segen's C++ core in one process, call by call.
 
 Usage: python benchmarks/ab_builds.py A.so B.so [--only SUBSTRING] [--areas AREA ...] [--rounds N] [--threads N]
+       [--peer NAME]
 
 A change of a few per cent in a hot loop is hidden by the drift of a shared machine: timed in two processes
 one after the other, the same build differs by 10-20 % between runs on a busy host. Here both builds'
@@ -12,6 +13,11 @@ so a case runs segen's Python layer unchanged on either core.
 The cases are bench_core's (``cases_<area>.py``): only their segen side is run. Each case first checks that
 both builds give the same result (printed as "same" or "DIFFERENT"; a change meant to keep results must
 print "same"), then prints the 10th percentile and the median of each build's times and their ratios B / A.
+
+With ``--peer NAME`` (e.g. ``skimage``) each segen call is followed by that peer's call on the same input, as
+in bench_core, and the medians of each build's per-call ratios to the peer are printed too. What runs between
+two calls matters to calls that allocate large arrays: whether their memory comes back as pages already
+mapped or as fresh ones the kernel must zero depends on what the allocator did in between.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ def main(argv=None) -> int:
     ap.add_argument("--areas", nargs="+", choices=AREAS, default=list(AREAS), help="case files to run")
     ap.add_argument("--rounds", type=int, default=30, help="calls of each build per case (default 30)")
     ap.add_argument("--threads", type=int, default=1, help="segen threads (default 1)")
+    ap.add_argument("--peer", help="call this peer of each case after every segen call (e.g. skimage)")
     args = ap.parse_args(argv)
     for p in (args.a, args.b):
         if not p.is_file():
@@ -81,9 +88,17 @@ def main(argv=None) -> int:
     if not cases:
         print("no case matches")
         return 1
+    if args.peer:
+        cases = [c for c in cases if args.peer in c.peers]
+        if not cases:
+            print(f"no matching case has the peer {args.peer!r}")
+            return 1
     print(f"A = {args.a}\nB = {args.b}\n{args.threads} thread(s), {args.rounds} rounds per build\n")
-    print("| case | result | A p10 (ms) | B p10 (ms) | B / A p10 | A median | B median | B / A median |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    extra = f" A / {args.peer} | B / {args.peer} |" if args.peer else ""
+    print(
+        "| case | result | A p10 (ms) | B p10 (ms) | B / A p10 | A median | B median | B / A median |" + extra
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if args.peer else ""))
     for case in cases:
         call_args = case.args()
         out = {}
@@ -91,19 +106,26 @@ def main(argv=None) -> int:
             use_core(core)
             out[tag] = case.segen(*call_args)  # also the warm-up call
         times = {"A": [], "B": []}
+        peer_times = {"A": [], "B": []}
         for r in range(args.rounds):
             for tag in "AB" if r % 2 == 0 else "BA":
                 use_core(cores[tag])
                 t0 = time.perf_counter()
                 case.segen(*call_args)
                 times[tag].append((time.perf_counter() - t0) * 1e3)
+                if args.peer:
+                    t0 = time.perf_counter()
+                    case.peers[args.peer](*call_args)
+                    peer_times[tag].append((time.perf_counter() - t0) * 1e3)
         a, b = np.array(times["A"]), np.array(times["B"])
         a10, b10, am, bm = np.percentile(a, 10), np.percentile(b, 10), np.median(a), np.median(b)
         verdict = "same" if same(out["A"], out["B"]) else "DIFFERENT"
-        print(
-            f"| {case.name} | {verdict} | {a10:.2f} | {b10:.2f} | {b10 / a10:.3f} | {am:.2f} | {bm:.2f} | {bm / am:.3f} |",
-            flush=True,
-        )
+        row = f"| {case.name} | {verdict} | {a10:.2f} | {b10:.2f} | {b10 / a10:.3f} | {am:.2f} | {bm:.2f} | {bm / am:.3f} |"
+        if args.peer:
+            ra = np.median(a / np.array(peer_times["A"]))
+            rb = np.median(b / np.array(peer_times["B"]))
+            row += f" {ra:.3f} | {rb:.3f} |"
+        print(row, flush=True)
     return 0
 
 
