@@ -264,8 +264,8 @@ constexpr std::size_t kScratchMin = std::size_t(1) << 20;  // smaller buffers: p
 constexpr std::size_t kHugePage = std::size_t(2) << 20;
 
 // SEGEN_SCRATCH_CACHE: bytes, or with a K, M, G or T suffix (powers of 1024, "MiB" and "MB" read as "M"),
-// spaces around; what segen.set_memory_limit reads. An environment has no caller to throw to: a malformed
-// value keeps the default.
+// spaces around; the form of SEGEN_MEMORY_LIMIT. An environment has no caller to throw to: a malformed value
+// keeps the default.
 std::size_t scratch_limit_from_env() {
   const char* env = std::getenv("SEGEN_SCRATCH_CACHE");
   if (env == nullptr) return kDefaultScratchCache;
