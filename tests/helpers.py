@@ -65,6 +65,27 @@ def run_python(code: str, *args: str, timeout: float = 120, env_path: str | None
     return proc.stdout
 
 
+def outputs_at_cpu_levels(code: str, stdin: bytes = b"", levels=("baseline", "v3", "")) -> dict:
+    """Run `code` in a fresh interpreter at each of segen's CPU levels (``SEGEN_CPU_LEVEL``; "" is the
+    machine's own, v4 on an AVX-512 CPU), with `stdin` as its standard input; each run must exit 0.
+    Returns {level: its standard output, as bytes}."""
+    import os
+    import subprocess
+    import sys
+
+    got = {}
+    for level in levels:
+        env = {**os.environ, "SEGEN_CPU_LEVEL": level}
+        proc = subprocess.run(
+            [sys.executable, "-c", code], input=stdin, capture_output=True, env=env, timeout=300
+        )
+        assert proc.returncode == 0, f"SEGEN_CPU_LEVEL={level!r}: " + proc.stderr[-2000:].decode(
+            errors="replace"
+        )
+        got[level] = proc.stdout
+    return got
+
+
 def run_without_torch(code: str, timeout: float = 120) -> None:
     """Run `code` in a fresh interpreter: it must succeed without ever importing torch."""
     out = run_python(

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 import segen
-from helpers import DTYPES, num_threads, random_image
+from helpers import DTYPES, num_threads, outputs_at_cpu_levels, random_image
 from skimage import color as skcolor
 
 FUNCS = ("rgb2gray", "rgb2hsv", "rgb2lab")
@@ -188,12 +188,7 @@ def test_rgb2hsv_vector_kernels_give_the_portable_bits(dtype):
         f"img = np.frombuffer(sys.stdin.buffer.read(), np.{np.dtype(dtype).name}).reshape({img.shape})\n"
         "sys.stdout.buffer.write(segen.color.rgb2hsv(img).tobytes())\n"
     )
-    got = {}
-    for level in ("baseline", "v3", ""):
-        env = {**os.environ, "SEGEN_CPU_LEVEL": level}
-        out = subprocess.run([sys.executable, "-c", code], input=img.tobytes(), capture_output=True, env=env)
-        assert out.returncode == 0, out.stderr[-2000:]
-        got[level] = np.frombuffer(out.stdout, np.float32)
+    got = {k: np.frombuffer(v, np.float32) for k, v in outputs_at_cpu_levels(code, img.tobytes()).items()}
     np.testing.assert_array_equal(got["baseline"].view(np.uint32), got[""].view(np.uint32))
     np.testing.assert_array_equal(got["v3"].view(np.uint32), got[""].view(np.uint32))
     np.testing.assert_array_equal(got[""].reshape(img.shape), segen.color.rgb2hsv(img))

@@ -1,15 +1,12 @@
 """segen.features against scikit-image / scipy / numpy references."""
 
-import os
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
 import segen
-from helpers import DTYPES, MODES, num_threads, random_image, value_range
+from helpers import DTYPES, MODES, num_threads, outputs_at_cpu_levels, random_image, value_range
 from skimage import color, data, feature, filters
 
 # ---- gabor_kernel -----------------------------------------------------------------------------------
@@ -378,14 +375,9 @@ def test_canny_vector_kernels_agree_at_every_cpu_level(canny_photos):
         "out = [np.packbits(segen.features.canny(img, **kw)) for img, kw in cases]\n"
         "pickle.dump(out, sys.stdout.buffer)\n"
     )
-    got = {}
-    for level in ("baseline", "v3", ""):
-        env = {**os.environ, "SEGEN_CPU_LEVEL": level}
-        run = subprocess.run(
-            [sys.executable, "-c", code], input=pickle.dumps(cases), capture_output=True, env=env
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
-        got[level] = pickle.loads(run.stdout)
+    got = {
+        level: pickle.loads(out) for level, out in outputs_at_cpu_levels(code, pickle.dumps(cases)).items()
+    }
     for i, (img, kw) in enumerate(cases):
         want = np.packbits(feature.canny(img, **kw))
         for level, edges in got.items():
