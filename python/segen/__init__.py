@@ -172,9 +172,11 @@ def set_scratch_cache_limit(nbytes: int | str | None) -> None:
     if nbytes is None:
         value = _core.default_scratch_cache_limit()
     elif isinstance(nbytes, str) and nbytes.strip() != "0":
-        value = parse_size(nbytes, "nbytes")
+        value = check_int(parse_size(nbytes, "nbytes"), "nbytes", maximum=2**63 - 1)
     else:
-        value = check_int(int(nbytes) if isinstance(nbytes, str) else nbytes, "nbytes", minimum=0)
+        value = check_int(
+            int(nbytes) if isinstance(nbytes, str) else nbytes, "nbytes", minimum=0, maximum=2**63 - 1
+        )
     _core.set_scratch_cache_limit(value)
 
 

@@ -102,7 +102,7 @@ def test_environment_sets_the_limit_at_start():
     assert out.stdout.strip() == str(8 * MIB)
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "lots", "-3M", True, [64]])
+@pytest.mark.parametrize("bad", [-1, 1.5, "lots", "-3M", True, [64], 2**70, "99999999999T"])
 def test_bad_limit(bad, cache_limit):
     before = segen.get_scratch_cache_limit()
     with pytest.raises((ValueError, TypeError), match="`nbytes`"):
