@@ -404,6 +404,7 @@ ScratchBuffer::ScratchBuffer(std::size_t bytes) {
     return;
   }
 #if defined(__linux__)
+  if (bytes > std::size_t(-1) - kHugePage) throw std::bad_alloc();  // the rounding up would wrap
   capacity_ = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   if (posix_memalign(&p_, kHugePage, capacity_) == 0) {
     madvise(p_, capacity_, MADV_HUGEPAGE);  // advice only: without it the buffer still works
