@@ -583,13 +583,11 @@ SEGEN_PLAIN_OUT(std::uint64_t)
 template <class V>
 class VisitArray {
  public:
-  explicit VisitArray(std::size_t n) : buf_(n * sizeof(V)), n_(n) {}
+  explicit VisitArray(std::size_t n) : buf_(n * sizeof(V)) {}
   V* data() { return static_cast<V*>(buf_.data()); }
-  std::size_t size() const { return n_; }
 
  private:
   detail::ScratchBuffer buf_;
-  std::size_t n_;
 };
 
 template <class T>
