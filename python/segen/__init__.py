@@ -171,12 +171,11 @@ def set_scratch_cache_limit(nbytes: int | str | None) -> None:
 
     if nbytes is None:
         value = _core.default_scratch_cache_limit()
-    elif isinstance(nbytes, str) and nbytes.strip() != "0":
-        value = check_int(parse_size(nbytes, "nbytes"), "nbytes", maximum=2**63 - 1)
+    elif isinstance(nbytes, str):
+        value = 0 if nbytes.strip() == "0" else parse_size(nbytes, "nbytes")
     else:
-        value = check_int(
-            int(nbytes) if isinstance(nbytes, str) else nbytes, "nbytes", minimum=0, maximum=2**63 - 1
-        )
+        value = check_int(nbytes, "nbytes", minimum=0)
+    value = check_int(value, "nbytes", maximum=2**63 - 1)
     _core.set_scratch_cache_limit(value)
 
 
