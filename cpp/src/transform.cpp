@@ -1,7 +1,7 @@
 #include "segen/transform.hpp"
 
 #include <algorithm>  // std::clamp, std::copy, std::fill, std::min, std::max
-#include <cmath>      // std::floor, std::round, std::cos, std::sin, std::fmod, std::nearbyint
+#include <cmath>      // std::floor, std::round, std::cos, std::sin, std::fmod, std::nearbyint, std::fma
 #include <cstdint>
 #include <limits>     // std::numeric_limits
 #include <string>
@@ -188,8 +188,163 @@ Taps<W> finish(const TapsD& d) {
   return t;
 }
 
+/// The two-tap horizontal pass of one channel (bilinear; area when growing) as lane permutes instead of
+/// gathers: block b holds outputs [b L, b L + L) (L = `lanes`, 16 for AVX-512, 8 for AVX2), whose two
+/// taps all lie in the 2 L input samples from base[b], at window offsets oa / ob. A block whose taps
+/// spread wider (shrinking by about 2 or more) has base -1 and is computed one output at a time, as are
+/// the outputs after the last whole block. Every path computes fma(a, wa, b * wb) (a * wa + b * wb on the
+/// baseline level), so the level and the path taken do not change a bit.
+template <class W>
+struct PairTaps {
+  int lanes = 0;  // 0: not used (more than one channel, K != 2, double, no vector level)
+  std::vector<std::int32_t> base, oa, ob;
+  std::vector<W> wa, wb;
+};
+
+template <class W>
+PairTaps<W> pair_taps(const Taps<W>& t, std::ptrdiff_t in, int lanes) {
+  PairTaps<W> p;
+  const std::ptrdiff_t L = lanes, blocks = lanes > 0 ? t.n / L : 0;
+  if (t.K != 2 || t.uniform || blocks == 0 || in < 2 * L) return p;
+  p.lanes = lanes;
+  p.base.assign(static_cast<std::size_t>(blocks), -1);
+  p.oa.assign(static_cast<std::size_t>(blocks * L), 0);
+  p.ob = p.oa;
+  p.wa.assign(static_cast<std::size_t>(blocks * L), W(0));
+  p.wb = p.wa;
+  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+    std::int32_t lo = t.idx[2 * b * L], hi = lo;
+    for (std::ptrdiff_t k = 2 * b * L; k < 2 * (b + 1) * L; ++k) {
+      lo = std::min(lo, t.idx[k]);
+      hi = std::max(hi, t.idx[k]);
+    }
+    const std::int32_t base = std::min<std::int32_t>(lo, static_cast<std::int32_t>(in - 2 * L));
+    if (hi - base >= 2 * L) continue;
+    p.base[b] = base;
+    for (std::ptrdiff_t x = b * L; x < (b + 1) * L; ++x) {
+      p.oa[x] = t.idx[2 * x] - base;
+      p.ob[x] = t.idx[2 * x + 1] - base;
+      p.wa[x] = t.w[2 * x];
+      p.wb[x] = t.w[2 * x + 1];
+    }
+  }
+  return p;
+}
+
+/// a * b + c, fused on the levels with FMA. The resize loops spell every multiply-add out with it, so that
+/// no compiler choice (which product to fuse, or not fusing at all in a vectorised reduction) makes the
+/// x86-64-v3 and v4 copies round differently.
+template <detail::CpuLevel kLevel, class W>
+SEGEN_ALWAYS_INLINE W mad(W a, W b, W c) {
+  if constexpr (kLevel >= detail::CpuLevel::V3) return std::fma(a, b, c);
+  else return a * b + c;
+}
+
+/// One output of a two-tap pass: a * wa + b * wb as fma(a, wa, b * wb) (the vector blocks' arithmetic).
+template <detail::CpuLevel kLevel, class W>
+SEGEN_ALWAYS_INLINE W two_taps(W a, W wa, W b, W wb) {
+  return mad<kLevel, W>(a, wa, b * wb);
+}
+
+#if SEGEN_HAVE_X86_INTRIN
+// The vector blocks of a two-tap pass (float work), called from the x86-64-v3 / v4 copies once per row (not
+// inlined: a target attribute differs from the caller's).
+#define SEGEN_PAIR_AVX2 __attribute__((target("avx2,fma")))
+#define SEGEN_PAIR_AVX2_INLINE inline __attribute__((target("avx2,fma"), always_inline))
+#define SEGEN_PAIR_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
+#define SEGEN_PAIR_AVX512_INLINE \
+  inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl"), always_inline))
+
+template <class S>
+SEGEN_PAIR_AVX2_INLINE __m256 load8_ps(const S* s) {
+  if constexpr (std::is_same_v<S, float>) return _mm256_loadu_ps(s);
+  else if constexpr (std::is_same_v<S, u8>)
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s))));
+  else return _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))));
+}
+
+template <class S>
+SEGEN_PAIR_AVX512_INLINE __m512 load16_ps(const S* s) {
+  if constexpr (std::is_same_v<S, float>) return _mm512_loadu_ps(s);
+  else if constexpr (std::is_same_v<S, u8>)
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))));
+  else return _mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))));
+}
+
+/// The whole blocks of hpass_pairs() on x86-64-v3, 8 outputs at a time from the 16 samples at base[b]:
+/// each tap is picked from both halves and blended by offset >= 8.
+template <class S>
+SEGEN_PAIR_AVX2 void pair_blocks8(const S* __restrict src, float* __restrict dst, const PairTaps<float>& p,
+                                  const std::int32_t* __restrict idx, const float* __restrict w) {
+  const std::ptrdiff_t blocks = static_cast<std::ptrdiff_t>(p.base.size());
+  const __m256i seven = _mm256_set1_epi32(7);
+  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+    const std::ptrdiff_t x0 = 8 * b;
+    if (p.base[b] < 0) {
+      for (std::ptrdiff_t x = x0; x < x0 + 8; ++x)
+        dst[x] = std::fma(float(src[idx[2 * x]]), w[2 * x], float(src[idx[2 * x + 1]]) * w[2 * x + 1]);
+      continue;
+    }
+    const __m256 lo = load8_ps(src + p.base[b]), hi = load8_ps(src + p.base[b] + 8);
+    const __m256i ia = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&p.oa[x0]));
+    const __m256i ib = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&p.ob[x0]));
+    const __m256 a = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, ia), _mm256_permutevar8x32_ps(hi, ia),
+                                      _mm256_castsi256_ps(_mm256_cmpgt_epi32(ia, seven)));
+    const __m256 bb = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, ib), _mm256_permutevar8x32_ps(hi, ib),
+                                       _mm256_castsi256_ps(_mm256_cmpgt_epi32(ib, seven)));
+    _mm256_storeu_ps(dst + x0,
+                     _mm256_fmadd_ps(a, _mm256_loadu_ps(&p.wa[x0]), _mm256_mul_ps(bb, _mm256_loadu_ps(&p.wb[x0]))));
+  }
+}
+
+/// As pair_blocks8() on x86-64-v4: 16 outputs from the 32 samples at base[b] (two-source lane permutes).
+template <class S>
+SEGEN_PAIR_AVX512 void pair_blocks16(const S* __restrict src, float* __restrict dst, const PairTaps<float>& p,
+                                     const std::int32_t* __restrict idx, const float* __restrict w) {
+  const std::ptrdiff_t blocks = static_cast<std::ptrdiff_t>(p.base.size());
+  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+    const std::ptrdiff_t x0 = 16 * b;
+    if (p.base[b] < 0) {
+      for (std::ptrdiff_t x = x0; x < x0 + 16; ++x)
+        dst[x] = std::fma(float(src[idx[2 * x]]), w[2 * x], float(src[idx[2 * x + 1]]) * w[2 * x + 1]);
+      continue;
+    }
+    const __m512 lo = load16_ps(src + p.base[b]), hi = load16_ps(src + p.base[b] + 16);
+    const __m512 a = _mm512_permutex2var_ps(lo, _mm512_loadu_si512(&p.oa[x0]), hi);
+    const __m512 bb = _mm512_permutex2var_ps(lo, _mm512_loadu_si512(&p.ob[x0]), hi);
+    _mm512_storeu_ps(dst + x0,
+                     _mm512_fmadd_ps(a, _mm512_loadu_ps(&p.wa[x0]), _mm512_mul_ps(bb, _mm512_loadu_ps(&p.wb[x0]))));
+  }
+}
+#undef SEGEN_PAIR_AVX2
+#undef SEGEN_PAIR_AVX2_INLINE
+#undef SEGEN_PAIR_AVX512
+#undef SEGEN_PAIR_AVX512_INLINE
+#endif
+
+/// dst[x] = two_taps(src[idx[2 x]], w[2 x], src[idx[2 x + 1]], w[2 x + 1]) for x < t.n (one channel).
+template <detail::CpuLevel kLevel, class S, class W>
+SEGEN_ALWAYS_INLINE void hpass_pairs(const S* __restrict src, W* __restrict dst, const Taps<W>& t,
+                                     const PairTaps<W>& p) {
+  const std::int32_t* __restrict idx = t.idx.data();
+  const W* __restrict w = t.w.data();
+  std::ptrdiff_t x = 0;
+#if SEGEN_HAVE_X86_INTRIN
+  // The table's lane count is the CPU's level (resize_into): the x86-64-v3 copy calls the AVX-512 blocks too.
+  if constexpr (std::is_same_v<W, float> && kLevel >= detail::CpuLevel::V3) {
+    if (p.lanes == 16) pair_blocks16<S>(src, dst, p, idx, w);
+    else if (p.lanes == 8) pair_blocks8<S>(src, dst, p, idx, w);
+    x = static_cast<std::ptrdiff_t>(p.base.size()) * p.lanes;
+  }
+#else
+  (void)p;
+#endif
+  for (; x < t.n; ++x)
+    dst[x] = two_taps<kLevel, W>(W(src[idx[2 * x]]), w[2 * x], W(src[idx[2 * x + 1]]), w[2 * x + 1]);
+}
+
 /// dst[x, c] = sum_k w[k] src[(x K + k), c]: the uniform case, K a compile-time constant.
-template <int K, class S, class W>
+template <detail::CpuLevel kLevel, int K, class S, class W>
 SEGEN_ALWAYS_INLINE void hpass_uniform(const S* __restrict src, W* __restrict dst, const W* wk, std::ptrdiff_t n,
                                    std::ptrdiff_t C) {
   W w[K];
@@ -197,14 +352,14 @@ SEGEN_ALWAYS_INLINE void hpass_uniform(const S* __restrict src, W* __restrict ds
   if (C == 1) {
     for (std::ptrdiff_t x = 0; x < n; ++x) {
       W acc = W(src[x * K]) * w[0];
-      for (int k = 1; k < K; ++k) acc += W(src[x * K + k]) * w[k];
+      for (int k = 1; k < K; ++k) acc = mad<kLevel, W>(W(src[x * K + k]), w[k], acc);
       dst[x] = acc;
     }
   } else {
     for (std::ptrdiff_t x = 0; x < n; ++x)
       for (std::ptrdiff_t c = 0; c < C; ++c) {
         W acc = W(src[(x * K) * C + c]) * w[0];
-        for (int k = 1; k < K; ++k) acc += W(src[(x * K + k) * C + c]) * w[k];
+        for (int k = 1; k < K; ++k) acc = mad<kLevel, W>(W(src[(x * K + k) * C + c]), w[k], acc);
         dst[x * C + c] = acc;
       }
   }
@@ -213,31 +368,31 @@ SEGEN_ALWAYS_INLINE void hpass_uniform(const S* __restrict src, W* __restrict ds
 // ---- row kernels ---------------------------------------------------------------------------------
 
 /// dst[x, c] = sum_k w[x, k] src[idx[x, k], c] for x < n (C channels).
-template <class S, class W>
-SEGEN_ALWAYS_INLINE void hpass(const S* __restrict src, W* __restrict dst, const Taps<W>& t, std::ptrdiff_t C) {
+template <detail::CpuLevel kLevel, class S, class W>
+SEGEN_ALWAYS_INLINE void hpass(const S* __restrict src, W* __restrict dst, const Taps<W>& t, const PairTaps<W>& p,
+                           std::ptrdiff_t C) {
   const std::ptrdiff_t n = t.n, K = t.K;
   const std::int32_t* __restrict idx = t.idx.data();
   const W* __restrict w = t.w.data();
   if (t.uniform) {
-    if (K == 2) hpass_uniform<2, S, W>(src, dst, w, n, C);
-    else if (K == 3) hpass_uniform<3, S, W>(src, dst, w, n, C);
-    else hpass_uniform<4, S, W>(src, dst, w, n, C);
+    if (K == 2) hpass_uniform<kLevel, 2, S, W>(src, dst, w, n, C);
+    else if (K == 3) hpass_uniform<kLevel, 3, S, W>(src, dst, w, n, C);
+    else hpass_uniform<kLevel, 4, S, W>(src, dst, w, n, C);
   } else if (K == 2 && C == 1) {
-    for (std::ptrdiff_t x = 0; x < n; ++x)
-      dst[x] = W(src[idx[2 * x]]) * w[2 * x] + W(src[idx[2 * x + 1]]) * w[2 * x + 1];
+    hpass_pairs<kLevel, S, W>(src, dst, t, p);
   } else if (K == 2 && C == 3) {
     for (std::ptrdiff_t x = 0; x < n; ++x) {
       const S* a = src + 3 * std::ptrdiff_t(idx[2 * x]);
       const S* b = src + 3 * std::ptrdiff_t(idx[2 * x + 1]);
       const W wa = w[2 * x], wb = w[2 * x + 1];
-      dst[3 * x] = W(a[0]) * wa + W(b[0]) * wb;
-      dst[3 * x + 1] = W(a[1]) * wa + W(b[1]) * wb;
-      dst[3 * x + 2] = W(a[2]) * wa + W(b[2]) * wb;
+      dst[3 * x] = two_taps<kLevel, W>(W(a[0]), wa, W(b[0]), wb);
+      dst[3 * x + 1] = two_taps<kLevel, W>(W(a[1]), wa, W(b[1]), wb);
+      dst[3 * x + 2] = two_taps<kLevel, W>(W(a[2]), wa, W(b[2]), wb);
     }
   } else if (C == 1) {
     for (std::ptrdiff_t x = 0; x < n; ++x) {
       W acc = 0;
-      for (std::ptrdiff_t k = 0; k < K; ++k) acc += W(src[idx[x * K + k]]) * w[x * K + k];
+      for (std::ptrdiff_t k = 0; k < K; ++k) acc = mad<kLevel, W>(W(src[idx[x * K + k]]), w[x * K + k], acc);
       dst[x] = acc;
     }
   } else {
@@ -247,17 +402,17 @@ SEGEN_ALWAYS_INLINE void hpass(const S* __restrict src, W* __restrict dst, const
       for (std::ptrdiff_t k = 0; k < K; ++k) {
         const S* s = src + std::ptrdiff_t(idx[x * K + k]) * C;
         const W wk = w[x * K + k];
-        for (std::ptrdiff_t c = 0; c < C; ++c) d[c] += W(s[c]) * wk;
+        for (std::ptrdiff_t c = 0; c < C; ++c) d[c] = mad<kLevel, W>(W(s[c]), wk, d[c]);
       }
     }
   }
 }
 
 /// dst[j] = a[j] wa + b[j] wb (j < n), converted to D.
-template <class S, class D, class W>
+template <detail::CpuLevel kLevel, class S, class D, class W>
 SEGEN_ALWAYS_INLINE void vpass2(const S* __restrict a, const S* __restrict b, W wa, W wb, D* __restrict dst,
                             std::ptrdiff_t n) {
-  for (std::ptrdiff_t j = 0; j < n; ++j) dst[j] = to_pixel<D, W>(W(a[j]) * wa + W(b[j]) * wb);
+  for (std::ptrdiff_t j = 0; j < n; ++j) dst[j] = to_pixel<D, W>(two_taps<kLevel, W>(W(a[j]), wa, W(b[j]), wb));
 }
 
 template <class T>
@@ -266,11 +421,12 @@ struct ResizeJob {
   ImageView<const T> src;
   ImageView<T> out;
   Taps<W> tx, ty;
+  PairTaps<W> px;  // tx's vector blocks (one channel, float work)
   bool h_first = false;
 };
 
 /// Output rows [y0, y1) of a bilinear/area resize.
-template <class T>
+template <detail::CpuLevel kLevel, class T>
 SEGEN_ALWAYS_INLINE void resize_rows_impl(const ResizeJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1) {
   using W = work_t<T>;
   const std::ptrdiff_t C = J.src.channels, in_row = J.src.width * C, out_row = J.out.width * C;
@@ -283,12 +439,12 @@ SEGEN_ALWAYS_INLINE void resize_rows_impl(const ResizeJob<T>& J, std::ptrdiff_t 
       for (int k = 0; k < 2; ++k) {
         const std::ptrdiff_t j = ty.idx[2 * y + k], slot = j & 1;
         if (tag[slot] != j) {
-          hpass<T, W>(J.src.row(j), buf.data() + slot * out_row, tx, C);
+          hpass<kLevel, T, W>(J.src.row(j), buf.data() + slot * out_row, tx, J.px, C);
           tag[slot] = j;
         }
         rows[k] = buf.data() + slot * out_row;
       }
-      vpass2<W, T, W>(rows[0], rows[1], ty.w[2 * y], ty.w[2 * y + 1], J.out.row(y), out_row);
+      vpass2<kLevel, W, T, W>(rows[0], rows[1], ty.w[2 * y], ty.w[2 * y + 1], J.out.row(y), out_row);
     }
     return;
   }
@@ -300,20 +456,20 @@ SEGEN_ALWAYS_INLINE void resize_rows_impl(const ResizeJob<T>& J, std::ptrdiff_t 
     const W* wy = ty.w.data() + y * K;
     W* __restrict t = tmp.data();
     if (K == 2) {
-      vpass2<T, W, W>(J.src.row(iy[0]), J.src.row(iy[1]), wy[0], wy[1], t, in_row);
+      vpass2<kLevel, T, W, W>(J.src.row(iy[0]), J.src.row(iy[1]), wy[0], wy[1], t, in_row);
     } else {
       const T* __restrict s0 = J.src.row(iy[0]);
       for (std::ptrdiff_t j = 0; j < in_row; ++j) t[j] = W(s0[j]) * wy[0];
       for (std::ptrdiff_t k = 1; k < K; ++k) {
         const T* __restrict s = J.src.row(iy[k]);
         const W wk = wy[k];
-        for (std::ptrdiff_t j = 0; j < in_row; ++j) t[j] += W(s[j]) * wk;
+        for (std::ptrdiff_t j = 0; j < in_row; ++j) t[j] = mad<kLevel, W>(W(s[j]), wk, t[j]);
       }
     }
     if constexpr (std::is_same_v<T, W>) {
-      hpass<W, W>(t, J.out.row(y), tx, C);
+      hpass<kLevel, W, W>(t, J.out.row(y), tx, J.px, C);
     } else {
-      hpass<W, W>(t, acc.data(), tx, C);
+      hpass<kLevel, W, W>(t, acc.data(), tx, J.px, C);
       T* __restrict d = J.out.row(y);
       for (std::ptrdiff_t j = 0; j < out_row; ++j) d[j] = to_pixel<T, W>(acc[j]);
     }
@@ -339,10 +495,10 @@ void nearest_rows(ImageView<const T> src, ImageView<T> out, const std::vector<st
 }  // namespace
 
 namespace detail {
-// The hot loops: for each pixel type, `name##_impl<T>` compiled per CPU level (see detail/dispatch.hpp).
+// The hot loops: for each pixel type, `name##_impl<kLevel, T>` compiled per CPU level (detail/dispatch.hpp).
 #define SEGEN_JOB_ROWS_T(name, Job, T)                                                                          \
   SEGEN_MULTIVERSION(V3, , void, name, (const Job<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1), (J, y0, y1)) {  \
-    name##_impl<T>(J, y0, y1);                                                                                  \
+    name##_impl<kLevel, T>(J, y0, y1);                                                                          \
   }
 #define SEGEN_JOB_ROWS(name, Job)                                     \
   SEGEN_JOB_ROWS_T(name, Job, u8) SEGEN_JOB_ROWS_T(name, Job, u16)    \
@@ -401,6 +557,14 @@ void resize_into(ImageView<const T> src, ImageView<T> out, Interp method, bool a
     J.tx = finish<W>(area_taps(src.width, out.width));
     J.ty = finish<W>(area_taps(src.height, out.height));
   }
+#if SEGEN_HAVE_X86_INTRIN
+  if constexpr (std::is_same_v<W, float>) {
+    if (src.channels == 1) {
+      const detail::CpuLevel level = detail::cpu_level();
+      J.px = pair_taps<W>(J.tx, src.width, level >= detail::CpuLevel::V4 ? 16 : level >= detail::CpuLevel::V3 ? 8 : 0);
+    }
+  }
+#endif
   // Rows first (then columns) costs ~ out_h * in_w; columns first ~ in_h * out_w, with each input row
   // resampled once and kept for the next output row. Growing vertically, columns first is cheaper.
   J.h_first = J.ty.K == 2 && out.height > src.height;

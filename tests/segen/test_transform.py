@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 import segen
-from helpers import DTYPES, num_threads, random_image, value_range
+from helpers import DTYPES, num_threads, outputs_at_cpu_levels, random_image, value_range
 from skimage import transform as sktf
 
 
@@ -161,6 +161,55 @@ def test_resize_integers_round_the_float_result(rng, dtype, method):
         want = cv2.resize(img, (90, 23), interpolation=cv2.INTER_LINEAR)
         got_noaa = segen.transform.resize(img, (23, 90), anti_aliasing=False)
         assert np.abs(got_noaa.astype(int) - want).max() <= 1  # OpenCV rounds in fixed point
+
+
+# Output widths for one-channel rows: 1, one vector block of 8 / 16 outputs and one more, several blocks, a
+# shrink by 1.37 (two taps 1.37 inputs apart: blocks of 16 outputs span up to 23 inputs), a shrink by 2.3
+# (blocks too wide for the permute window, computed one by one), growth by 1.37 and 2.6.
+TWO_TAP_WIDTHS = [(301, w) for w in (1, 8, 16, 17, 33, 220, 131, 412, 783)] + [(17, 16), (33, 47), (40, 3000)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.uint16])
+@pytest.mark.parametrize("in_w, out_w", TWO_TAP_WIDTHS)
+def test_resize_one_channel_two_tap_rows_match_skimage(rng, dtype, in_w, out_w):
+    # One channel with two horizontal taps (bilinear without anti-aliasing, area when growing) takes its
+    # taps from a window of input samples by lane permutes (transform.cpp's PairTaps), except blocks that
+    # span too many inputs and the last outputs of a row.
+    img = random_image(rng, (29, in_w), dtype)
+    for out_h in (13, 61):  # rows first, then columns first
+        got = segen.transform.resize(img, (out_h, out_w), anti_aliasing=False)
+        want = _sk_resize(img.astype(np.float64), (out_h, out_w), order=1, anti_aliasing=False)
+        # float32 arithmetic, and rounding to the nearest integer for integer images
+        tol = (0.5 if np.dtype(dtype).kind == "u" else 0.0) + 2e-6 * value_range(dtype)
+        assert np.abs(got - want).max() <= tol
+        if dtype == np.float32 and out_w > in_w and out_h > 29:  # OpenCV's area method when both axes grow
+            area = segen.transform.resize(img, (out_h, out_w), method="area")
+            want = cv2.resize(img, (out_w, out_h), interpolation=cv2.INTER_AREA)
+            np.testing.assert_allclose(area, want, rtol=0, atol=1e-5)
+
+
+def test_resize_gives_the_same_bits_at_every_cpu_level():
+    # The two-tap rows run in blocks of 8 (x86-64-v3) or 16 (x86-64-v4, "" is the CPU's own level), and
+    # every multiply-add of the resize loops is written out as a fused one: the two levels must agree bit
+    # for bit. Baseline x86-64 has no fused multiply-add and is only close.
+    code = (
+        "import sys, numpy as np, segen\n"
+        "rng = np.random.default_rng(5)\n"
+        "out = []\n"
+        "for w in (1, 7, 17, 33, 100, 301):\n"
+        "    for dt, c in (('float32', 1), ('uint8', 1), ('uint16', 1), ('float32', 3), ('float64', 1)):\n"
+        "        img = (rng.random((23, w, c)) * 255).astype(dt)[..., 0 if c == 1 else slice(None)]\n"
+        "        for ow in (1, 9, 16, 33, w // 2 + 1, int(w / 1.7) + 1, w + 3, int(w * 1.37) + 1, 3 * w + 5):\n"
+        "            out += [segen.transform.resize(img, (h, ow), anti_aliasing=False) for h in (11, 47)]\n"
+        "            out += [segen.transform.resize(img, (h, ow), method='area') for h in (7, 47)]\n"
+        "            out += [segen.transform.resize(img, (9, ow))]\n"
+        "sys.stdout.buffer.write(b''.join(o.astype(np.float64).tobytes() for o in out))\n"
+    )
+    got = {k: np.frombuffer(v, np.float64) for k, v in outputs_at_cpu_levels(code).items()}
+    assert got[""].size > 100_000
+    np.testing.assert_array_equal(got["v3"], got[""])
+    # samples up to 255; integer results may round the other way at a half
+    np.testing.assert_allclose(got["baseline"], got[""], rtol=1e-5, atol=1.0)
 
 
 @pytest.mark.parametrize("method", ["nearest", "bilinear", "area"])
