@@ -1,4 +1,4 @@
-"""Benchmark cases for segen.transform (2048 x 2048 float32 input)."""
+"""Benchmark cases for segen.transform (2048 x 2048 float32 input, and a 2048 x 1536 RGB uint8 one)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ N = 2048
 
 def _img():
     return (np.random.default_rng(0).random((N, N), dtype=np.float32),)
+
+
+def _rgb8():
+    """A 2048 x 1536 RGB uint8 image (a 3-megapixel photo's shape)."""
+    return (np.random.default_rng(0).integers(0, 256, (1536, 2048, 3), dtype=np.uint8),)
 
 
 def cases():
@@ -50,6 +55,16 @@ def cases():
                 ("area", "area", cv2.INTER_AREA, 1024),
                 ("area", "area", cv2.INTER_AREA, 1500),
             )
+        ),
+        *(
+            Case(
+                f"resize bilinear RGB uint8 2048x1536->{w}x{h} (cv2: 11-bit fixed point)",
+                _rgb8,
+                lambda a, h=h, w=w: R(a, (h, w), anti_aliasing=False),
+                {"opencv": lambda a, h=h, w=w: cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)},
+                {"opencv": 1.5},
+            )
+            for w, h in ((1024, 768), (1500, 1100), (2700, 2000))
         ),
         Case(
             "resize bilinear anti-aliased 2048->700",

@@ -188,46 +188,55 @@ Taps<W> finish(const TapsD& d) {
   return t;
 }
 
-/// The two-tap horizontal pass of one channel (bilinear; area when growing) as lane permutes instead of
-/// gathers: block b holds outputs [b L, b L + L) (L = `lanes`, 16 for AVX-512, 8 for AVX2), whose two
-/// taps all lie in the 2 L input samples from base[b], at window offsets oa / ob. A block whose taps
-/// spread wider (shrinking by about 2 or more) has base -1 and is computed one output at a time, as are
-/// the outputs after the last whole block. Every path computes fma(a, wa, b * wb) (a * wa + b * wb on the
-/// baseline level), so the level and the path taken do not change a bit.
+/// The two-tap horizontal pass (bilinear without smoothing; area when growing) as lane permutes instead of
+/// gathers. A row of n pixels of C channels is taken as n C samples: block b holds output samples
+/// [b L, b L + L) (L = `lanes`, 16 for AVX-512, 8 for AVX2), whose two taps all lie in the 2 L input
+/// samples from base[b], at window offsets oa / ob. A block whose taps spread wider (shrinking by about
+/// 2 or more, fewer with more channels) has base -1 and is computed one sample at a time, as are the
+/// samples after the last whole block. Every path computes fma(a, wa, b * wb), as the gathering loops of
+/// hpass() do (a * wa + b * wb on the baseline level), so the level and the path taken do not change a bit.
 template <class W>
 struct PairTaps {
-  int lanes = 0;  // 0: not used (more than one channel, K != 2, double, no vector level)
+  int lanes = 0;  // 0: not used (K != 2, a uniform table, double, no vector level, no block fits)
+  std::ptrdiff_t C = 1;
   std::vector<std::int32_t> base, oa, ob;
   std::vector<W> wa, wb;
 };
 
 template <class W>
-PairTaps<W> pair_taps(const Taps<W>& t, std::ptrdiff_t in, int lanes) {
+PairTaps<W> pair_taps(const Taps<W>& t, std::ptrdiff_t in, std::ptrdiff_t C, int lanes) {
   PairTaps<W> p;
-  const std::ptrdiff_t L = lanes, blocks = lanes > 0 ? t.n / L : 0;
-  if (t.K != 2 || t.uniform || blocks == 0 || in < 2 * L) return p;
+  const std::ptrdiff_t L = lanes, blocks = lanes > 0 ? t.n * C / L : 0;
+  if (t.K != 2 || t.uniform || blocks == 0 || in * C < 2 * L || in * C > std::numeric_limits<std::int32_t>::max())
+    return p;
   p.lanes = lanes;
+  p.C = C;
   p.base.assign(static_cast<std::size_t>(blocks), -1);
   p.oa.assign(static_cast<std::size_t>(blocks * L), 0);
   p.ob = p.oa;
   p.wa.assign(static_cast<std::size_t>(blocks * L), W(0));
   p.wb = p.wa;
+  auto tap = [&](std::ptrdiff_t e, int k) { return t.idx[2 * (e / C) + k] * std::int32_t(C) + std::int32_t(e % C); };
+  bool any = false;
   for (std::ptrdiff_t b = 0; b < blocks; ++b) {
-    std::int32_t lo = t.idx[2 * b * L], hi = lo;
-    for (std::ptrdiff_t k = 2 * b * L; k < 2 * (b + 1) * L; ++k) {
-      lo = std::min(lo, t.idx[k]);
-      hi = std::max(hi, t.idx[k]);
-    }
-    const std::int32_t base = std::min<std::int32_t>(lo, static_cast<std::int32_t>(in - 2 * L));
+    std::int32_t lo = tap(b * L, 0), hi = lo;
+    for (std::ptrdiff_t e = b * L; e < (b + 1) * L; ++e)
+      for (int k = 0; k < 2; ++k) {
+        lo = std::min(lo, tap(e, k));
+        hi = std::max(hi, tap(e, k));
+      }
+    const std::int32_t base = std::min<std::int32_t>(lo, static_cast<std::int32_t>(in * C - 2 * L));
     if (hi - base >= 2 * L) continue;
+    any = true;
     p.base[b] = base;
-    for (std::ptrdiff_t x = b * L; x < (b + 1) * L; ++x) {
-      p.oa[x] = t.idx[2 * x] - base;
-      p.ob[x] = t.idx[2 * x + 1] - base;
-      p.wa[x] = t.w[2 * x];
-      p.wb[x] = t.w[2 * x + 1];
+    for (std::ptrdiff_t e = b * L; e < (b + 1) * L; ++e) {
+      p.oa[e] = tap(e, 0) - base;
+      p.ob[e] = tap(e, 1) - base;
+      p.wa[e] = t.w[2 * (e / C)];
+      p.wb[e] = t.w[2 * (e / C) + 1];
     }
   }
+  if (!any) p = PairTaps<W>();
   return p;
 }
 
@@ -271,6 +280,17 @@ SEGEN_PAIR_AVX512_INLINE __m512 load16_ps(const S* s) {
   else return _mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))));
 }
 
+/// Output samples [e0, e1) of a two-tap pass one at a time (blocks too wide for the window): fma(a, wa, b wb).
+template <class S>
+SEGEN_PAIR_AVX2_INLINE void pair_samples(const S* __restrict src, float* __restrict dst,
+                                         const std::int32_t* __restrict idx, const float* __restrict w,
+                                         std::ptrdiff_t C, std::ptrdiff_t e0, std::ptrdiff_t e1) {
+  for (std::ptrdiff_t e = e0; e < e1; ++e) {
+    const std::ptrdiff_t x = e / C, c = e % C;
+    dst[e] = std::fma(float(src[idx[2 * x] * C + c]), w[2 * x], float(src[idx[2 * x + 1] * C + c]) * w[2 * x + 1]);
+  }
+}
+
 /// The whole blocks of hpass_pairs() on x86-64-v3, 8 outputs at a time from the 16 samples at base[b]:
 /// each tap is picked from both halves and blended by offset >= 8.
 template <class S>
@@ -281,8 +301,7 @@ SEGEN_PAIR_AVX2 void pair_blocks8(const S* __restrict src, float* __restrict dst
   for (std::ptrdiff_t b = 0; b < blocks; ++b) {
     const std::ptrdiff_t x0 = 8 * b;
     if (p.base[b] < 0) {
-      for (std::ptrdiff_t x = x0; x < x0 + 8; ++x)
-        dst[x] = std::fma(float(src[idx[2 * x]]), w[2 * x], float(src[idx[2 * x + 1]]) * w[2 * x + 1]);
+      pair_samples(src, dst, idx, w, p.C, x0, x0 + 8);
       continue;
     }
     const __m256 lo = load8_ps(src + p.base[b]), hi = load8_ps(src + p.base[b] + 8);
@@ -305,8 +324,7 @@ SEGEN_PAIR_AVX512 void pair_blocks16(const S* __restrict src, float* __restrict 
   for (std::ptrdiff_t b = 0; b < blocks; ++b) {
     const std::ptrdiff_t x0 = 16 * b;
     if (p.base[b] < 0) {
-      for (std::ptrdiff_t x = x0; x < x0 + 16; ++x)
-        dst[x] = std::fma(float(src[idx[2 * x]]), w[2 * x], float(src[idx[2 * x + 1]]) * w[2 * x + 1]);
+      pair_samples(src, dst, idx, w, p.C, x0, x0 + 16);
       continue;
     }
     const __m512 lo = load16_ps(src + p.base[b]), hi = load16_ps(src + p.base[b] + 16);
@@ -316,31 +334,88 @@ SEGEN_PAIR_AVX512 void pair_blocks16(const S* __restrict src, float* __restrict 
                      _mm512_fmadd_ps(a, _mm512_loadu_ps(&p.wa[x0]), _mm512_mul_ps(bb, _mm512_loadu_ps(&p.wb[x0]))));
   }
 }
+
+/// int32(min(max(v + 0.5, 0), hi)) of the 8 floats at p: to_pixel()'s rounding and clamps.
+SEGEN_PAIR_AVX2_INLINE __m256i rounded_ints(const float* p, __m256 hi) {
+  const __m256 r = _mm256_add_ps(_mm256_loadu_ps(p), _mm256_set1_ps(0.5f));
+  return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(r, _mm256_setzero_ps()), hi));
+}
+
+/// d[j] = to_pixel<T>(v[j]) for j < n (T uint8 or uint16) on x86-64-v3: the same add, clamps and truncation,
+/// 32 / 16 samples at a time (the compilers turn the portable loop's clamps into compares and blends).
+template <class T>
+SEGEN_PAIR_AVX2 void pixels_from_floats(const float* __restrict v, T* __restrict d, std::ptrdiff_t n) {
+  const __m256 hi = _mm256_set1_ps(float(std::numeric_limits<T>::max()));
+  std::ptrdiff_t j = 0;
+  if constexpr (std::is_same_v<T, u8>) {
+    for (; j + 32 <= n; j += 32) {
+      // lanes 0-3 8-11 | 4-7 12-15 of each pair of vectors
+      const __m256i w0 = _mm256_packus_epi32(rounded_ints(v + j, hi), rounded_ints(v + j + 8, hi));
+      const __m256i w1 = _mm256_packus_epi32(rounded_ints(v + j + 16, hi), rounded_ints(v + j + 24, hi));
+      const __m256i b = _mm256_packus_epi16(w0, w1);  // per 128-bit lane: 0-3 8-11 16-19 24-27 | 4-7 ...
+      const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_permutevar8x32_epi32(b, order));
+    }
+  } else {
+    for (; j + 16 <= n; j += 16) {
+      const __m256i w = _mm256_packus_epi32(rounded_ints(v + j, hi), rounded_ints(v + j + 8, hi));  // 0-3 8-11 | ..
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_permute4x64_epi64(w, 0xD8));
+    }
+  }
+  for (; j < n; ++j) d[j] = to_pixel<T, float>(v[j]);
+}
+
 #undef SEGEN_PAIR_AVX2
 #undef SEGEN_PAIR_AVX2_INLINE
 #undef SEGEN_PAIR_AVX512
 #undef SEGEN_PAIR_AVX512_INLINE
 #endif
 
-/// dst[x] = two_taps(src[idx[2 x]], w[2 x], src[idx[2 x + 1]], w[2 x + 1]) for x < t.n (one channel).
+/// dst[x, c] = two_taps(src[idx[2 x], c], w[2 x], src[idx[2 x + 1], c], w[2 x + 1]) for x < t.n, with the
+/// vector blocks of `p` where it has them.
 template <detail::CpuLevel kLevel, class S, class W>
 SEGEN_ALWAYS_INLINE void hpass_pairs(const S* __restrict src, W* __restrict dst, const Taps<W>& t,
-                                     const PairTaps<W>& p) {
+                                     const PairTaps<W>& p, std::ptrdiff_t C) {
   const std::int32_t* __restrict idx = t.idx.data();
   const W* __restrict w = t.w.data();
-  std::ptrdiff_t x = 0;
+  std::ptrdiff_t e = 0;
 #if SEGEN_HAVE_X86_INTRIN
   // The table's lane count is the CPU's level (resize_into): the x86-64-v3 copy calls the AVX-512 blocks too.
   if constexpr (std::is_same_v<W, float> && kLevel >= detail::CpuLevel::V3) {
     if (p.lanes == 16) pair_blocks16<S>(src, dst, p, idx, w);
     else if (p.lanes == 8) pair_blocks8<S>(src, dst, p, idx, w);
-    x = static_cast<std::ptrdiff_t>(p.base.size()) * p.lanes;
+    e = static_cast<std::ptrdiff_t>(p.base.size()) * p.lanes;
   }
 #else
   (void)p;
 #endif
-  for (; x < t.n; ++x)
-    dst[x] = two_taps<kLevel, W>(W(src[idx[2 * x]]), w[2 * x], W(src[idx[2 * x + 1]]), w[2 * x + 1]);
+  for (; e < t.n * C; ++e) {
+    const std::ptrdiff_t x = e / C, c = e % C;
+    dst[e] = two_taps<kLevel, W>(W(src[idx[2 * x] * C + c]), w[2 * x], W(src[idx[2 * x + 1] * C + c]), w[2 * x + 1]);
+  }
+}
+
+/// d[j] = to_pixel<T>(v[j]) for j < n.
+template <detail::CpuLevel kLevel, class T, class W>
+SEGEN_ALWAYS_INLINE void to_pixels(const W* __restrict v, T* __restrict d, std::ptrdiff_t n) {
+#if SEGEN_HAVE_X86_INTRIN
+  if constexpr (kLevel >= detail::CpuLevel::V3 && std::is_same_v<W, float> && !std::is_floating_point_v<T>) {
+    pixels_from_floats<T>(v, d, n);
+    return;
+  }
+#endif
+  for (std::ptrdiff_t j = 0; j < n; ++j) d[j] = to_pixel<T, W>(v[j]);
+}
+
+/// hpass_uniform() for C channels, C a compile-time constant too.
+template <detail::CpuLevel kLevel, int K, int C, class S, class W>
+SEGEN_ALWAYS_INLINE void hpass_uniform_c(const S* __restrict src, W* __restrict dst, const W* w, std::ptrdiff_t n) {
+  for (std::ptrdiff_t x = 0; x < n; ++x)
+    for (int c = 0; c < C; ++c) {
+      W acc = W(src[(x * K) * C + c]) * w[0];
+      for (int k = 1; k < K; ++k) acc = mad<kLevel, W>(W(src[(x * K + k) * C + c]), w[k], acc);
+      dst[x * C + c] = acc;
+    }
 }
 
 /// dst[x, c] = sum_k w[k] src[(x K + k), c]: the uniform case, K a compile-time constant.
@@ -355,6 +430,10 @@ SEGEN_ALWAYS_INLINE void hpass_uniform(const S* __restrict src, W* __restrict ds
       for (int k = 1; k < K; ++k) acc = mad<kLevel, W>(W(src[x * K + k]), w[k], acc);
       dst[x] = acc;
     }
+  } else if (C == 3) {  // the channel count as a constant, so that the loop vectorises
+    hpass_uniform_c<kLevel, K, 3, S, W>(src, dst, w, n);
+  } else if (C == 4) {
+    hpass_uniform_c<kLevel, K, 4, S, W>(src, dst, w, n);
   } else {
     for (std::ptrdiff_t x = 0; x < n; ++x)
       for (std::ptrdiff_t c = 0; c < C; ++c) {
@@ -378,8 +457,8 @@ SEGEN_ALWAYS_INLINE void hpass(const S* __restrict src, W* __restrict dst, const
     if (K == 2) hpass_uniform<kLevel, 2, S, W>(src, dst, w, n, C);
     else if (K == 3) hpass_uniform<kLevel, 3, S, W>(src, dst, w, n, C);
     else hpass_uniform<kLevel, 4, S, W>(src, dst, w, n, C);
-  } else if (K == 2 && C == 1) {
-    hpass_pairs<kLevel, S, W>(src, dst, t, p);
+  } else if (K == 2 && (C == 1 || p.lanes != 0)) {
+    hpass_pairs<kLevel, S, W>(src, dst, t, p, C);
   } else if (K == 2 && C == 3) {
     for (std::ptrdiff_t x = 0; x < n; ++x) {
       const S* a = src + 3 * std::ptrdiff_t(idx[2 * x]);
@@ -412,7 +491,17 @@ SEGEN_ALWAYS_INLINE void hpass(const S* __restrict src, W* __restrict dst, const
 template <detail::CpuLevel kLevel, class S, class D, class W>
 SEGEN_ALWAYS_INLINE void vpass2(const S* __restrict a, const S* __restrict b, W wa, W wb, D* __restrict dst,
                             std::ptrdiff_t n) {
-  for (std::ptrdiff_t j = 0; j < n; ++j) dst[j] = to_pixel<D, W>(two_taps<kLevel, W>(W(a[j]), wa, W(b[j]), wb));
+  if constexpr (std::is_floating_point_v<D>) {
+    for (std::ptrdiff_t j = 0; j < n; ++j) dst[j] = D(two_taps<kLevel, W>(W(a[j]), wa, W(b[j]), wb));
+  } else {  // integer pixels: through a small buffer, then rounded and clamped by to_pixels()
+    constexpr std::ptrdiff_t kChunk = 512;
+    W buf[kChunk];
+    for (std::ptrdiff_t j0 = 0; j0 < n; j0 += kChunk) {
+      const std::ptrdiff_t m = std::min(kChunk, n - j0);
+      for (std::ptrdiff_t j = 0; j < m; ++j) buf[j] = two_taps<kLevel, W>(W(a[j0 + j]), wa, W(b[j0 + j]), wb);
+      to_pixels<kLevel, D, W>(buf, dst + j0, m);
+    }
+  }
 }
 
 template <class T>
@@ -421,7 +510,7 @@ struct ResizeJob {
   ImageView<const T> src;
   ImageView<T> out;
   Taps<W> tx, ty;
-  PairTaps<W> px;  // tx's vector blocks (one channel, float work)
+  PairTaps<W> px;  // tx's vector blocks (float work)
   bool h_first = false;
 };
 
@@ -471,8 +560,48 @@ SEGEN_ALWAYS_INLINE void resize_rows_impl(const ResizeJob<T>& J, std::ptrdiff_t 
     } else {
       hpass<kLevel, W, W>(t, acc.data(), tx, J.px, C);
       T* __restrict d = J.out.row(y);
-      for (std::ptrdiff_t j = 0; j < out_row; ++j) d[j] = to_pixel<T, W>(acc[j]);
+      to_pixels<kLevel, T, W>(acc.data(), d, out_row);
     }
+  }
+}
+
+/// An exact 2 x 2 shrink of an integer image (the bilinear method without smoothing, and the area method,
+/// from 2 h x 2 w to h x w).
+template <class T>
+struct HalveJob {
+  ImageView<const T> src;
+  ImageView<T> out;
+};
+
+/// d[x, c] = (v[2 x, c] + v[2 x + 1, c] + 2) >> 2 for x < n, C channels (a compile-time constant, so that
+/// the loop vectorises; 0: `channels` at run time).
+template <int C, class A, class T>
+SEGEN_ALWAYS_INLINE void halve_pairs(const A* __restrict v, T* __restrict d, std::ptrdiff_t n,
+                                     std::ptrdiff_t channels) {
+  const std::ptrdiff_t ch = C > 0 ? C : channels;
+  for (std::ptrdiff_t x = 0; x < n; ++x)
+    for (std::ptrdiff_t c = 0; c < ch; ++c) d[x * ch + c] = T((v[2 * x * ch + c] + v[(2 * x + 1) * ch + c] + 2) >> 2);
+}
+
+/// Output rows [y0, y1) of a HalveJob: (a + b + c + d + 2) >> 2 over each 2 x 2 block, in integers. The float
+/// taps (weights 1/2, 1/2 on each axis, rows first) give exactly this: every sum and half of integers up to
+/// 65535 is exact in float, and to_pixel() then rounds halves up.
+template <detail::CpuLevel kLevel, class T>
+SEGEN_ALWAYS_INLINE void halve_rows_impl(const HalveJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1) {
+  static_assert(!std::is_floating_point_v<T>, "float pixels take the tap tables");
+  using A = std::conditional_t<std::is_same_v<T, u8>, std::uint16_t, std::uint32_t>;  // 4 samples + 2 fit
+  const std::ptrdiff_t C = J.out.channels, n = J.out.width, m = 2 * n * C;
+  std::vector<A> v(static_cast<std::size_t>(m));
+  for (std::ptrdiff_t y = y0; y < y1; ++y) {
+    const T* __restrict s0 = J.src.row(2 * y);
+    const T* __restrict s1 = J.src.row(2 * y + 1);
+    A* __restrict pv = v.data();
+    for (std::ptrdiff_t e = 0; e < m; ++e) pv[e] = A(A(s0[e]) + A(s1[e]));
+    T* d = J.out.row(y);
+    if (C == 1) halve_pairs<1>(pv, d, n, C);
+    else if (C == 3) halve_pairs<3>(pv, d, n, C);
+    else if (C == 4) halve_pairs<4>(pv, d, n, C);
+    else halve_pairs<0>(pv, d, n, C);
   }
 }
 
@@ -504,6 +633,8 @@ namespace detail {
   SEGEN_JOB_ROWS_T(name, Job, u8) SEGEN_JOB_ROWS_T(name, Job, u16)    \
   SEGEN_JOB_ROWS_T(name, Job, float) SEGEN_JOB_ROWS_T(name, Job, double)
 SEGEN_JOB_ROWS(resize_rows, ResizeJob)
+SEGEN_JOB_ROWS_T(halve_rows, HalveJob, u8)
+SEGEN_JOB_ROWS_T(halve_rows, HalveJob, u16)
 }  // namespace detail
 
 namespace {
@@ -544,6 +675,13 @@ void resize_into(ImageView<const T> src, ImageView<T> out, Interp method, bool a
                  grain);
     return;
   }
+  if constexpr (!std::is_floating_point_v<T>) {
+    if ((method == Interp::Area || !anti_aliasing) && src.height == 2 * out.height && src.width == 2 * out.width) {
+      const HalveJob<T> H{src, out};
+      parallel_for(out.height, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) { detail::halve_rows(H, y0, y1); }, grain);
+      return;
+    }
+  }
   ResizeJob<T> J;
   J.src = src;
   J.out = out;
@@ -559,10 +697,9 @@ void resize_into(ImageView<const T> src, ImageView<T> out, Interp method, bool a
   }
 #if SEGEN_HAVE_X86_INTRIN
   if constexpr (std::is_same_v<W, float>) {
-    if (src.channels == 1) {
-      const detail::CpuLevel level = detail::cpu_level();
-      J.px = pair_taps<W>(J.tx, src.width, level >= detail::CpuLevel::V4 ? 16 : level >= detail::CpuLevel::V3 ? 8 : 0);
-    }
+    const detail::CpuLevel level = detail::cpu_level();
+    J.px = pair_taps<W>(J.tx, src.width, src.channels,
+                        level >= detail::CpuLevel::V4 ? 16 : level >= detail::CpuLevel::V3 ? 8 : 0);
   }
 #endif
   // Rows first (then columns) costs ~ out_h * in_w; columns first ~ in_h * out_w, with each input row

@@ -163,19 +163,20 @@ def test_resize_integers_round_the_float_result(rng, dtype, method):
         assert np.abs(got_noaa.astype(int) - want).max() <= 1  # OpenCV rounds in fixed point
 
 
-# Output widths for one-channel rows: 1, one vector block of 8 / 16 outputs and one more, several blocks, a
-# shrink by 1.37 (two taps 1.37 inputs apart: blocks of 16 outputs span up to 23 inputs), a shrink by 2.3
-# (blocks too wide for the permute window, computed one by one), growth by 1.37 and 2.6.
+# Output widths for the two-tap rows: 1, one vector block of 8 / 16 samples and one more, several blocks, a
+# shrink by 1.37 (with one channel, blocks of 16 outputs span up to 23 inputs), a shrink by 2.3 (blocks too
+# wide for the permute window, computed one by one), growth by 1.37 and 2.6.
 TWO_TAP_WIDTHS = [(301, w) for w in (1, 8, 16, 17, 33, 220, 131, 412, 783)] + [(17, 16), (33, 47), (40, 3000)]
 
 
+@pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.uint16])
 @pytest.mark.parametrize("in_w, out_w", TWO_TAP_WIDTHS)
-def test_resize_one_channel_two_tap_rows_match_skimage(rng, dtype, in_w, out_w):
-    # One channel with two horizontal taps (bilinear without anti-aliasing, area when growing) takes its
-    # taps from a window of input samples by lane permutes (transform.cpp's PairTaps), except blocks that
-    # span too many inputs and the last outputs of a row.
-    img = random_image(rng, (29, in_w), dtype)
+def test_resize_two_tap_rows_match_skimage(rng, dtype, channels, in_w, out_w):
+    # Two horizontal taps (bilinear without anti-aliasing, area when growing) are taken from a window of
+    # input samples by lane permutes (transform.cpp's PairTaps; a row of C channels as one row of samples),
+    # except blocks that span too many samples and the last samples of a row.
+    img = random_image(rng, (29, in_w, channels), dtype)[..., 0 if channels == 1 else slice(None)]
     for out_h in (13, 61):  # rows first, then columns first
         got = segen.transform.resize(img, (out_h, out_w), anti_aliasing=False)
         want = _sk_resize(img.astype(np.float64), (out_h, out_w), order=1, anti_aliasing=False)
@@ -189,7 +190,7 @@ def test_resize_one_channel_two_tap_rows_match_skimage(rng, dtype, in_w, out_w):
 
 
 def test_resize_gives_the_same_bits_at_every_cpu_level():
-    # The two-tap rows run in blocks of 8 (x86-64-v3) or 16 (x86-64-v4, "" is the CPU's own level), and
+    # The two-tap rows run in blocks of 8 (x86-64-v3) or 16 samples (x86-64-v4, "" is the CPU's own level), and
     # every multiply-add of the resize loops is written out as a fused one: the two levels must agree bit
     # for bit. Baseline x86-64 has no fused multiply-add and is only close.
     code = (
@@ -197,7 +198,7 @@ def test_resize_gives_the_same_bits_at_every_cpu_level():
         "rng = np.random.default_rng(5)\n"
         "out = []\n"
         "for w in (1, 7, 17, 33, 100, 301):\n"
-        "    for dt, c in (('float32', 1), ('uint8', 1), ('uint16', 1), ('float32', 3), ('float64', 1)):\n"
+        "    for dt, c in (('float32', 1), ('uint8', 1), ('uint16', 1), ('float32', 3), ('uint8', 3), ('float64', 1)):\n"
         "        img = (rng.random((23, w, c)) * 255).astype(dt)[..., 0 if c == 1 else slice(None)]\n"
         "        for ow in (1, 9, 16, 33, w // 2 + 1, int(w / 1.7) + 1, w + 3, int(w * 1.37) + 1, 3 * w + 5):\n"
         "            out += [segen.transform.resize(img, (h, ow), anti_aliasing=False) for h in (11, 47)]\n"
@@ -210,6 +211,33 @@ def test_resize_gives_the_same_bits_at_every_cpu_level():
     np.testing.assert_array_equal(got["v3"], got[""])
     # samples up to 255; integer results may round the other way at a half
     np.testing.assert_allclose(got["baseline"], got[""], rtol=1e-5, atol=1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4, 5])
+def test_resize_integer_halving_is_the_rounded_mean_of_each_2x2_block(rng, dtype, channels):
+    # An exact halving of an integer image is computed in integers (transform.cpp's HalveJob): it must be
+    # what the float taps give, (a + b + c + d + 2) // 4, for both methods; OpenCV's INTER_LINEAR and
+    # INTER_AREA compute the same on uint8 at scale 2.
+    img = random_image(rng, (46, 62, channels), dtype)
+    img[:2, :2] = np.iinfo(dtype).max  # the largest sum
+    blocks = img.astype(np.int64).reshape(23, 2, 31, 2, channels).sum(axis=(1, 3))
+    want = ((blocks + 2) // 4).astype(dtype)
+    for kwargs in ({"anti_aliasing": False}, {"method": "area"}):
+        got = segen.transform.resize(img, (23, 31), **kwargs)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        floats = segen.transform.resize(img.astype(np.float64), (23, 31), **kwargs)
+        np.testing.assert_array_equal(got, np.floor(floats + 0.5).astype(dtype))
+    if dtype == np.uint8 and channels in (1, 3, 4):
+        for interp in (cv2.INTER_LINEAR, cv2.INTER_AREA):
+            np.testing.assert_array_equal(
+                want, cv2.resize(img, (31, 23), interpolation=interp).reshape(want.shape)
+            )
+    # a view with a row stride: the same result
+    wide = random_image(rng, (46, 70, channels), dtype)
+    wide[:, :62] = img
+    np.testing.assert_array_equal(segen.transform.resize(wide[:, :62], (23, 31), method="area"), want)
 
 
 @pytest.mark.parametrize("method", ["nearest", "bilinear", "area"])
