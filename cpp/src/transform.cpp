@@ -207,7 +207,9 @@ template <class W>
 PairTaps<W> pair_taps(const Taps<W>& t, std::ptrdiff_t in, std::ptrdiff_t C, int lanes) {
   PairTaps<W> p;
   const std::ptrdiff_t L = lanes, blocks = lanes > 0 ? t.n * C / L : 0;
-  if (t.K != 2 || t.uniform || blocks == 0 || in * C < 2 * L || in * C > std::numeric_limits<std::int32_t>::max())
+  // The table takes 16 bytes an output sample: rows of more than 2**20 samples keep the gathering loop.
+  if (t.K != 2 || t.uniform || blocks == 0 || in * C < 2 * L || in * C > std::numeric_limits<std::int32_t>::max() ||
+      t.n * C > (std::ptrdiff_t(1) << 20))
     return p;
   p.lanes = lanes;
   p.C = C;
@@ -285,9 +287,9 @@ template <class S>
 SEGEN_PAIR_AVX2_INLINE void pair_samples(const S* __restrict src, float* __restrict dst,
                                          const std::int32_t* __restrict idx, const float* __restrict w,
                                          std::ptrdiff_t C, std::ptrdiff_t e0, std::ptrdiff_t e1) {
-  for (std::ptrdiff_t e = e0; e < e1; ++e) {
-    const std::ptrdiff_t x = e / C, c = e % C;
+  for (std::ptrdiff_t e = e0, x = e0 / C, c = e0 % C; e < e1; ++e) {
     dst[e] = std::fma(float(src[idx[2 * x] * C + c]), w[2 * x], float(src[idx[2 * x + 1] * C + c]) * w[2 * x + 1]);
+    if (++c == C) c = 0, ++x;
   }
 }
 
@@ -389,9 +391,14 @@ SEGEN_ALWAYS_INLINE void hpass_pairs(const S* __restrict src, W* __restrict dst,
 #else
   (void)p;
 #endif
-  for (; e < t.n * C; ++e) {
-    const std::ptrdiff_t x = e / C, c = e % C;
+  if (C == 1) {
+    for (; e < t.n; ++e)
+      dst[e] = two_taps<kLevel, W>(W(src[idx[2 * e]]), w[2 * e], W(src[idx[2 * e + 1]]), w[2 * e + 1]);
+    return;
+  }
+  for (std::ptrdiff_t x = e / C, c = e % C; e < t.n * C; ++e) {
     dst[e] = two_taps<kLevel, W>(W(src[idx[2 * x] * C + c]), w[2 * x], W(src[idx[2 * x + 1] * C + c]), w[2 * x + 1]);
+    if (++c == C) c = 0, ++x;
   }
 }
 

@@ -189,6 +189,14 @@ def test_resize_two_tap_rows_match_skimage(rng, dtype, channels, in_w, out_w):
             np.testing.assert_allclose(area, want, rtol=0, atol=1e-5)
 
 
+def test_resize_rows_too_wide_for_a_permute_table_match_opencv(rng):
+    # The permute table costs 16 bytes an output sample: rows of more than 2**20 samples gather instead.
+    img = random_image(rng, (3, 700), np.float32)
+    got = segen.transform.resize(img, (5, (1 << 20) + 37), anti_aliasing=False)
+    want = cv2.resize(img, ((1 << 20) + 37, 5), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+
 def test_resize_gives_the_same_bits_at_every_cpu_level():
     # The two-tap rows run in blocks of 8 (x86-64-v3) or 16 samples (x86-64-v4, "" is the CPU's own level), and
     # every multiply-add of the resize loops is written out as a fused one: the two levels must agree bit
