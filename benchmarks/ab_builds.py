@@ -84,6 +84,9 @@ def main(argv=None) -> int:
     cores = {"A": load_core(args.a, "segen_ab_a"), "B": load_core(args.b, "segen_ab_b")}
     for core in cores.values():
         core.set_num_threads(args.threads)
+    import cv2  # a peer's thread count as segen's, as bench_core sets it
+
+    cv2.setNumThreads(args.threads)
     cases = load_cases(args.only, args.areas)
     if not cases:
         print("no case matches")
