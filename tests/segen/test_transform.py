@@ -212,6 +212,9 @@ def test_resize_gives_the_same_bits_at_every_cpu_level():
         "            out += [segen.transform.resize(img, (h, ow), anti_aliasing=False) for h in (11, 47)]\n"
         "            out += [segen.transform.resize(img, (h, ow), method='area') for h in (7, 47)]\n"
         "            out += [segen.transform.resize(img, (9, ow))]\n"
+        "        if w > 1:  # an exact halving\n"
+        "            half = img[:22, : w - w % 2]\n"
+        "            out += [segen.transform.resize(half, (11, w // 2), method=m) for m in ('bilinear', 'area')]\n"
         "sys.stdout.buffer.write(b''.join(o.astype(np.float64).tobytes() for o in out))\n"
     )
     got = {k: np.frombuffer(v, np.float64) for k, v in outputs_at_cpu_levels(code).items()}
