@@ -199,7 +199,8 @@ template <class W>
 struct PairTaps {
   int lanes = 0;  // 0: not used (K != 2, a uniform table, double, no vector level, no block fits)
   std::ptrdiff_t C = 1;
-  std::vector<std::int32_t> base, oa, ob;
+  std::vector<std::int32_t> base;
+  std::vector<std::uint8_t> oa, ob;  // < 2 L: a byte each
   std::vector<W> wa, wb;
 };
 
@@ -207,7 +208,7 @@ template <class W>
 PairTaps<W> pair_taps(const Taps<W>& t, std::ptrdiff_t in, std::ptrdiff_t C, int lanes) {
   PairTaps<W> p;
   const std::ptrdiff_t L = lanes, blocks = lanes > 0 ? t.n * C / L : 0;
-  // The table takes 16 bytes an output sample: rows of more than 2**20 samples keep the gathering loop.
+  // The table takes 10 bytes an output sample: rows of more than 2**20 samples keep the gathering loop.
   if (t.K != 2 || t.uniform || blocks == 0 || in * C < 2 * L || in * C > std::numeric_limits<std::int32_t>::max() ||
       t.n * C > (std::ptrdiff_t(1) << 20))
     return p;
@@ -232,8 +233,8 @@ PairTaps<W> pair_taps(const Taps<W>& t, std::ptrdiff_t in, std::ptrdiff_t C, int
     any = true;
     p.base[b] = base;
     for (std::ptrdiff_t e = b * L; e < (b + 1) * L; ++e) {
-      p.oa[e] = tap(e, 0) - base;
-      p.ob[e] = tap(e, 1) - base;
+      p.oa[e] = static_cast<std::uint8_t>(tap(e, 0) - base);
+      p.ob[e] = static_cast<std::uint8_t>(tap(e, 1) - base);
       p.wa[e] = t.w[2 * (e / C)];
       p.wb[e] = t.w[2 * (e / C) + 1];
     }
@@ -307,8 +308,8 @@ SEGEN_PAIR_AVX2 void pair_blocks8(const S* __restrict src, float* __restrict dst
       continue;
     }
     const __m256 lo = load8_ps(src + p.base[b]), hi = load8_ps(src + p.base[b] + 8);
-    const __m256i ia = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&p.oa[x0]));
-    const __m256i ib = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&p.ob[x0]));
+    const __m256i ia = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&p.oa[x0])));
+    const __m256i ib = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&p.ob[x0])));
     const __m256 a = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, ia), _mm256_permutevar8x32_ps(hi, ia),
                                       _mm256_castsi256_ps(_mm256_cmpgt_epi32(ia, seven)));
     const __m256 bb = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, ib), _mm256_permutevar8x32_ps(hi, ib),
@@ -330,41 +331,62 @@ SEGEN_PAIR_AVX512 void pair_blocks16(const S* __restrict src, float* __restrict 
       continue;
     }
     const __m512 lo = load16_ps(src + p.base[b]), hi = load16_ps(src + p.base[b] + 16);
-    const __m512 a = _mm512_permutex2var_ps(lo, _mm512_loadu_si512(&p.oa[x0]), hi);
-    const __m512 bb = _mm512_permutex2var_ps(lo, _mm512_loadu_si512(&p.ob[x0]), hi);
+    const __m512i ia = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&p.oa[x0])));
+    const __m512i ib = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&p.ob[x0])));
+    const __m512 a = _mm512_permutex2var_ps(lo, ia, hi);
+    const __m512 bb = _mm512_permutex2var_ps(lo, ib, hi);
     _mm512_storeu_ps(dst + x0,
                      _mm512_fmadd_ps(a, _mm512_loadu_ps(&p.wa[x0]), _mm512_mul_ps(bb, _mm512_loadu_ps(&p.wb[x0]))));
   }
 }
 
-/// int32(min(max(v + 0.5, 0), hi)) of the 8 floats at p: to_pixel()'s rounding and clamps.
-SEGEN_PAIR_AVX2_INLINE __m256i rounded_ints(const float* p, __m256 hi) {
-  const __m256 r = _mm256_add_ps(_mm256_loadu_ps(p), _mm256_set1_ps(0.5f));
+/// int32(min(max(v + 0.5, 0), hi)) of 8 floats: to_pixel()'s rounding and clamps.
+SEGEN_PAIR_AVX2_INLINE __m256i rounded_ints(__m256 v, __m256 hi) {
+  const __m256 r = _mm256_add_ps(v, _mm256_set1_ps(0.5f));
   return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(r, _mm256_setzero_ps()), hi));
 }
 
-/// d[j] = to_pixel<T>(v[j]) for j < n (T uint8 or uint16) on x86-64-v3: the same add, clamps and truncation,
-/// 32 / 16 samples at a time (the compilers turn the portable loop's clamps into compares and blends).
-template <class T>
-SEGEN_PAIR_AVX2 void pixels_from_floats(const float* __restrict v, T* __restrict d, std::ptrdiff_t n) {
+/// Samples for pack_pixels(): v[j] ...
+struct FloatsAt {
+  const float* v;
+  SEGEN_PAIR_AVX2_INLINE __m256 operator()(std::ptrdiff_t j) const { return _mm256_loadu_ps(v + j); }
+  SEGEN_PAIR_AVX2_INLINE float at(std::ptrdiff_t j) const { return v[j]; }
+};
+
+/// ... or fma(a[j], wa, b[j] * wb), vpass2()'s two taps, without a buffer between them and the rounding.
+struct PairsAt {
+  const float *a, *b;
+  float wa, wb;
+  SEGEN_PAIR_AVX2_INLINE __m256 operator()(std::ptrdiff_t j) const {
+    return _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_set1_ps(wa),
+                           _mm256_mul_ps(_mm256_loadu_ps(b + j), _mm256_set1_ps(wb)));
+  }
+  SEGEN_PAIR_AVX2_INLINE float at(std::ptrdiff_t j) const { return std::fma(a[j], wa, b[j] * wb); }
+};
+
+/// d[j] = to_pixel<T>(src sample j) for j < n (T uint8 or uint16) on x86-64-v3: the same add, clamps and
+/// truncation, 32 / 16 samples at a time (the compilers turn the portable loop's clamps into compares and
+/// blends).
+template <class T, class Src>
+SEGEN_PAIR_AVX2 void pack_pixels(const Src& src, T* __restrict d, std::ptrdiff_t n) {
   const __m256 hi = _mm256_set1_ps(float(std::numeric_limits<T>::max()));
   std::ptrdiff_t j = 0;
   if constexpr (std::is_same_v<T, u8>) {
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (; j + 32 <= n; j += 32) {
       // lanes 0-3 8-11 | 4-7 12-15 of each pair of vectors
-      const __m256i w0 = _mm256_packus_epi32(rounded_ints(v + j, hi), rounded_ints(v + j + 8, hi));
-      const __m256i w1 = _mm256_packus_epi32(rounded_ints(v + j + 16, hi), rounded_ints(v + j + 24, hi));
+      const __m256i w0 = _mm256_packus_epi32(rounded_ints(src(j), hi), rounded_ints(src(j + 8), hi));
+      const __m256i w1 = _mm256_packus_epi32(rounded_ints(src(j + 16), hi), rounded_ints(src(j + 24), hi));
       const __m256i b = _mm256_packus_epi16(w0, w1);  // per 128-bit lane: 0-3 8-11 16-19 24-27 | 4-7 ...
-      const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_permutevar8x32_epi32(b, order));
     }
   } else {
     for (; j + 16 <= n; j += 16) {
-      const __m256i w = _mm256_packus_epi32(rounded_ints(v + j, hi), rounded_ints(v + j + 8, hi));  // 0-3 8-11 | ..
+      const __m256i w = _mm256_packus_epi32(rounded_ints(src(j), hi), rounded_ints(src(j + 8), hi));  // 0-3 8-11 ..
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_permute4x64_epi64(w, 0xD8));
     }
   }
-  for (; j < n; ++j) d[j] = to_pixel<T, float>(v[j]);
+  for (; j < n; ++j) d[j] = to_pixel<T, float>(src.at(j));
 }
 
 #undef SEGEN_PAIR_AVX2
@@ -407,7 +429,7 @@ template <detail::CpuLevel kLevel, class T, class W>
 SEGEN_ALWAYS_INLINE void to_pixels(const W* __restrict v, T* __restrict d, std::ptrdiff_t n) {
 #if SEGEN_HAVE_X86_INTRIN
   if constexpr (kLevel >= detail::CpuLevel::V3 && std::is_same_v<W, float> && !std::is_floating_point_v<T>) {
-    pixels_from_floats<T>(v, d, n);
+    pack_pixels<T>(FloatsAt{v}, d, n);
     return;
   }
 #endif
@@ -526,7 +548,13 @@ SEGEN_ALWAYS_INLINE void vpass2(const S* __restrict a, const S* __restrict b, W 
                             std::ptrdiff_t n) {
   if constexpr (std::is_floating_point_v<D>) {
     for (std::ptrdiff_t j = 0; j < n; ++j) dst[j] = D(two_taps<kLevel, W>(W(a[j]), wa, W(b[j]), wb));
-  } else {  // integer pixels: through a small buffer, then rounded and clamped by to_pixels()
+  } else {  // integer pixels: rounded and clamped by to_pixels(), through a small buffer
+#if SEGEN_HAVE_X86_INTRIN
+    if constexpr (kLevel >= detail::CpuLevel::V3 && std::is_same_v<S, float> && std::is_same_v<W, float>) {
+      pack_pixels<D>(PairsAt{a, b, wa, wb}, dst, n);  // the same arithmetic, with no buffer
+      return;
+    }
+#endif
     constexpr std::ptrdiff_t kChunk = 512;
     W buf[kChunk];
     for (std::ptrdiff_t j0 = 0; j0 < n; j0 += kChunk) {

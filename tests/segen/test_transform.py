@@ -190,7 +190,7 @@ def test_resize_two_tap_rows_match_skimage(rng, dtype, channels, in_w, out_w):
 
 
 def test_resize_rows_too_wide_for_a_permute_table_match_opencv(rng):
-    # The permute table costs 16 bytes an output sample: rows of more than 2**20 samples gather instead.
+    # The permute table costs 10 bytes an output sample: rows of more than 2**20 samples gather instead.
     img = random_image(rng, (3, 700), np.float32)
     got = segen.transform.resize(img, (5, (1 << 20) + 37), anti_aliasing=False)
     want = cv2.resize(img, ((1 << 20) + 37, 5), interpolation=cv2.INTER_LINEAR)
