@@ -657,7 +657,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void bin_row_impl(const F* hh, const F* ss
 }
 
 #define SEGEN_HSV_ROW(T, F)                                                                                   \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, hsv_row,                                                    \
+  SEGEN_MULTIVERSION(V4, SEGEN_NO_CONTRACT, void, hsv_row,                                                    \
                      (const T* p, std::ptrdiff_t n, F scale, F* hh, F* ss, F* vv), (p, n, scale, hh, ss, vv)) { \
     hsv_row_impl<T, F>(p, n, scale, hh, ss, vv);                                                              \
   }
@@ -668,7 +668,7 @@ SEGEN_HSV_ROW(double, double)
 #undef SEGEN_HSV_ROW
 
 #define SEGEN_BIN_ROW(F)                                                                                             \
-  SEGEN_MULTIVERSION(V3, SEGEN_NO_CONTRACT, void, bin_row,                                                           \
+  SEGEN_MULTIVERSION(V4, SEGEN_NO_CONTRACT, void, bin_row,                                                           \
                      (const F* hh, const F* ss, const F* vv, std::ptrdiff_t n, const std::int32_t* nb,               \
                       const double* step, std::int32_t* idx), (hh, ss, vv, n, nb, step, idx)) {                      \
     bin_row_impl<F>(hh, ss, vv, n, nb, step, idx);                                                                   \
