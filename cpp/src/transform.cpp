@@ -1274,6 +1274,92 @@ Image<T> rotate(ImageView<const T> src, double angle, const RotateOptions& opt) 
 // flip
 // ================================================================================================
 
+namespace {
+
+/// d[x, k] = s[w - 1 - x, k] for x < w, C channels (a compile-time constant, so that the loop vectorises
+/// into lane reversals; 0: `channels` at run time).
+template <int C, class T>
+SEGEN_ALWAYS_INLINE void reverse_pixels(const T* __restrict s, T* __restrict d, std::ptrdiff_t w,
+                                        std::ptrdiff_t channels) {
+  const std::ptrdiff_t c = C > 0 ? C : channels;
+  for (std::ptrdiff_t x = 0; x < w; ++x)
+    for (std::ptrdiff_t k = 0; k < c; ++k) d[x * c + k] = s[(w - 1 - x) * c + k];
+}
+
+#if SEGEN_HAVE_X86_INTRIN
+/// The column flip of a row of P-byte pixels (P = 3: RGB uint8, 6: RGB uint16) by byte shuffles: each step
+/// loads the 16 source bytes that end with the n = 12 / P pixels it reverses, shuffles those pixels into
+/// the reverse order and stores 16 bytes, whose last 4 the next step (or the caller's scalar tail)
+/// overwrites. Returns the number of output pixels written; the caller does the rest. (Per pixel, RGB uint8
+/// took 1.9 ms for a 2048 x 1536 photo, OpenCV 0.3.) Called once a row from the x86-64-v3 / v4 copies.
+template <int P>
+__attribute__((target("ssse3"))) std::ptrdiff_t reverse_pixels_ssse3(
+    const unsigned char* __restrict s, unsigned char* __restrict d, std::ptrdiff_t w) {
+  static_assert(P == 3 || P == 6);
+  constexpr int n = 12 / P;
+  alignas(16) static constexpr auto kMask = [] {
+    struct M { signed char b[16]; } m{};
+    for (int j = 0; j < 16; ++j) m.b[j] = j < 12 ? static_cast<signed char>(4 + (n - 1 - j / P) * P + j % P) : -1;
+    return m;
+  }();
+  const __m128i mask = _mm_load_si128(reinterpret_cast<const __m128i*>(kMask.b));
+  std::ptrdiff_t x = 0;
+  // Needs (w - n - x) * P >= 4 (the load starts in the row) and (x + n) * P + 4 <= w * P (the store ends in it).
+  for (; (w - n - x) * P >= 4 && (x + n) * P + 4 <= w * P; x += n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (w - n - x) * P - 4));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + x * P), _mm_shuffle_epi8(v, mask));
+  }
+  return x;
+}
+#endif
+
+template <class T>
+struct FlipJob {
+  ImageView<const T> src;
+  ImageView<T> out;
+  bool flip_rows, flip_cols;
+};
+
+/// Output rows [y0, y1) of a flip. A column flip copied each pixel with std::copy of a run-time length, a
+/// call per pixel (a 2048 x 1536 RGB uint8 photo: 13.6 ms, OpenCV 0.7).
+template <detail::CpuLevel kLevel, class T>
+SEGEN_ALWAYS_INLINE void flip_rows_impl(const FlipJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1) {
+  const std::ptrdiff_t h = J.src.height, w = J.src.width, c = J.src.channels;
+  for (std::ptrdiff_t y = y0; y < y1; ++y) {
+    const T* s = J.src.row(J.flip_rows ? h - 1 - y : y);
+    T* d = J.out.row(y);
+    if (!J.flip_cols) std::copy(s, s + w * c, d);
+    else if (c == 1) reverse_pixels<1>(s, d, w, c);
+    else if (c == 2) reverse_pixels<2>(s, d, w, c);
+    else if (c == 3) {
+      std::ptrdiff_t done = 0;
+#if SEGEN_HAVE_X86_INTRIN
+      if constexpr (kLevel >= detail::CpuLevel::V3 && sizeof(T) <= 2)
+        done = reverse_pixels_ssse3<3 * sizeof(T)>(reinterpret_cast<const unsigned char*>(s),
+                                                   reinterpret_cast<unsigned char*>(d), w);
+#endif
+      reverse_pixels<3>(s, d + done * 3, w - done, c);  // the pixels left: the first w - done of the source
+    }
+    else if (c == 4) reverse_pixels<4>(s, d, w, c);
+    else reverse_pixels<0>(s, d, w, c);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+#define SEGEN_FLIP_ROWS_T(T)                                                                                   \
+  SEGEN_MULTIVERSION(V3, , void, flip_rows, (const FlipJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1),       \
+                     (J, y0, y1)) {                                                                            \
+    flip_rows_impl<kLevel, T>(J, y0, y1);                                                                      \
+  }
+SEGEN_FLIP_ROWS_T(u8)
+SEGEN_FLIP_ROWS_T(u16)
+SEGEN_FLIP_ROWS_T(float)
+SEGEN_FLIP_ROWS_T(double)
+#undef SEGEN_FLIP_ROWS_T
+}  // namespace detail
+
 template <class T>
 void flip_into(ImageView<const T> src, ImageView<T> out, int axis) {
   detail::require_nonempty(src, "image");
@@ -1281,20 +1367,8 @@ void flip_into(ImageView<const T> src, ImageView<T> out, int axis) {
   detail::require_no_overlap(src, out, "image", "out");
   if (axis != 0 && axis != 1 && axis != -1)
     throw InvalidArgument("`axis` must be 0 (rows), 1 (columns) or -1 (both); got " + std::to_string(axis));
-  const std::ptrdiff_t h = src.height, w = src.width, c = src.channels;
-  const bool flip_rows = axis != 1, flip_cols = axis != 0;
-  parallel_for(h, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) {
-    for (std::ptrdiff_t y = y0; y < y1; ++y) {
-      const T* s = src.row(flip_rows ? h - 1 - y : y);
-      T* d = out.row(y);
-      if (!flip_cols) {
-        std::copy(s, s + w * c, d);
-      } else {
-        for (std::ptrdiff_t x = 0; x < w; ++x)
-          std::copy(s + (w - 1 - x) * c, s + (w - x) * c, d + x * c);
-      }
-    }
-  }, 64);
+  const FlipJob<T> J{src, out, axis != 1, axis != 0};
+  parallel_for(src.height, [&](std::ptrdiff_t y0, std::ptrdiff_t y1) { detail::flip_rows(J, y0, y1); }, 64);
 }
 
 template <class T>

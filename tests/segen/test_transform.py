@@ -17,6 +17,27 @@ def test_flip_matches_numpy(rng, dtype, axis, shape):
     np.testing.assert_array_equal(got, want)
 
 
+def test_flip_rgb_rows_of_every_width_match_numpy_at_every_cpu_level():
+    # RGB uint8 / uint16 column flips go 12 bytes a step by byte shuffles on x86-64-v3 and up, with a
+    # scalar tail; widths 1-40 cover rows too short for a step and every tail length, the strided view a
+    # row that ends before its stride does.
+    code = """
+import sys, numpy as np, segen
+rng = np.random.default_rng(3)
+for dtype in (np.uint8, np.uint16):
+    for w in range(1, 41):
+        img = rng.integers(0, np.iinfo(dtype).max, (3, w, 3), dtype=dtype, endpoint=True)
+        for axis in (1, None):
+            want = np.flip(img, axis=(0, 1) if axis is None else axis)
+            assert np.array_equal(segen.transform.flip(img, axis=axis), want), (dtype, w, axis)
+    wide = rng.integers(0, 256, (7, 99, 3), dtype=np.uint8).astype(dtype)[:, 5:90]
+    assert np.array_equal(segen.transform.flip(wide, axis=1), wide[:, ::-1]), dtype
+print("ok")
+"""
+    got = outputs_at_cpu_levels(code)
+    assert all(out.strip() == b"ok" for out in got.values()), got
+
+
 def test_flip_channel_axis_first(rng):
     img = random_image(rng, (3, 20, 30), np.uint8)
     got = segen.transform.flip(img, axis=1, channel_axis=0)
