@@ -850,7 +850,7 @@ SEGEN_ALWAYS_INLINE SEGEN_NO_CONTRACT void nms_row_impl(const F* m_up, const F* 
                                     const std::uint8_t* ok, std::ptrdiff_t w, F low, F high, std::uint8_t* cls,
                                     std::ptrdiff_t offset, std::vector<std::ptrdiff_t>& strong,
                                     std::ptrdiff_t* scratch) {
-  (void)scratch;  // used by the AVX2 path only
+  (void)scratch;  // used by the AVX2 and AVX-512 paths only (room for w + 8 offsets)
   cls[0] = detail::kNotEdge;
   cls[w - 1] = detail::kNotEdge;
   std::ptrdiff_t x = 1;
@@ -1247,7 +1247,7 @@ void canny_into(ImageView<const T> image, ImageView<std::uint8_t> out, const Can
       mg[k] = gj[k] + ws;
     }
     std::vector<std::uint8_t> ok(masked ? wn : 0), col(ok.size());
-    std::vector<std::ptrdiff_t> strong, stack, stack_b, border, row_strong(wn + 4);
+    std::vector<std::ptrdiff_t> strong, stack, stack_b, border, row_strong(wn + 8);
     for (std::ptrdiff_t y = b0; y < b1; ++y) {
       if (y == 0 || y == h - 1 || w < 3) std::fill(out.row(y), out.row(y) + w, detail::kNotEdge);
     }
