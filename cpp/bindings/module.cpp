@@ -4,13 +4,11 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
-#include <limits>
+#include <new>  // std::bad_alloc
 
 #if defined(__linux__)
 #include <dlfcn.h>
-#include <sys/mman.h>
 #endif
 
 #include "ndarray.hpp"
@@ -56,35 +54,31 @@ const UntrackFn g_untrack = reinterpret_cast<UntrackFn>(dlsym(RTLD_DEFAULT, "PyT
 #endif
 }  // namespace
 
-void* alloc_large_output(std::size_t bytes) {
+LargeOutput* alloc_large_output(std::size_t bytes) {
 #if defined(__linux__)
-  // A malloc'd block with room to start on a 2 MiB boundary; the block's own address is kept just before the
-  // aligned one. Not posix_memalign: glibc gave its 2 MiB-aligned blocks fresh pages on every call (a 10 MiB
-  // output: 7 faults of a 2 MiB page, each zeroed, where a malloc'd one of that size reuses the block the
-  // last call freed, as numpy's arrays do; from 32 MiB both are fresh mappings every time).
-  constexpr std::size_t kHuge = std::size_t(2) << 20;
-  if (bytes > std::numeric_limits<std::size_t>::max() - kHuge - sizeof(void*)) return nullptr;
-  void* base = std::malloc(bytes + kHuge + sizeof(void*));
-  if (base == nullptr) return nullptr;
-  const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(base) + sizeof(void*);
-  void* p = reinterpret_cast<void*>((first + kHuge - 1) / kHuge * kHuge);
-  static_cast<void**>(p)[-1] = base;
-  if (bytes >= kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);  // advice only: refused, it still works
-  if (g_track) g_track(kNumpyTraceDomain, reinterpret_cast<std::uintptr_t>(p), bytes);
-  return p;
+  LargeOutput* o = nullptr;
+  try {
+    o = new LargeOutput{};
+    o->data = acquire_large_block(bytes, &o->capacity);
+  } catch (const std::bad_alloc&) {
+    delete o;
+    return nullptr;
+  }
+  if (g_track) g_track(kNumpyTraceDomain, reinterpret_cast<std::uintptr_t>(o->data), bytes);
+  return o;
 #else
   (void)bytes;
   return nullptr;
 #endif
 }
 
-void free_large_output(void* p) {
+void free_large_output(void* owner) {
+  auto* o = static_cast<LargeOutput*>(owner);
 #if defined(__linux__)
-  if (g_untrack) g_untrack(kNumpyTraceDomain, reinterpret_cast<std::uintptr_t>(p));
-  std::free(static_cast<void**>(p)[-1]);
-#else
-  std::free(p);
+  if (g_untrack) g_untrack(kNumpyTraceDomain, reinterpret_cast<std::uintptr_t>(o->data));
 #endif
+  release_large_block(o->data, o->capacity);
+  delete o;
 }
 
 }  // namespace segen::bind

@@ -78,11 +78,20 @@ ImageView<T> image_view(const py::array& a, const char* name, bool channels_allo
 /// output's first touch.
 constexpr std::size_t kLargeOutputBytes = std::size_t(4) << 20;
 
+/// A large output's memory: a block of segen::acquire_large_block, which the capsule owning the array
+/// points to.
+struct LargeOutput {
+  void* data = nullptr;
+  std::size_t capacity = 0;
+};
+
 /// Memory for a large output (nullptr where the platform has no huge pages or the allocation failed: the
-/// caller then falls back to numpy's allocator), tracked by tracemalloc in numpy's domain; released by
-/// free_large_output.
-void* alloc_large_output(std::size_t bytes);
-void free_large_output(void* p);
+/// caller then falls back to numpy's allocator), tracked by tracemalloc in numpy's domain: a block the scratch
+/// cache keeps when one fits (the memory of a large result freed before, already in place: no page faults),
+/// else a fresh one. Released by free_large_output, the capsule's destructor, which gives the block back to
+/// the cache (segen::release_large_block).
+LargeOutput* alloc_large_output(std::size_t bytes);
+void free_large_output(void* owner);
 
 /// A new C-contiguous array of shape (h, w) when c == 0, else (h, w, c). Large ones (kLargeOutputBytes)
 /// own their memory through a capsule base instead of numpy's allocator (see alloc_large_output).
@@ -96,16 +105,17 @@ py::array_t<T> new_array(std::ptrdiff_t h, std::ptrdiff_t w, std::ptrdiff_t c = 
     fits = fits && n >= 0 && (n == 0 || bytes <= std::numeric_limits<std::size_t>::max() / std::size_t(n));
     if (fits) bytes *= std::size_t(n);
   }
-  void* p = fits && bytes >= kLargeOutputBytes ? alloc_large_output(bytes) : nullptr;
-  if (!p) return py::array_t<T>(shape);  // numpy allocates (and reports an impossible size itself)
+  LargeOutput* block = fits && bytes >= kLargeOutputBytes ? alloc_large_output(bytes) : nullptr;
+  if (!block) return py::array_t<T>(shape);  // numpy allocates (and reports an impossible size itself)
+  T* p = static_cast<T*>(block->data);
   py::capsule owner;
   try {
-    owner = py::capsule(p, &free_large_output);
+    owner = py::capsule(block, &free_large_output);
   } catch (...) {
-    free_large_output(p);
+    free_large_output(block);
     throw;
   }
-  return py::array_t<T>(shape, static_cast<T*>(p), owner);
+  return py::array_t<T>(shape, p, owner);
 }
 
 /// True when the interpreter has a pending signal whose handler raised (Ctrl-C: KeyboardInterrupt): the

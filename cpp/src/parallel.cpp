@@ -9,7 +9,7 @@
 #include <chrono>              // std::chrono::steady_clock
 #include <condition_variable>  // std::condition_variable
 #include <cstdint>             // std::uint64_t
-#include <cstdlib>             // std::getenv, std::atoi, std::malloc, std::free, posix_memalign
+#include <cstdlib>             // std::getenv, std::atoi, std::malloc, std::free
 #include <cstring>             // std::memset
 #include <exception>           // std::exception_ptr
 #include <mutex>               // std::mutex
@@ -300,6 +300,33 @@ std::size_t scratch_limit_from_env() {
   return v << shift;
 }
 
+// A fresh block of `capacity` bytes (a multiple of kHugePage on Linux) starting on a 2 MiB boundary, inside
+// a malloc'd one whose address is kept just before it; nullptr when memory is exhausted. Not posix_memalign:
+// glibc gave its 2 MiB-aligned blocks fresh pages on every call (a 10 MiB one: 7 faults of a 2 MiB page, each
+// zeroed), where a malloc'd block of that size reuses the one the last call freed, as numpy's arrays do.
+void* fresh_block(std::size_t capacity) {
+#if defined(__linux__)
+  if (capacity > std::size_t(-1) - kHugePage - sizeof(void*)) return nullptr;
+  void* base = std::malloc(capacity + kHugePage + sizeof(void*));
+  if (base == nullptr) return nullptr;
+  const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(base) + sizeof(void*);
+  void* p = reinterpret_cast<void*>((first + kHugePage - 1) / kHugePage * kHugePage);
+  static_cast<void**>(p)[-1] = base;
+  madvise(p, capacity / kHugePage * kHugePage, MADV_HUGEPAGE);  // advice only: refused, the block still works
+  return p;
+#else
+  return std::malloc(capacity);
+#endif
+}
+
+void free_block(void* p) {
+#if defined(__linux__)
+  if (p) std::free(static_cast<void**>(p)[-1]);
+#else
+  std::free(p);
+#endif
+}
+
 class ScratchCache {
  public:
   static ScratchCache& get() {
@@ -374,7 +401,7 @@ class ScratchCache {
     int o = -1;
     for (int i = 0; i < kSlots; ++i)
       if (slot_[i].p && (o < 0 || slot_[i].tick < slot_[o].tick)) o = i;
-    std::free(slot_[o].p);
+    free_block(slot_[o].p);
     held_ -= slot_[o].bytes;
     slot_[o] = Slot{};
   }
@@ -388,40 +415,39 @@ class ScratchCache {
 
 namespace detail {
 
-ScratchBuffer::ScratchBuffer(std::size_t bytes) {
-  bytes = std::max<std::size_t>(bytes, 1);
-  if (bytes < kScratchMin) {
-    p_ = std::malloc(bytes);
-    if (!p_) throw std::bad_alloc();
-    return;
-  }
-  if ((p_ = ScratchCache::get().take(bytes, &capacity_)) != nullptr) {
-#if SEGEN_ASAN
-    // Sanitizer builds: a reused buffer is never zeros, so code that relies on fresh pages being zero fails in
-    // the sanitizer tests rather than in a user's loop.
-    std::memset(p_, 0xA5, bytes);
-#endif
-    return;
-  }
-#if defined(__linux__)
-  if (bytes > std::size_t(-1) - kHugePage) throw std::bad_alloc();  // the rounding up would wrap
-  capacity_ = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  if (posix_memalign(&p_, kHugePage, capacity_) == 0) {
-    madvise(p_, capacity_, MADV_HUGEPAGE);  // advice only: without it the buffer still works
-    return;
-  }
-  p_ = nullptr;
-#endif
-  capacity_ = bytes;
-  p_ = std::malloc(bytes);
-  if (!p_) throw std::bad_alloc();
-}
+ScratchBuffer::ScratchBuffer(std::size_t bytes) { p_ = acquire_large_block(bytes, &capacity_); }
 
-ScratchBuffer::~ScratchBuffer() {
-  if (capacity_ == 0 || !ScratchCache::get().give(p_, capacity_)) std::free(p_);
-}
+ScratchBuffer::~ScratchBuffer() { release_large_block(p_, capacity_); }
 
 }  // namespace detail
+
+void* acquire_large_block(std::size_t bytes, std::size_t* capacity) {
+  bytes = std::max<std::size_t>(bytes, 1);
+  *capacity = 0;
+  void* p = nullptr;
+  if (bytes < kScratchMin) {
+    if ((p = std::malloc(bytes)) == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  if ((p = ScratchCache::get().take(bytes, capacity)) != nullptr) {
+#if SEGEN_ASAN
+    // Sanitizer builds: a reused block is never zeros, so code that relies on fresh pages being zero fails in
+    // the sanitizer tests rather than in a user's loop.
+    std::memset(p, 0xA5, bytes);
+#endif
+    return p;
+  }
+  if (bytes > std::size_t(-1) - kHugePage) throw std::bad_alloc();  // the rounding up would wrap
+  const std::size_t cap = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  if ((p = fresh_block(cap)) == nullptr) throw std::bad_alloc();
+  *capacity = cap;
+  return p;
+}
+
+void release_large_block(void* p, std::size_t capacity) noexcept {
+  if (capacity == 0) std::free(p);
+  else if (!ScratchCache::get().give(p, capacity)) free_block(p);
+}
 
 void set_scratch_cache_limit(std::size_t bytes) { ScratchCache::get().set_limit(bytes); }
 std::size_t default_scratch_cache_limit() { return scratch_limit_from_env(); }

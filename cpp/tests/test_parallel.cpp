@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -168,5 +170,44 @@ TEST(ScratchCache, LimitAndEnvironment) {
   if (old) setenv("SEGEN_SCRATCH_CACHE", keep.c_str(), 1);
   else unsetenv("SEGEN_SCRATCH_CACHE");
 #endif
+  segen::set_scratch_cache_limit(saved);
+}
+
+// acquire_large_block / release_large_block: a released block of 1 MiB or more is kept and handed to the
+// next request of about its size (no more than about twice it), small ones are plain malloc; with the
+// limit 0 nothing is kept.
+TEST(ScratchCache, LargeBlocksAreReused) {
+  const std::size_t saved = segen::scratch_cache_limit();
+  segen::set_scratch_cache_limit(0);
+  segen::set_scratch_cache_limit(std::size_t(64) << 20);
+  std::size_t cap = 0;
+  void* a = segen::acquire_large_block(std::size_t(5) << 20, &cap);
+  ASSERT_NE(a, nullptr);
+  EXPECT_GE(cap, std::size_t(5) << 20);
+#if defined(__linux__)
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a) % (std::size_t(2) << 20), 0u);
+#endif
+  std::memset(a, 1, std::size_t(5) << 20);  // all of it is writable
+  segen::release_large_block(a, cap);
+  EXPECT_EQ(segen::scratch_cache_held(), cap);
+  std::size_t cap2 = 0;
+  void* tiny = segen::acquire_large_block(std::size_t(1) << 20, &cap2);  // 5 MiB is too big for 1 MiB
+  EXPECT_NE(tiny, a);
+  segen::release_large_block(tiny, cap2);
+  std::size_t cap3 = 0;
+  void* b = segen::acquire_large_block(std::size_t(4) << 20, &cap3);
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(cap3, cap);
+  segen::release_large_block(b, cap3);
+  std::size_t small_cap = 1;
+  void* s = segen::acquire_large_block(100, &small_cap);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(small_cap, 0u);
+  segen::release_large_block(s, small_cap);
+  segen::set_scratch_cache_limit(0);
+  EXPECT_EQ(segen::scratch_cache_held(), 0u);
+  void* c = segen::acquire_large_block(std::size_t(3) << 20, &cap);
+  segen::release_large_block(c, cap);
+  EXPECT_EQ(segen::scratch_cache_held(), 0u);
   segen::set_scratch_cache_limit(saved);
 }

@@ -84,3 +84,49 @@ def test_large_outputs_survive_pickle_and_copy():
     for back in (pickle.loads(pickle.dumps(out)), copy.deepcopy(out), out.copy()):
         np.testing.assert_array_equal(back, out)
         assert not np.shares_memory(back, out)
+
+
+@pytest.fixture
+def cache_limit():
+    """Restore the scratch cache's limit after a test that changes it."""
+    before = segen.get_scratch_cache_limit()
+    yield
+    segen.set_scratch_cache_limit(before)
+
+
+@linux_only
+def test_a_released_large_output_is_reused_by_the_next_call(cache_limit):
+    from segen import _core
+
+    segen.set_scratch_cache_limit("64M")
+    rgb = _rgb(1024, 1024)
+    want = segen.color.rgb2hsv(rgb).copy()
+    first = segen.color.rgb2hsv(rgb)
+    address, held = first.ctypes.data, _core.scratch_cache_held()
+    first[...] = np.nan  # the next result must overwrite every byte of what it reuses
+    del first
+    gc.collect()
+    assert _core.scratch_cache_held() >= held + want.nbytes  # kept, not freed
+    second = segen.color.rgb2hsv(rgb)
+    assert second.ctypes.data == address  # the same pages: no fresh ones to fault in
+    np.testing.assert_array_equal(second, want)
+    # a result still alive is never handed out again
+    third = segen.color.rgb2hsv(rgb)
+    assert not np.shares_memory(second, third)
+    np.testing.assert_array_equal(third, want)
+
+
+@linux_only
+def test_released_large_outputs_are_freed_when_the_cache_keeps_nothing(cache_limit):
+    from segen import _core
+
+    segen.set_scratch_cache_limit(0)
+    out = segen.color.rgb2hsv(_rgb(1024, 1024))
+    del out
+    gc.collect()
+    assert _core.scratch_cache_held() == 0
+    segen.set_scratch_cache_limit("8M")  # below the 12 MiB result: it is not kept either
+    out = segen.color.rgb2hsv(_rgb(1024, 1024))
+    del out
+    gc.collect()
+    assert _core.scratch_cache_held() <= 8 << 20

@@ -42,8 +42,9 @@ inline constexpr std::size_t kDefaultScratchCache = std::size_t(64) << 20;
 /// @brief Set how many bytes of large scratch buffers segen keeps between calls for reuse (0: none).
 ///
 /// Some operations (the float watershed's floods) need scratch arrays as large as the image, freed when they
-/// return. A fresh allocation of that size is fresh pages, which the OS maps and zeroes on first touch: about
-/// a tenth of such a call on a 1212 x 1536 image. Up to this many bytes of released buffers are kept instead
+/// return; the Python bindings' large results come from the same cache and go back to it when released
+/// (acquire_large_block / release_large_block). A fresh allocation of that size is fresh pages, which the OS
+/// maps and zeroes on first touch: about a tenth of such a call on a 1212 x 1536 image. Up to this many bytes of released buffers are kept instead
 /// and reused by the next call that needs a buffer of about the same size (so a loop over images of one size
 /// pays once). Lowering the limit frees what it no longer allows; 0 frees every kept buffer and keeps none.
 /// The default is the `SEGEN_SCRATCH_CACHE` environment variable if set (bytes, or with a K, M, G or T
@@ -59,6 +60,19 @@ SEGEN_API std::size_t scratch_cache_limit();
 
 /// @brief The bytes of scratch buffers kept now (at most scratch_cache_limit()).
 SEGEN_API std::size_t scratch_cache_held();
+
+/// @brief Uninitialised memory for a large array (a scratch buffer, or a result handed to another owner, as
+/// the Python bindings' large outputs), of at least `bytes`.
+///
+/// From 1 MiB on it is a block the scratch cache keeps, if one fits (at most about twice `bytes`), else a
+/// fresh one, which on Linux starts on a 2 MiB boundary and is advised onto transparent huge pages; smaller
+/// sizes are a plain std::malloc. `*capacity` gets what release_large_block() needs (the block's size, 0 for
+/// a small one). Throws std::bad_alloc when memory is exhausted.
+SEGEN_API void* acquire_large_block(std::size_t bytes, std::size_t* capacity);
+
+/// @brief Give back a block of acquire_large_block(): kept in the scratch cache for reuse while its limit
+/// allows (the blocks given back longest ago make room), else freed. Never pass it to std::free.
+SEGEN_API void release_large_block(void* p, std::size_t capacity) noexcept;
 
 /// @brief A function asked now and then whether the current long operation should stop (the Python
 /// binding's checks for Ctrl-C). It runs on the thread that installed it, never on a pool worker.
