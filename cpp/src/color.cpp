@@ -151,17 +151,38 @@ SEGEN_ALWAYS_INLINE W nan_flag(W a, W b, W c) {
 
 constexpr double kGrayR = 0.2125, kGrayG = 0.7154, kGrayB = 0.0721;
 
-template <class T, class W>
+#if SEGEN_COLOR_HAVE_AVX2
+/// d[0, m) = t[0, m), with non-temporal stores from the first 32-byte boundary of `d` on (ordinary ones
+/// before it and for the last m % 8); the caller fences.
+__attribute__((target("avx2"))) inline void stream_floats(const float* t, float* d, std::ptrdiff_t m) {
+  std::ptrdiff_t i = 0;
+  for (; i < m && reinterpret_cast<std::uintptr_t>(d + i) % 32 != 0; ++i) d[i] = t[i];
+  for (; i + 8 <= m; i += 8) _mm256_stream_ps(d + i, _mm256_loadu_ps(t + i));
+  for (; i < m; ++i) d[i] = t[i];
+}
+#endif
+
+/// kStream (float input and output, x86-64-v3 and up): each block is computed into a buffer in cache, then
+/// written with non-temporal stores (an output of 16 MiB or more already in place, as a reused result: the
+/// stores skip reading each output line first). 2048 x 2048 float32 at 1 thread, p10: 2.39 -> 1.80 ms
+/// alternating with OpenCV's call as in bench_core, 2.47 -> 1.87 ms in a loop over three photos.
+template <class T, class W, bool kStream = false>
 SEGEN_ALWAYS_INLINE void gray_impl(const T* s, W* d, std::ptrdiff_t n) {
   constexpr double k = unit_scale<T, double>();
   const W cr = W(kGrayR * k), cg = W(kGrayG * k), cb = W(kGrayB * k);
-  alignas(64) W R[kBlock], G[kBlock], B[kBlock];
+  alignas(64) W R[kBlock], G[kBlock], B[kBlock], tmp[kStream ? kBlock : 1];
   for (std::ptrdiff_t i0 = 0; i0 < n; i0 += kBlock) {
     const std::ptrdiff_t m = std::min(kBlock, n - i0);
     load_planar<T, W>(s + 3 * i0, R, G, B, m);
-    W* __restrict db = d + i0;
+    W* __restrict db = kStream ? tmp : d + i0;
     for (std::ptrdiff_t i = 0; i < m; ++i) db[i] = R[i] * cr + G[i] * cg + B[i] * cb;
+#if SEGEN_COLOR_HAVE_AVX2
+    if constexpr (kStream) stream_floats(tmp, d + i0, m);
+#endif
   }
+#if SEGEN_COLOR_HAVE_AVX2
+  if constexpr (kStream) _mm_sfence();
+#endif
 }
 
 // ---- HSV -------------------------------------------------------------------------------------
@@ -404,11 +425,26 @@ SEGEN_ALWAYS_INLINE void hsv2rgb_row_at_level(const T* s, W* d, std::ptrdiff_t n
   hsv2rgb_impl<T, W>(s, d, n);
 }
 
+template <detail::CpuLevel kLevel, class T, class W>
+SEGEN_ALWAYS_INLINE void gray_row_at_level(const T* s, W* d, std::ptrdiff_t n, bool stream) {
+#if SEGEN_COLOR_HAVE_AVX2
+  if constexpr (std::is_same_v<W, float> && kStreamInput<T> && kLevel >= detail::CpuLevel::V3) {
+    if (stream) {
+      gray_impl<T, W, true>(s, d, n);
+      return;
+    }
+  }
+#endif
+  (void)stream;
+  gray_impl<T, W>(s, d, n);
+}
+
 namespace detail {
 // `top`: the highest level with its own copy of the HSV rows (double has no vector kernels).
 #define SEGEN_COLOR_ROWS(T, W, top)                                                                          \
-  SEGEN_MULTIVERSION(V3, , void, color_gray_row, (const T* s, W* d, std::ptrdiff_t n), (s, d, n)) {          \
-    gray_impl<T, W>(s, d, n);                                                                                \
+  SEGEN_MULTIVERSION(V3, , void, color_gray_row, (const T* s, W* d, std::ptrdiff_t n, bool stream),          \
+                     (s, d, n, stream)) {                                                                    \
+    gray_row_at_level<kLevel, T, W>(s, d, n, stream);                                                        \
   }                                                                                                          \
   SEGEN_MULTIVERSION(top, , void, color_hsv_row, (const T* s, W* d, std::ptrdiff_t n, bool stream),          \
                      (s, d, n, stream)) {                                                                    \
@@ -462,7 +498,9 @@ void rgb2gray_into(ImageView<const T> src, ImageView<color_float_t<T>> out) {
     throw InvalidArgument("`out` must have shape " + detail::shape_str(src.height, src.width, 1) + "; got " +
                           detail::shape_str(out.height, out.width, out.channels));
   detail::require_no_overlap(src, out, "image", "out");
-  for_pixels(src, out, [](const T* s, color_float_t<T>* d, std::ptrdiff_t n, bool) { detail::color_gray_row(s, d, n); });
+  for_pixels(src, out, [](const T* s, color_float_t<T>* d, std::ptrdiff_t n, bool stream) {
+    detail::color_gray_row(s, d, n, stream);
+  });
 }
 
 template <class T>

@@ -130,3 +130,18 @@ def test_released_large_outputs_are_freed_when_the_cache_keeps_nothing(cache_lim
     del out
     gc.collect()
     assert _core.scratch_cache_held() <= 8 << 20
+
+
+@pytest.mark.parametrize("offset", [0, 1, 5], ids=["aligned", "offset-4B", "offset-20B"])
+def test_rgb2gray_streamed_into_a_large_out_equals_the_plain_rows(offset):
+    # A float32 result of 16 MiB or more whose memory is in place (a touched out=, a reused result) is
+    # written with non-temporal stores from its first 32-byte boundary on; small calls use plain stores.
+    rgb = _rgb(2048, 2048)
+    n = 2048 * 2048
+    out = np.full(n + offset, 0.5, np.float32)[offset:].reshape(2048, 2048)  # touched: in place
+    segen.color.rgb2gray(rgb, out=out)
+    for r0 in range(0, 2048, 512):
+        np.testing.assert_array_equal(out[r0 : r0 + 512], segen.color.rgb2gray(rgb[r0 : r0 + 512]))
+    again = segen.color.rgb2gray(rgb)  # a fresh result, then one that reuses released memory
+    del again
+    np.testing.assert_array_equal(segen.color.rgb2gray(rgb), out)
