@@ -44,11 +44,12 @@ inline constexpr std::size_t kDefaultScratchCache = std::size_t(64) << 20;
 /// Some operations (the float watershed's floods) need scratch arrays as large as the image, freed when they
 /// return; the Python bindings' large results come from the same cache and go back to it when released
 /// (acquire_large_block / release_large_block). A fresh allocation of that size is fresh pages, which the OS
-/// maps and zeroes on first touch: about a tenth of such a call on a 1212 x 1536 image. Up to this many bytes of released buffers are kept instead
-/// and reused by the next call that needs a buffer of about the same size (so a loop over images of one size
-/// pays once). Lowering the limit frees what it no longer allows; 0 frees every kept buffer and keeps none.
-/// The default is the `SEGEN_SCRATCH_CACHE` environment variable if set (bytes, or with a K, M, G or T
-/// suffix, powers of 1024), else kDefaultScratchCache. A buffer larger than the limit is never kept.
+/// maps and zeroes on first touch: about a tenth of such a call on a 1212 x 1536 image. Up to this many bytes
+/// of released buffers are kept instead and reused by the next call that needs a buffer of about the same
+/// size (so a loop over images of one size pays once). Lowering the limit frees what it no longer allows; 0
+/// frees every kept buffer and keeps none. The default is the `SEGEN_SCRATCH_CACHE` environment variable if
+/// set (bytes, or with a K, M, G or T suffix, powers of 1024), else kDefaultScratchCache. A buffer larger
+/// than the limit is never kept.
 SEGEN_API void set_scratch_cache_limit(std::size_t bytes);
 
 /// @brief The default limit: from `SEGEN_SCRATCH_CACHE` as it reads now, else kDefaultScratchCache (also

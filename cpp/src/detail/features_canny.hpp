@@ -370,7 +370,8 @@ nms_row_avx512(const double* m_up, const double* m, const double* m_dn, const do
     const __mmask8 sb = keep & _mm512_cmp_pd_mask(mc, vhigh, _CMP_GE_OQ);
     // Compressed in a register and stored whole (the lanes past the count are overwritten later): AMD's Zen 4
     // runs a compressing store to memory as microcode, 40 % of this function's time there.
-    _mm512_storeu_si512(scratch + n, _mm512_maskz_compress_epi64(sb, _mm512_add_epi64(_mm512_set1_epi64(offset + x), lanes)));
+    const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(offset + x), lanes);
+    _mm512_storeu_si512(scratch + n, _mm512_maskz_compress_epi64(sb, at));
     n += static_cast<std::size_t>(__builtin_popcount(sb));
   };
   std::ptrdiff_t x = 1;
