@@ -1038,6 +1038,29 @@ SEGEN_ROT_AVX2_INLINE __m256 rotate_samples_avx2(const T* src, __m256i idx, bool
   }
 }
 
+/// Samples idx[k] (left) and idx[k] + 1 (right) of eight positions, from one gathered element each: a
+/// 64-bit pair for float, a 32-bit word for uint8 / uint16. Reads up to sample idx[k] + 1 (float, uint16)
+/// or + 3 (uint8).
+template <class T>
+SEGEN_ROT_AVX2_INLINE void rotate_pairs_avx2(const T* src, __m256i idx, __m256& left, __m256& right) {
+  if constexpr (std::is_same_v<T, float>) {
+    // Positions 0, 1, 4, 5 into one gather and 2, 3, 6, 7 into the other, so that the two in-lane shuffles
+    // give the lefts and the rights in order.
+    const __m256i q = _mm256_permutevar8x32_epi32(idx, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+    const double* base = reinterpret_cast<const double*>(src);
+    const __m256 a = _mm256_castpd_ps(_mm256_i32gather_pd(base, _mm256_castsi256_si128(q), 4));
+    const __m256 b = _mm256_castpd_ps(_mm256_i32gather_pd(base, _mm256_extracti128_si256(q, 1), 4));
+    left = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    right = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  } else {
+    constexpr int kBits = 8 * int(sizeof(T));
+    const __m256i mask = _mm256_set1_epi32(std::is_same_v<T, u8> ? 0xFF : 0xFFFF);
+    const __m256i v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(src), idx, int(sizeof(T)));
+    left = _mm256_cvtepi32_ps(_mm256_and_si256(v, mask));
+    right = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, kBits), mask));
+  }
+}
+
 /// The gathers and blends of one-channel spans (uint8, uint16, float32) for x86-64-v3, eight pixels at a
 /// time: the portable loop's products and sums, unfused, and its rounding (to_pixel); writes d[0 .. n).
 /// `last` is the offset of the image's last sample.
@@ -1049,16 +1072,32 @@ SEGEN_ROT_AVX2 void rotate_blend_avx2(const T* src, std::ptrdiff_t last, const s
   const __m256 one = _mm256_set1_ps(1.0f);
   // the highest offset a 32-bit gather may start from
   const __m256i lim = _mm256_set1_epi32(static_cast<std::int32_t>(last - (4 / std::ptrdiff_t(sizeof(T)) - 1)));
+  // the highest offset rotate_pairs_avx2 may start from: it reads 2 samples (float, uint16) or 4 (uint8)
+  const __m256i pair_lim = _mm256_set1_epi32(static_cast<std::int32_t>(last - (sizeof(T) == 1 ? 3 : 1)));
   for (int i = 0; i < n; i += 8) {
     const __m256i o = _mm256_load_si256(reinterpret_cast<const __m256i*>(off + i));
     const __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(dx + i));
     const __m256i b = _mm256_load_si256(reinterpret_cast<const __m256i*>(dy + i));
     const __m256i ob = _mm256_add_epi32(o, b), oab = _mm256_add_epi32(ob, a);
-    const bool safe = _mm256_movemask_epi8(_mm256_cmpgt_epi32(oab, lim)) == 0;  // oab is the highest offset
-    const __m256 tl = rotate_samples_avx2<T>(src, o, safe);
-    const __m256 tr = rotate_samples_avx2<T>(src, _mm256_add_epi32(o, a), safe);
-    const __m256 bl = rotate_samples_avx2<T>(src, ob, safe);
-    const __m256 br = rotate_samples_avx2<T>(src, oab, safe);
+    __m256 tl, tr, bl, br;
+    if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(ob, pair_lim)) == 0) {  // ob is the highest pair start
+      // Each left sample with its right neighbour in one gathered element: half the gathered elements (the
+      // gathers bound this loop). The right sample is the neighbour only where dx says so.
+      const __m256 use_right = _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, _mm256_setzero_si256()));
+      __m256 l, r;
+      rotate_pairs_avx2<T>(src, o, l, r);
+      tl = l;
+      tr = _mm256_blendv_ps(l, r, use_right);
+      rotate_pairs_avx2<T>(src, ob, l, r);
+      bl = l;
+      br = _mm256_blendv_ps(l, r, use_right);
+    } else {
+      const bool safe = _mm256_movemask_epi8(_mm256_cmpgt_epi32(oab, lim)) == 0;  // oab is the highest offset
+      tl = rotate_samples_avx2<T>(src, o, safe);
+      tr = rotate_samples_avx2<T>(src, _mm256_add_epi32(o, a), safe);
+      bl = rotate_samples_avx2<T>(src, ob, safe);
+      br = rotate_samples_avx2<T>(src, oab, safe);
+    }
     const __m256 vr = _mm256_load_ps(fr + i), vc = _mm256_load_ps(fc + i);
     const __m256 wc = _mm256_sub_ps(one, vc);
     const __m256 top = _mm256_add_ps(_mm256_mul_ps(wc, tl), _mm256_mul_ps(vc, tr));

@@ -441,6 +441,51 @@ def test_rotate_one_channel_integers_on_photo(camera, dtype, shape):
             assert np.abs(got - want).max() <= 0.5 + 1e-6 * value_range(dtype)
 
 
+def test_rotate_one_channel_spans_agree_at_every_cpu_level():
+    # x86-64-v3 reads each sample with its right neighbour in one gathered element (a 64-bit pair for
+    # float32, a 32-bit word for integers) and keeps the neighbour only where the position is off the
+    # column; the portable loop reads the samples one by one. uint8 gives the same bits; float32 and uint16
+    # may differ in the last place (the positions round differently with fused multiply-adds), never by a
+    # wrong neighbour. Odd shapes put the image's last pixel in every place of an 8-pixel group.
+    code = """
+import sys, numpy as np, segen
+rng = np.random.default_rng(5)
+out = []
+for dtype in (np.uint8, np.uint16, np.float32):
+    for shape in ((61, 83), (13, 11), (40, 64)):
+        if dtype == np.float32:
+            img = rng.random(shape, dtype=np.float32)
+        else:
+            img = rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype, endpoint=True)
+        for angle in (30, -45.5, 90.0000001, 137, 200):
+            for resize in (False, True):
+                out.append(segen.transform.rotate(img, angle, resize=resize, cval=3).astype(np.float64).ravel())
+np.save(sys.stdout.buffer, np.concatenate(out))
+"""
+    import io
+
+    got = {k: np.load(io.BytesIO(v)) for k, v in outputs_at_cpu_levels(code).items()}
+    n = got["baseline"].size // 3  # the same shapes and angles for each dtype: uint8, uint16, float32
+    for level in ("v3", ""):
+        np.testing.assert_array_equal(got[level][:n], got["baseline"][:n])
+        assert np.abs(got[level][n : 2 * n] - got["baseline"][n : 2 * n]).max() <= 1
+        assert np.abs(got[level][2 * n :] - got["baseline"][2 * n :]).max() <= 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rotate_position_on_a_pixel_ignores_its_right_and_lower_neighbours(rng, dtype):
+    # With odd sides the centre of the output falls exactly on the centre pixel of the input: its right and
+    # lower neighbours have weight 0 and are not used, so NaN there does not spread (NaN reaches only the
+    # pixels that depend on it; scikit-image multiplies it by the zero weight and gets NaN). float32 takes
+    # the x86-64-v3 path that gathers each sample with its right neighbour.
+    img = rng.random((61, 83)).astype(dtype)
+    img[30, 42] = img[31, 41] = img[31, 42] = np.nan
+    for angle in (30, -45.5, 137):
+        got = segen.transform.rotate(img, angle)
+        assert got[30, 41] == img[30, 41], angle
+        assert np.isnan(got).sum() <= 3 * 4, angle
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_rotate_integers_round(rng, dtype):
     img = random_image(rng, (37, 52, 3), dtype)
