@@ -1251,19 +1251,7 @@ SEGEN_ALWAYS_INLINE void rotate_rows_impl(const RotateJob<T>& J, std::ptrdiff_t 
 }  // namespace
 
 namespace detail {
-// As SEGEN_JOB_ROWS, with the level passed on (the span kernels have explicit AVX2 paths).
-#undef SEGEN_JOB_ROWS
-#undef SEGEN_JOB_ROWS_T
-#define SEGEN_ROTATE_ROWS_T(T)                                                                                  \
-  SEGEN_MULTIVERSION(V3, , void, rotate_rows, (const RotateJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1),    \
-                     (J, y0, y1)) {                                                                             \
-    rotate_rows_impl<kLevel, T>(J, y0, y1);                                                                     \
-  }
-SEGEN_ROTATE_ROWS_T(u8)
-SEGEN_ROTATE_ROWS_T(u16)
-SEGEN_ROTATE_ROWS_T(float)
-SEGEN_ROTATE_ROWS_T(double)
-#undef SEGEN_ROTATE_ROWS_T
+SEGEN_JOB_ROWS(rotate_rows, RotateJob)
 }  // namespace detail
 
 std::array<std::ptrdiff_t, 2> rotated_shape(std::ptrdiff_t height, std::ptrdiff_t width, double angle, bool resize) {
@@ -1387,16 +1375,9 @@ SEGEN_ALWAYS_INLINE void flip_rows_impl(const FlipJob<T>& J, std::ptrdiff_t y0, 
 }  // namespace
 
 namespace detail {
-#define SEGEN_FLIP_ROWS_T(T)                                                                                   \
-  SEGEN_MULTIVERSION(V3, , void, flip_rows, (const FlipJob<T>& J, std::ptrdiff_t y0, std::ptrdiff_t y1),       \
-                     (J, y0, y1)) {                                                                            \
-    flip_rows_impl<kLevel, T>(J, y0, y1);                                                                      \
-  }
-SEGEN_FLIP_ROWS_T(u8)
-SEGEN_FLIP_ROWS_T(u16)
-SEGEN_FLIP_ROWS_T(float)
-SEGEN_FLIP_ROWS_T(double)
-#undef SEGEN_FLIP_ROWS_T
+SEGEN_JOB_ROWS(flip_rows, FlipJob)
+#undef SEGEN_JOB_ROWS
+#undef SEGEN_JOB_ROWS_T
 }  // namespace detail
 
 template <class T>
