@@ -162,9 +162,10 @@ def set_scratch_cache_limit(nbytes: int | str | None) -> None:
     own memory. A fresh array of that size is fresh memory pages, which the operating system maps and zeroes
     on first touch (about a tenth of a float watershed on a 1212 x 1536 image, more than half of an
     ``rgb2hsv`` of a 2048 x 2048 float32 photo); up to this many bytes of released buffers and results (four
-    at most) are kept instead, so a loop over images of one size pays that once. ``nbytes`` is an int or a string such as ``"256M"``; ``None`` restores the
-    default: ``SEGEN_SCRATCH_CACHE`` if set, else 64 MiB. Lowering the limit frees what it no longer allows,
-    and 0 frees every kept buffer. A buffer larger than the limit is never kept.
+    at most) are kept instead, so a loop over images of one size pays that once. ``nbytes`` is an int or a
+    string such as ``"256M"``; ``None`` restores the default: ``SEGEN_SCRATCH_CACHE`` if set, else 64 MiB.
+    Lowering the limit frees what it no longer allows, and 0 frees every kept buffer. A buffer larger than
+    the limit is never kept.
     """
     from . import _core
     from ._shared.limits import parse_size
